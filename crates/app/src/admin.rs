@@ -1,0 +1,198 @@
+//! Operator use cases: agencies, money in, and agreements with carriers. Shared by the CLI and the native API.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::codes::{CarrierCode, IataNumber, OfficeId};
+use tessera_core::ids::AgencyId;
+use tessera_core::intake::{FieldError, ValidationErrors};
+use tessera_core::ledger::{LedgerEntry, LedgerKind};
+use tessera_core::money::{Currency, Money};
+use tessera_storage::{NewAgency, NewLedgerEntry, StorageError};
+
+use crate::{AppError, Principal, Tessera};
+
+/// A request to open an agency, as typed by an operator or sent to the admin API.
+#[derive(Debug, Clone, Default)]
+pub struct AgencyInput {
+    pub name: String,
+    pub currency: String,
+    pub balance: Option<String>,
+    pub credit_limit: Option<String>,
+    pub office_id: Option<String>,
+    pub iata_number: Option<String>,
+    pub timezone: Option<String>,
+}
+
+fn invalid(pointer: &str, reason: impl Into<String>) -> AppError {
+    AppError::Validation(ValidationErrors::single(pointer, reason))
+}
+
+impl Tessera {
+    pub async fn create_agency(&self, input: &AgencyInput) -> Result<Agency, AppError> {
+        let mut errors = Vec::new();
+        let mut err = |pointer: &str, reason: String| errors.push(FieldError { pointer: pointer.into(), reason });
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 128 {
+            err("/name", "must be 1-128 characters".into());
+        }
+        let currency = Currency::parse(&input.currency).map_err(|e| err("/currency", e.to_string())).ok();
+        let parse_money = |text: &Option<String>| text.as_deref().map(|t| currency.map(|c| Money::parse(t, c)));
+        let balance = match parse_money(&input.balance) {
+            Some(Some(Ok(m))) if !m.is_negative() => Some(m),
+            Some(Some(Ok(_))) => {
+                err("/balance", "must not be negative".into());
+                None
+            }
+            Some(Some(Err(e))) => {
+                err("/balance", e.to_string());
+                None
+            }
+            _ => None,
+        };
+        let credit_limit = match parse_money(&input.credit_limit) {
+            Some(Some(Ok(m))) if !m.is_negative() => m.minor(),
+            Some(Some(Ok(_))) => {
+                err("/credit_limit", "must not be negative".into());
+                0
+            }
+            Some(Some(Err(e))) => {
+                err("/credit_limit", e.to_string());
+                0
+            }
+            _ => 0,
+        };
+        let office_id = input.office_id.as_deref().and_then(|o| OfficeId::parse(o).map_err(|e| err("/office_id", e.0)).ok());
+        let iata_number =
+            input.iata_number.as_deref().and_then(|n| IataNumber::parse(n).map_err(|e| err("/iata_number", e.0)).ok());
+        let timezone = input.timezone.clone().unwrap_or_else(|| "UTC".into());
+        if timezone.parse::<chrono_tz::Tz>().is_err() {
+            err("/timezone", format!("`{timezone}` is not an IANA time zone"));
+        }
+        let Some(currency) = currency.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Validation(ValidationErrors(errors)));
+        };
+        let now = self.now();
+        let agency = self
+            .db
+            .create_agency(&NewAgency {
+                id: AgencyId::generate(),
+                name: name.to_owned(),
+                currency,
+                credit_limit_minor: credit_limit,
+                office_id,
+                iata_number,
+                timezone,
+                created_at: now,
+            })
+            .await?;
+        match balance {
+            Some(b) if !b.is_zero() => {
+                self.post(agency.id, LedgerKind::TopUp, b, Some("opening balance".into())).await?;
+                self.db.get_agency(agency.id).await?.ok_or(AppError::NotFound("agency"))
+            }
+            _ => Ok(agency),
+        }
+    }
+
+    pub async fn get_agency(&self, who: &Principal, id: AgencyId) -> Result<Agency, AppError> {
+        who.require_agency_staff(id)?;
+        self.db.get_agency(id).await?.ok_or(AppError::NotFound("agency"))
+    }
+
+    pub async fn list_agencies(&self) -> Result<Vec<Agency>, AppError> {
+        Ok(self.db.list_agencies().await?)
+    }
+
+    /// Adds money to an agency's balance (a positive decimal in its currency).
+    pub async fn top_up(&self, id: AgencyId, amount: &str, note: Option<String>) -> Result<LedgerEntry, AppError> {
+        let agency = self.db.get_agency(id).await?.ok_or(AppError::NotFound("agency"))?;
+        let amount = Money::parse(amount, agency.currency).map_err(|e| invalid("/amount", e.to_string()))?;
+        if amount.is_negative() || amount.is_zero() {
+            return Err(invalid("/amount", "must be more than zero"));
+        }
+        self.post(id, LedgerKind::TopUp, amount, note).await
+    }
+
+    async fn post(&self, id: AgencyId, kind: LedgerKind, amount: Money, note: Option<String>) -> Result<LedgerEntry, AppError> {
+        let entry = NewLedgerEntry { agency_id: id, kind, amount, issuance_id: None, note, created_at: self.now() };
+        match self.db.post_ledger(&entry).await {
+            Ok(e) => Ok(e),
+            Err(StorageError::InsufficientBalance) => Err(invalid("/amount", "would take the balance below the credit limit")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn ledger(&self, who: &Principal, id: AgencyId) -> Result<Vec<LedgerEntry>, AppError> {
+        who.require_agency_staff(id)?;
+        self.db.get_agency(id).await?.ok_or(AppError::NotFound("agency"))?;
+        Ok(self.db.ledger(id).await?)
+    }
+
+    pub async fn set_agreement(
+        &self,
+        agency: AgencyId,
+        carrier: &str,
+        authorized: bool,
+        commission_cap_percent: Option<&str>,
+    ) -> Result<CarrierAgreement, AppError> {
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
+        let cap = match commission_cap_percent {
+            Some(text) => {
+                let cap: Decimal = text.trim().parse().map_err(|_| invalid("/commission_cap", "is not a percentage"))?;
+                if cap.is_sign_negative() || cap > Decimal::from(100) {
+                    return Err(invalid("/commission_cap", "must be between 0 and 100"));
+                }
+                Some(cap)
+            }
+            None => None,
+        };
+        let agreement = CarrierAgreement { carrier, authorized, commission_cap_percent: cap };
+        self.db.set_agreement(agency, &agreement).await?;
+        Ok(agreement)
+    }
+
+    pub async fn add_tour_code(
+        &self,
+        agency: AgencyId,
+        carrier: &str,
+        code: &str,
+        valid_from: Option<&str>,
+        valid_to: Option<&str>,
+    ) -> Result<TourCode, AppError> {
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
+        let code = code.trim();
+        if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(invalid("/code", "must be 1-32 characters A-Z, 0-9, - and _"));
+        }
+        let date = |text: Option<&str>, pointer: &str| -> Result<Option<NaiveDate>, AppError> {
+            text.map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| invalid(pointer, "is not a date (YYYY-MM-DD)")))
+                .transpose()
+        };
+        let tour = TourCode { code: code.to_owned(), carrier, valid_from: date(valid_from, "/valid_from")?, valid_to: date(valid_to, "/valid_to")? };
+        if let (Some(from), Some(to)) = (tour.valid_from, tour.valid_to) {
+            if to < from {
+                return Err(invalid("/valid_to", "must not be before valid_from"));
+            }
+        }
+        self.db.add_tour_code(agency, &tour).await?;
+        Ok(tour)
+    }
+
+    pub async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<(), AppError> {
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        let code = code.trim();
+        if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(invalid("/code", "must be 1-32 characters A-Z, 0-9, - and _"));
+        }
+        Ok(self.db.add_corporate_account(agency, code).await?)
+    }
+
+    pub async fn agreements(&self, who: &Principal, agency: AgencyId) -> Result<Agreements, AppError> {
+        who.require_agency_staff(agency)?;
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        Ok(self.db.agreements(agency).await?)
+    }
+}

@@ -1,0 +1,112 @@
+//! Booking intake and lookup, within the caller's reach.
+
+use tessera_core::booking::{Booking, BookingStatus};
+use tessera_core::ids::{AgencyId, BookingId};
+use tessera_core::intake::{self, ValidationErrors};
+use tessera_core::user::Role;
+use tessera_storage::{Actor, BookingFilter, NewAuditEntry};
+
+use crate::{AppError, Principal, Tessera};
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+/// One page of bookings and the cursor for the next.
+#[derive(Debug, Clone)]
+pub struct BookingPage {
+    pub bookings: Vec<Booking>,
+    pub next_cursor: Option<String>,
+}
+
+impl Tessera {
+    /// Validates an intake document and stores it as a confirmed booking of the caller's agency.
+    pub async fn create_booking(&self, who: &Principal, body: &[u8], actor: Actor) -> Result<Booking, AppError> {
+        let now = self.now();
+        let valid = intake::parse(body, now.date_naive())?;
+        let agency_id = self.booking_agency(who, valid.agency_id)?;
+        let agency = self.db.get_agency(agency_id).await?.ok_or_else(|| {
+            AppError::Validation(ValidationErrors::single("/agency_id", format!("no agency {agency_id}")))
+        })?;
+        let booking = Booking {
+            id: BookingId::generate(),
+            agency_id,
+            created_by: Some(who.user.id),
+            status: BookingStatus::Confirmed,
+            created_at: now,
+            detail: valid.detail,
+        };
+        if booking.currency() != agency.currency {
+            return Err(AppError::Validation(ValidationErrors::single(
+                "/currency",
+                format!("must be the agency's account currency {}", agency.currency),
+            )));
+        }
+        self.db.insert_booking(&booking).await?;
+        self.db
+            .append_audit(&NewAuditEntry {
+                agency_id: Some(agency_id),
+                actor,
+                action: "booking.create".into(),
+                booking_id: Some(booking.id),
+                ticket_number: None,
+                issuance_id: None,
+                outcome: "success".into(),
+                detail: serde_json::json!({"type": booking.kind(), "code": booking.code()}),
+                created_at: now,
+            })
+            .await?;
+        Ok(booking)
+    }
+
+    fn booking_agency(&self, who: &Principal, requested: Option<AgencyId>) -> Result<AgencyId, AppError> {
+        match (who.user.role, who.user.agency_id, requested) {
+            (Role::Admin, _, Some(agency)) => Ok(agency),
+            (Role::Admin, Some(own), None) => Ok(own),
+            (Role::Admin, None, None) => {
+                Err(AppError::Validation(ValidationErrors::single("/agency_id", "admins name the agency they book for")))
+            }
+            (_, Some(own), Some(agency)) if agency != own => {
+                Err(AppError::Validation(ValidationErrors::single("/agency_id", "you can only book for your own agency")))
+            }
+            (_, Some(own), _) => Ok(own),
+            (_, None, _) => Err(AppError::Forbidden(who.user.role.as_str())),
+        }
+    }
+
+    pub async fn get_booking(&self, who: &Principal, id: BookingId) -> Result<Booking, AppError> {
+        self.db.get_booking(who.scope, id).await?.ok_or(AppError::NotFound("booking"))
+    }
+
+    pub async fn find_booking_by_code(&self, who: &Principal, code: &str) -> Result<Booking, AppError> {
+        self.db.find_booking_by_code(who.scope, code).await?.ok_or(AppError::NotFound("booking"))
+    }
+
+    /// Keyset-paged listing; the cursor is the last booking id of the previous page.
+    pub async fn list_bookings(
+        &self,
+        who: &Principal,
+        pnr: Option<String>,
+        status: Option<BookingStatus>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<BookingPage, AppError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let after = match cursor {
+            Some(c) => Some(
+                c.parse::<BookingId>()
+                    .map_err(|_| AppError::Validation(ValidationErrors::single("/cursor", "is not a cursor from a previous page")))?,
+            ),
+            None => None,
+        };
+        // One extra row tells whether another page exists without a count query.
+        let filter = BookingFilter { pnr, status, after, limit: limit + 1 };
+        let mut bookings = self.db.list_bookings(who.scope, &filter).await?;
+        let next_cursor = if bookings.len() > limit as usize {
+            bookings.truncate(limit as usize);
+            bookings.last().map(|b| b.id.to_string())
+        } else {
+            None
+        };
+        Ok(BookingPage { bookings, next_cursor })
+    }
+}

@@ -1,0 +1,65 @@
+//! The application's one error type. Profiles map it to their envelopes; internal details stay in logs.
+
+use tessera_core::intake::ValidationErrors;
+use tessera_core::issuance::IssueError;
+use tessera_storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request body broke the contract; every field is listed.
+    #[error("invalid request")]
+    Validation(#[from] ValidationErrors),
+    /// Not there, or not within the caller's reach (the two are indistinguishable on purpose).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("invalid or expired credentials")]
+    InvalidCredentials,
+    #[error("not allowed for role {0}")]
+    Forbidden(&'static str),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// A business rule refused the issuance.
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyInProgress,
+    #[error("the link signature is invalid")]
+    LinkInvalid,
+    #[error("the link has expired")]
+    LinkExpired,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// A document could not be produced.
+    #[error("document generation failed")]
+    DocumentGeneration(String),
+    /// Anything else: logged with detail, answered as a generic 500.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Conflict(what) => Self::Conflict(what),
+            StorageError::NotFound => Self::NotFound("resource"),
+            StorageError::BookingNotConfirmed(tessera_core::booking::BookingStatus::Cancelled) => {
+                Self::Issue(IssueError::Cancelled)
+            }
+            StorageError::BookingNotConfirmed(_) => Self::Issue(IssueError::AlreadyIssued),
+            StorageError::Documents(e) => Self::DocumentGeneration(e.0),
+            other @ (StorageError::InsufficientBalance | StorageError::SerialsExhausted(_) | StorageError::Backend(_)) => {
+                Self::Internal(other.to_string())
+            }
+        }
+    }
+}
+
+impl From<tessera_documents::DocumentError> for AppError {
+    fn from(e: tessera_documents::DocumentError) -> Self {
+        Self::Internal(format!("documents: {e}"))
+    }
+}

@@ -1,0 +1,210 @@
+//! Ticketing a booking: the core's rules, one atomic storage transaction, and the documents rendered inside it.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tessera_core::agency::Agency;
+use tessera_core::booking::{Booking, FlightBooking};
+use tessera_core::codes::TicketNumber;
+use tessera_core::ids::{BookingId, DocumentId, IssuanceId};
+use tessera_core::issuance::{self, IssueError, IssueOptions};
+use tessera_core::ticket::{Ticket, TicketType};
+use tessera_documents::{pdf, DocumentKey};
+use tessera_storage::{
+    Actor, DocumentOwner, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance, SinkError,
+    StorageError,
+};
+
+use crate::views;
+use crate::{AppError, Principal, Tessera};
+
+/// What the caller asks for beyond the booking itself.
+#[derive(Debug, Clone, Default)]
+pub struct IssueCommand {
+    pub options: IssueOptions,
+    /// The caller's own reference for this transaction, kept with the issuance.
+    pub reference_code: Option<String>,
+}
+
+/// A completed issuance with everything a profile needs to answer.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub record: IssuanceRecord,
+    pub booking: Booking,
+    pub agency: Agency,
+    pub tickets: Vec<Ticket>,
+}
+
+impl Tessera {
+    pub async fn issue(&self, who: &Principal, booking_id: BookingId, cmd: IssueCommand, actor: Actor) -> Result<Issued, AppError> {
+        let booking = self.get_booking(who, booking_id).await?;
+        self.issue_booking(booking, cmd, actor).await
+    }
+
+    pub async fn issue_booking(&self, booking: Booking, cmd: IssueCommand, actor: Actor) -> Result<Issued, AppError> {
+        let agency = self.db.get_agency(booking.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
+        let agreements = self.db.agreements(agency.id).await?;
+        let now = self.now();
+        let draft = match issuance::plan(&booking, &agency, &agreements, &cmd.options, now) {
+            Ok(draft) => draft,
+            Err(e) => return Err(self.refused(&booking, &actor, e).await),
+        };
+        let payable = draft.payable;
+        let attributes = serde_json::json!({
+            "reference_code": cmd.reference_code,
+            "tour_code": cmd.options.tour_code,
+            "corporate_code": cmd.options.corporate_code,
+            "booker_code": cmd.options.booker_code,
+        });
+        let new = NewIssuance { id: IssuanceId::generate(), draft, issued_at: now, actor: actor.clone(), attributes };
+        let sink = RenderSink { app: self, booking: &booking, agency: &agency, attributes: &new.attributes };
+        let record = match self.db.issue(&new, &sink).await {
+            Ok(record) => record,
+            Err(StorageError::InsufficientBalance) => {
+                // Someone else spent the money between our check and the transaction.
+                let available = self.db.get_agency(agency.id).await?.map_or(agency.available(), |a| a.available());
+                return Err(self.refused(&booking, &actor, IssueError::InsufficientBalance { payable, available }).await);
+            }
+            Err(StorageError::BookingNotConfirmed(status)) => {
+                let e = match status {
+                    tessera_core::booking::BookingStatus::Cancelled => IssueError::Cancelled,
+                    _ => IssueError::AlreadyIssued,
+                };
+                return Err(self.refused(&booking, &actor, e).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let tickets = self.db.tickets_of_issuance(tessera_core::user::Scope::All, record.id).await?;
+        let mut booking = booking;
+        booking.status = tessera_core::booking::BookingStatus::Ticketed;
+        Ok(Issued { record, booking, agency, tickets })
+    }
+
+    /// Records a refused issuance in the audit trail (nothing else changes) and hands the error back.
+    async fn refused(&self, booking: &Booking, actor: &Actor, error: IssueError) -> AppError {
+        let entry = NewAuditEntry {
+            agency_id: Some(booking.agency_id),
+            actor: actor.clone(),
+            action: "issuance.create".into(),
+            booking_id: Some(booking.id),
+            ticket_number: None,
+            issuance_id: None,
+            outcome: format!("refused:{}", issue_error_code(&error)),
+            detail: serde_json::json!({"reason": error.to_string()}),
+            created_at: self.now(),
+        };
+        if let Err(e) = self.db.append_audit(&entry).await {
+            tracing::error!(error = %e, "could not audit a refused issuance");
+        }
+        AppError::Issue(error)
+    }
+
+    pub async fn get_issuance(&self, who: &Principal, id: IssuanceId) -> Result<(IssuanceRecord, Vec<Ticket>), AppError> {
+        let record = self.db.get_issuance(who.scope, id).await?.ok_or(AppError::NotFound("issuance"))?;
+        let tickets = self.db.tickets_of_issuance(who.scope, id).await?;
+        Ok((record, tickets))
+    }
+
+    pub async fn get_ticket(&self, who: &Principal, number: &TicketNumber) -> Result<Ticket, AppError> {
+        self.db.get_ticket(who.scope, number).await?.ok_or(AppError::NotFound("ticket"))
+    }
+}
+
+/// A stable machine name for each refusal; profiles map these to their own codes and strings.
+pub fn issue_error_code(e: &IssueError) -> &'static str {
+    match e {
+        IssueError::AlreadyIssued => "already_issued",
+        IssueError::Cancelled => "booking_cancelled",
+        IssueError::EventIssuanceUnavailable => "event_issuance_unavailable",
+        IssueError::DeadlinePassed(_) => "ticketing_deadline_passed",
+        IssueError::Departed => "flight_departed",
+        IssueError::IncompletePassenger { .. } => "passenger_incomplete",
+        IssueError::NdcPaymentMissing => "ndc_payment_missing",
+        IssueError::CarrierNotAuthorized(_) => "carrier_not_authorized",
+        IssueError::InvalidCommission(_) => "invalid_commission",
+        IssueError::CommissionAboveCap { .. } => "commission_above_cap",
+        IssueError::UnknownTourCode(_) => "unknown_tour_code",
+        IssueError::TourCodeWrongCarrier(..) => "tour_code_wrong_carrier",
+        IssueError::TourCodeInactive(_) => "tour_code_inactive",
+        IssueError::UnknownCorporateAccount(_) => "unknown_corporate_account",
+        IssueError::CurrencyMismatch { .. } => "currency_mismatch",
+        IssueError::InsufficientBalance { .. } => "insufficient_balance",
+        IssueError::UnknownPrefix(_) => "unknown_ticketing_prefix",
+        IssueError::Money(_) => "amount_out_of_range",
+    }
+}
+
+/// Renders and stores every document of an issuance while storage holds its transaction open.
+struct RenderSink<'a> {
+    app: &'a Tessera,
+    booking: &'a Booking,
+    agency: &'a Agency,
+    attributes: &'a serde_json::Value,
+}
+
+struct Rendered {
+    owner: DocumentOwner,
+    filename: String,
+    bytes: Vec<u8>,
+}
+
+#[async_trait]
+impl DocumentSink for RenderSink<'_> {
+    async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
+        let flight = self.booking.as_flight().ok_or_else(|| SinkError("only flight bookings render e-tickets".into()))?;
+        let rendered = render_all(flight.clone(), self.agency.clone(), issued.clone(), self.attributes.clone()).await?;
+        let mut out = Vec::with_capacity(rendered.len());
+        for doc in rendered {
+            let key = format!("agencies/{}/issuances/{}/{}", issued.agency_id, issued.issuance_id, doc.filename);
+            let key = DocumentKey::parse(&key).map_err(|e| SinkError(e.to_string()))?;
+            let stored = self.app.docs.put(&key, Bytes::from(doc.bytes)).await.map_err(|e| SinkError(e.to_string()))?;
+            out.push(NewDocument {
+                id: DocumentId::generate(),
+                owner: doc.owner,
+                storage_key: key.to_string(),
+                sha256: stored.sha256,
+                size: stored.size as i64,
+                content_type: "application/pdf".into(),
+                filename: doc.filename,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// PDF rendering is CPU work: it runs on the blocking pool, never on the async executor.
+async fn render_all(
+    flight: FlightBooking,
+    agency: Agency,
+    issued: IssuedTickets,
+    attributes: serde_json::Value,
+) -> Result<Vec<Rendered>, SinkError> {
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let mut passenger_views = Vec::new();
+        for ticket in &issued.tickets {
+            let (filename, bytes) = match ticket.kind {
+                TicketType::TKT => {
+                    let view = views::flight_ticket(&flight, &agency, ticket, &issued.tickets, &attributes);
+                    let bytes = pdf::render_flight_ticket(&view).map_err(|e| SinkError(e.to_string()))?;
+                    passenger_views.push(view);
+                    (format!("eticket-{}.pdf", ticket.number.compact()), bytes)
+                }
+                TicketType::EMD => {
+                    let view = views::emd(&flight, &agency, ticket, &issued.tickets);
+                    let bytes = pdf::render_emd(&view).map_err(|e| SinkError(e.to_string()))?;
+                    (format!("emd-{}.pdf", ticket.number.compact()), bytes)
+                }
+            };
+            out.push(Rendered { owner: DocumentOwner::Ticket(ticket.number.clone()), filename, bytes });
+        }
+        let combined = pdf::render_flight_itinerary(&passenger_views).map_err(|e| SinkError(e.to_string()))?;
+        out.push(Rendered {
+            owner: DocumentOwner::Issuance(issued.issuance_id),
+            filename: format!("itinerary-{}.pdf", flight.pnr),
+            bytes: combined,
+        });
+        Ok(out)
+    })
+    .await
+    .map_err(|e| SinkError(format!("render task: {e}")))?
+}

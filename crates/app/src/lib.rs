@@ -1,0 +1,71 @@
+//! Tessera's application services: the use cases every API profile and the CLI call.
+//!
+//! Each service combines the pure domain rules of `tessera-core` with storage and documents, under an
+//! authenticated [`Principal`]. Profiles translate wire formats into these calls and [`AppError`]s into their
+//! own envelopes; no business rule lives anywhere else.
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod bookings;
+mod clock;
+mod error;
+pub mod idempotency;
+pub mod identity;
+pub mod issuing;
+pub mod links;
+mod secret;
+pub mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use clock::{Clock, SystemClock};
+pub use error::AppError;
+pub use identity::Principal;
+pub use secret::Secret;
+use tessera_documents::DocumentStore;
+use tessera_storage::Database;
+
+/// Settings the services need; the binary builds them from its validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub jwt_secret: Secret,
+    pub token_ttl: Duration,
+    /// How long a signed download link stays valid.
+    pub link_ttl: Duration,
+    /// Key for signed links; separate from the JWT secret so one leaking does not forge the other.
+    pub link_secret: Secret,
+    /// Absolute base URL clients reach this server at (for links), without a trailing slash.
+    pub public_url: String,
+}
+
+/// The application: shared by every request, cheap to clone.
+#[derive(Clone)]
+pub struct Tessera {
+    pub(crate) db: Arc<dyn Database>,
+    pub(crate) docs: DocumentStore,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Arc<Settings>,
+}
+
+impl Tessera {
+    pub fn new(db: Arc<dyn Database>, docs: DocumentStore, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Self { db, docs, clock, settings: Arc::new(settings) }
+    }
+
+    pub fn db(&self) -> &Arc<dyn Database> {
+        &self.db
+    }
+
+    pub fn documents(&self) -> &DocumentStore {
+        &self.docs
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,297 @@
+//! The rules of ticketing a booking: what may be issued, what it costs, and which tickets it creates.
+//!
+//! [`plan`] is pure: it reads a booking, the agency and its agreements at an instant `now`, and either refuses
+//! with the first rule broken or returns the draft that storage executes atomically. Storage re-checks the two
+//! facts that can race (booking still confirmed, balance still sufficient) under its own locks.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::agency::{Agency, Agreements};
+use crate::booking::{Booking, BookingDetail, BookingStatus, Distribution, FlightBooking, PassengerType, Tax};
+use crate::codes::{AccountingPrefix, CarrierCode};
+use crate::ids::{AgencyId, BookingId};
+use crate::money::{Currency, Money, MoneyError};
+use crate::reference;
+use crate::ticket::{Coupon, CouponStatus, ServiceInfo, TicketDraft, TicketType};
+
+/// A commission the issuing agent asks to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Commission {
+    /// Percent of the base fares.
+    Percent(Decimal),
+    /// A fixed amount in the booking currency.
+    Amount(Decimal),
+}
+
+/// What the caller adds to an issuance request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IssueOptions {
+    pub commission: Option<Commission>,
+    pub tour_code: Option<String>,
+    pub corporate_code: Option<String>,
+    pub booker_code: Option<String>,
+}
+
+/// Why a booking cannot be ticketed. Each variant is one rule, so every profile can name it its own way.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IssueError {
+    #[error("the booking is already ticketed")]
+    AlreadyIssued,
+    #[error("the booking is cancelled")]
+    Cancelled,
+    #[error("issuing event bookings is not available yet")]
+    EventIssuanceUnavailable,
+    #[error("the ticketing deadline {0} has passed")]
+    DeadlinePassed(DateTime<Utc>),
+    #[error("the first flight has already departed")]
+    Departed,
+    #[error("passenger `{passenger_id}` is incomplete: {reason}")]
+    IncompletePassenger { passenger_id: String, reason: String },
+    #[error("NDC bookings need payment information")]
+    NdcPaymentMissing,
+    #[error("the agency is not authorized to issue on validating carrier {0}")]
+    CarrierNotAuthorized(CarrierCode),
+    #[error("commission is invalid: {0}")]
+    InvalidCommission(String),
+    #[error("commission {requested} exceeds the agreed maximum {allowed}")]
+    CommissionAboveCap { requested: Money, allowed: Money },
+    #[error("unknown tour code `{0}`")]
+    UnknownTourCode(String),
+    #[error("tour code `{0}` is not valid for carrier {1}")]
+    TourCodeWrongCarrier(String, CarrierCode),
+    #[error("tour code `{0}` is not active today")]
+    TourCodeInactive(String),
+    #[error("unknown corporate account `{0}`")]
+    UnknownCorporateAccount(String),
+    #[error("booking currency {booking} differs from the agency's account currency {agency}")]
+    CurrencyMismatch { booking: Currency, agency: Currency },
+    #[error("insufficient balance: {payable} payable, {available} available")]
+    InsufficientBalance { payable: Money, available: Money },
+    #[error("no ticketing prefix for validating carrier {0}")]
+    UnknownPrefix(CarrierCode),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+/// What storage must do, atomically, to ticket a booking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuanceDraft {
+    pub booking_id: BookingId,
+    pub agency_id: AgencyId,
+    pub currency: Currency,
+    pub fares_total: Money,
+    pub services_total: Money,
+    pub commission: Money,
+    /// Debited from the agency: fares + services − commission.
+    pub payable: Money,
+    pub tickets: Vec<TicketDraft>,
+}
+
+pub fn plan(
+    booking: &Booking,
+    agency: &Agency,
+    agreements: &Agreements,
+    options: &IssueOptions,
+    now: DateTime<Utc>,
+) -> Result<IssuanceDraft, IssueError> {
+    match booking.status {
+        BookingStatus::Confirmed => {}
+        BookingStatus::Ticketed => return Err(IssueError::AlreadyIssued),
+        BookingStatus::Cancelled => return Err(IssueError::Cancelled),
+    }
+    let flight = match &booking.detail {
+        BookingDetail::Flight(f) => f,
+        BookingDetail::Event(_) => return Err(IssueError::EventIssuanceUnavailable),
+    };
+    if now > flight.ticketing_deadline {
+        return Err(IssueError::DeadlinePassed(flight.ticketing_deadline));
+    }
+    if flight.first_departure().is_some_and(|d| d <= now) {
+        return Err(IssueError::Departed);
+    }
+    check_passengers(flight)?;
+    if flight.distribution == Distribution::Ndc && flight.payment.as_ref().is_none_or(|p| p.as_object().is_none_or(|o| o.is_empty())) {
+        return Err(IssueError::NdcPaymentMissing);
+    }
+    let agreement = agreements.for_carrier(&flight.validating_carrier);
+    if agreement.is_some_and(|a| !a.authorized) {
+        return Err(IssueError::CarrierNotAuthorized(flight.validating_carrier.clone()));
+    }
+    check_tour_code(flight, agreements, options, now)?;
+    if let Some(code) = &options.corporate_code {
+        if !agreements.corporate_accounts.iter().any(|c| c == code) {
+            return Err(IssueError::UnknownCorporateAccount(code.clone()));
+        }
+    }
+    if flight.currency != agency.currency {
+        return Err(IssueError::CurrencyMismatch { booking: flight.currency, agency: agency.currency });
+    }
+
+    let currency = flight.currency;
+    let mut fares_total = Money::zero(currency);
+    let mut base_total = Money::zero(currency);
+    for p in &flight.passengers {
+        // Intake guarantees a fare per passenger type; a missing one is a broken record, not a free ticket.
+        let fare = flight.fare_for(p.kind).ok_or_else(|| IssueError::IncompletePassenger {
+            passenger_id: p.id.clone(),
+            reason: format!("no fare for type {}", p.kind.as_str()),
+        })?;
+        fares_total = fares_total.checked_add(fare.total)?;
+        base_total = base_total.checked_add(fare.base)?;
+    }
+    let services_total = Money::sum(flight.services.iter().map(|s| s.amount), currency)?;
+    let cap = agreement.and_then(|a| a.commission_cap_percent);
+    let commission = commission(options.commission, base_total, cap)?;
+    let payable = fares_total.checked_add(services_total)?.checked_sub(commission)?;
+    if payable.minor() > agency.available().minor() {
+        return Err(IssueError::InsufficientBalance { payable, available: agency.available() });
+    }
+
+    let prefix = reference::airline(flight.validating_carrier.as_str())
+        .and_then(|a| AccountingPrefix::parse(&a.prefix).ok())
+        .ok_or_else(|| IssueError::UnknownPrefix(flight.validating_carrier.clone()))?;
+    let tickets = drafts(flight, &prefix);
+    Ok(IssuanceDraft {
+        booking_id: booking.id,
+        agency_id: booking.agency_id,
+        currency,
+        fares_total,
+        services_total,
+        commission,
+        payable,
+        tickets,
+    })
+}
+
+/// Data a ticket cannot be issued without; intake accepts records that lack it.
+fn check_passengers(flight: &FlightBooking) -> Result<(), IssueError> {
+    for p in &flight.passengers {
+        let incomplete = |reason: &str| IssueError::IncompletePassenger { passenger_id: p.id.clone(), reason: reason.into() };
+        if p.given_name.is_none() {
+            return Err(incomplete("given name is missing"));
+        }
+        if p.kind != PassengerType::ADT && p.date_of_birth.is_none() {
+            return Err(incomplete("date of birth is required for children and infants"));
+        }
+        if p.kind == PassengerType::INF && p.accompanied_by.is_none() {
+            return Err(incomplete("an infant must name the adult it travels with"));
+        }
+    }
+    Ok(())
+}
+
+fn check_tour_code(
+    flight: &FlightBooking,
+    agreements: &Agreements,
+    options: &IssueOptions,
+    now: DateTime<Utc>,
+) -> Result<(), IssueError> {
+    let Some(code) = &options.tour_code else { return Ok(()) };
+    let known: Vec<_> = agreements.tour_codes.iter().filter(|t| &t.code == code).collect();
+    if known.is_empty() {
+        return Err(IssueError::UnknownTourCode(code.clone()));
+    }
+    let for_carrier: Vec<_> = known.into_iter().filter(|t| t.carrier == flight.validating_carrier).collect();
+    if for_carrier.is_empty() {
+        return Err(IssueError::TourCodeWrongCarrier(code.clone(), flight.validating_carrier.clone()));
+    }
+    if !for_carrier.iter().any(|t| t.active_on(now.date_naive())) {
+        return Err(IssueError::TourCodeInactive(code.clone()));
+    }
+    Ok(())
+}
+
+/// Commission in money, refused when negative, above the fares, or above the agreement's cap.
+pub fn commission(request: Option<Commission>, base_total: Money, cap_percent: Option<Decimal>) -> Result<Money, IssueError> {
+    let currency = base_total.currency();
+    let requested = match request {
+        None => return Ok(Money::zero(currency)),
+        Some(Commission::Percent(p)) => {
+            if p.is_sign_negative() || p > Decimal::from(100) {
+                return Err(IssueError::InvalidCommission("a percentage is between 0 and 100".into()));
+            }
+            base_total.percent(p)?
+        }
+        Some(Commission::Amount(a)) => {
+            if a.is_sign_negative() {
+                return Err(IssueError::InvalidCommission("an amount is not negative".into()));
+            }
+            Money::from_decimal(a, currency).map_err(|e| IssueError::InvalidCommission(e.to_string()))?
+        }
+    };
+    if requested.is_zero() {
+        return Ok(requested);
+    }
+    let allowed = match cap_percent {
+        Some(cap) => base_total.percent(cap)?,
+        None => Money::zero(currency),
+    };
+    if requested.minor() > allowed.minor() {
+        return Err(IssueError::CommissionAboveCap { requested, allowed });
+    }
+    Ok(requested)
+}
+
+/// One TKT per passenger with a coupon per segment, then one EMD per paid service.
+fn drafts(flight: &FlightBooking, prefix: &AccountingPrefix) -> Vec<TicketDraft> {
+    let coupons: Vec<Coupon> = flight
+        .segments()
+        .enumerate()
+        .map(|(i, s)| Coupon {
+            number: i as u32 + 1,
+            status: CouponStatus::Open,
+            origin: Some(s.departure.airport.to_string()),
+            destination: Some(s.arrival.airport.to_string()),
+            carrier: Some(s.carrier.to_string()),
+            flight_number: Some(s.flight_number.clone()),
+            departure_date: Some(s.departure.time.date_naive()),
+            booking_class: Some(s.booking_class.clone()),
+            fare_basis: Some(s.fare_basis.clone()),
+            service_code: None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for p in &flight.passengers {
+        if let Some(fare) = flight.fare_for(p.kind) {
+            out.push(TicketDraft {
+                kind: TicketType::TKT,
+                prefix: prefix.clone(),
+                passenger_id: p.id.clone(),
+                base: fare.base,
+                taxes: fare.taxes.clone(),
+                total: fare.total,
+                service: None,
+                coupons: coupons.clone(),
+            });
+        }
+    }
+    for s in &flight.services {
+        out.push(TicketDraft {
+            kind: TicketType::EMD,
+            prefix: prefix.clone(),
+            passenger_id: s.passenger_id.clone(),
+            base: s.amount,
+            taxes: Vec::<Tax>::new(),
+            total: s.amount,
+            service: Some(ServiceInfo { kind: s.kind, code: s.code.clone(), description: s.description.clone() }),
+            coupons: vec![Coupon {
+                number: 1,
+                status: CouponStatus::Open,
+                origin: None,
+                destination: None,
+                carrier: Some(flight.validating_carrier.to_string()),
+                flight_number: None,
+                departure_date: flight.first_departure().map(|d| d.date_naive()),
+                booking_class: None,
+                fare_basis: None,
+                service_code: Some(s.code.clone()),
+            }],
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,211 @@
+//! Tickets and their coupons: the records issuance creates and the lifecycle later changes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::booking::{ServiceType, Tax};
+use crate::codes::{AccountingPrefix, TicketNumber};
+use crate::ids::{AgencyId, BookingId, IssuanceId};
+use crate::money::Money;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TicketType {
+    /// A flight ticket.
+    TKT,
+    /// An electronic miscellaneous document for a paid service.
+    EMD,
+}
+
+impl TicketType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TKT => "TKT",
+            Self::EMD => "EMD",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "TKT" => Some(Self::TKT),
+            "EMD" => Some(Self::EMD),
+            _ => None,
+        }
+    }
+}
+
+/// Ticket statuses as the trade writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TicketStatus {
+    #[serde(rename = "OPEN")]
+    Open,
+    #[serde(rename = "VOID")]
+    Void,
+    #[serde(rename = "USED")]
+    Used,
+    #[serde(rename = "RFND")]
+    Refunded,
+    #[serde(rename = "EXCH")]
+    Exchanged,
+    /// Refund requested, awaiting approval.
+    #[serde(rename = "TORFND")]
+    RefundPending,
+}
+
+impl TicketStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Open => "OPEN",
+            Self::Void => "VOID",
+            Self::Used => "USED",
+            Self::Refunded => "RFND",
+            Self::Exchanged => "EXCH",
+            Self::RefundPending => "TORFND",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Void, Self::Used, Self::Refunded, Self::Exchanged, Self::RefundPending]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// Coupon statuses, one letter as on a ticket display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CouponStatus {
+    /// Open for use.
+    #[serde(rename = "O")]
+    Open,
+    /// Flown / used.
+    #[serde(rename = "F")]
+    Flown,
+    #[serde(rename = "V")]
+    Void,
+    #[serde(rename = "R")]
+    Refunded,
+    #[serde(rename = "E")]
+    Exchanged,
+}
+
+impl CouponStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Open => "O",
+            Self::Flown => "F",
+            Self::Void => "V",
+            Self::Refunded => "R",
+            Self::Exchanged => "E",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Flown, Self::Void, Self::Refunded, Self::Exchanged].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RelatedType {
+    EXCH,
+    RFND,
+    ORGN,
+}
+
+impl RelatedType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::EXCH => "EXCH",
+            Self::RFND => "RFND",
+            Self::ORGN => "ORGN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::EXCH, Self::RFND, Self::ORGN].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// One flight coupon (a segment) or the single coupon of an EMD.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coupon {
+    /// From 1, in itinerary order.
+    pub number: u32,
+    pub status: CouponStatus,
+    pub origin: Option<String>,
+    pub destination: Option<String>,
+    pub carrier: Option<String>,
+    pub flight_number: Option<String>,
+    pub departure_date: Option<NaiveDate>,
+    pub booking_class: Option<String>,
+    pub fare_basis: Option<String>,
+    /// For EMD coupons, the service code.
+    pub service_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    #[serde(rename = "type")]
+    pub kind: ServiceType,
+    pub code: String,
+    pub description: String,
+}
+
+/// A ticket as planned, before it has a number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDraft {
+    pub kind: TicketType,
+    pub prefix: AccountingPrefix,
+    pub passenger_id: String,
+    pub base: Money,
+    pub taxes: Vec<Tax>,
+    pub total: Money,
+    pub service: Option<ServiceInfo>,
+    pub coupons: Vec<Coupon>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub number: TicketNumber,
+    pub kind: TicketType,
+    pub status: TicketStatus,
+    pub issuance_id: IssuanceId,
+    pub booking_id: BookingId,
+    pub agency_id: AgencyId,
+    pub passenger_id: String,
+    pub base: Money,
+    pub taxes: Vec<Tax>,
+    pub total: Money,
+    pub service: Option<ServiceInfo>,
+    pub related_number: Option<TicketNumber>,
+    pub related_type: Option<RelatedType>,
+    pub coupons: Vec<Coupon>,
+    pub issued_at: DateTime<Utc>,
+}
+
+impl Ticket {
+    pub fn from_draft(
+        draft: TicketDraft,
+        number: TicketNumber,
+        issuance_id: IssuanceId,
+        booking_id: BookingId,
+        agency_id: AgencyId,
+        issued_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            number,
+            kind: draft.kind,
+            status: TicketStatus::Open,
+            issuance_id,
+            booking_id,
+            agency_id,
+            passenger_id: draft.passenger_id,
+            base: draft.base,
+            taxes: draft.taxes,
+            total: draft.total,
+            service: draft.service,
+            related_number: None,
+            related_type: None,
+            coupons: draft.coupons,
+            issued_at,
+        }
+    }
+}

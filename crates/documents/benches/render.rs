@@ -1,0 +1,62 @@
+//! Render-time benchmark: `cargo bench -p tessera-documents` prints the mean time and the size of one
+//! single-passenger e-ticket PDF, with the font subset cache warm and cold (plus an EMD receipt and a
+//! three-passenger itinerary for comparison).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use tessera_documents::{
+    render_emd, render_flight_itinerary, render_flight_ticket, samples, DocumentError,
+};
+
+fn measure(
+    name: &str,
+    iterations: u32,
+    mut render: impl FnMut() -> Result<Vec<u8>, DocumentError>,
+) -> Result<(), DocumentError> {
+    // Warm-up: font parsing happens once per process and is not what we want to quote.
+    let size = render()?.len();
+    let start = Instant::now();
+    for _ in 0..iterations {
+        black_box(render()?);
+    }
+    let mean = start.elapsed() / iterations;
+    println!(
+        "{name:<36} {:>8.3} ms/render  {size:>7} bytes  ({iterations} iterations)",
+        mean.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn main() -> Result<(), DocumentError> {
+    let ticket = samples::flight_ticket();
+    let emd = samples::emd();
+    let passengers = vec![ticket.clone(), ticket.clone(), ticket.clone()];
+
+    let start = Instant::now();
+    render_flight_ticket(&ticket)?;
+    println!(
+        "first render (includes font parsing)  {:>8.3} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+
+    measure("e-ticket, 1 passenger, 3 segments", 2000, || {
+        render_flight_ticket(black_box(&ticket))
+    })?;
+
+    // A different extra letter in every name gives every render a new glyph set, so the font subset
+    // cache never hits: the cost of a ticket whose characters were not seen recently.
+    let mut uncached = ticket.clone();
+    let mut n = 0u32;
+    measure("  same, font subset not cached", 2000, || {
+        n += 1;
+        let letter = char::from_u32(0x100 + n % 0x80).unwrap_or('A');
+        uncached.passenger_name = format!("NGUYỄN/VĂN {letter} MR");
+        render_flight_ticket(black_box(&uncached))
+    })?;
+    measure("EMD receipt", 2000, || render_emd(black_box(&emd)))?;
+    measure("itinerary, 3 passengers", 500, || {
+        render_flight_itinerary(black_box(&passengers))
+    })?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+#![forbid(unsafe_code)]
+//! Tessera's document layer: renders tickets and receipts to PDF, bundles them into zip files and keeps
+//! them in an object store, addressed by validated keys and fingerprinted with SHA-256.
+
+pub mod bundle;
+pub mod error;
+pub mod hash;
+pub mod model;
+pub mod pdf;
+pub mod samples;
+pub mod store;
+
+pub use bundle::zip_bundle;
+pub use error::DocumentError;
+pub use hash::sha256_hex;
+pub use model::{
+    AgencyView, EmdView, FareView, FlightTicketView, JourneyView, SegmentView, ServiceView, TaxLine,
+};
+pub use pdf::{render_emd, render_flight_itinerary, render_flight_ticket};
+pub use store::{DocumentKey, DocumentStore, StoredDocument};

@@ -1,0 +1,124 @@
+//! What a document shows, already formatted for people.
+//!
+//! The renderer stays dumb: the application layer turns domain objects into these views (dates, amounts and
+//! durations as display strings), so the same PDF code serves every profile and never re-derives business facts.
+
+/// The issuing agency, as printed in every document header.
+#[derive(Debug, Clone, Default)]
+pub struct AgencyView {
+    pub name: String,
+    pub office_id: String,
+    pub iata_number: String,
+}
+
+/// One flight coupon / itinerary line.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentView {
+    pub coupon_number: u32,
+    /// e.g. `QR 653`
+    pub flight: String,
+    pub carrier_name: String,
+    pub equipment: String,
+    /// e.g. `KTM`
+    pub from_code: String,
+    /// e.g. `Tribhuvan International Airport, Kathmandu`
+    pub from_name: String,
+    pub from_terminal: String,
+    pub to_code: String,
+    pub to_name: String,
+    pub to_terminal: String,
+    /// Local departure, e.g. `Thu 22 Jul 2027 10:10`
+    pub departure_local: String,
+    pub arrival_local: String,
+    /// Elapsed time across time zones, e.g. `5h 00m`
+    pub duration: String,
+    pub booking_class: String,
+    pub fare_basis: String,
+    /// e.g. `7 Kg cabin, 30 Kg checked`
+    pub baggage: String,
+    /// Coupon status code, e.g. `O` (open), `F` (flown), `V`, `R`, `E`
+    pub status: String,
+    pub airline_confirmation: String,
+}
+
+/// A connection between two segments of a journey, e.g. `Layover in Dubai 3h 20m`.
+#[derive(Debug, Clone, Default)]
+pub struct JourneyView {
+    /// e.g. `Outbound`, `Return`, `Journey 2`
+    pub title: String,
+    /// e.g. `Total travel time 10h 05m`
+    pub summary: String,
+    pub segments: Vec<SegmentView>,
+    /// One entry per gap between consecutive segments (len = segments.len() - 1).
+    pub layovers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaxLine {
+    pub code: String,
+    /// e.g. `4,893.00`
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FareView {
+    pub currency: String,
+    pub base: String,
+    pub taxes: Vec<TaxLine>,
+    pub total: String,
+    pub form_of_payment: String,
+}
+
+/// A paid service (EMD) attached to the passenger, shown on the itinerary receipt.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceView {
+    pub document_number: String,
+    pub description: String,
+    pub amount: String,
+}
+
+/// One passenger's flight e-ticket / itinerary receipt.
+#[derive(Debug, Clone, Default)]
+pub struct FlightTicketView {
+    pub agency: AgencyView,
+    /// e.g. `14 Feb 2023`
+    pub issue_date: String,
+    pub pnr: String,
+    /// e.g. `MAHARJAN/RABI MR` — may carry diacritics (Nguyễn), which must render.
+    pub passenger_name: String,
+    /// `ADT`, `CHD`, `INF`
+    pub passenger_type: String,
+    /// e.g. `157-6752209683`
+    pub ticket_number: String,
+    /// Validating carrier, e.g. `Qatar Airways (QR)`
+    pub validating_carrier: String,
+    /// e.g. `OPEN`, `VOID`
+    pub status: String,
+    pub journeys: Vec<JourneyView>,
+    pub fare: FareView,
+    pub services: Vec<ServiceView>,
+    pub endorsement: String,
+    /// Extra lines printed under "Ticket details" (tour code, corporate code, booker code, ...).
+    pub remarks: Vec<String>,
+    /// The QR code payload (the ticket number).
+    pub qr_payload: String,
+    /// When set, a large diagonal mark over the page (e.g. `VOID`).
+    pub watermark: Option<String>,
+}
+
+/// A paid-service document (EMD) receipt.
+#[derive(Debug, Clone, Default)]
+pub struct EmdView {
+    pub agency: AgencyView,
+    pub issue_date: String,
+    pub pnr: String,
+    pub passenger_name: String,
+    pub document_number: String,
+    pub related_ticket: String,
+    pub service_type: String,
+    pub service_code: String,
+    pub description: String,
+    pub fare: FareView,
+    pub qr_payload: String,
+    pub watermark: Option<String>,
+}

@@ -1,0 +1,400 @@
+//! Layout of one passenger's e-ticket / itinerary receipt; the single ticket and the combined itinerary both
+//! call [`ticket`] so every passenger's pages are identical wherever they are printed.
+
+use super::blocks::*;
+use super::font::Weight;
+use super::layout::*;
+use crate::error::DocumentError;
+use crate::model::{FlightTicketView, JourneyView, SegmentView, ServiceView};
+
+pub(crate) const TITLE: &str = "Electronic Ticket — Itinerary Receipt";
+
+const NOTICES: &[(&str, &str)] = &[
+    (
+        "Conditions of contract",
+        "Carriage and other services provided by the carrier are subject to the conditions of carriage, which \
+         are hereby incorporated by reference. These conditions may be obtained from the issuing carrier or \
+         your travel agent. Passengers on a journey involving an ultimate destination or a stop in a country \
+         other than the country of departure are advised that international treaties such as the Montreal \
+         Convention may govern and may limit the liability of carriers for death or personal injury, and for \
+         loss of or damage to baggage.",
+    ),
+    (
+        "Baggage",
+        "Allowances shown per segment are those of the operating carrier at the time of issue. Excess, \
+         oversized and special items may be charged. Lithium batteries, e-cigarettes and other dangerous \
+         goods are restricted; spare batteries and power banks must be carried in the cabin, never in checked \
+         baggage. Keep valuables, medicines and travel documents with you.",
+    ),
+    (
+        "Check-in and travel documents",
+        "Check in online or at the airport within the carrier's deadlines, usually 60 minutes before \
+         departure for international flights, and be at the boarding gate at the time shown on your boarding \
+         pass. You are responsible for holding a valid passport, visas and any health documents required \
+         for every country on your journey. Coupons must be used in sequence; an unused segment may cause \
+         later segments to be cancelled.",
+    ),
+];
+
+/// Lays out the pages of one ticket, starting on a new page.
+pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), DocumentError> {
+    doc.start_group(Group {
+        footer_left: footer_left(view),
+        footer_right: format!("Ticket {}   ·   Booking {}", view.ticket_number, view.pnr),
+        running_title: "Electronic Ticket (continued)".to_owned(),
+        running_detail: format!("{}   ·   {}", view.passenger_name, view.ticket_number),
+        watermark: view.watermark.clone(),
+    });
+    header(
+        doc,
+        &view.agency,
+        TITLE,
+        "Please carry this receipt, or have it available on your phone, together with your travel documents.",
+        &view.qr_payload,
+    )?;
+
+    let passenger_type = describe_passenger_type(&view.passenger_type);
+    let rows = vec![
+        vec![
+            Field::new("Passenger", &view.passenger_name)
+                .wide(2)
+                .strong(),
+            Field::new("Passenger type", &passenger_type),
+            Field::new("Ticket status", &view.status),
+        ],
+        vec![
+            Field::new("Ticket number", &view.ticket_number).strong(),
+            Field::new("Booking reference (PNR)", &view.pnr).strong(),
+            Field::new("Date of issue", &view.issue_date),
+            Field::new("Validating carrier", &view.validating_carrier),
+        ],
+    ];
+    detail_panel(doc, &rows, &view.remarks);
+
+    if !view.journeys.is_empty() {
+        section(doc, "Itinerary", JOURNEY_BAR_H + 70.0);
+        for (index, journey) in view.journeys.iter().enumerate() {
+            if index > 0 {
+                doc.advance(8.0);
+            }
+            journey_block(doc, journey);
+        }
+        doc.advance(8.0);
+    }
+
+    fare_section(doc, "Fare details", &view.fare);
+
+    if !view.services.is_empty() {
+        section(doc, "Additional services (EMD)", 34.0);
+        services_table(doc, &view.services);
+    }
+
+    if !view.endorsement.trim().is_empty() {
+        section(doc, "Endorsements / restrictions", 12.0);
+        paragraph(doc, BODY, &view.endorsement, 0.0);
+        doc.advance(10.0);
+    }
+
+    section(doc, "Important information", 30.0);
+    notices(doc, NOTICES);
+    Ok(())
+}
+
+fn footer_left(view: &FlightTicketView) -> String {
+    let agency = &view.agency;
+    match (agency.name.trim(), agency.iata_number.trim()) {
+        ("", _) => "Issued electronically".to_owned(),
+        (name, "") => format!("Issued by {name}"),
+        (name, iata) => format!("Issued by {name} (IATA {iata})"),
+    }
+}
+
+fn describe_passenger_type(code: &str) -> String {
+    let label = match code.trim() {
+        "ADT" => "Adult",
+        "CHD" | "CNN" => "Child",
+        "INF" => "Infant",
+        "INS" => "Infant with seat",
+        "YTH" => "Youth",
+        "SRC" => "Senior",
+        _ => return code.to_owned(),
+    };
+    format!("{label} ({})", code.trim())
+}
+
+fn describe_coupon_status(code: &str) -> String {
+    let label = match code.trim() {
+        "O" | "I" => "Open for use",
+        "A" => "Airport control",
+        "C" => "Checked in",
+        "L" => "Lifted / boarded",
+        "F" | "B" => "Flown",
+        "V" => "Void",
+        "R" => "Refunded",
+        "E" => "Exchanged",
+        "S" => "Suspended",
+        "P" => "Printed",
+        "U" => "Unavailable",
+        "X" => "Cancelled",
+        _ => return code.to_owned(),
+    };
+    format!("{} · {label}", code.trim())
+}
+
+const JOURNEY_BAR_H: f32 = 20.0;
+
+fn journey_block(doc: &mut Doc, journey: &JourneyView) {
+    let first_h = journey
+        .segments
+        .first()
+        .map_or(0.0, |s| segment_height(doc, s));
+    doc.ensure(JOURNEY_BAR_H + 6.0 + first_h);
+    let top = doc.y();
+    doc.fill_rect(LEFT, top, CONTENT_W, JOURNEY_BAR_H, NAVY_TINT);
+    let summary_style = SMALL.colored(NAVY);
+    let summary = doc.fit(summary_style, &journey.summary, CONTENT_W * 0.5);
+    let summary_w = doc.width(summary_style, &summary);
+    let title_style = Style::new(9.5, Weight::Bold, NAVY);
+    let title = doc.fit(title_style, &journey.title, CONTENT_W - summary_w - 32.0);
+    doc.text(LEFT + 9.0, top + 13.5, title_style, &title);
+    doc.text_right(RIGHT - 9.0, top + 13.5, summary_style, &summary);
+    doc.set_y(top + JOURNEY_BAR_H + 6.0);
+
+    for (index, segment) in journey.segments.iter().enumerate() {
+        if index > 0 {
+            let layover = journey
+                .layovers
+                .get(index - 1)
+                .map(String::as_str)
+                .unwrap_or("");
+            // A connection note at the bottom of a page, apart from the flight it leads to, reads wrong.
+            let next_h = segment_height(doc, segment);
+            layover_line(doc, layover, next_h);
+        }
+        segment_card(doc, segment);
+    }
+}
+
+const LAYOVER_H: f32 = 16.0;
+
+fn layover_line(doc: &mut Doc, text: &str, keep_with: f32) {
+    doc.ensure(LAYOVER_H + 8.0 + keep_with);
+    let top = doc.y() + 4.0;
+    let style = SMALL.colored(AMBER_INK);
+    let text = if text.trim().is_empty() {
+        "Connection"
+    } else {
+        text
+    };
+    let text = doc.fit(style, text, CONTENT_W - 80.0);
+    let w = doc.width(style, &text) + 24.0;
+    let mid = LEFT + CONTENT_W / 2.0;
+    doc.dashed_hline(
+        LEFT + 20.0,
+        RIGHT - 20.0,
+        top + LAYOVER_H / 2.0,
+        0.6,
+        Color(0.85, 0.75, 0.55),
+    );
+    doc.fill_rect(mid - w / 2.0, top, w, LAYOVER_H, AMBER_TINT);
+    doc.stroke_rect(
+        mid - w / 2.0,
+        top,
+        w,
+        LAYOVER_H,
+        0.5,
+        Color(0.90, 0.80, 0.58),
+    );
+    doc.text_center(mid, top + 11.0, style, &text);
+    doc.set_y(top + LAYOVER_H + 4.0);
+}
+
+/// Column geometry of a segment card.
+const CARD_PAD: f32 = 10.0;
+const PLACE_W: f32 = 196.0;
+const ARR_X: f32 = LEFT + CONTENT_W - CARD_PAD - PLACE_W;
+const NAME_LEADING: f32 = 9.0;
+const STRIP_H: f32 = 26.0;
+const CODE: Style = Style::new(17.0, Weight::Bold, INK);
+const TIME: Style = Style::new(9.0, Weight::Bold, INK);
+
+fn airport_lines(doc: &Doc, name: &str) -> Vec<String> {
+    doc.wrap_max(SMALL, name, PLACE_W, 2)
+}
+
+fn segment_height(doc: &Doc, s: &SegmentView) -> f32 {
+    let lines = airport_lines(doc, &s.from_name)
+        .len()
+        .max(airport_lines(doc, &s.to_name).len())
+        .max(1);
+    // Header row 24, first name baseline 42 below it, 8 before the strip.
+    24.0 + 42.0 + NAME_LEADING * (lines as f32 - 1.0) + 8.0 + STRIP_H
+}
+
+fn segment_card(doc: &mut Doc, s: &SegmentView) {
+    let height = segment_height(doc, s);
+    doc.ensure(height);
+    let top = doc.y();
+    doc.stroke_rect(LEFT, top, CONTENT_W, height, 0.6, RULE);
+
+    // Flight line: number, carrier and aircraft; coupon number on the right.
+    let x = LEFT + CARD_PAD;
+    let flight_style = Style::new(11.0, Weight::Bold, NAVY);
+    let flight = doc.fit(flight_style, &s.flight, 90.0);
+    doc.text(x, top + 17.0, flight_style, &flight);
+    let flight_w = doc.width(flight_style, &flight);
+    let carrier: Vec<&str> = [s.carrier_name.as_str(), s.equipment.as_str()]
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    let coupon = if s.coupon_number > 0 {
+        format!("Coupon {}", s.coupon_number)
+    } else {
+        String::new()
+    };
+    let coupon_w = doc.width(SMALL_MUTED, &coupon);
+    let carrier = doc.fit(
+        BODY.colored(MUTED),
+        &carrier.join("  ·  "),
+        CONTENT_W - 2.0 * CARD_PAD - flight_w - coupon_w - 30.0,
+    );
+    doc.text(
+        x + flight_w + 10.0,
+        top + 17.0,
+        BODY.colored(MUTED),
+        &carrier,
+    );
+    doc.text_right(RIGHT - CARD_PAD, top + 17.0, SMALL_MUTED, &coupon);
+    doc.hline(x, RIGHT - CARD_PAD, top + 24.0, 0.4, RULE);
+
+    let places_top = top + 24.0;
+    place(
+        doc,
+        x,
+        places_top,
+        "DEPARTURE",
+        &s.from_code,
+        &s.departure_local,
+        &s.from_terminal,
+        &s.from_name,
+    );
+    place(
+        doc,
+        ARR_X,
+        places_top,
+        "ARRIVAL",
+        &s.to_code,
+        &s.arrival_local,
+        &s.to_terminal,
+        &s.to_name,
+    );
+    flight_path(doc, x + PLACE_W, ARR_X, places_top + 23.0, &s.duration);
+
+    let strip_top = top + height - STRIP_H;
+    doc.fill_rect(LEFT + 0.3, strip_top, CONTENT_W - 0.6, STRIP_H - 0.3, PANEL);
+    doc.hline(LEFT, RIGHT, strip_top, 0.4, RULE);
+    let status = describe_coupon_status(&s.status);
+    let cells: [(&str, &str, f32); 5] = [
+        ("CLASS", &s.booking_class, 0.11),
+        ("FARE BASIS", &s.fare_basis, 0.17),
+        ("BAGGAGE", &s.baggage, 0.30),
+        ("COUPON STATUS", &status, 0.22),
+        ("AIRLINE REF", &s.airline_confirmation, 0.20),
+    ];
+    let strip_w = CONTENT_W - 2.0 * CARD_PAD;
+    let mut cx = x;
+    for (label, value, share) in cells {
+        let w = strip_w * share;
+        doc.text(cx, strip_top + 9.5, LABEL, label);
+        let value = if value.trim().is_empty() {
+            "—"
+        } else {
+            value
+        };
+        let value = doc.fit(SMALL, value, w - 8.0);
+        doc.text(cx, strip_top + 20.0, SMALL.colored(INK), &value);
+        cx += w;
+    }
+    doc.set_y(top + height);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn place(
+    doc: &mut Doc,
+    x: f32,
+    top: f32,
+    label: &str,
+    code: &str,
+    time: &str,
+    terminal: &str,
+    name: &str,
+) {
+    doc.text(x, top + 11.0, LABEL, label);
+    let code = doc.fit(CODE, code, 52.0);
+    doc.text(x, top + 30.0, CODE, &code);
+    let code_w = doc.width(CODE, &code).max(36.0);
+    let detail_x = x + code_w + 9.0;
+    let detail_w = PLACE_W - code_w - 9.0;
+    let time = doc.fit(TIME, time, detail_w);
+    doc.text(detail_x, top + 21.0, TIME, &time);
+    let terminal = if terminal.trim().is_empty() {
+        String::new()
+    } else if terminal.to_lowercase().starts_with("terminal") {
+        terminal.to_owned()
+    } else {
+        format!("Terminal {terminal}")
+    };
+    let terminal = doc.fit(SMALL_MUTED, &terminal, detail_w);
+    doc.text(detail_x, top + 30.5, SMALL_MUTED, &terminal);
+    let mut baseline = top + 42.0;
+    for line in airport_lines(doc, name) {
+        doc.text(x, baseline, SMALL, &line);
+        baseline += NAME_LEADING;
+    }
+}
+
+/// Dot, line and arrow between the two places, with the elapsed time above it.
+fn flight_path(doc: &mut Doc, from_x: f32, to_x: f32, y: f32, duration: &str) {
+    let (x1, x2) = (from_x + 14.0, to_x - 16.0);
+    if x2 - x1 < 20.0 {
+        return;
+    }
+    let color = Color(0.55, 0.60, 0.68);
+    doc.dot(x1, y, 2.0, color);
+    doc.hline(x1, x2 - 4.0, y, 0.8, color);
+    doc.arrow_head(x2, y, 6.0, color);
+    let duration = doc.fit(SMALL_MUTED, duration, x2 - x1);
+    doc.text_center((x1 + x2) / 2.0, y - 5.0, SMALL_MUTED, &duration);
+}
+
+fn services_table(doc: &mut Doc, services: &[ServiceView]) {
+    let number_w = 120.0;
+    let amount_w = 110.0;
+    let desc_x = LEFT + 8.0 + number_w;
+    let desc_w = CONTENT_W - 16.0 - number_w - amount_w;
+    let head_h = 18.0;
+    doc.ensure(head_h + 16.0);
+    let top = doc.y();
+    doc.fill_rect(LEFT, top, CONTENT_W, head_h, PANEL);
+    doc.text(LEFT + 8.0, top + 11.5, LABEL, "DOCUMENT NUMBER");
+    doc.text(desc_x, top + 11.5, LABEL, "SERVICE");
+    let amount_label_w = doc.width(LABEL, "AMOUNT");
+    doc.text(RIGHT - 8.0 - amount_label_w, top + 11.5, LABEL, "AMOUNT");
+    doc.set_y(top + head_h);
+    for service in services {
+        let lines = doc.wrap_max(BODY, &service.description, desc_w, 3);
+        let row_h = 8.0 + 11.0 * lines.len().max(1) as f32;
+        doc.ensure(row_h);
+        let y = doc.y();
+        let number = doc.fit(BODY_BOLD, &service.document_number, number_w - 8.0);
+        doc.text(LEFT + 8.0, y + 12.5, BODY_BOLD, &number);
+        for (i, line) in lines.iter().enumerate() {
+            doc.text(desc_x, y + 12.5 + 11.0 * i as f32, BODY, line);
+        }
+        let amount = doc.fit(BODY, &service.amount, amount_w - 8.0);
+        doc.text_right(RIGHT - 8.0, y + 12.5, BODY, &amount);
+        doc.hline(LEFT, RIGHT, y + row_h, 0.4, RULE);
+        doc.set_y(y + row_h);
+    }
+    doc.advance(14.0);
+}

@@ -1,0 +1,57 @@
+//! Sending stored documents: signed `/d/{token}` links and the shared file response (ETag, attachment name).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tessera_app::links::Download;
+
+use crate::meta::RequestMeta;
+use crate::native::ApiError;
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/d/{token}", get(open_link))
+}
+
+/// Follows a signed link: no credentials needed; tampered → 403, expired → 410.
+async fn open_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let download = state.app.open_link(&token).await?;
+    state.app.audit_download(meta.actor(None), &download.record, "signed_link").await;
+    Ok(file_response(download, &headers))
+}
+
+/// The document as an attachment, with its SHA-256 as a strong ETag; a matching `If-None-Match` gets 304.
+pub(crate) fn file_response(download: Download, request: &HeaderMap) -> Response {
+    let etag = format!("\"{}\"", download.record.sha256);
+    let matches = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+    if matches {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
+    }
+    // Stored file names are ours (ASCII, no quotes), so they need no escaping.
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.record.filename))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    let content_type =
+        HeaderValue::from_str(&download.record.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::ETAG, etag_value),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+        ],
+        download.bytes,
+    )
+        .into_response()
+}

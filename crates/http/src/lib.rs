@@ -1,0 +1,44 @@
+//! Tessera's HTTP edge: one axum router serving every API profile on one port.
+//!
+//! Each profile module only translates its wire format into `tessera-app` calls and [`tessera_app::AppError`]s
+//! into its own envelope. Cross-cutting concerns (request ids, tracing spans, body limits, panics) live here.
+#![forbid(unsafe_code)]
+
+mod auth;
+mod download;
+mod health;
+mod layers;
+mod meta;
+pub mod native;
+
+use std::sync::Arc;
+
+use axum::Router;
+use tessera_app::Tessera;
+
+pub use layers::REQUEST_ID_HEADER;
+
+/// Settings of the HTTP edge itself.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Larger request bodies are refused with 413 before they are read.
+    pub max_body_bytes: usize,
+}
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Tessera,
+    pub config: Arc<HttpConfig>,
+}
+
+/// The whole API: health probes, signed links and every profile.
+pub fn router(app: Tessera, config: HttpConfig) -> Router {
+    let state = AppState { app, config: Arc::new(config.clone()) };
+    let routes = Router::new()
+        .merge(health::routes())
+        .merge(download::routes())
+        .merge(native::routes())
+        .with_state(state);
+    layers::apply(routes, &config)
+}

@@ -1,0 +1,227 @@
+//! Operator endpoints: agencies, top-ups, agreements, users and API keys. Admins only, except that agents may
+//! read their own agency, its ledger and agreements, and anyone may manage their own API keys.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tessera_app::admin::AgencyInput;
+use tessera_app::{AppError, Principal};
+use tessera_core::ids::{AgencyId, ApiKeyId, UserId};
+use tessera_core::intake::{AmountInput, ValidationErrors};
+use tessera_core::user::Role;
+use utoipa::ToSchema;
+
+use super::extract::{Auth, ValidJson};
+use super::wire::{AgencyBody, ApiKeyBody, LedgerBody, UserBody};
+use super::ApiError;
+use crate::AppState;
+
+fn agency_id(text: &str) -> Result<AgencyId, AppError> {
+    text.parse().map_err(|_| AppError::NotFound("agency"))
+}
+
+fn user_id(text: &str) -> Result<UserId, AppError> {
+    text.parse().map_err(|_| AppError::NotFound("user"))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgency {
+    pub name: String,
+    pub currency: String,
+    #[schema(value_type = Option<String>)]
+    pub balance: Option<AmountInput>,
+    #[schema(value_type = Option<String>)]
+    pub credit_limit: Option<AmountInput>,
+    pub office_id: Option<String>,
+    pub iata_number: Option<String>,
+    pub timezone: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = CreateAgency,
+    responses((status = 201, body = AgencyBody), (status = 403), (status = 422)))]
+pub async fn create_agency(State(state): State<AppState>, Auth(who): Auth, ValidJson(body): ValidJson<CreateAgency>) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
+    who.require_admin()?;
+    let input = AgencyInput {
+        name: body.name,
+        currency: body.currency,
+        balance: body.balance.map(|b| b.as_text()),
+        credit_limit: body.credit_limit.map(|c| c.as_text()),
+        office_id: body.office_id,
+        iata_number: body.iata_number,
+        timezone: body.timezone,
+    };
+    let agency = state.app.create_agency(&input).await?;
+    Ok((StatusCode::CREATED, Json(AgencyBody::from(&agency))))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "admin", responses((status = 200, body = Vec<AgencyBody>)))]
+pub async fn list_agencies(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<AgencyBody>>, ApiError> {
+    who.require_admin()?;
+    Ok(Json(state.app.list_agencies().await?.iter().map(AgencyBody::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = AgencyBody, description = "balance, credit_limit and available as decimal strings"), (status = 404)))]
+pub async fn get_agency(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<AgencyBody>, ApiError> {
+    Ok(Json(AgencyBody::from(&state.app.get_agency(&who, agency_id(&id)?).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopUp {
+    /// Positive, in the agency's currency.
+    #[schema(value_type = String)]
+    pub amount: AmountInput,
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/top-ups", tag = "admin", request_body = TopUp,
+    params(("id" = String, Path)), responses((status = 201, body = LedgerBody), (status = 404), (status = 422)))]
+pub async fn top_up(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>, ValidJson(body): ValidJson<TopUp>) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
+    who.require_admin()?;
+    let entry = state.app.top_up(agency_id(&id)?, &body.amount.as_text(), body.note).await?;
+    Ok((StatusCode::CREATED, Json(LedgerBody::from(&entry))))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/ledger", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<LedgerBody>)))]
+pub async fn ledger(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<Vec<LedgerBody>>, ApiError> {
+    Ok(Json(state.app.ledger(&who, agency_id(&id)?).await?.iter().map(LedgerBody::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/agreements", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, description = "carriers, tour codes and corporate accounts", body = Object)))]
+pub async fn agreements(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let a = state.app.agreements(&who, agency_id(&id)?).await?;
+    Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Agreement {
+    /// Default true.
+    pub authorized: Option<bool>,
+    /// Highest commission in percent of base fares; absent means no commission.
+    #[schema(value_type = Option<String>)]
+    pub commission_cap: Option<AmountInput>,
+}
+
+#[utoipa::path(put, path = "/api/v1/agencies/{id}/agreements/{carrier}", tag = "admin", request_body = Agreement,
+    params(("id" = String, Path), ("carrier" = String, Path)), responses((status = 200, body = Object)))]
+pub async fn set_agreement(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((id, carrier)): Path<(String, String)>,
+    ValidJson(body): ValidJson<Agreement>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    who.require_admin()?;
+    let cap = body.commission_cap.map(|c| c.as_text());
+    let a = state.app.set_agreement(agency_id(&id)?, &carrier, body.authorized.unwrap_or(true), cap.as_deref()).await?;
+    Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTourCode {
+    pub carrier: String,
+    pub code: String,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/tour-codes", tag = "admin", request_body = NewTourCode,
+    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+pub async fn add_tour_code(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>, ValidJson(b): ValidJson<NewTourCode>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    who.require_admin()?;
+    let t = state.app.add_tour_code(agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(t).map_err(|e| AppError::Internal(e.to_string()))?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCorporateAccount {
+    pub code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/corporate-accounts", tag = "admin", request_body = NewCorporateAccount,
+    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+pub async fn add_corporate_account(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>, ValidJson(b): ValidJson<NewCorporateAccount>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    who.require_admin()?;
+    state.app.add_corporate_account(agency_id(&id)?, &b.code).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub password: String,
+    /// `admin`, `agent` or `customer`
+    pub role: String,
+    pub agency_id: Option<uuid::Uuid>,
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserRequest,
+    responses((status = 201, body = UserBody), (status = 409, description = "username taken"), (status = 422)))]
+pub async fn create_user(State(state): State<AppState>, Auth(who): Auth, ValidJson(b): ValidJson<NewUserRequest>) -> Result<(StatusCode, Json<UserBody>), ApiError> {
+    who.require_admin()?;
+    let role = Role::parse(&b.role)
+        .ok_or_else(|| AppError::Validation(ValidationErrors::single("/role", "must be `admin`, `agent` or `customer`")))?;
+    let user = state.app.create_user(&b.username, &b.password, role, b.agency_id.map(AgencyId)).await?;
+    Ok((StatusCode::CREATED, Json(UserBody::from(&user))))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct UsersQuery {
+    pub agency_id: Option<uuid::Uuid>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(UsersQuery), responses((status = 200, body = Vec<UserBody>)))]
+pub async fn list_users(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<UsersQuery>) -> Result<Json<Vec<UserBody>>, ApiError> {
+    who.require_admin()?;
+    let users = state.app.db().list_users(q.agency_id.map(AgencyId)).await.map_err(AppError::from)?;
+    Ok(Json(users.iter().map(UserBody::from).collect()))
+}
+
+/// Admins manage everyone's keys; others only their own (someone else's user answers 404).
+fn own_or_admin(who: &Principal, user: UserId) -> Result<(), AppError> {
+    if who.is_admin() || who.user.id == user {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("user"))
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/api-keys", tag = "admin", params(("id" = String, Path)),
+    responses((status = 201, body = ApiKeyBody, description = "the key is shown once, in this response")))]
+pub async fn create_api_key(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<(StatusCode, Json<ApiKeyBody>), ApiError> {
+    let user = user_id(&id)?;
+    own_or_admin(&who, user)?;
+    let (record, key) = state.app.create_api_key(user).await?;
+    Ok((StatusCode::CREATED, Json(ApiKeyBody::new(&record, Some(key)))))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/api-keys", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ApiKeyBody>)))]
+pub async fn list_api_keys(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<Vec<ApiKeyBody>>, ApiError> {
+    let user = user_id(&id)?;
+    own_or_admin(&who, user)?;
+    let keys = state.app.db().list_api_keys(user).await.map_err(AppError::from)?;
+    Ok(Json(keys.iter().map(|k| ApiKeyBody::new(k, None)).collect()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 204, description = "revoked"), (status = 404)))]
+pub async fn revoke_api_key(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let key: ApiKeyId = id.parse().map_err(|_| AppError::NotFound("api key"))?;
+    if !who.is_admin() {
+        let own = state.app.db().list_api_keys(who.user.id).await.map_err(AppError::from)?;
+        if !own.iter().any(|k| k.id == key) {
+            return Err(AppError::NotFound("api key").into());
+        }
+    }
+    state.app.revoke_api_key(key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,73 @@
+//! Booking intake and lookup: `POST/GET /api/v1/bookings`, `GET /api/v1/bookings/{id}`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use tessera_app::AppError;
+use tessera_core::booking::BookingStatus;
+use tessera_core::ids::BookingId;
+use tessera_core::intake::ValidationErrors;
+use utoipa::IntoParams;
+
+use super::extract::{Auth, Body};
+use super::wire::{BookingBody, BookingList};
+use super::ApiError;
+use crate::meta::RequestMeta;
+use crate::AppState;
+
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings",
+    request_body(content = Object, description = "A booking document as in the intake contract (examples/bookings/*.json)"),
+    responses((status = 201, body = BookingBody), (status = 422, description = "every offending field, as JSON pointers"),
+              (status = 409, description = "the agency already has a booking with this PNR / booking code")))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    Body(body): Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let booking = state.app.create_booking(&who, &body, meta.actor(Some(&who))).await?;
+    let location = format!("/api/v1/bookings/{}", booking.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(BookingBody::from(&booking))))
+}
+
+pub(crate) fn parse_booking_id(text: &str) -> Result<BookingId, AppError> {
+    // A malformed id cannot name anything the caller may see: answer like a missing booking.
+    text.parse().map_err(|_| AppError::NotFound("booking"))
+}
+
+#[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
+    params(("id" = String, Path, description = "booking id (the agent profile's bookingReferenceID)")),
+    responses((status = 200, body = BookingBody), (status = 404, description = "no such booking within your reach")))]
+pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<BookingBody>, ApiError> {
+    let booking = state.app.get_booking(&who, parse_booking_id(&id)?).await?;
+    Ok(Json(BookingBody::from(&booking)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    pub pnr: Option<String>,
+    /// `confirmed`, `ticketed` or `cancelled`
+    pub status: Option<String>,
+    /// 1-200, default 50
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(ListQuery),
+    responses((status = 200, body = BookingList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<BookingList>, ApiError> {
+    let status = match q.status.as_deref() {
+        Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
+            AppError::Validation(ValidationErrors::single("/status", "must be `confirmed`, `ticketed` or `cancelled`"))
+        })?),
+        None => None,
+    };
+    let page = state.app.list_bookings(&who, q.pnr, status, q.limit, q.cursor.as_deref()).await?;
+    Ok(Json(BookingList { bookings: page.bookings.iter().map(BookingBody::from).collect(), next_cursor: page.next_cursor }))
+}

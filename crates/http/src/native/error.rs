@@ -1,0 +1,93 @@
+//! The native profile's error envelope: `application/problem+json` (RFC 9457) with a stable `code`.
+//! This is the one place where application errors become native HTTP answers.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tessera_app::issuing::issue_error_code;
+use tessera_app::AppError;
+use tessera_core::intake::FieldError;
+use tessera_core::issuance::IssueError;
+
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'a str,
+    status: u16,
+    code: &'a str,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+/// Status and stable code for every application error.
+pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
+    match e {
+        AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+        AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        AppError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        AppError::Issue(i) => (issue_status(i), issue_error_code(i)),
+        AppError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+        AppError::IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress"),
+        AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        AppError::LinkInvalid => (StatusCode::FORBIDDEN, "link_invalid"),
+        AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
+        AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, "document_generation_failed"),
+        AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+    }
+}
+
+fn issue_status(e: &IssueError) -> StatusCode {
+    match e {
+        IssueError::AlreadyIssued | IssueError::Cancelled => StatusCode::CONFLICT,
+        IssueError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = classify(&self.0);
+        let detail = match &self.0 {
+            // Internal details go to the log, never to the client.
+            AppError::Internal(msg) | AppError::DocumentGeneration(msg) => {
+                tracing::error!(error = %msg, "request failed");
+                self.0.to_string()
+            }
+            other => other.to_string(),
+        };
+        let errors = match &self.0 {
+            AppError::Validation(v) => Some(v.0.as_slice()),
+            _ => None,
+        };
+        let problem = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            code,
+            detail,
+            errors,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,63 @@
+//! Extractors of the native profile: the authenticated caller, and JSON bodies whose problems answer as
+//! structured 422s (with a JSON pointer) or 413, never as plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use tessera_app::{AppError, Principal};
+use tessera_core::intake::ValidationErrors;
+
+use super::ApiError;
+use crate::auth::authenticate;
+use crate::AppState;
+
+/// The authenticated caller.
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(authenticate(&state.app, &parts.headers).await?))
+    }
+}
+
+/// A request body read whole, refused with 413 past the configured limit.
+pub struct Body(pub Bytes);
+
+impl FromRequest<AppState> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(Body).map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(AppError::PayloadTooLarge)
+            } else {
+                ApiError(AppError::Validation(ValidationErrors::single("", "the body could not be read")))
+            }
+        })
+    }
+}
+
+/// A JSON body parsed into `T`; a type error or unknown field answers 422 naming the field.
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Body(bytes) = Body::from_request(req, state).await?;
+        parse_json(&bytes).map(ValidJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let pointer = if path == "." { String::new() } else { format!("/{}", path.replace('.', "/")) };
+        ApiError(AppError::Validation(ValidationErrors::single(pointer, e.into_inner().to_string())))
+    })
+}

@@ -1,0 +1,121 @@
+//! `POST /api/v1/bookings/{id}/issue` (idempotent with `Idempotency-Key`) and `GET /api/v1/issuances/{id}`.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use tessera_app::idempotency::{request_hash, Idempotent};
+use tessera_app::issuing::IssueCommand;
+use tessera_app::AppError;
+use tessera_core::ids::IssuanceId;
+use tessera_core::intake::AmountInput;
+use tessera_core::issuance::{Commission, IssueOptions};
+use utoipa::ToSchema;
+
+use super::bookings::parse_booking_id;
+use super::extract::{parse_json, Auth, Body};
+use super::wire::IssuanceBody;
+use super::ApiError;
+use crate::meta::RequestMeta;
+use crate::AppState;
+
+/// Optional extras of an issuance.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    /// `{"percent": 5}` of the base fares, or `{"amount": "100.00"}` in the booking currency; capped by the
+    /// agency's agreement with the validating carrier.
+    pub commission: Option<CommissionRequest>,
+    pub reference_code: Option<String>,
+    pub tour_code: Option<String>,
+    pub corporate_code: Option<String>,
+    pub booker_code: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+pub enum CommissionRequest {
+    /// A number or decimal string.
+    #[schema(value_type = String)]
+    Percent(AmountInput),
+    #[schema(value_type = String)]
+    Amount(AmountInput),
+}
+
+fn decimal(input: &AmountInput, pointer: &str) -> Result<Decimal, AppError> {
+    input.as_text().trim().parse().map_err(|_| {
+        AppError::Validation(tessera_core::intake::ValidationErrors::single(pointer, "is not a decimal number"))
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/issue", tag = "issuance",
+    params(("id" = String, Path, description = "booking id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "same key and body: the same response, no second effect")),
+    request_body(content = Option<IssueRequest>),
+    responses((status = 201, body = IssuanceBody),
+              (status = 402, description = "insufficient_balance"),
+              (status = 409, description = "already_issued, booking_cancelled, idempotency_in_progress"),
+              (status = 422, description = "a business rule refused it (see the error code table in docs/api.md)")))]
+pub async fn issue(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    let booking_id = parse_booking_id(&id)?;
+    let request: IssueRequest = parse_json(&body)?;
+    let commission = match &request.commission {
+        Some(CommissionRequest::Percent(p)) => Some(Commission::Percent(decimal(p, "/commission/percent")?)),
+        Some(CommissionRequest::Amount(a)) => Some(Commission::Amount(decimal(a, "/commission/amount")?)),
+        None => None,
+    };
+    let options = IssueOptions {
+        commission,
+        tour_code: request.tour_code,
+        corporate_code: request.corporate_code,
+        booker_code: request.booker_code,
+    };
+    let command = IssueCommand { options, reference_code: request.reference_code };
+    let key = headers.get("idempotency-key").map(|v| v.to_str().map_err(|_| AppError::IdempotencyMismatch));
+    let Some(key) = key else {
+        let issued = state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await?;
+        return Ok((StatusCode::CREATED, Json(IssuanceBody::from(&issued))).into_response());
+    };
+    let key = key?;
+    let hash = request_hash("POST", &format!("/api/v1/bookings/{booking_id}/issue"), &body);
+    match state.app.idempotency_claim(&who, key, &hash).await? {
+        Idempotent::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut response = (status, [("content-type", "application/json")], body).into_response();
+            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(response)
+        }
+        Idempotent::Run(guard) => match state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await {
+            Ok(issued) => {
+                let body = serde_json::to_vec(&IssuanceBody::from(&issued)).map_err(|e| AppError::Internal(e.to_string()))?;
+                state.app.idempotency_complete(guard, StatusCode::CREATED.as_u16(), &body).await?;
+                Ok((StatusCode::CREATED, [("content-type", "application/json")], body).into_response())
+            }
+            Err(e) => {
+                state.app.idempotency_release(guard).await;
+                Err(e.into())
+            }
+        },
+    }
+}
+
+pub(crate) fn parse_issuance_id(text: &str) -> Result<IssuanceId, AppError> {
+    text.parse().map_err(|_| AppError::NotFound("issuance"))
+}
+
+#[utoipa::path(get, path = "/api/v1/issuances/{id}", tag = "issuance",
+    params(("id" = String, Path, description = "ticketReferenceID")),
+    responses((status = 200, body = IssuanceBody), (status = 404)))]
+pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<IssuanceBody>, ApiError> {
+    let (record, tickets) = state.app.get_issuance(&who, parse_issuance_id(&id)?).await?;
+    Ok(Json(IssuanceBody::new(&record, &tickets)))
+}

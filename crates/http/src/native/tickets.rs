@@ -1,0 +1,78 @@
+//! Tickets and their documents: `GET /api/v1/tickets/{number}`, PDFs of tickets and issuances, signed links.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use tessera_app::AppError;
+use tessera_core::codes::TicketNumber;
+use tessera_storage::DocumentOwner;
+
+use super::extract::Auth;
+use super::issuance::parse_issuance_id;
+use super::wire::{LinkBody, TicketBody};
+use super::ApiError;
+use crate::download::file_response;
+use crate::meta::RequestMeta;
+use crate::AppState;
+
+fn parse_number(text: &str) -> Result<TicketNumber, AppError> {
+    TicketNumber::parse(text).map_err(|_| AppError::NotFound("ticket"))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets",
+    params(("number" = String, Path, description = "13 digits, with or without the dash after the prefix")),
+    responses((status = 200, body = TicketBody), (status = 404)))]
+pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(number): Path<String>) -> Result<Json<TicketBody>, ApiError> {
+    let ticket = state.app.get_ticket(&who, &parse_number(&number)?).await?;
+    Ok(Json(TicketBody::from(&ticket)))
+}
+
+async fn send(state: &AppState, who: &tessera_app::Principal, meta: RequestMeta, owner: DocumentOwner, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let download = state.app.download(who.scope, &owner).await?;
+    state.app.audit_download(meta.actor(Some(who)), &download.record, "api").await;
+    Ok(file_response(download, headers))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{number}/pdf", tag = "tickets",
+    params(("number" = String, Path)),
+    responses((status = 200, content_type = "application/pdf", description = "the e-ticket; ETag is its SHA-256"), (status = 304), (status = 404)))]
+pub async fn ticket_pdf(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    send(&state, &who, meta, DocumentOwner::Ticket(parse_number(&number)?), &headers).await
+}
+
+#[utoipa::path(get, path = "/api/v1/issuances/{id}/pdf", tag = "issuance",
+    params(("id" = String, Path, description = "ticketReferenceID")),
+    responses((status = 200, content_type = "application/pdf", description = "every passenger's e-ticket in one PDF"), (status = 304), (status = 404)))]
+pub async fn issuance_pdf(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    send(&state, &who, meta, DocumentOwner::Issuance(parse_issuance_id(&id)?), &headers).await
+}
+
+async fn link(state: &AppState, who: &tessera_app::Principal, owner: DocumentOwner) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+    let link = state.app.sign_link(who.scope, owner).await?;
+    Ok((StatusCode::CREATED, Json(LinkBody { url: link.url, expires_at: link.expires_at })))
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/link", tag = "tickets", params(("number" = String, Path)),
+    responses((status = 201, body = LinkBody, description = "a signed link that needs no credentials until it expires"), (status = 404)))]
+pub async fn ticket_link(State(state): State<AppState>, Auth(who): Auth, Path(number): Path<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+    link(&state, &who, DocumentOwner::Ticket(parse_number(&number)?)).await
+}
+
+#[utoipa::path(post, path = "/api/v1/issuances/{id}/link", tag = "issuance", params(("id" = String, Path)),
+    responses((status = 201, body = LinkBody), (status = 404)))]
+pub async fn issuance_link(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+    link(&state, &who, DocumentOwner::Issuance(parse_issuance_id(&id)?)).await
+}

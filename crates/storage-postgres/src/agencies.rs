@@ -1,0 +1,232 @@
+//! Agencies, their money (balance, credit limit, the append-only ledger) and their carrier agreements.
+//!
+//! Balances only ever change through conditional `UPDATE ... WHERE balance + amount >= -credit_limit`, so the
+//! check and the write are one atomic statement and concurrent debits can never overdraw an account.
+
+use sqlx::{PgConnection, PgPool};
+use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::ids::AgencyId;
+use tessera_core::ledger::{LedgerEntry, LedgerKind};
+use tessera_core::money::Money;
+use tessera_storage::{NewAgency, NewLedgerEntry, StorageError};
+
+use crate::error::Result;
+use crate::rows;
+
+const AGENCY_COLUMNS: &str =
+    "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, created_at";
+const LEDGER_COLUMNS: &str =
+    "id, agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, created_at";
+
+pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
+         timezone, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8) RETURNING {AGENCY_COLUMNS}"
+    ))
+    .bind(agency.id.0)
+    .bind(&agency.name)
+    .bind(agency.currency.code())
+    .bind(agency.credit_limit_minor)
+    .bind(agency.office_id.as_ref().map(|o| o.as_str()))
+    .bind(agency.iata_number.as_ref().map(|i| i.as_str()))
+    .bind(&agency.timezone)
+    .bind(agency.created_at)
+    .fetch_one(pool)
+    .await?;
+    rows::agency(&row)
+}
+
+pub(crate) async fn get(pool: &PgPool, id: AgencyId) -> Result<Option<Agency>> {
+    let row = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(rows::agency).transpose()
+}
+
+pub(crate) async fn list(pool: &PgPool) -> Result<Vec<Agency>> {
+    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id"))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(rows::agency).collect()
+}
+
+async fn exists(conn: &mut PgConnection, id: AgencyId) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM agencies WHERE id = $1)")
+        .bind(id.0)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Adds `amount` (signed) to the balance if the result stays within the credit limit, and returns
+/// `(balance_after, currency)`. Used by top-ups and by the issuance debit alike, inside the caller's transaction.
+/// `None` means the agency is missing or the amount does not fit; the caller tells the two apart if it cares.
+pub(crate) async fn apply(conn: &mut PgConnection, agency: AgencyId, amount: i64) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as::<_, (i64, String)>(
+        "UPDATE agencies SET balance_minor = balance_minor + $2 \
+         WHERE id = $1 AND balance_minor + $2 >= -credit_limit_minor \
+         RETURNING balance_minor, currency",
+    )
+    .bind(agency.0)
+    .bind(amount)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The values of one ledger row; `amount` is signed.
+pub(crate) struct LedgerRow<'a> {
+    pub agency_id: AgencyId,
+    pub kind: LedgerKind,
+    pub amount: Money,
+    pub balance_after: i64,
+    pub issuance_id: Option<tessera_core::ids::IssuanceId>,
+    pub note: Option<&'a str>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub(crate) async fn insert_ledger(conn: &mut PgConnection, entry: LedgerRow<'_>) -> Result<LedgerEntry> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO ledger (agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {LEDGER_COLUMNS}"
+    ))
+    .bind(entry.agency_id.0)
+    .bind(entry.kind.as_str())
+    .bind(entry.amount.minor())
+    .bind(entry.balance_after)
+    .bind(entry.amount.currency().code())
+    .bind(entry.issuance_id.map(|i| i.0))
+    .bind(entry.note)
+    .bind(entry.created_at)
+    .fetch_one(conn)
+    .await?;
+    rows::ledger_entry(&row)
+}
+
+pub(crate) async fn post_ledger(pool: &PgPool, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
+    let mut tx = pool.begin().await?;
+    let Some((balance_after, currency)) = apply(&mut tx, entry.agency_id, entry.amount.minor()).await? else {
+        return Err(if exists(&mut tx, entry.agency_id).await? {
+            StorageError::InsufficientBalance
+        } else {
+            StorageError::NotFound
+        }
+        .into());
+    };
+    if currency != entry.amount.currency().code() {
+        // Dropping `tx` rolls the balance change back.
+        return Err(StorageError::Backend(format!(
+            "ledger entry in {} for an agency keeping its account in {currency}",
+            entry.amount.currency()
+        ))
+        .into());
+    }
+    let stored = insert_ledger(
+        &mut tx,
+        LedgerRow {
+            agency_id: entry.agency_id,
+            kind: entry.kind,
+            amount: entry.amount,
+            balance_after,
+            issuance_id: entry.issuance_id,
+            note: entry.note.as_deref(),
+            created_at: entry.created_at,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+pub(crate) async fn ledger(pool: &PgPool, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
+    let rows = sqlx::query(&format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE agency_id = $1 ORDER BY id"))
+        .bind(agency.0)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(rows::ledger_entry).collect()
+}
+
+pub(crate) async fn set_credit_limit(pool: &PgPool, agency: AgencyId, credit_limit_minor: i64) -> Result<Agency> {
+    let mut conn = pool.acquire().await?;
+    // The condition is written out (rather than left to the CHECK constraint) so "too low" is told apart from
+    // "no such agency" without parsing an error.
+    let row = sqlx::query(&format!(
+        "UPDATE agencies SET credit_limit_minor = $2 WHERE id = $1 AND balance_minor >= -$2 \
+         RETURNING {AGENCY_COLUMNS}"
+    ))
+    .bind(agency.0)
+    .bind(credit_limit_minor)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => rows::agency(&row),
+        None if exists(&mut conn, agency).await? => Err(StorageError::InsufficientBalance.into()),
+        None => Err(StorageError::NotFound.into()),
+    }
+}
+
+pub(crate) async fn set_agreement(pool: &PgPool, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO carrier_agreements (agency_id, carrier, authorized, commission_cap_percent) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (agency_id, carrier) DO UPDATE \
+         SET authorized = EXCLUDED.authorized, commission_cap_percent = EXCLUDED.commission_cap_percent",
+    )
+    .bind(agency.0)
+    .bind(agreement.carrier.as_str())
+    .bind(agreement.authorized)
+    .bind(agreement.commission_cap_percent.map(|d| d.to_string()))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn add_tour_code(pool: &PgPool, agency: AgencyId, tour_code: &TourCode) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tour_codes (agency_id, code, carrier, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (agency_id, code, carrier) DO UPDATE \
+         SET valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to",
+    )
+    .bind(agency.0)
+    .bind(&tour_code.code)
+    .bind(tour_code.carrier.as_str())
+    .bind(tour_code.valid_from)
+    .bind(tour_code.valid_to)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn add_corporate_account(pool: &PgPool, agency: AgencyId, code: &str) -> Result<()> {
+    sqlx::query("INSERT INTO corporate_accounts (agency_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(agency.0)
+        .bind(code)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn agreements(pool: &PgPool, agency: AgencyId) -> Result<Agreements> {
+    let carriers = sqlx::query(
+        "SELECT carrier, authorized, commission_cap_percent FROM carrier_agreements \
+         WHERE agency_id = $1 ORDER BY carrier",
+    )
+    .bind(agency.0)
+    .fetch_all(pool)
+    .await?;
+    let tour_codes = sqlx::query(
+        "SELECT code, carrier, valid_from, valid_to FROM tour_codes WHERE agency_id = $1 ORDER BY code, carrier",
+    )
+    .bind(agency.0)
+    .fetch_all(pool)
+    .await?;
+    let corporate_accounts =
+        sqlx::query_scalar::<_, String>("SELECT code FROM corporate_accounts WHERE agency_id = $1 ORDER BY code")
+            .bind(agency.0)
+            .fetch_all(pool)
+            .await?;
+    Ok(Agreements {
+        carriers: carriers.iter().map(rows::carrier_agreement).collect::<Result<_>>()?,
+        tour_codes: tour_codes.iter().map(rows::tour_code).collect::<Result<_>>()?,
+        corporate_accounts,
+    })
+}

@@ -1,0 +1,65 @@
+//! The audit trail: one row per business action (and per refusal), appended and never changed.
+//!
+//! Rows are written either on their own ([`append`]) or inside a larger transaction ([`insert`], used by the
+//! issuance so that the trail records exactly what committed).
+
+use sqlx::{PgConnection, PgPool};
+use tessera_core::user::Scope;
+use tessera_storage::{AuditEntry, AuditFilter, NewAuditEntry};
+
+use crate::error::Result;
+use crate::rows;
+
+/// Used when a caller asks for no limit.
+const DEFAULT_LIMIT: i64 = 200;
+
+pub(crate) async fn append(pool: &PgPool, entry: &NewAuditEntry) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    insert(&mut conn, entry).await
+}
+
+pub(crate) async fn insert(conn: &mut PgConnection, entry: &NewAuditEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit (agency_id, user_id, username, client_addr, tracking_id, action, booking_id, \
+         ticket_number, issuance_id, outcome, detail, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(entry.agency_id.map(|a| a.0))
+    .bind(entry.actor.user_id.map(|u| u.0))
+    .bind(&entry.actor.username)
+    .bind(entry.actor.client_addr.as_deref())
+    .bind(entry.actor.tracking_id.as_deref())
+    .bind(&entry.action)
+    .bind(entry.booking_id.map(|b| b.0))
+    .bind(entry.ticket_number.as_deref())
+    .bind(entry.issuance_id.map(|i| i.0))
+    .bind(&entry.outcome)
+    .bind(&entry.detail)
+    .bind(entry.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn list(pool: &PgPool, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { i64::from(filter.limit) };
+    // Audit rows are the agency's business, not the customer's booking: a customer scope filters by agency only.
+    let rows = sqlx::query(
+        "SELECT id, agency_id, user_id, username, client_addr, tracking_id, action, booking_id, ticket_number, \
+                issuance_id, outcome, detail, created_at \
+         FROM audit \
+         WHERE ($1::uuid IS NULL OR agency_id = $1) \
+           AND ($2::uuid IS NULL OR booking_id = $2) \
+           AND ($3::text IS NULL OR ticket_number = $3) \
+           AND ($4::text IS NULL OR tracking_id = $4) \
+         ORDER BY id LIMIT $5",
+    )
+    .bind(scope.agency().map(|a| a.0))
+    .bind(filter.booking_id.map(|b| b.0))
+    .bind(filter.ticket_number.as_deref())
+    .bind(filter.tracking_id.as_deref())
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(rows::audit_entry).collect()
+}

@@ -1,0 +1,449 @@
+//! The issuance transaction and the records it creates (issuances, tickets, coupons, documents).
+//!
+//! [`issue`] is the one place where money, ticket numbers and booking state change together. Its locks are
+//! always taken in the same order — the booking row (`FOR UPDATE`), then the agency row (the conditional
+//! debit), then the `ticket_serials` rows in prefix order — so two issuances cannot wait on each other in a
+//! cycle. Concurrent attempts on one booking queue on the booking row; the first commits `ticketed` and the
+//! rest, re-reading the row after the lock, see it and fail with `BookingNotConfirmed`. Should PostgreSQL still
+//! abort a transaction (serialization failure, deadlock), the whole transaction is run again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use tessera_core::booking::BookingStatus;
+use tessera_core::codes::{AccountingPrefix, TicketNumber, MAX_SERIAL};
+use tessera_core::ids::IssuanceId;
+use tessera_core::ledger::LedgerKind;
+use tessera_core::ticket::{Ticket, TicketDraft};
+use tessera_core::user::Scope;
+use tessera_storage::{
+    DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument,
+    NewIssuance, StorageError, FIRST_SERIAL,
+};
+
+use crate::agencies::{self, LedgerRow};
+use crate::error::{corrupt, Error, Result};
+use crate::{audit, rows, ScopeParams};
+
+/// How many times a transaction PostgreSQL aborted (40001, 40P01) is attempted in all.
+const MAX_ATTEMPTS: u32 = 5;
+
+pub(crate) async fn issue(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
+    let mut attempt = 1;
+    loop {
+        match issue_once(pool, issuance, sink).await {
+            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                tracing::debug!(attempt, issuance = %issuance.id, "issuance transaction aborted by the database, retrying");
+                // Back off a little more each time so the transactions that collided do not collide again.
+                tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One attempt. Returning early drops `tx`, which rolls everything back: no partial issuance can persist.
+/// Note that a retried attempt calls the sink again; documents of an aborted attempt are simply not recorded.
+async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
+    let draft = &issuance.draft;
+    let mut tx = pool.begin().await?;
+
+    // 1. The booking row lock serializes every issuance attempt of this booking.
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1 AND agency_id = $2 FOR UPDATE")
+            .bind(draft.booking_id.0)
+            .bind(draft.agency_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let status = rows::booking_status(&status.ok_or(StorageError::NotFound)?)?;
+    if status != BookingStatus::Confirmed {
+        return Err(StorageError::BookingNotConfirmed(status).into());
+    }
+
+    // 2. The debit; the agency row stays locked until commit, so balance and ledger move together.
+    let payable = draft.payable;
+    let debit = payable.minor().checked_neg().ok_or_else(|| corrupt("payable amount out of range"))?;
+    let (balance_after, currency) =
+        agencies::apply(&mut tx, draft.agency_id, debit).await?.ok_or(StorageError::InsufficientBalance)?;
+    if currency != payable.currency().code() {
+        return Err(StorageError::Backend(format!(
+            "issuance in {} for an agency keeping its account in {currency}",
+            payable.currency()
+        ))
+        .into());
+    }
+    agencies::insert_ledger(
+        &mut tx,
+        LedgerRow {
+            agency_id: draft.agency_id,
+            kind: LedgerKind::IssuanceDebit,
+            amount: payable.negate(),
+            balance_after,
+            issuance_id: Some(issuance.id),
+            note: None,
+            created_at: issuance.issued_at,
+        },
+    )
+    .await?;
+
+    // 3. Ticket numbers.
+    let numbers = allocate_serials(&mut tx, &draft.tickets).await?;
+    let tickets: Vec<Ticket> = draft
+        .tickets
+        .iter()
+        .cloned()
+        .zip(numbers)
+        .map(|(d, number)| {
+            Ticket::from_draft(d, number, issuance.id, draft.booking_id, draft.agency_id, issuance.issued_at)
+        })
+        .collect();
+
+    // 4. Documents, rendered while the numbers are reserved but nothing is visible to anyone else.
+    let issued = IssuedTickets {
+        issuance_id: issuance.id,
+        booking_id: draft.booking_id,
+        agency_id: draft.agency_id,
+        issued_at: issuance.issued_at,
+        tickets,
+    };
+    let documents = sink.produce(&issued).await.map_err(StorageError::Documents)?;
+
+    // 5. The records.
+    sqlx::query(
+        "INSERT INTO issuances (id, booking_id, agency_id, amount_minor, commission_minor, currency, issued_at, \
+         issued_by, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(issuance.id.0)
+    .bind(draft.booking_id.0)
+    .bind(draft.agency_id.0)
+    .bind(payable.minor())
+    .bind(draft.commission.minor())
+    .bind(payable.currency().code())
+    .bind(issuance.issued_at)
+    .bind(issuance.actor.user_id.map(|u| u.0))
+    .bind(&issuance.attributes)
+    .execute(&mut *tx)
+    .await?;
+    insert_tickets(&mut tx, &issued.tickets).await?;
+    for document in &documents {
+        insert_document(&mut tx, document, &issued).await?;
+    }
+    sqlx::query("UPDATE bookings SET status = $2 WHERE id = $1")
+        .bind(draft.booking_id.0)
+        .bind(BookingStatus::Ticketed.as_str())
+        .execute(&mut *tx)
+        .await?;
+    let numbers: Vec<&TicketNumber> = issued.tickets.iter().map(|t| &t.number).collect();
+    audit::insert(
+        &mut tx,
+        &NewAuditEntry {
+            agency_id: Some(draft.agency_id),
+            actor: issuance.actor.clone(),
+            action: "issuance.create".into(),
+            booking_id: Some(draft.booking_id),
+            ticket_number: None,
+            issuance_id: Some(issuance.id),
+            outcome: "success".into(),
+            detail: serde_json::json!({
+                "tickets": numbers,
+                "amount": payable.amount_string(),
+                "currency": payable.currency().code(),
+                "attributes": issuance.attributes,
+            }),
+            created_at: issuance.issued_at,
+        },
+    )
+    .await?;
+
+    // 6.
+    tx.commit().await?;
+    Ok(IssuanceRecord {
+        id: issuance.id,
+        booking_id: draft.booking_id,
+        agency_id: draft.agency_id,
+        amount_charged: payable,
+        commission: draft.commission,
+        issued_at: issuance.issued_at,
+        issued_by: issuance.actor.user_id,
+        attributes: issuance.attributes.clone(),
+    })
+}
+
+/// Reserves one serial per draft and returns the ticket numbers in draft order.
+///
+/// Each prefix's counter moves once, by the number of tickets needing it, so an issuance gets a contiguous
+/// block. The counters are bumped in sorted prefix order (not order of appearance) so that two issuances with
+/// the same prefixes lock the rows in the same order; which serials a ticket gets does not depend on it.
+async fn allocate_serials(conn: &mut PgConnection, drafts: &[TicketDraft]) -> Result<Vec<TicketNumber>> {
+    let mut counts: BTreeMap<&AccountingPrefix, u64> = BTreeMap::new();
+    for d in drafts {
+        *counts.entry(&d.prefix).or_default() += 1;
+    }
+    let first = i64::try_from(FIRST_SERIAL).map_err(|_| corrupt("FIRST_SERIAL out of range"))?;
+    let mut next: HashMap<&AccountingPrefix, u64> = HashMap::new();
+    for (prefix, count) in counts {
+        let n = i64::try_from(count).map_err(|_| corrupt("too many tickets"))?;
+        let after: i64 = sqlx::query_scalar(
+            "INSERT INTO ticket_serials (prefix, next_serial) VALUES ($1, $2) \
+             ON CONFLICT (prefix) DO UPDATE SET next_serial = ticket_serials.next_serial + $3 \
+             RETURNING next_serial",
+        )
+        .bind(prefix.as_str())
+        .bind(first.saturating_add(n))
+        .bind(n)
+        .fetch_one(&mut *conn)
+        .await?;
+        let start = u64::try_from(after - n).map_err(|_| corrupt(format!("serial counter of {prefix}")))?;
+        if start + count - 1 > MAX_SERIAL {
+            return Err(StorageError::SerialsExhausted(prefix.to_string()).into());
+        }
+        next.insert(prefix, start);
+    }
+    drafts
+        .iter()
+        .map(|d| {
+            let serial = next.get_mut(&d.prefix).ok_or_else(|| corrupt("prefix without a serial block"))?;
+            let number = TicketNumber::new(d.prefix.clone(), *serial)
+                .map_err(|_| Error::from(StorageError::SerialsExhausted(d.prefix.to_string())))?;
+            *serial += 1;
+            Ok(number)
+        })
+        .collect()
+}
+
+/// All tickets and all their coupons in two statements (arrays unnested), to keep the time the agency row
+/// stays locked short.
+async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<()> {
+    let mut ordinal = Vec::new();
+    let (mut number, mut passenger, mut kind, mut status) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut base, mut total, mut currency, mut taxes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut service, mut related_number, mut related_type) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, t) in tickets.iter().enumerate() {
+        ordinal.push(i32::try_from(i).map_err(|_| corrupt("too many tickets"))?);
+        number.push(t.number.compact());
+        passenger.push(t.passenger_id.clone());
+        kind.push(t.kind.as_str());
+        status.push(t.status.as_str());
+        base.push(t.base.minor());
+        total.push(t.total.minor());
+        currency.push(t.total.currency().code().to_owned());
+        taxes.push(serde_json::to_value(&t.taxes).map_err(|e| corrupt(format!("taxes: {e}")))?);
+        service.push(
+            t.service.as_ref().map(serde_json::to_value).transpose().map_err(|e| corrupt(format!("service: {e}")))?,
+        );
+        related_number.push(t.related_number.as_ref().map(TicketNumber::compact));
+        related_type.push(t.related_type.map(|r| r.as_str()));
+    }
+    let Some(first) = tickets.first() else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO tickets (number, issuance_id, booking_id, agency_id, ordinal, passenger_id, kind, status, \
+         base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at) \
+         SELECT n, $1, $2, $3, o, p, k, s, b, t, c, x, sv, rn, rt, $4 \
+         FROM UNNEST($5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], \
+                     $12::text[], $13::jsonb[], $14::jsonb[], $15::text[], $16::text[]) \
+              AS u(n, o, p, k, s, b, t, c, x, sv, rn, rt)",
+    )
+    .bind(first.issuance_id.0)
+    .bind(first.booking_id.0)
+    .bind(first.agency_id.0)
+    .bind(first.issued_at)
+    .bind(&number)
+    .bind(&ordinal)
+    .bind(&passenger)
+    .bind(&kind)
+    .bind(&status)
+    .bind(&base)
+    .bind(&total)
+    .bind(&currency)
+    .bind(&taxes)
+    .bind(&service)
+    .bind(&related_number)
+    .bind(&related_type)
+    .execute(&mut *conn)
+    .await?;
+
+    let mut c = CouponColumns::default();
+    for t in tickets {
+        for coupon in &t.coupons {
+            c.ticket.push(t.number.compact());
+            c.number.push(i32::try_from(coupon.number).map_err(|_| corrupt("coupon number out of range"))?);
+            c.status.push(coupon.status.as_str());
+            c.origin.push(coupon.origin.as_deref());
+            c.destination.push(coupon.destination.as_deref());
+            c.carrier.push(coupon.carrier.as_deref());
+            c.flight_number.push(coupon.flight_number.as_deref());
+            c.departure_date.push(coupon.departure_date);
+            c.booking_class.push(coupon.booking_class.as_deref());
+            c.fare_basis.push(coupon.fare_basis.as_deref());
+            c.service_code.push(coupon.service_code.as_deref());
+        }
+    }
+    if c.ticket.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO coupons (ticket_number, number, status, origin, destination, carrier, flight_number, \
+         departure_date, booking_class, fare_basis, service_code) \
+         SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                              $8::date[], $9::text[], $10::text[], $11::text[])",
+    )
+    .bind(&c.ticket)
+    .bind(&c.number)
+    .bind(&c.status)
+    .bind(&c.origin)
+    .bind(&c.destination)
+    .bind(&c.carrier)
+    .bind(&c.flight_number)
+    .bind(&c.departure_date)
+    .bind(&c.booking_class)
+    .bind(&c.fare_basis)
+    .bind(&c.service_code)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct CouponColumns<'a> {
+    ticket: Vec<String>,
+    number: Vec<i32>,
+    status: Vec<&'static str>,
+    origin: Vec<Option<&'a str>>,
+    destination: Vec<Option<&'a str>>,
+    carrier: Vec<Option<&'a str>>,
+    flight_number: Vec<Option<&'a str>>,
+    departure_date: Vec<Option<chrono::NaiveDate>>,
+    booking_class: Vec<Option<&'a str>>,
+    fare_basis: Vec<Option<&'a str>>,
+    service_code: Vec<Option<&'a str>>,
+}
+
+async fn insert_document(conn: &mut PgConnection, d: &NewDocument, issued: &IssuedTickets) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
+         filename, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(d.id.0)
+    .bind(d.owner.kind())
+    .bind(d.owner.key())
+    .bind(issued.agency_id.0)
+    .bind(&d.storage_key)
+    .bind(&d.sha256)
+    .bind(d.size)
+    .bind(&d.content_type)
+    .bind(&d.filename)
+    .bind(issued.issued_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const TICKET_COLUMNS: &str = "t.number, t.issuance_id, t.booking_id, t.agency_id, t.passenger_id, t.kind, \
+     t.status, t.base_minor, t.total_minor, t.currency, t.taxes, t.service, t.related_number, t.related_type, \
+     t.issued_at";
+/// Scope on a table aliased `x` that has `agency_id` and `booking_id`: agency in `$1`, customer in `$2`
+/// (customers see what belongs to bookings they created).
+const IN_SCOPE: &str = "($1::uuid IS NULL OR x.agency_id = $1) AND ($2::uuid IS NULL OR EXISTS \
+     (SELECT 1 FROM bookings b WHERE b.id = x.booking_id AND b.created_by = $2))";
+
+fn in_scope(alias: &str) -> String {
+    IN_SCOPE.replace("x.", &format!("{alias}."))
+}
+
+pub(crate) async fn get_issuance(pool: &PgPool, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
+    let s = ScopeParams::of(scope);
+    let row = sqlx::query(&format!(
+        "SELECT i.id, i.booking_id, i.agency_id, i.amount_minor, i.commission_minor, i.currency, i.issued_at, \
+         i.issued_by, i.attributes FROM issuances i WHERE {} AND i.id = $3",
+        in_scope("i")
+    ))
+    .bind(s.agency)
+    .bind(s.customer)
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(rows::issuance).transpose()
+}
+
+pub(crate) async fn get_ticket(pool: &PgPool, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
+    let s = ScopeParams::of(scope);
+    let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} AND t.number = $3", in_scope("t")))
+        .bind(s.agency)
+        .bind(s.customer)
+        .bind(number.compact())
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(with_coupons(pool, &[row]).await?.pop())
+}
+
+pub(crate) async fn tickets_of_issuance(pool: &PgPool, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
+    let s = ScopeParams::of(scope);
+    let rows = sqlx::query(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} AND t.issuance_id = $3 ORDER BY t.ordinal",
+        in_scope("t")
+    ))
+    .bind(s.agency)
+    .bind(s.customer)
+    .bind(id.0)
+    .fetch_all(pool)
+    .await?;
+    with_coupons(pool, &rows).await
+}
+
+/// Decodes ticket rows and attaches their coupons (fetched in one query), keeping the rows' order.
+async fn with_coupons(pool: &PgPool, rows: &[PgRow]) -> Result<Vec<Ticket>> {
+    let mut tickets: Vec<Ticket> = rows.iter().map(rows::ticket).collect::<Result<_>>()?;
+    if tickets.is_empty() {
+        return Ok(tickets);
+    }
+    let numbers: Vec<String> = tickets.iter().map(|t| t.number.compact()).collect();
+    let coupon_rows = sqlx::query(
+        "SELECT ticket_number, number, status, origin, destination, carrier, flight_number, departure_date, \
+         booking_class, fare_basis, service_code FROM coupons WHERE ticket_number = ANY($1) \
+         ORDER BY ticket_number, number",
+    )
+    .bind(&numbers)
+    .fetch_all(pool)
+    .await?;
+    let position: HashMap<&str, usize> = numbers.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let mut coupons: Vec<Vec<_>> = vec![Vec::new(); tickets.len()];
+    for row in &coupon_rows {
+        let owner: &str = row.try_get("ticket_number")?;
+        if let Some(&i) = position.get(owner) {
+            coupons[i].push(rows::coupon(row)?);
+        }
+    }
+    for (ticket, coupons) in tickets.iter_mut().zip(coupons) {
+        ticket.coupons = coupons;
+    }
+    Ok(tickets)
+}
+
+pub(crate) async fn get_document(pool: &PgPool, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
+    let s = ScopeParams::of(scope);
+    // Documents carry no booking id: a customer's claim on one goes through its ticket or issuance.
+    let row = sqlx::query(
+        "SELECT d.id, d.owner_kind, d.owner_key, d.agency_id, d.storage_key, d.sha256, d.size, d.content_type, \
+                d.filename, d.created_at \
+         FROM documents d \
+         WHERE d.owner_kind = $3 AND d.owner_key = $4 \
+           AND ($1::uuid IS NULL OR d.agency_id = $1) \
+           AND ($2::uuid IS NULL OR EXISTS ( \
+                SELECT 1 FROM bookings b WHERE b.created_by = $2 AND b.id IN ( \
+                    SELECT t.booking_id FROM tickets t WHERE d.owner_kind = 'ticket' AND t.number = d.owner_key \
+                    UNION ALL \
+                    SELECT i.booking_id FROM issuances i \
+                    WHERE d.owner_kind = 'issuance' AND i.id::text = d.owner_key)))",
+    )
+    .bind(s.agency)
+    .bind(s.customer)
+    .bind(owner.kind())
+    .bind(owner.key())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(rows::document).transpose()
+}

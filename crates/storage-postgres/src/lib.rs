@@ -1,0 +1,225 @@
+//! PostgreSQL implementation of [`tessera_storage::Database`].
+//!
+//! [`PostgresDatabase`] owns a connection pool and delegates each operation to the module of its area:
+//! `agencies` (money, ledger, agreements), `identity` (users, API keys), `bookings`, `issuance`
+//! (the issuance transaction and the tickets/documents it creates), `audit` and `idempotency`. Rows are
+//! decoded in `rows`, and driver errors mapped in `error`. Queries are plain runtime SQL (no
+//! compile-time checked macros), so building the crate never needs a database.
+//!
+//! [`testing`] creates throwaway databases from a migrated template for tests of this and other crates.
+#![forbid(unsafe_code)]
+
+mod agencies;
+mod audit;
+mod bookings;
+mod error;
+mod identity;
+mod idempotency;
+mod issuance;
+mod rows;
+pub mod testing;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::booking::Booking;
+use tessera_core::codes::TicketNumber;
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, UserId};
+use tessera_core::ledger::LedgerEntry;
+use tessera_core::ticket::Ticket;
+use tessera_core::user::{Scope, User};
+use tessera_storage::{
+    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
+    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance,
+    NewLedgerEntry, NewUser, Result, StorageError,
+};
+use uuid::Uuid;
+
+/// The schema, embedded at build time from `migrations/`.
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// The Tessera store on PostgreSQL. Cheap to clone: clones share the pool.
+#[derive(Debug, Clone)]
+pub struct PostgresDatabase {
+    pool: PgPool,
+}
+
+impl PostgresDatabase {
+    /// Connects a pool of at most `max_connections` to `url` (`postgres://user@host:port/db`) and brings the
+    /// schema up to date. Running migrations from several processes at once is safe: sqlx serializes them
+    /// with an advisory lock.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect(url)
+            .await
+            .map_err(|e| StorageError::Backend(format!("connecting to PostgreSQL: {e}")))?;
+        MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// The underlying pool, for health checks and tools that need raw SQL.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes every connection of the pool; later calls fail. Lets a test drop its database afterwards.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A [`Scope`] as the two nullable parameters every scoped query takes: `agency_id = $agency` unless NULL,
+/// and the booking's `created_by = $customer` unless NULL.
+pub(crate) struct ScopeParams {
+    pub agency: Option<Uuid>,
+    pub customer: Option<Uuid>,
+}
+
+impl ScopeParams {
+    pub fn of(scope: Scope) -> Self {
+        Self { agency: scope.agency().map(|a| a.0), customer: scope.customer().map(|u| u.0) }
+    }
+}
+
+#[async_trait]
+impl Database for PostgresDatabase {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(error::Error::from)?;
+        Ok(())
+    }
+
+    async fn create_agency(&self, agency: &NewAgency) -> Result<Agency> {
+        Ok(agencies::create(&self.pool, agency).await?)
+    }
+
+    async fn get_agency(&self, id: AgencyId) -> Result<Option<Agency>> {
+        Ok(agencies::get(&self.pool, id).await?)
+    }
+
+    async fn list_agencies(&self) -> Result<Vec<Agency>> {
+        Ok(agencies::list(&self.pool).await?)
+    }
+
+    async fn post_ledger(&self, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
+        Ok(agencies::post_ledger(&self.pool, entry).await?)
+    }
+
+    async fn ledger(&self, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
+        Ok(agencies::ledger(&self.pool, agency).await?)
+    }
+
+    async fn set_credit_limit(&self, agency: AgencyId, credit_limit_minor: i64) -> Result<Agency> {
+        Ok(agencies::set_credit_limit(&self.pool, agency, credit_limit_minor).await?)
+    }
+
+    async fn set_agreement(&self, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {
+        Ok(agencies::set_agreement(&self.pool, agency, agreement).await?)
+    }
+
+    async fn add_tour_code(&self, agency: AgencyId, tour_code: &TourCode) -> Result<()> {
+        Ok(agencies::add_tour_code(&self.pool, agency, tour_code).await?)
+    }
+
+    async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<()> {
+        Ok(agencies::add_corporate_account(&self.pool, agency, code).await?)
+    }
+
+    async fn agreements(&self, agency: AgencyId) -> Result<Agreements> {
+        Ok(agencies::agreements(&self.pool, agency).await?)
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User> {
+        Ok(identity::create_user(&self.pool, user).await?)
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<Option<User>> {
+        Ok(identity::get_user(&self.pool, id).await?)
+    }
+
+    async fn find_credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        Ok(identity::find_credentials(&self.pool, username).await?)
+    }
+
+    async fn list_users(&self, agency: Option<AgencyId>) -> Result<Vec<User>> {
+        Ok(identity::list_users(&self.pool, agency).await?)
+    }
+
+    async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord> {
+        Ok(identity::create_api_key(&self.pool, key).await?)
+    }
+
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {
+        Ok(identity::find_api_key(&self.pool, key_hash).await?)
+    }
+
+    async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>> {
+        Ok(identity::list_api_keys(&self.pool, user).await?)
+    }
+
+    async fn revoke_api_key(&self, id: ApiKeyId) -> Result<bool> {
+        Ok(identity::revoke_api_key(&self.pool, id).await?)
+    }
+
+    async fn insert_booking(&self, booking: &Booking) -> Result<()> {
+        Ok(bookings::insert(&self.pool, booking).await?)
+    }
+
+    async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
+        Ok(bookings::get(&self.pool, scope, id).await?)
+    }
+
+    async fn find_booking_by_code(&self, scope: Scope, code: &str) -> Result<Option<Booking>> {
+        Ok(bookings::find_by_code(&self.pool, scope, code).await?)
+    }
+
+    async fn list_bookings(&self, scope: Scope, filter: &BookingFilter) -> Result<Vec<Booking>> {
+        Ok(bookings::list(&self.pool, scope, filter).await?)
+    }
+
+    async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
+        Ok(issuance::issue(&self.pool, issuance, sink).await?)
+    }
+
+    async fn get_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
+        Ok(issuance::get_issuance(&self.pool, scope, id).await?)
+    }
+
+    async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
+        Ok(issuance::get_ticket(&self.pool, scope, number).await?)
+    }
+
+    async fn tickets_of_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
+        Ok(issuance::tickets_of_issuance(&self.pool, scope, id).await?)
+    }
+
+    async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
+        Ok(issuance::get_document(&self.pool, scope, owner).await?)
+    }
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
+        Ok(audit::append(&self.pool, entry).await?)
+    }
+
+    async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        Ok(audit::list(&self.pool, scope, filter).await?)
+    }
+
+    async fn claim_idempotency(&self, scope_key: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim> {
+        Ok(idempotency::claim(&self.pool, scope_key, key, request_hash).await?)
+    }
+
+    async fn complete_idempotency(&self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
+        Ok(idempotency::complete(&self.pool, scope_key, key, status, body).await?)
+    }
+
+    async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()> {
+        Ok(idempotency::release(&self.pool, scope_key, key).await?)
+    }
+}

@@ -1,0 +1,233 @@
+//! Decoding stored rows back into domain types.
+//!
+//! Everything read from the database is parsed through the same constructors the rest of the system uses
+//! (`Currency::parse`, `TicketNumber::parse`, ...), so a corrupted or hand-edited row surfaces as
+//! [`tessera_storage::StorageError::Backend`] instead of an invalid value travelling further or a panic.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::Row;
+use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
+use tessera_core::booking::{Booking, BookingDetail, BookingStatus, Tax};
+use tessera_core::codes::{CarrierCode, IataNumber, OfficeId, TicketNumber};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, UserId};
+use tessera_core::ledger::{LedgerEntry, LedgerKind};
+use tessera_core::money::{Currency, Money};
+use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, ServiceInfo, Ticket, TicketStatus, TicketType};
+use tessera_core::user::{Role, User};
+use tessera_storage::{ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord};
+use uuid::Uuid;
+
+use crate::error::{corrupt, Result};
+
+pub(crate) fn currency(code: &str) -> Result<Currency> {
+    Currency::parse(code).map_err(corrupt)
+}
+
+fn money(row: &PgRow, column: &str, currency: Currency) -> Result<Money> {
+    Ok(Money::from_minor(row.try_get::<i64, _>(column)?, currency))
+}
+
+fn parsed<T>(value: &str, parse: impl FnOnce(&str) -> Option<T>, what: &str) -> Result<T> {
+    parse(value).ok_or_else(|| corrupt(format!("`{value}` is not a {what}")))
+}
+
+pub(crate) fn agency(row: &PgRow) -> Result<Agency> {
+    let currency = currency(row.try_get("currency")?)?;
+    let office_id: Option<String> = row.try_get("office_id")?;
+    let iata_number: Option<String> = row.try_get("iata_number")?;
+    Ok(Agency {
+        id: AgencyId(row.try_get("id")?),
+        name: row.try_get("name")?,
+        currency,
+        balance: money(row, "balance_minor", currency)?,
+        credit_limit: money(row, "credit_limit_minor", currency)?,
+        office_id: office_id.as_deref().map(OfficeId::parse).transpose().map_err(corrupt)?,
+        iata_number: iata_number.as_deref().map(IataNumber::parse).transpose().map_err(corrupt)?,
+        timezone: row.try_get("timezone")?,
+    })
+}
+
+pub(crate) fn carrier_agreement(row: &PgRow) -> Result<CarrierAgreement> {
+    let cap: Option<String> = row.try_get("commission_cap_percent")?;
+    Ok(CarrierAgreement {
+        carrier: CarrierCode::parse(row.try_get("carrier")?).map_err(corrupt)?,
+        authorized: row.try_get("authorized")?,
+        commission_cap_percent: cap
+            .as_deref()
+            .map(Decimal::from_str)
+            .transpose()
+            .map_err(|e| corrupt(format!("commission cap: {e}")))?,
+    })
+}
+
+pub(crate) fn tour_code(row: &PgRow) -> Result<TourCode> {
+    Ok(TourCode {
+        code: row.try_get("code")?,
+        carrier: CarrierCode::parse(row.try_get("carrier")?).map_err(corrupt)?,
+        valid_from: row.try_get::<Option<NaiveDate>, _>("valid_from")?,
+        valid_to: row.try_get::<Option<NaiveDate>, _>("valid_to")?,
+    })
+}
+
+pub(crate) fn ledger_entry(row: &PgRow) -> Result<LedgerEntry> {
+    let currency = currency(row.try_get("currency")?)?;
+    let kind: String = row.try_get("kind")?;
+    Ok(LedgerEntry {
+        id: row.try_get("id")?,
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        kind: parsed(&kind, LedgerKind::parse, "ledger kind")?,
+        amount: money(row, "amount_minor", currency)?,
+        balance_after: money(row, "balance_after_minor", currency)?,
+        issuance_id: row.try_get::<Option<Uuid>, _>("issuance_id")?.map(IssuanceId),
+        note: row.try_get("note")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(crate) fn user(row: &PgRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: UserId(row.try_get("id")?),
+        username: row.try_get("username")?,
+        role: parsed(&role, Role::parse, "role")?,
+        agency_id: row.try_get::<Option<Uuid>, _>("agency_id")?.map(AgencyId),
+    })
+}
+
+/// An API key row; `id_column` lets a join rename the key's id away from the user's.
+pub(crate) fn api_key(row: &PgRow, id_column: &str) -> Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: ApiKeyId(row.try_get(id_column)?),
+        user_id: UserId(row.try_get("user_id")?),
+        prefix: row.try_get("prefix")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get::<Option<DateTime<Utc>>, _>("revoked_at")?,
+    })
+}
+
+pub(crate) fn booking_status(s: &str) -> Result<BookingStatus> {
+    parsed(s, BookingStatus::parse, "booking status")
+}
+
+pub(crate) fn booking(row: &PgRow) -> Result<Booking> {
+    let status: String = row.try_get("status")?;
+    let Json(detail) = row.try_get::<Json<BookingDetail>, _>("detail")?;
+    Ok(Booking {
+        id: BookingId(row.try_get("id")?),
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        created_by: row.try_get::<Option<Uuid>, _>("created_by")?.map(UserId),
+        status: booking_status(&status)?,
+        created_at: row.try_get("created_at")?,
+        detail,
+    })
+}
+
+pub(crate) fn issuance(row: &PgRow) -> Result<IssuanceRecord> {
+    let currency = currency(row.try_get("currency")?)?;
+    Ok(IssuanceRecord {
+        id: IssuanceId(row.try_get("id")?),
+        booking_id: BookingId(row.try_get("booking_id")?),
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        amount_charged: money(row, "amount_minor", currency)?,
+        commission: money(row, "commission_minor", currency)?,
+        issued_at: row.try_get("issued_at")?,
+        issued_by: row.try_get::<Option<Uuid>, _>("issued_by")?.map(UserId),
+        attributes: row.try_get("attributes")?,
+    })
+}
+
+pub(crate) fn ticket_number(s: &str) -> Result<TicketNumber> {
+    TicketNumber::parse(s).map_err(corrupt)
+}
+
+/// A ticket without its coupons; the caller attaches them from the `coupons` table.
+pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
+    let currency = currency(row.try_get("currency")?)?;
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    let related_number: Option<String> = row.try_get("related_number")?;
+    let related_type: Option<String> = row.try_get("related_type")?;
+    let Json(taxes) = row.try_get::<Json<Vec<Tax>>, _>("taxes")?;
+    let service = row.try_get::<Option<Json<ServiceInfo>>, _>("service")?.map(|Json(s)| s);
+    Ok(Ticket {
+        number: ticket_number(row.try_get("number")?)?,
+        kind: parsed(&kind, TicketType::parse, "ticket type")?,
+        status: parsed(&status, TicketStatus::parse, "ticket status")?,
+        issuance_id: IssuanceId(row.try_get("issuance_id")?),
+        booking_id: BookingId(row.try_get("booking_id")?),
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        passenger_id: row.try_get("passenger_id")?,
+        base: money(row, "base_minor", currency)?,
+        taxes,
+        total: money(row, "total_minor", currency)?,
+        service,
+        related_number: related_number.as_deref().map(ticket_number).transpose()?,
+        related_type: related_type
+            .as_deref()
+            .map(|t| parsed(t, RelatedType::parse, "related ticket type"))
+            .transpose()?,
+        coupons: Vec::new(),
+        issued_at: row.try_get("issued_at")?,
+    })
+}
+
+pub(crate) fn coupon(row: &PgRow) -> Result<Coupon> {
+    let number: i32 = row.try_get("number")?;
+    let status: String = row.try_get("status")?;
+    Ok(Coupon {
+        number: u32::try_from(number).map_err(|_| corrupt(format!("coupon number {number}")))?,
+        status: parsed(&status, CouponStatus::parse, "coupon status")?,
+        origin: row.try_get("origin")?,
+        destination: row.try_get("destination")?,
+        carrier: row.try_get("carrier")?,
+        flight_number: row.try_get("flight_number")?,
+        departure_date: row.try_get::<Option<NaiveDate>, _>("departure_date")?,
+        booking_class: row.try_get("booking_class")?,
+        fare_basis: row.try_get("fare_basis")?,
+        service_code: row.try_get("service_code")?,
+    })
+}
+
+pub(crate) fn document(row: &PgRow) -> Result<DocumentRecord> {
+    let kind: String = row.try_get("owner_kind")?;
+    let key: String = row.try_get("owner_key")?;
+    let owner = match kind.as_str() {
+        "ticket" => DocumentOwner::Ticket(ticket_number(&key)?),
+        "issuance" => DocumentOwner::Issuance(IssuanceId::from_str(&key).map_err(corrupt)?),
+        other => return Err(corrupt(format!("`{other}` is not a document owner"))),
+    };
+    Ok(DocumentRecord {
+        id: DocumentId(row.try_get("id")?),
+        owner,
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        storage_key: row.try_get("storage_key")?,
+        sha256: row.try_get("sha256")?,
+        size: row.try_get("size")?,
+        content_type: row.try_get("content_type")?,
+        filename: row.try_get("filename")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(crate) fn audit_entry(row: &PgRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: row.try_get("id")?,
+        agency_id: row.try_get::<Option<Uuid>, _>("agency_id")?.map(AgencyId),
+        user_id: row.try_get::<Option<Uuid>, _>("user_id")?.map(UserId),
+        username: row.try_get("username")?,
+        client_addr: row.try_get("client_addr")?,
+        tracking_id: row.try_get("tracking_id")?,
+        action: row.try_get("action")?,
+        booking_id: row.try_get::<Option<Uuid>, _>("booking_id")?.map(BookingId),
+        ticket_number: row.try_get("ticket_number")?,
+        issuance_id: row.try_get::<Option<Uuid>, _>("issuance_id")?.map(IssuanceId),
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,80 @@
+//! Bookings: stored as a few queryable columns (agency, code, status, creator) plus the full booking detail as
+//! JSON, which is what issuance and documents read back.
+//!
+//! Every read takes a [`Scope`] and applies it in SQL, so a booking of another agency, or of another
+//! customer, is simply not found.
+
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use tessera_core::booking::Booking;
+use tessera_core::ids::BookingId;
+use tessera_core::user::Scope;
+use tessera_storage::BookingFilter;
+
+use crate::rows::{self, BOOKING_COLUMNS};
+use crate::{backend, push_scope, write_error, Result};
+
+/// What `limit: 0` means: the caller did not ask, so a page of reasonable size.
+const DEFAULT_LIMIT: u32 = 50;
+
+pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(booking.id.to_string())
+    .bind(booking.agency_id.to_string())
+    .bind(booking.kind())
+    .bind(booking.code())
+    .bind(booking.status.as_str())
+    .bind(booking.created_by.map(|u| u.to_string()))
+    .bind(booking.created_at)
+    .bind(rows::json_text(&booking.detail, "booking detail")?)
+    .execute(pool)
+    .await
+    .map_err(|e| {
+        // Both the id and (agency, code) are unique; only the code is something a client can collide on.
+        let id_taken =
+            e.as_database_error().is_some_and(|d| d.is_unique_violation() && d.message().contains("bookings.id"));
+        write_error(e, if id_taken { "booking" } else { "booking code" })
+    })?;
+    Ok(())
+}
+
+fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
+    let mut query = QueryBuilder::new(format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE 1 = 1"));
+    push_scope(&mut query, scope, "agency_id", "created_by");
+    query
+}
+
+pub(crate) async fn get_booking(pool: &SqlitePool, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
+    let mut query = select(scope);
+    query.push(" AND id = ").push_bind(id.to_string());
+    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    row.as_ref().map(rows::booking).transpose()
+}
+
+pub(crate) async fn find_booking_by_code(pool: &SqlitePool, scope: Scope, code: &str) -> Result<Option<Booking>> {
+    let mut query = select(scope);
+    // Codes are unique per agency only; with Scope::All the oldest booking wins, deterministically.
+    query.push(" AND code = ").push_bind(code.to_owned()).push(" ORDER BY id LIMIT 1");
+    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    row.as_ref().map(rows::booking).transpose()
+}
+
+pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &BookingFilter) -> Result<Vec<Booking>> {
+    let mut query = select(scope);
+    if let Some(pnr) = &filter.pnr {
+        query.push(" AND code = ").push_bind(pnr.clone());
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(after) = filter.after {
+        // Hyphenated lower-case UUIDs sort as text exactly as the UUIDs sort as bytes.
+        query.push(" AND id > ").push_bind(after.to_string());
+    }
+    let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
+    query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
+    let rows = query.build().fetch_all(pool).await.map_err(backend)?;
+    rows.iter().map(rows::booking).collect()
+}

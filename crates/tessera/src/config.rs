@@ -1,0 +1,215 @@
+//! Configuration in one typed struct, layered flags > `TESSERA_*` environment > TOML file > defaults, and
+//! validated once at start so a bad setting stops the process with a clear message instead of failing later.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde::Deserialize;
+use tessera_app::Secret;
+
+/// Settings shared by `serve` and the `admin` commands. Every field is optional here: whatever the command
+/// line and environment leave unset comes from the file, then from the defaults.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// Folder for the SQLite database, documents and the generated JWT secret.
+    #[arg(long, env = "TESSERA_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
+    #[arg(long, env = "TESSERA_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Base URL clients use to reach this server (for signed links); default http://<listen>.
+    #[arg(long, env = "TESSERA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// HS256 key for access tokens; default: a random key persisted in the data directory.
+    #[arg(long, env = "TESSERA_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "TESSERA_TOKEN_TTL", global = true)]
+    pub token_ttl: Option<u64>,
+    /// Lifetime of signed download links, in seconds.
+    #[arg(long, env = "TESSERA_LINK_TTL", global = true)]
+    pub link_ttl: Option<u64>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "TESSERA_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
+    /// Database connection pool size.
+    #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
+    /// `text` or `json` log lines.
+    #[arg(long, env = "TESSERA_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+impl Settings {
+    /// Fills what is unset from `lower` (the next layer down).
+    fn or(self, lower: Settings) -> Settings {
+        Settings {
+            data_dir: self.data_dir.or(lower.data_dir),
+            database_url: self.database_url.or(lower.database_url),
+            listen: self.listen.or(lower.listen),
+            public_url: self.public_url.or(lower.public_url),
+            jwt_secret: self.jwt_secret.or(lower.jwt_secret),
+            token_ttl: self.token_ttl.or(lower.token_ttl),
+            link_ttl: self.link_ttl.or(lower.link_ttl),
+            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            db_max_connections: self.db_max_connections.or(lower.db_max_connections),
+            log_format: self.log_format.or(lower.log_format),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    Sqlite(PathBuf),
+    Postgres(Secret),
+}
+
+/// The validated configuration the process runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    /// None: generate or read `<data_dir>/jwt-secret`.
+    pub jwt_secret: Option<Secret>,
+    pub token_ttl: Duration,
+    pub link_ttl: Duration,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+    pub log_format: LogFormat,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Layers the command line/environment over the TOML file (if any) over the defaults, and validates.
+    pub fn load(cli: Settings, file: Option<&Path>) -> anyhow::Result<Config> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<Settings>(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => Settings::default(),
+        };
+        Self::validate(cli.or(from_file))
+    }
+
+    pub fn validate(s: Settings) -> anyhow::Result<Config> {
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let listen = match s.listen {
+            Some(l) => l,
+            None => DEFAULT_LISTEN.parse().context("default listen address")?,
+        };
+        let database = match s.database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                DatabaseConfig::Postgres(Secret::new(url.into_bytes()))
+            }
+            Some(url) if url.starts_with("sqlite://") => DatabaseConfig::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://"))),
+            Some(_) => bail!("--database-url must start with postgres:// or sqlite://"),
+            None => DatabaseConfig::Sqlite(data_dir.join("tessera.db")),
+        };
+        let public_url = s.public_url.unwrap_or_else(|| format!("http://{listen}")).trim_end_matches('/').to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("--public-url must be an http:// or https:// URL");
+        }
+        let jwt_secret = match s.jwt_secret {
+            Some(secret) if secret.len() < 32 => bail!("--jwt-secret must be at least 32 characters"),
+            Some(secret) => Some(Secret::new(secret.into_bytes())),
+            None => None,
+        };
+        let token_ttl = s.token_ttl.unwrap_or(3600);
+        let link_ttl = s.link_ttl.unwrap_or(900);
+        if !(1..=7 * 86_400).contains(&token_ttl) {
+            bail!("--token-ttl must be between 1 second and 7 days");
+        }
+        if !(1..=86_400).contains(&link_ttl) {
+            bail!("--link-ttl must be between 1 second and 1 day");
+        }
+        let max_body_bytes = s.max_body_bytes.unwrap_or(1024 * 1024);
+        if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
+            bail!("--max-body-bytes must be between 1 KiB and 64 MiB");
+        }
+        let db_max_connections = s.db_max_connections.unwrap_or(10);
+        if db_max_connections == 0 {
+            bail!("--db-max-connections must be at least 1");
+        }
+        let log_format = match s.log_format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("--log-format must be `text` or `json`, not `{other}`"),
+        };
+        Ok(Config {
+            data_dir,
+            database,
+            listen,
+            public_url,
+            jwt_secret,
+            token_ttl: Duration::from_secs(token_ttl),
+            link_ttl: Duration::from_secs(link_ttl),
+            max_body_bytes,
+            db_max_connections,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::validate(Settings::default()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.link_ttl, Duration::from_secs(900));
+        assert_eq!(c.max_body_bytes, 1024 * 1024);
+        assert_eq!(c.database, DatabaseConfig::Sqlite(PathBuf::from("./data/tessera.db")));
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn flags_win_over_file_over_defaults() {
+        let file: Settings = toml::from_str("link-ttl = 60\nmax-body-bytes = 4096\nlisten = \"0.0.0.0:9000\"").unwrap();
+        let cli = Settings { link_ttl: Some(30), ..Default::default() };
+        let c = Config::validate(cli.or(file)).unwrap();
+        assert_eq!(c.link_ttl, Duration::from_secs(30));
+        assert_eq!(c.max_body_bytes, 4096);
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let bad = |s: Settings| Config::validate(s).is_err();
+        assert!(bad(Settings { jwt_secret: Some("short".into()), ..Default::default() }));
+        assert!(bad(Settings { database_url: Some("mysql://x".into()), ..Default::default() }));
+        assert!(bad(Settings { link_ttl: Some(0), ..Default::default() }));
+        assert!(bad(Settings { log_format: Some("xml".into()), ..Default::default() }));
+        assert!(toml::from_str::<Settings>("unknown-key = 1").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        let c = Config::validate(Settings {
+            jwt_secret: Some("x".repeat(40)),
+            database_url: Some("postgres://user:hunter2@db/tessera".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("hunter2") && !text.contains(&"x".repeat(40)), "{text}");
+    }
+}

@@ -1,0 +1,8 @@
+//! The `tessera` binary's library: configuration, command line, wiring and the demo seed. Kept as a library
+//! so the integration tests start exactly the server the binary runs.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod server;

@@ -1,0 +1,133 @@
+//! Wiring: open the database and document store, build the application and router, serve until SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tessera_app::{Secret, Settings, SystemClock, Tessera};
+use tessera_documents::DocumentStore;
+use tessera_http::HttpConfig;
+use tessera_storage::Database;
+use tessera_storage_postgres::PostgresDatabase;
+use tessera_storage_sqlite::SqliteDatabase;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, DatabaseConfig};
+
+/// Opens the configured database (applying migrations).
+pub async fn open_database(config: &Config) -> anyhow::Result<Arc<dyn Database>> {
+    Ok(match &config.database {
+        DatabaseConfig::Sqlite(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            Arc::new(SqliteDatabase::open(path).await.with_context(|| format!("opening SQLite at {}", path.display()))?)
+        }
+        DatabaseConfig::Postgres(url) => {
+            let url = std::str::from_utf8(url.expose()).context("database URL is not UTF-8")?;
+            Arc::new(PostgresDatabase::connect(url, config.db_max_connections).await.context("connecting to PostgreSQL")?)
+        }
+    })
+}
+
+/// The configured JWT secret, or one generated once and kept in the data directory (mode 0600).
+fn jwt_secret(config: &Config) -> anyhow::Result<Secret> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let path = config.data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(Secret::new(existing.as_bytes().to_vec()));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    write_private(&path, secret.as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a JWT secret");
+    Ok(Secret::new(secret.into_bytes()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Builds the application from a configuration: database, document store and secrets.
+pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
+    let db = open_database(config).await?;
+    let docs = DocumentStore::local(&config.data_dir.join("documents")).context("opening the document store")?;
+    let jwt = jwt_secret(config)?;
+    // Links get their own key, derived so that one configured secret is enough to run several nodes.
+    let link_secret = Secret::new(Sha256::new().chain_update(b"tessera signed links\0").chain_update(jwt.expose()).finalize().to_vec());
+    let settings = Settings {
+        jwt_secret: jwt,
+        token_ttl: config.token_ttl,
+        link_ttl: config.link_ttl,
+        link_secret,
+        public_url: config.public_url.clone(),
+    };
+    Ok(Tessera::new(db, docs, Arc::new(SystemClock), settings))
+}
+
+pub fn router(app: Tessera, config: &Config) -> Router {
+    tessera_http::router(app, HttpConfig { max_body_bytes: config.max_body_bytes })
+}
+
+/// Serves on `listener` until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, router: Router) -> anyhow::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
