@@ -22,7 +22,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::Booking;
@@ -32,9 +34,9 @@ use tessera_core::ledger::LedgerEntry;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
-    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance,
-    NewLedgerEntry, NewUser, StorageError,
+    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner,
+    DocumentRecord, DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey,
+    NewAuditEntry, NewIssuance, NewLedgerEntry, NewUser, StorageError,
 };
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -82,7 +84,10 @@ impl SqliteDatabase {
             .busy_timeout(BUSY_TIMEOUT);
         let mut pool_options = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS);
         if in_memory {
-            pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
+            pool_options = pool_options
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
         }
         let pool = pool_options.connect_with(options).await.map_err(backend)?;
         MIGRATOR
@@ -130,12 +135,25 @@ pub(crate) fn write_error(e: sqlx::Error, what: &'static str) -> StorageError {
 
 /// Appends the scope's restriction to a query whose WHERE clause is already open. `agency` and `created_by`
 /// name the booking-side columns: customers only reach what hangs off bookings they created.
-pub(crate) fn push_scope(query: &mut QueryBuilder<'_, Sqlite>, scope: Scope, agency: &str, created_by: &str) {
+pub(crate) fn push_scope(
+    query: &mut QueryBuilder<'_, Sqlite>,
+    scope: Scope,
+    agency: &str,
+    created_by: &str,
+) {
     if let Some(a) = scope.agency() {
-        query.push(" AND ").push(agency).push(" = ").push_bind(a.to_string());
+        query
+            .push(" AND ")
+            .push(agency)
+            .push(" = ")
+            .push_bind(a.to_string());
     }
     if let Some(u) = scope.customer() {
-        query.push(" AND ").push(created_by).push(" = ").push_bind(u.to_string());
+        query
+            .push(" AND ")
+            .push(created_by)
+            .push(" = ")
+            .push_bind(u.to_string());
     }
 }
 
@@ -146,7 +164,10 @@ impl Database for SqliteDatabase {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -238,7 +259,11 @@ impl Database for SqliteDatabase {
         bookings::list_bookings(&self.pool, scope, filter).await
     }
 
-    async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
+    async fn issue(
+        &self,
+        issuance: &NewIssuance,
+        sink: &dyn DocumentSink,
+    ) -> Result<IssuanceRecord> {
         issuance::issue(&self.pool, issuance, sink).await
     }
 
@@ -254,7 +279,11 @@ impl Database for SqliteDatabase {
         issuance::tickets_of_issuance(&self.pool, scope, id).await
     }
 
-    async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
+    async fn get_document(
+        &self,
+        scope: Scope,
+        owner: &DocumentOwner,
+    ) -> Result<Option<DocumentRecord>> {
         issuance::get_document(&self.pool, scope, owner).await
     }
 
@@ -266,11 +295,22 @@ impl Database for SqliteDatabase {
         audit::list(&self.pool, scope, filter).await
     }
 
-    async fn claim_idempotency(&self, scope_key: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim> {
+    async fn claim_idempotency(
+        &self,
+        scope_key: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<IdempotencyClaim> {
         idempotency::claim(&self.pool, scope_key, key, request_hash).await
     }
 
-    async fn complete_idempotency(&self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
+    async fn complete_idempotency(
+        &self,
+        scope_key: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<()> {
         idempotency::complete(&self.pool, scope_key, key, status, body).await
     }
 

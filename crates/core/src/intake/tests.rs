@@ -196,7 +196,7 @@ fn unknown_fields_are_refused_with_their_path() {
     doc["journeys"][0]["segments"][0]["departure"]["gate"] = json!("A1");
     let errors = check(&doc).unwrap_err().0;
     assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0].pointer, "/journeys/0/segments/0/departure");
+    assert_eq!(errors[0].pointer, "/journeys/0/segments/0/departure/gate");
     assert!(errors[0].reason.contains("gate"), "{}", errors[0].reason);
     let mut doc = example("oneway");
     doc["surprise"] = json!(1);

@@ -292,15 +292,47 @@ pub(crate) fn fare_section(doc: &mut Doc, title: &str, fare: &FareView) {
     doc.set_y(top + height + 16.0);
 }
 
-/// Short titled notices in small type.
-pub(crate) fn notices(doc: &mut Doc, items: &[(&str, &str)]) {
-    for (title, body) in items {
-        doc.ensure(24.0);
-        let y = doc.y();
-        doc.text(LEFT, y + 7.5, NOTICE_TITLE, title);
-        doc.set_y(y + 11.0);
-        paragraph(doc, NOTICE, body, 0.0);
-        doc.advance(4.0);
+const NOTICE_GAP: f32 = 16.0;
+const NOTICE_LEADING: f32 = 9.2;
+
+/// Titled section of short notices in small type, side by side (up to three columns) and kept on one page
+/// so the fine print reads as one unit.
+pub(crate) fn notices_section(doc: &mut Doc, title: &str, items: &[(&str, &str)]) {
+    if items.is_empty() {
+        return;
+    }
+    let columns = items.len().min(3);
+    let col_w = (CONTENT_W - NOTICE_GAP * (columns as f32 - 1.0)) / columns as f32;
+    let laid_out: Vec<(String, Vec<String>)> = items
+        .iter()
+        .map(|(title, body)| {
+            (
+                doc.fit(NOTICE_TITLE, title, col_w),
+                doc.wrap(NOTICE, body, col_w),
+            )
+        })
+        .collect();
+    let row_heights: Vec<f32> = laid_out
+        .chunks(columns)
+        .map(|row| {
+            row.iter()
+                .map(|(_, lines)| 12.0 + NOTICE_LEADING * lines.len() as f32)
+                .fold(0.0, f32::max)
+                + 8.0
+        })
+        .collect();
+    section(doc, title, row_heights.first().copied().unwrap_or(0.0));
+    for (row, height) in laid_out.chunks(columns).zip(row_heights) {
+        doc.ensure(height);
+        let top = doc.y();
+        for (index, (title, lines)) in row.iter().enumerate() {
+            let x = LEFT + index as f32 * (col_w + NOTICE_GAP);
+            doc.text(x, top + 7.5, NOTICE_TITLE, title);
+            for (n, line) in lines.iter().enumerate() {
+                doc.text(x, top + 19.0 + NOTICE_LEADING * n as f32, NOTICE, line);
+            }
+        }
+        doc.set_y(top + height);
     }
 }
 

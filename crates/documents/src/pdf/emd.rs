@@ -71,7 +71,6 @@ pub(crate) fn emd(doc: &mut Doc, view: &EmdView) -> Result<(), DocumentError> {
 
     fare_section(doc, "Payment", &view.fare);
 
-    section(doc, "Important information", 30.0);
-    notices(doc, NOTICES);
+    notices_section(doc, "Important information", NOTICES);
     Ok(())
 }

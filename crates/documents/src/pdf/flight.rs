@@ -95,8 +95,7 @@ pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), Docum
         doc.advance(10.0);
     }
 
-    section(doc, "Important information", 30.0);
-    notices(doc, NOTICES);
+    notices_section(doc, "Important information", NOTICES);
     Ok(())
 }
 

@@ -300,8 +300,9 @@ struct Subset {
 /// Recently built subsets, most recent last. Documents of one issuance (and reprints) mostly share a glyph
 /// set, and subsetting plus deflating the font is the bulk of a render, so this cuts repeat renders to a
 /// fraction. Subsets are a pure function of (face, glyphs), so caching cannot change the output bytes.
-static SUBSETS: Mutex<VecDeque<(&'static str, Vec<u16>, Arc<Subset>)>> =
-    Mutex::new(VecDeque::new());
+/// (face name, sorted glyph ids, subset)
+type SubsetCache = VecDeque<(&'static str, Vec<u16>, Arc<Subset>)>;
+static SUBSETS: Mutex<SubsetCache> = Mutex::new(VecDeque::new());
 const SUBSET_CACHE_LEN: usize = 64;
 
 fn cached_subset(face: &FontFace, glyphs: Vec<u16>) -> Result<Arc<Subset>, DocumentError> {

@@ -1,0 +1,250 @@
+//! `spawn_app()`: a fresh server (fresh database, fresh data folder) per test, plus small request helpers.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tessera::config::{Config, Settings};
+use tessera::server;
+use tessera_app::Tessera;
+use tessera_core::agency::Agency;
+use tessera_core::user::{Role, User};
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Knobs a test may turn before the server starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub link_ttl: Option<u64>,
+    pub token_ttl: Option<u64>,
+    pub max_body_bytes: Option<usize>,
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub app: Tessera,
+    /// NPR agency with 1,000,000.00 NPR, QR/FZ authorized with a 7% commission cap.
+    pub agency: Agency,
+    /// Another NPR agency, to prove isolation.
+    pub other_agency: Agency,
+    pub admin: User,
+    pub agent: User,
+    pub customer: User,
+    pub other_agent: User,
+    pub admin_token: String,
+    pub agent_token: String,
+    pub customer_token: String,
+    pub other_token: String,
+    pub data_dir: TempDir,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("TESSERA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(
+            tessera_storage_postgres::testing::fresh_database(&pg_admin_url())
+                .await
+                .expect("PostgreSQL must be reachable for the postgres half of the suite (set TESSERA_TEST_DATABASE_URL)"),
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let settings = Settings {
+        data_dir: Some(data_dir.path().to_path_buf()),
+        database_url,
+        listen: Some(addr),
+        jwt_secret: Some(JWT_SECRET.into()),
+        link_ttl: options.link_ttl,
+        token_ttl: options.token_ttl,
+        max_body_bytes: options.max_body_bytes,
+        db_max_connections: Some(8),
+        ..Default::default()
+    };
+    let config = Config::validate(settings).expect("config");
+    let app = server::build_app(&config).await.expect("build app");
+    let router = server::router(app.clone(), &config);
+    tokio::spawn(async move {
+        let _ = server::serve(listener, router).await;
+    });
+    let agency = new_agency(&app, "Test Travel", "NPR", "1000000").await;
+    let other_agency = new_agency(&app, "Other Travel", "NPR", "1000000").await;
+    let admin = app.create_user("root", "root-password", Role::Admin, None).await.expect("admin");
+    let agent = app.create_user("agent", "agent-password", Role::Agent, Some(agency.id)).await.expect("agent");
+    let customer = app.create_user("customer", "customer-password", Role::Customer, Some(agency.id)).await.expect("customer");
+    let other_agent = app.create_user("other", "other-password", Role::Agent, Some(other_agency.id)).await.expect("other");
+    let token = |u: &User| app.issue_token(u).expect("token").access_token;
+    TestApp {
+        backend,
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
+        admin_token: token(&admin),
+        agent_token: token(&agent),
+        customer_token: token(&customer),
+        other_token: token(&other_agent),
+        app,
+        agency,
+        other_agency,
+        admin,
+        agent,
+        customer,
+        other_agent,
+        data_dir,
+    }
+}
+
+pub async fn new_agency(app: &Tessera, name: &str, currency: &str, balance: &str) -> Agency {
+    let agency = app
+        .create_agency(&tessera_app::admin::AgencyInput {
+            name: name.into(),
+            currency: currency.into(),
+            balance: Some(balance.into()),
+            office_id: Some("KTMNP2100".into()),
+            iata_number: Some("35123456".into()),
+            timezone: Some("Asia/Kathmandu".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("agency");
+    for carrier in ["QR", "FZ"] {
+        app.set_agreement(agency.id, carrier, true, Some("7")).await.expect("agreement");
+    }
+    agency
+}
+
+/// One of the shipped example bookings.
+pub fn example(name: &str) -> Value {
+    let text = match name {
+        "oneway" => include_str!("../../../../examples/bookings/flight-oneway.json"),
+        "round" => include_str!("../../../../examples/bookings/flight-round.json"),
+        "multicity" => include_str!("../../../../examples/bookings/flight-multicity.json"),
+        "family" => include_str!("../../../../examples/bookings/flight-vn-family.json"),
+        "event" => include_str!("../../../../examples/bookings/event.json"),
+        other => panic!("no example {other}"),
+    };
+    serde_json::from_str(text).expect("example json")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    /// Creates a booking as `token` and returns its body, asserting 201.
+    pub async fn book(&self, token: &str, doc: &Value) -> Value {
+        let res = self.post("/api/v1/bookings", token, doc).await;
+        let status = res.status();
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// Issues a booking as `token`, returning status and body.
+    pub async fn issue(&self, token: &str, booking_id: &str, body: Value) -> (StatusCode, Value) {
+        let res = self.post(&format!("/api/v1/bookings/{booking_id}/issue"), token, &body).await;
+        let status = res.status();
+        (status, res.json().await.expect("json"))
+    }
+
+    /// The agency as its API shows it (balance etc. as decimal strings).
+    pub async fn agency_body(&self, agency: &Agency) -> Value {
+        let res = self.get(&format!("/api/v1/agencies/{}", agency.id), &self.admin_token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.expect("json")
+    }
+
+    pub async fn balance(&self, agency: &Agency) -> String {
+        self.agency_body(agency).await["balance"].as_str().expect("balance").to_owned()
+    }
+
+    pub async fn ledger(&self, agency: &Agency) -> Vec<Value> {
+        let res = self.get(&format!("/api/v1/agencies/{}/ledger", agency.id), &self.admin_token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.expect("json")
+    }
+
+    pub fn pdf_dir(&self) -> std::path::PathBuf {
+        self.data_dir.path().to_path_buf()
+    }
+}
+
+/// Asserts a problem+json answer with this status and code, and returns it.
+pub async fn expect_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body: Value = res.json().await.expect("problem json");
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["code"], json!(code), "{body}");
+    assert_eq!(body["status"], json!(status.as_u16()), "{body}");
+    body
+}
+
+/// Runs each listed `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Like [`both_backends!`] for tests that need [`Options`]: each fn takes the backend and spawns its own app.
+macro_rules! both_backends_custom {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_custom {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_custom {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}

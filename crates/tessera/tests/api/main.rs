@@ -1,0 +1,8 @@
+//! HTTP integration tests: a real server on a random port, over real HTTP, on SQLite and on PostgreSQL.
+//! Every test runs once per backend (`<module>::sqlite::<test>` and `<module>::postgres::<test>`).
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod issuance;
