@@ -39,6 +39,7 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
         .merge(health::routes())
         .merge(download::routes())
         .merge(native::routes())
+        .fallback(native::not_found)
         .with_state(state);
     layers::apply(routes, &config)
 }

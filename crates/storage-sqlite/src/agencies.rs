@@ -47,23 +47,19 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
 }
 
 pub(crate) async fn get_agency(pool: &SqlitePool, id: AgencyId) -> Result<Option<Agency>> {
-    let row = sqlx::query(&format!(
-        "SELECT {AGENCY_COLUMNS} FROM agencies WHERE id = ?"
-    ))
-    .bind(id.to_string())
-    .fetch_optional(pool)
-    .await
-    .map_err(backend)?;
+    let row = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE id = ?"))
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(backend)?;
     row.as_ref().map(rows::agency).transpose()
 }
 
 pub(crate) async fn list_agencies(pool: &SqlitePool) -> Result<Vec<Agency>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id"
-    ))
-    .fetch_all(pool)
-    .await
-    .map_err(backend)?;
+    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id"))
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
     rows.iter().map(rows::agency).collect()
 }
 
@@ -131,21 +127,15 @@ pub(crate) async fn post_ledger(pool: &SqlitePool, entry: &NewLedgerEntry) -> Re
 }
 
 pub(crate) async fn ledger(pool: &SqlitePool, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE agency_id = ? ORDER BY id"
-    ))
-    .bind(agency.to_string())
-    .fetch_all(pool)
-    .await
-    .map_err(backend)?;
+    let rows = sqlx::query(&format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE agency_id = ? ORDER BY id"))
+        .bind(agency.to_string())
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
     rows.iter().map(rows::ledger_entry).collect()
 }
 
-pub(crate) async fn set_credit_limit(
-    pool: &SqlitePool,
-    agency: AgencyId,
-    credit_limit_minor: i64,
-) -> Result<Agency> {
+pub(crate) async fn set_credit_limit(pool: &SqlitePool, agency: AgencyId, credit_limit_minor: i64) -> Result<Agency> {
     // One statement, so the check and the change see the same balance.
     let row = sqlx::query(&format!(
         "UPDATE agencies SET credit_limit_minor = ?1 WHERE id = ?2 AND balance_minor >= -?1 \
@@ -163,11 +153,7 @@ pub(crate) async fn set_credit_limit(
     }
 }
 
-pub(crate) async fn set_agreement(
-    pool: &SqlitePool,
-    agency: AgencyId,
-    agreement: &CarrierAgreement,
-) -> Result<()> {
+pub(crate) async fn set_agreement(pool: &SqlitePool, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {
     sqlx::query(
         "INSERT INTO carrier_agreements (agency_id, carrier, authorized, commission_cap_percent) VALUES (?, ?, ?, ?) \
          ON CONFLICT (agency_id, carrier) DO UPDATE SET authorized = excluded.authorized, \
@@ -183,11 +169,7 @@ pub(crate) async fn set_agreement(
     Ok(())
 }
 
-pub(crate) async fn add_tour_code(
-    pool: &SqlitePool,
-    agency: AgencyId,
-    tour_code: &TourCode,
-) -> Result<()> {
+pub(crate) async fn add_tour_code(pool: &SqlitePool, agency: AgencyId, tour_code: &TourCode) -> Result<()> {
     sqlx::query(
         "INSERT INTO tour_codes (agency_id, code, carrier, valid_from, valid_to) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (agency_id, code, carrier) DO UPDATE SET valid_from = excluded.valid_from, \
@@ -204,19 +186,13 @@ pub(crate) async fn add_tour_code(
     Ok(())
 }
 
-pub(crate) async fn add_corporate_account(
-    pool: &SqlitePool,
-    agency: AgencyId,
-    code: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO corporate_accounts (agency_id, code) VALUES (?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(agency.to_string())
-    .bind(code)
-    .execute(pool)
-    .await
-    .map_err(|e| write_error(e, "corporate account"))?;
+pub(crate) async fn add_corporate_account(pool: &SqlitePool, agency: AgencyId, code: &str) -> Result<()> {
+    sqlx::query("INSERT INTO corporate_accounts (agency_id, code) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        .bind(agency.to_string())
+        .bind(code)
+        .execute(pool)
+        .await
+        .map_err(|e| write_error(e, "corporate account"))?;
     Ok(())
 }
 
@@ -248,42 +224,25 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
     tx.commit().await.map_err(backend)?;
 
     let carrier = |text: &str| {
-        CarrierCode::parse(text)
-            .map_err(|e| StorageError::Backend(format!("stored carrier is invalid: {e}")))
+        CarrierCode::parse(text).map_err(|e| StorageError::Backend(format!("stored carrier is invalid: {e}")))
     };
     let carriers = carriers
         .into_iter()
         .map(|(code, authorized, cap)| {
             let commission_cap_percent = cap
                 .map(|c| {
-                    Decimal::from_str(&c).map_err(|e| {
-                        StorageError::Backend(format!(
-                            "stored commission cap `{c}` is invalid: {e}"
-                        ))
-                    })
+                    Decimal::from_str(&c)
+                        .map_err(|e| StorageError::Backend(format!("stored commission cap `{c}` is invalid: {e}")))
                 })
                 .transpose()?;
-            Ok(CarrierAgreement {
-                carrier: carrier(&code)?,
-                authorized,
-                commission_cap_percent,
-            })
+            Ok(CarrierAgreement { carrier: carrier(&code)?, authorized, commission_cap_percent })
         })
         .collect::<Result<Vec<_>>>()?;
     let tour_codes = tour_codes
         .into_iter()
         .map(|(code, carrier_code, valid_from, valid_to)| {
-            Ok(TourCode {
-                code,
-                carrier: carrier(&carrier_code)?,
-                valid_from,
-                valid_to,
-            })
+            Ok(TourCode { code, carrier: carrier(&carrier_code)?, valid_from, valid_to })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Agreements {
-        carriers,
-        tour_codes,
-        corporate_accounts,
-    })
+    Ok(Agreements { carriers, tour_codes, corporate_accounts })
 }

@@ -13,10 +13,7 @@ use crate::{backend, Result};
 /// What `limit: 0` means.
 const DEFAULT_LIMIT: u32 = 200;
 
-pub(crate) async fn insert<'e>(
-    executor: impl SqliteExecutor<'e>,
-    entry: &NewAuditEntry,
-) -> Result<()> {
+pub(crate) async fn insert<'e>(executor: impl SqliteExecutor<'e>, entry: &NewAuditEntry) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit (agency_id, user_id, username, client_addr, tracking_id, action, booking_id, \
          ticket_number, issuance_id, outcome, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -39,43 +36,25 @@ pub(crate) async fn insert<'e>(
     Ok(())
 }
 
-pub(crate) async fn list(
-    pool: &SqlitePool,
-    scope: Scope,
-    filter: &AuditFilter,
-) -> Result<Vec<AuditEntry>> {
+pub(crate) async fn list(pool: &SqlitePool, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
     let mut query: QueryBuilder<'_, Sqlite> =
         QueryBuilder::new(format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE 1 = 1"));
     // The trail is an agency-level record: a customer scope narrows to the agency, not to the customer,
     // because entries need not belong to a booking (logins, refused requests).
     if let Some(agency) = scope.agency() {
-        query
-            .push(" AND agency_id = ")
-            .push_bind(agency.to_string());
+        query.push(" AND agency_id = ").push_bind(agency.to_string());
     }
     if let Some(booking) = filter.booking_id {
-        query
-            .push(" AND booking_id = ")
-            .push_bind(booking.to_string());
+        query.push(" AND booking_id = ").push_bind(booking.to_string());
     }
     if let Some(ticket) = &filter.ticket_number {
-        query
-            .push(" AND ticket_number = ")
-            .push_bind(ticket.clone());
+        query.push(" AND ticket_number = ").push_bind(ticket.clone());
     }
     if let Some(tracking) = &filter.tracking_id {
-        query
-            .push(" AND tracking_id = ")
-            .push_bind(tracking.clone());
+        query.push(" AND tracking_id = ").push_bind(tracking.clone());
     }
-    let limit = if filter.limit == 0 {
-        DEFAULT_LIMIT
-    } else {
-        filter.limit
-    };
-    query
-        .push(" ORDER BY id LIMIT ")
-        .push_bind(i64::from(limit));
+    let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
+    query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
     let rows = query.build().fetch_all(pool).await.map_err(backend)?;
     rows.iter().map(rows::audit_entry).collect()
 }

@@ -33,53 +33,35 @@ pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking) -> Resu
     .await
     .map_err(|e| {
         // Both the id and (agency, code) are unique; only the code is something a client can collide on.
-        let id_taken = e
-            .as_database_error()
-            .is_some_and(|d| d.is_unique_violation() && d.message().contains("bookings.id"));
+        let id_taken =
+            e.as_database_error().is_some_and(|d| d.is_unique_violation() && d.message().contains("bookings.id"));
         write_error(e, if id_taken { "booking" } else { "booking code" })
     })?;
     Ok(())
 }
 
 fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
-    let mut query = QueryBuilder::new(format!(
-        "SELECT {BOOKING_COLUMNS} FROM bookings WHERE 1 = 1"
-    ));
+    let mut query = QueryBuilder::new(format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE 1 = 1"));
     push_scope(&mut query, scope, "agency_id", "created_by");
     query
 }
 
-pub(crate) async fn get_booking(
-    pool: &SqlitePool,
-    scope: Scope,
-    id: BookingId,
-) -> Result<Option<Booking>> {
+pub(crate) async fn get_booking(pool: &SqlitePool, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
     let mut query = select(scope);
     query.push(" AND id = ").push_bind(id.to_string());
     let row = query.build().fetch_optional(pool).await.map_err(backend)?;
     row.as_ref().map(rows::booking).transpose()
 }
 
-pub(crate) async fn find_booking_by_code(
-    pool: &SqlitePool,
-    scope: Scope,
-    code: &str,
-) -> Result<Option<Booking>> {
+pub(crate) async fn find_booking_by_code(pool: &SqlitePool, scope: Scope, code: &str) -> Result<Option<Booking>> {
     let mut query = select(scope);
     // Codes are unique per agency only; with Scope::All the oldest booking wins, deterministically.
-    query
-        .push(" AND code = ")
-        .push_bind(code.to_owned())
-        .push(" ORDER BY id LIMIT 1");
+    query.push(" AND code = ").push_bind(code.to_owned()).push(" ORDER BY id LIMIT 1");
     let row = query.build().fetch_optional(pool).await.map_err(backend)?;
     row.as_ref().map(rows::booking).transpose()
 }
 
-pub(crate) async fn list_bookings(
-    pool: &SqlitePool,
-    scope: Scope,
-    filter: &BookingFilter,
-) -> Result<Vec<Booking>> {
+pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &BookingFilter) -> Result<Vec<Booking>> {
     let mut query = select(scope);
     if let Some(pnr) = &filter.pnr {
         query.push(" AND code = ").push_bind(pnr.clone());
@@ -91,14 +73,8 @@ pub(crate) async fn list_bookings(
         // Hyphenated lower-case UUIDs sort as text exactly as the UUIDs sort as bytes.
         query.push(" AND id > ").push_bind(after.to_string());
     }
-    let limit = if filter.limit == 0 {
-        DEFAULT_LIMIT
-    } else {
-        filter.limit
-    };
-    query
-        .push(" ORDER BY id LIMIT ")
-        .push_bind(i64::from(limit));
+    let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
+    query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
     let rows = query.build().fetch_all(pool).await.map_err(backend)?;
     rows.iter().map(rows::booking).collect()
 }

@@ -34,14 +34,13 @@ pub(crate) async fn claim(
         if inserted.rows_affected() == 1 {
             return Ok(IdempotencyClaim::Claimed);
         }
-        let existing: Option<(String, Option<i64>, Option<Vec<u8>>)> = sqlx::query_as(
-            "SELECT request_hash, status, body FROM idempotency WHERE scope_key = ? AND key = ?",
-        )
-        .bind(scope_key)
-        .bind(key)
-        .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        let existing: Option<(String, Option<i64>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT request_hash, status, body FROM idempotency WHERE scope_key = ? AND key = ?")
+                .bind(scope_key)
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
         let Some((stored_hash, status, body)) = existing else {
             continue;
         };
@@ -51,34 +50,24 @@ pub(crate) async fn claim(
         return Ok(match status {
             None => IdempotencyClaim::InProgress,
             Some(status) => IdempotencyClaim::Completed {
-                status: u16::try_from(status).map_err(|_| {
-                    StorageError::Backend(format!("stored idempotency status {status} is invalid"))
-                })?,
+                status: u16::try_from(status)
+                    .map_err(|_| StorageError::Backend(format!("stored idempotency status {status} is invalid")))?,
                 body: body.unwrap_or_default(),
             },
         });
     }
-    Err(StorageError::Backend(format!(
-        "idempotency key kept changing while claiming it ({CLAIM_ATTEMPTS} attempts)"
-    )))
+    Err(StorageError::Backend(format!("idempotency key kept changing while claiming it ({CLAIM_ATTEMPTS} attempts)")))
 }
 
-pub(crate) async fn complete(
-    pool: &SqlitePool,
-    scope_key: &str,
-    key: &str,
-    status: u16,
-    body: &[u8],
-) -> Result<()> {
-    let done =
-        sqlx::query("UPDATE idempotency SET status = ?, body = ? WHERE scope_key = ? AND key = ?")
-            .bind(i64::from(status))
-            .bind(body)
-            .bind(scope_key)
-            .bind(key)
-            .execute(pool)
-            .await
-            .map_err(backend)?;
+pub(crate) async fn complete(pool: &SqlitePool, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
+    let done = sqlx::query("UPDATE idempotency SET status = ?, body = ? WHERE scope_key = ? AND key = ?")
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(scope_key)
+        .bind(key)
+        .execute(pool)
+        .await
+        .map_err(backend)?;
     // Completing a claim that does not exist means the response would silently not be replayed; say so.
     if done.rows_affected() == 0 {
         return Err(StorageError::NotFound);

@@ -26,21 +26,15 @@ pub(crate) async fn create_user(pool: &SqlitePool, user: &NewUser) -> Result<Use
     .await
     .map_err(|e| {
         // Two unique columns: tell a taken username (a client's mistake) from a reused id (a bug).
-        let username_taken = e
-            .as_database_error()
-            .is_some_and(|d| d.is_unique_violation() && d.message().contains("users.username"));
+        let username_taken =
+            e.as_database_error().is_some_and(|d| d.is_unique_violation() && d.message().contains("users.username"));
         if username_taken {
             StorageError::Conflict("username")
         } else {
             write_error(e, "user")
         }
     })?;
-    Ok(User {
-        id: user.id,
-        username: user.username.clone(),
-        role: user.role,
-        agency_id: user.agency_id,
-    })
+    Ok(User { id: user.id, username: user.username.clone(), role: user.role, agency_id: user.agency_id })
 }
 
 pub(crate) async fn get_user(pool: &SqlitePool, id: UserId) -> Result<Option<User>> {
@@ -52,60 +46,40 @@ pub(crate) async fn get_user(pool: &SqlitePool, id: UserId) -> Result<Option<Use
     row.as_ref().map(rows::user).transpose()
 }
 
-pub(crate) async fn find_credentials(
-    pool: &SqlitePool,
-    username: &str,
-) -> Result<Option<Credentials>> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?"
-    ))
-    .bind(username)
-    .fetch_optional(pool)
-    .await
-    .map_err(backend)?;
-    row.map(|row| {
-        Ok(Credentials {
-            user: rows::user(&row)?,
-            password_hash: rows::get(&row, "password_hash")?,
-        })
-    })
-    .transpose()
+pub(crate) async fn find_credentials(pool: &SqlitePool, username: &str) -> Result<Option<Credentials>> {
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?"))
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+        .map_err(backend)?;
+    row.map(|row| Ok(Credentials { user: rows::user(&row)?, password_hash: rows::get(&row, "password_hash")? }))
+        .transpose()
 }
 
 pub(crate) async fn list_users(pool: &SqlitePool, agency: Option<AgencyId>) -> Result<Vec<User>> {
     let rows = match agency {
         Some(agency) => {
-            sqlx::query(&format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE agency_id = ? ORDER BY username"
-            ))
-            .bind(agency.to_string())
-            .fetch_all(pool)
-            .await
+            sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE agency_id = ? ORDER BY username"))
+                .bind(agency.to_string())
+                .fetch_all(pool)
+                .await
         }
-        None => {
-            sqlx::query(&format!(
-                "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-            ))
-            .fetch_all(pool)
-            .await
-        }
+        None => sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")).fetch_all(pool).await,
     }
     .map_err(backend)?;
     rows.iter().map(rows::user).collect()
 }
 
 pub(crate) async fn create_api_key(pool: &SqlitePool, key: &NewApiKey) -> Result<ApiKeyRecord> {
-    sqlx::query(
-        "INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(key.id.to_string())
-    .bind(key.user_id.to_string())
-    .bind(&key.key_hash)
-    .bind(&key.prefix)
-    .bind(key.created_at)
-    .execute(pool)
-    .await
-    .map_err(|e| write_error(e, "api key"))?;
+    sqlx::query("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(key.id.to_string())
+        .bind(key.user_id.to_string())
+        .bind(&key.key_hash)
+        .bind(&key.prefix)
+        .bind(key.created_at)
+        .execute(pool)
+        .await
+        .map_err(|e| write_error(e, "api key"))?;
     Ok(ApiKeyRecord {
         id: key.id,
         user_id: key.user_id,
@@ -115,10 +89,7 @@ pub(crate) async fn create_api_key(pool: &SqlitePool, key: &NewApiKey) -> Result
     })
 }
 
-pub(crate) async fn find_api_key(
-    pool: &SqlitePool,
-    key_hash: &str,
-) -> Result<Option<(ApiKeyRecord, User)>> {
+pub(crate) async fn find_api_key(pool: &SqlitePool, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {
     // The user's columns are aliased so the key's `id` and the user's `id` do not collide.
     let row = sqlx::query(&format!(
         "SELECT {}, u.id AS user_row_id, u.username, u.role, u.agency_id \
@@ -137,23 +108,20 @@ pub(crate) async fn find_api_key(
 }
 
 pub(crate) async fn list_api_keys(pool: &SqlitePool, user: UserId) -> Result<Vec<ApiKeyRecord>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY id"
-    ))
-    .bind(user.to_string())
-    .fetch_all(pool)
-    .await
-    .map_err(backend)?;
+    let rows = sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY id"))
+        .bind(user.to_string())
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
     rows.iter().map(rows::api_key).collect()
 }
 
 pub(crate) async fn revoke_api_key(pool: &SqlitePool, id: ApiKeyId) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(Utc::now())
-            .bind(id.to_string())
-            .execute(pool)
-            .await
-            .map_err(backend)?;
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(Utc::now())
+        .bind(id.to_string())
+        .execute(pool)
+        .await
+        .map_err(backend)?;
     Ok(done.rows_affected() > 0)
 }

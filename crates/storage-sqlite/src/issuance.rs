@@ -18,20 +18,14 @@ use tessera_core::ledger::LedgerKind;
 use tessera_core::ticket::{Coupon, Ticket, TicketDraft};
 use tessera_core::user::Scope;
 use tessera_storage::{
-    DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry,
-    NewIssuance, StorageError, FIRST_SERIAL,
+    DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewIssuance,
+    StorageError, FIRST_SERIAL,
 };
 
-use crate::rows::{
-    self, qualified, COUPON_COLUMNS, DOCUMENT_COLUMNS, ISSUANCE_COLUMNS, TICKET_COLUMNS,
-};
+use crate::rows::{self, qualified, COUPON_COLUMNS, DOCUMENT_COLUMNS, ISSUANCE_COLUMNS, TICKET_COLUMNS};
 use crate::{audit, backend, begin_read, begin_write, push_scope, write_error, Result};
 
-pub(crate) async fn issue(
-    pool: &SqlitePool,
-    new: &NewIssuance,
-    sink: &dyn DocumentSink,
-) -> Result<IssuanceRecord> {
+pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
     let draft = &new.draft;
     let booking_id = draft.booking_id.to_string();
     let agency_id = draft.agency_id.to_string();
@@ -42,13 +36,12 @@ pub(crate) async fn issue(
     let mut tx = begin_write(pool).await?;
 
     // 1. The booking must still be confirmed; the write lock keeps it so until we commit.
-    let status: Option<SqliteRow> =
-        sqlx::query("SELECT status FROM bookings WHERE id = ? AND agency_id = ?")
-            .bind(&booking_id)
-            .bind(&agency_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
+    let status: Option<SqliteRow> = sqlx::query("SELECT status FROM bookings WHERE id = ? AND agency_id = ?")
+        .bind(&booking_id)
+        .bind(&agency_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
     let status = rows::booking_status(&status.ok_or(StorageError::NotFound)?, "status")?;
     if status != BookingStatus::Confirmed {
         return Err(StorageError::BookingNotConfirmed(status));
@@ -95,16 +88,7 @@ pub(crate) async fn issue(
         .iter()
         .cloned()
         .zip(numbers)
-        .map(|(t, number)| {
-            Ticket::from_draft(
-                t,
-                number,
-                new.id,
-                draft.booking_id,
-                draft.agency_id,
-                new.issued_at,
-            )
-        })
+        .map(|(t, number)| Ticket::from_draft(t, number, new.id, draft.booking_id, draft.agency_id, new.issued_at))
         .collect();
     let issued = IssuedTickets {
         issuance_id: new.id,
@@ -196,10 +180,7 @@ pub(crate) async fn issue(
 
 /// Reserves one serial per ticket from each prefix's counter and returns the numbers in ticket order.
 /// Within a prefix, tickets get consecutive serials in the order they appear in the draft.
-async fn allocate_numbers(
-    conn: &mut SqliteConnection,
-    drafts: &[TicketDraft],
-) -> Result<Vec<TicketNumber>> {
+async fn allocate_numbers(conn: &mut SqliteConnection, drafts: &[TicketDraft]) -> Result<Vec<TicketNumber>> {
     // Prefixes in order of first appearance, each with how many tickets it numbers.
     let mut counts: Vec<(&AccountingPrefix, i64)> = Vec::new();
     for draft in drafts {
@@ -226,17 +207,16 @@ async fn allocate_numbers(
         if end - 1 > max {
             return Err(StorageError::SerialsExhausted(prefix.to_string()));
         }
-        let start = u64::try_from(end - n).map_err(|_| {
-            StorageError::Backend(format!("stored serial counter for {prefix} is negative"))
-        })?;
+        let start = u64::try_from(end - n)
+            .map_err(|_| StorageError::Backend(format!("stored serial counter for {prefix} is negative")))?;
         next.insert(prefix, start);
     }
     drafts
         .iter()
         .map(|draft| {
-            let serial = next.get_mut(&draft.prefix).ok_or_else(|| {
-                StorageError::Backend(format!("no serial allocated for prefix {}", draft.prefix))
-            })?;
+            let serial = next
+                .get_mut(&draft.prefix)
+                .ok_or_else(|| StorageError::Backend(format!("no serial allocated for prefix {}", draft.prefix)))?;
             let number = TicketNumber::new(draft.prefix.clone(), *serial)
                 .map_err(|_| StorageError::SerialsExhausted(draft.prefix.to_string()))?;
             *serial += 1;
@@ -295,11 +275,7 @@ async fn insert_ticket(conn: &mut SqliteConnection, ticket: &Ticket, ordinal: us
     Ok(())
 }
 
-pub(crate) async fn get_issuance(
-    pool: &SqlitePool,
-    scope: Scope,
-    id: IssuanceId,
-) -> Result<Option<IssuanceRecord>> {
+pub(crate) async fn get_issuance(pool: &SqlitePool, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
     let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
         "SELECT {} FROM issuances i JOIN bookings b ON b.id = i.booking_id WHERE i.id = ",
         qualified(ISSUANCE_COLUMNS, "i")
@@ -310,11 +286,7 @@ pub(crate) async fn get_issuance(
     row.as_ref().map(rows::issuance).transpose()
 }
 
-pub(crate) async fn get_ticket(
-    pool: &SqlitePool,
-    scope: Scope,
-    number: &TicketNumber,
-) -> Result<Option<Ticket>> {
+pub(crate) async fn get_ticket(pool: &SqlitePool, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
     let number = number.compact();
     let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
         "SELECT {} FROM tickets t JOIN bookings b ON b.id = t.booking_id WHERE t.number = ",
@@ -324,34 +296,20 @@ pub(crate) async fn get_ticket(
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
     // The ticket and its coupons from one snapshot.
     let mut tx = begin_read(pool).await?;
-    let Some(row) = query
-        .build()
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?
-    else {
+    let Some(row) = query.build().fetch_optional(&mut *tx).await.map_err(backend)? else {
         return Ok(None);
     };
-    let coupons = sqlx::query(&format!(
-        "SELECT {COUPON_COLUMNS} FROM coupons WHERE ticket_number = ? ORDER BY number"
-    ))
-    .bind(&number)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
+    let coupons = sqlx::query(&format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE ticket_number = ? ORDER BY number"))
+        .bind(&number)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
     tx.commit().await.map_err(backend)?;
-    let coupons = coupons
-        .iter()
-        .map(rows::coupon)
-        .collect::<Result<Vec<_>>>()?;
+    let coupons = coupons.iter().map(rows::coupon).collect::<Result<Vec<_>>>()?;
     rows::ticket(&row, coupons).map(Some)
 }
 
-pub(crate) async fn tickets_of_issuance(
-    pool: &SqlitePool,
-    scope: Scope,
-    id: IssuanceId,
-) -> Result<Vec<Ticket>> {
+pub(crate) async fn tickets_of_issuance(pool: &SqlitePool, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
     let id = id.to_string();
     let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
         "SELECT {} FROM tickets t JOIN bookings b ON b.id = t.booking_id WHERE t.issuance_id = ",
@@ -404,10 +362,7 @@ pub(crate) async fn get_document(
         "SELECT {} FROM documents d {join} JOIN bookings b ON b.id = o.booking_id WHERE d.owner_kind = ",
         qualified(DOCUMENT_COLUMNS, "d")
     ));
-    query
-        .push_bind(owner.kind())
-        .push(" AND d.owner_key = ")
-        .push_bind(owner.key());
+    query.push_bind(owner.kind()).push(" AND d.owner_key = ").push_bind(owner.key());
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
     let row = query.build().fetch_optional(pool).await.map_err(backend)?;
     row.as_ref().map(rows::document).transpose()

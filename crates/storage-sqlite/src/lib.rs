@@ -22,9 +22,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::Booking;
@@ -34,9 +32,9 @@ use tessera_core::ledger::LedgerEntry;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner,
-    DocumentRecord, DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey,
-    NewAuditEntry, NewIssuance, NewLedgerEntry, NewUser, StorageError,
+    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
+    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance, NewLedgerEntry,
+    NewUser, StorageError,
 };
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -84,16 +82,10 @@ impl SqliteDatabase {
             .busy_timeout(BUSY_TIMEOUT);
         let mut pool_options = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS);
         if in_memory {
-            pool_options = pool_options
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
+            pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
         let pool = pool_options.connect_with(options).await.map_err(backend)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StorageError::Backend(format!("migrating the SQLite schema: {e}")))?;
+        MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating the SQLite schema: {e}")))?;
         Ok(Self { pool })
     }
 
@@ -135,25 +127,12 @@ pub(crate) fn write_error(e: sqlx::Error, what: &'static str) -> StorageError {
 
 /// Appends the scope's restriction to a query whose WHERE clause is already open. `agency` and `created_by`
 /// name the booking-side columns: customers only reach what hangs off bookings they created.
-pub(crate) fn push_scope(
-    query: &mut QueryBuilder<'_, Sqlite>,
-    scope: Scope,
-    agency: &str,
-    created_by: &str,
-) {
+pub(crate) fn push_scope(query: &mut QueryBuilder<'_, Sqlite>, scope: Scope, agency: &str, created_by: &str) {
     if let Some(a) = scope.agency() {
-        query
-            .push(" AND ")
-            .push(agency)
-            .push(" = ")
-            .push_bind(a.to_string());
+        query.push(" AND ").push(agency).push(" = ").push_bind(a.to_string());
     }
     if let Some(u) = scope.customer() {
-        query
-            .push(" AND ")
-            .push(created_by)
-            .push(" = ")
-            .push_bind(u.to_string());
+        query.push(" AND ").push(created_by).push(" = ").push_bind(u.to_string());
     }
 }
 
@@ -164,10 +143,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
         Ok(())
     }
 
@@ -259,11 +235,7 @@ impl Database for SqliteDatabase {
         bookings::list_bookings(&self.pool, scope, filter).await
     }
 
-    async fn issue(
-        &self,
-        issuance: &NewIssuance,
-        sink: &dyn DocumentSink,
-    ) -> Result<IssuanceRecord> {
+    async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
         issuance::issue(&self.pool, issuance, sink).await
     }
 
@@ -279,11 +251,7 @@ impl Database for SqliteDatabase {
         issuance::tickets_of_issuance(&self.pool, scope, id).await
     }
 
-    async fn get_document(
-        &self,
-        scope: Scope,
-        owner: &DocumentOwner,
-    ) -> Result<Option<DocumentRecord>> {
+    async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
         issuance::get_document(&self.pool, scope, owner).await
     }
 
@@ -295,26 +263,150 @@ impl Database for SqliteDatabase {
         audit::list(&self.pool, scope, filter).await
     }
 
-    async fn claim_idempotency(
-        &self,
-        scope_key: &str,
-        key: &str,
-        request_hash: &str,
-    ) -> Result<IdempotencyClaim> {
+    async fn claim_idempotency(&self, scope_key: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim> {
         idempotency::claim(&self.pool, scope_key, key, request_hash).await
     }
 
-    async fn complete_idempotency(
-        &self,
-        scope_key: &str,
-        key: &str,
-        status: u16,
-        body: &[u8],
-    ) -> Result<()> {
+    async fn complete_idempotency(&self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
         idempotency::complete(&self.pool, scope_key, key, status, body).await
     }
 
     async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()> {
         idempotency::release(&self.pool, scope_key, key).await
+    }
+}
+
+/// What only this backend can check: its pragmas, its URLs, and states the trait cannot produce.
+/// The behaviour shared with other backends is tested by `tests/conformance.rs`.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tessera_core::codes::MAX_SERIAL;
+    use tessera_core::ids::AgencyId;
+    use tessera_core::ledger::LedgerKind;
+    use tessera_core::money::{Currency, Money};
+    use tessera_core::user::Scope;
+    use tessera_storage::testsuite::{draft_for, flight_booking, RecordingSink, PAYABLE_MINOR};
+    use tessera_storage::{Actor, Database, NewAgency, NewIssuance, NewLedgerEntry, StorageError};
+
+    use super::*;
+
+    async fn agency(db: &SqliteDatabase) -> AgencyId {
+        let usd = Currency::parse("USD").expect("USD");
+        let id = AgencyId::generate();
+        let new = NewAgency {
+            id,
+            name: "Everest Travels".into(),
+            currency: usd,
+            credit_limit_minor: 0,
+            office_id: None,
+            iata_number: None,
+            timezone: "Asia/Kathmandu".into(),
+            created_at: chrono::Utc::now(),
+        };
+        db.create_agency(&new).await.expect("create agency");
+        db.post_ledger(&NewLedgerEntry {
+            agency_id: id,
+            kind: LedgerKind::TopUp,
+            amount: Money::from_minor(10 * PAYABLE_MINOR, usd),
+            issuance_id: None,
+            note: None,
+            created_at: chrono::Utc::now(),
+        })
+        .await
+        .expect("top up");
+        id
+    }
+
+    fn issuance(booking: &Booking) -> NewIssuance {
+        NewIssuance {
+            id: IssuanceId::generate(),
+            draft: draft_for(booking),
+            issued_at: chrono::Utc::now(),
+            actor: Actor { user_id: None, username: "system".into(), client_addr: None, tracking_id: None },
+            attributes: serde_json::json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn open_applies_pragmas_and_reopens() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let path = dir.path().join("nested.db");
+        let db = SqliteDatabase::open(&path).await.expect("open");
+        let journal_mode: String =
+            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&db.pool).await.expect("journal_mode");
+        assert_eq!(journal_mode, "wal");
+        for (pragma, expected) in [("foreign_keys", 1), ("synchronous", 1), ("busy_timeout", 10_000)] {
+            let value: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}")).fetch_one(&db.pool).await.expect(pragma);
+            // synchronous = 1 is NORMAL.
+            assert_eq!(value, expected, "{pragma}");
+        }
+        let id = agency(&db).await;
+        db.close().await;
+
+        // Reopening runs the (already applied) migrations again and keeps the data.
+        let again = SqliteDatabase::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
+        assert!(again.get_agency(id).await.expect("get").is_some());
+        assert_eq!(again.backend(), "sqlite");
+    }
+
+    #[tokio::test]
+    async fn in_memory_url_shares_one_database_across_the_pool() {
+        let db = SqliteDatabase::connect("sqlite::memory:").await.expect("connect");
+        let id = agency(&db).await;
+        // More concurrent reads than one connection serves: all must see the same database.
+        let db = Arc::new(db);
+        let mut reads = Vec::new();
+        for _ in 0..16 {
+            let db = db.clone();
+            reads.push(tokio::spawn(async move { db.get_agency(id).await }));
+        }
+        for read in reads {
+            assert!(read.await.expect("task").expect("get").is_some());
+        }
+        assert!(SqliteDatabase::connect("postgres://nope").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn exhausted_serials_refuse_the_issuance() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("open");
+        let agency = agency(&db).await;
+        let booking = flight_booking(agency, None);
+        db.insert_booking(&booking).await.expect("insert");
+        // Two serials left; the issuance needs three.
+        sqlx::query("INSERT INTO ticket_serials (prefix, next_serial) VALUES ('157', ?)")
+            .bind(i64::try_from(MAX_SERIAL - 1).expect("fits"))
+            .execute(&db.pool)
+            .await
+            .expect("seed serials");
+        let new = issuance(&booking);
+        let refused = db.issue(&new, &RecordingSink::default()).await;
+        assert!(matches!(&refused, Err(StorageError::SerialsExhausted(p)) if p == "157"), "got {refused:?}");
+        assert!(db.get_issuance(Scope::All, new.id).await.expect("get").is_none());
+        let next: i64 = sqlx::query_scalar("SELECT next_serial FROM ticket_serials WHERE prefix = '157'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("serials");
+        assert_eq!(next, i64::try_from(MAX_SERIAL - 1).expect("fits"), "the counter was rolled back");
+        assert_eq!(db.ledger(agency).await.expect("ledger").len(), 1, "no debit");
+    }
+
+    #[tokio::test]
+    async fn corrupt_rows_are_errors_not_panics() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("open");
+        let agency = agency(&db).await;
+        let booking = flight_booking(agency, None);
+        db.insert_booking(&booking).await.expect("insert");
+        sqlx::query("UPDATE bookings SET detail = '{\"type\":\"flight\"}', status = 'lost'")
+            .execute(&db.pool)
+            .await
+            .expect("corrupt");
+        let read = db.get_booking(Scope::All, booking.id).await;
+        assert!(matches!(read, Err(StorageError::Backend(_))), "got {read:?}");
+        sqlx::query("UPDATE agencies SET currency = 'usd'").execute(&db.pool).await.expect("corrupt");
+        assert!(matches!(db.get_agency(agency).await, Err(StorageError::Backend(_))));
     }
 }

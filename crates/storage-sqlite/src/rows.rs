@@ -17,9 +17,7 @@ use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
 use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, Ticket, TicketStatus, TicketType};
 use tessera_core::user::{Role, User};
-use tessera_storage::{
-    ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, StorageError,
-};
+use tessera_storage::{ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, StorageError};
 
 use crate::Result;
 
@@ -38,28 +36,21 @@ pub(crate) const BOOKING_COLUMNS: &str = "id, agency_id, status, created_by, cre
 pub(crate) const ISSUANCE_COLUMNS: &str =
     "id, booking_id, agency_id, amount_minor, commission_minor, currency, issued_at, issued_by, attributes";
 
-pub(crate) const TICKET_COLUMNS: &str =
-    "number, issuance_id, booking_id, agency_id, passenger_id, kind, status, \
+pub(crate) const TICKET_COLUMNS: &str = "number, issuance_id, booking_id, agency_id, passenger_id, kind, status, \
      base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at";
 
-pub(crate) const COUPON_COLUMNS: &str =
-    "ticket_number, number, status, origin, destination, carrier, \
+pub(crate) const COUPON_COLUMNS: &str = "ticket_number, number, status, origin, destination, carrier, \
      flight_number, departure_date, booking_class, fare_basis, service_code";
 
 pub(crate) const DOCUMENT_COLUMNS: &str =
     "id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, filename, created_at";
 
-pub(crate) const AUDIT_COLUMNS: &str =
-    "id, agency_id, user_id, username, client_addr, tracking_id, action, \
+pub(crate) const AUDIT_COLUMNS: &str = "id, agency_id, user_id, username, client_addr, tracking_id, action, \
      booking_id, ticket_number, issuance_id, outcome, detail, created_at";
 
 /// The same column list with every name qualified by `alias`, for queries that join.
 pub(crate) fn qualified(columns: &str, alias: &str) -> String {
-    columns
-        .split(',')
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    columns.split(',').map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }
 
 fn corrupt(column: &str, detail: impl Display) -> StorageError {
@@ -89,8 +80,7 @@ where
     T::Err: Display,
 {
     let text: Option<String> = get(row, column)?;
-    text.map(|t| t.parse().map_err(|e| corrupt(column, e)))
-        .transpose()
+    text.map(|t| t.parse().map_err(|e| corrupt(column, e))).transpose()
 }
 
 /// Parses a text column with one of the domain's `parse(&str) -> Option<_>` functions (enums).
@@ -106,8 +96,7 @@ fn json<T: DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T> {
 
 fn json_opt<T: DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<Option<T>> {
     let text: Option<String> = get(row, column)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt(column, e)))
-        .transpose()
+    text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt(column, e))).transpose()
 }
 
 fn currency(row: &SqliteRow, column: &str) -> Result<Currency> {
@@ -121,8 +110,7 @@ fn code<T>(
     parse: fn(&str) -> Result<T, tessera_core::codes::CodeError>,
 ) -> Result<Option<T>> {
     let text: Option<String> = get(row, column)?;
-    text.map(|t| parse(&t).map_err(|e| corrupt(column, e)))
-        .transpose()
+    text.map(|t| parse(&t).map_err(|e| corrupt(column, e))).transpose()
 }
 
 pub(crate) fn agency(row: &SqliteRow) -> Result<Agency> {
@@ -224,9 +212,7 @@ pub(crate) fn ticket(row: &SqliteRow, coupons: Vec<Coupon>) -> Result<Ticket> {
         service: json_opt(row, "service")?,
         related_number: code(row, "related_number", TicketNumber::parse)?,
         related_type: get::<Option<String>>(row, "related_type")?
-            .map(|t| {
-                RelatedType::parse(&t).ok_or_else(|| corrupt("related_type", format!("`{t}`")))
-            })
+            .map(|t| RelatedType::parse(&t).ok_or_else(|| corrupt("related_type", format!("`{t}`"))))
             .transpose()?,
         coupons,
         issued_at: get(row, "issued_at")?,
@@ -294,6 +280,5 @@ pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry> {
 
 /// Serializes a value for a JSON TEXT column.
 pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T, column: &str) -> Result<String> {
-    serde_json::to_string(value)
-        .map_err(|e| StorageError::Backend(format!("encoding {column}: {e}")))
+    serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("encoding {column}: {e}")))
 }

@@ -7,8 +7,6 @@ use tessera_storage_sqlite::SqliteDatabase;
 
 tessera_storage::database_tests!(async {
     let dir = tempfile::TempDir::new().expect("temporary directory");
-    let db = SqliteDatabase::open(&dir.path().join("tessera.db"))
-        .await
-        .expect("open SQLite database");
+    let db = SqliteDatabase::open(&dir.path().join("tessera.db")).await.expect("open SQLite database");
     (Arc::new(db), dir)
 });

@@ -1,7 +1,7 @@
 //! Operator endpoints: agencies, top-ups, agreements, users and API keys. Admins only, except that agents may
 //! read their own agency, its ledger and agreements, and anyone may manage their own API keys.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use tessera_core::intake::{AmountInput, ValidationErrors};
 use tessera_core::user::Role;
 use utoipa::ToSchema;
 
-use super::extract::{Auth, ValidJson};
+use super::extract::{Auth, ValidJson, ValidQuery};
 use super::wire::{AgencyBody, ApiKeyBody, LedgerBody, UserBody};
 use super::ApiError;
 use crate::AppState;
@@ -179,7 +179,7 @@ pub struct UsersQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(UsersQuery), responses((status = 200, body = Vec<UserBody>)))]
-pub async fn list_users(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<UsersQuery>) -> Result<Json<Vec<UserBody>>, ApiError> {
+pub async fn list_users(State(state): State<AppState>, Auth(who): Auth, ValidQuery(q): ValidQuery<UsersQuery>) -> Result<Json<Vec<UserBody>>, ApiError> {
     who.require_admin()?;
     let users = state.app.db().list_users(q.agency_id.map(AgencyId)).await.map_err(AppError::from)?;
     Ok(Json(users.iter().map(UserBody::from).collect()))

@@ -1,6 +1,6 @@
 //! `GET /api/v1/audit`: the trail of who did what, filtered by booking, ticket or tracking id.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use tessera_app::AppError;
@@ -8,7 +8,7 @@ use tessera_core::codes::TicketNumber;
 use tessera_storage::{AuditEntry, AuditFilter};
 use utoipa::IntoParams;
 
-use super::extract::Auth;
+use super::extract::{Auth, ValidQuery};
 use super::ApiError;
 use crate::AppState;
 
@@ -23,7 +23,7 @@ pub struct AuditQuery {
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "audit entries, oldest first", body = Object), (status = 403, description = "customers")))]
-pub async fn list(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list(State(state): State<AppState>, Auth(who): Auth, ValidQuery(q): ValidQuery<AuditQuery>) -> Result<Json<serde_json::Value>, ApiError> {
     if who.role() == tessera_core::user::Role::Customer {
         return Err(AppError::Forbidden("customer").into());
     }

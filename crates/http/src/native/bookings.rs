@@ -1,6 +1,6 @@
 //! Booking intake and lookup: `POST/GET /api/v1/bookings`, `GET /api/v1/bookings/{id}`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -11,7 +11,7 @@ use tessera_core::ids::BookingId;
 use tessera_core::intake::ValidationErrors;
 use utoipa::IntoParams;
 
-use super::extract::{Auth, Body};
+use super::extract::{Auth, Body, ValidQuery};
 use super::wire::{BookingBody, BookingList};
 use super::ApiError;
 use crate::meta::RequestMeta;
@@ -60,7 +60,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-    Query(q): Query<ListQuery>,
+    ValidQuery(q): ValidQuery<ListQuery>,
 ) -> Result<Json<BookingList>, ApiError> {
     let status = match q.status.as_deref() {
         Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {

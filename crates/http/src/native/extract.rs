@@ -61,3 +61,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError(AppError::Validation(ValidationErrors::single(pointer, e.into_inner().to_string())))
     })
 }
+
+/// Query parameters parsed into `T`; a malformed value answers 422 naming the parameter.
+pub struct ValidQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| ValidQuery(q.0)).map_err(|e| {
+            // The rejection text names the parameter and the problem ("limit: invalid digit found in string").
+            let text = e.body_text();
+            let detail = text.trim_start_matches("Failed to deserialize query string: ").to_owned();
+            let pointer = detail.split_once(':').map_or(String::new(), |(field, _)| format!("/query/{}", field.trim()));
+            ApiError(AppError::Validation(ValidationErrors::single(pointer, detail)))
+        })
+    }
+}

@@ -45,3 +45,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/api-keys/{id}", delete(admin::revoke_api_key))
         .route("/api/v1/audit", get(audit::list))
 }
+
+/// Unknown paths answer in the native envelope too.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError(tessera_app::AppError::NotFound("resource"))
+}
