@@ -76,6 +76,9 @@ impl Booking {
     }
 }
 
+// A booking is built once per request and moved, never copied in bulk: boxing the flight variant would only
+// add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum BookingDetail {

@@ -22,6 +22,8 @@ impl AmountInput {
     }
 }
 
+// Parsed once per request and consumed by validation; its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum BookingRequest {
     Flight(FlightRequest),

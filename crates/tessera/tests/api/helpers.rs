@@ -188,10 +188,6 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK);
         res.json().await.expect("json")
     }
-
-    pub fn pdf_dir(&self) -> std::path::PathBuf {
-        self.data_dir.path().to_path_buf()
-    }
 }
 
 /// Asserts a problem+json answer with this status and code, and returns it.

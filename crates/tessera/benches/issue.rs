@@ -1,0 +1,93 @@
+//! End-to-end issuance benchmark: a real server on SQLite (and on PostgreSQL when `TESSERA_BENCH_DATABASE_URL`
+//! is set), real HTTP from this process. Reports per-request latency of booking intake, issuance (with its PDFs)
+//! and PDF download. Run: `cargo bench -p tessera --bench issue` (release build).
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tessera::config::{Config, Settings};
+use tessera::server;
+use tessera_core::user::Role;
+
+const BOOKINGS: usize = 300;
+
+fn stats(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let total: Duration = samples.iter().sum();
+    let pick = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize];
+    eprintln!(
+        "{name:<22} n={:<4} mean {:>7.3} ms  p50 {:>7.3} ms  p95 {:>7.3} ms  p99 {:>7.3} ms",
+        samples.len(),
+        total.as_secs_f64() * 1000.0 / samples.len() as f64,
+        pick(0.5).as_secs_f64() * 1000.0,
+        pick(0.95).as_secs_f64() * 1000.0,
+        pick(0.99).as_secs_f64() * 1000.0,
+    );
+}
+
+async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let config = Config::validate(Settings {
+        data_dir: Some(dir.path().to_path_buf()),
+        database_url,
+        listen: Some(addr),
+        jwt_secret: Some("bench-secret-bench-secret-bench-secret-01".into()),
+        ..Default::default()
+    })?;
+    let app = server::build_app(&config).await?;
+    let router = server::router(app.clone(), &config);
+    tokio::spawn(async move { server::serve(listener, router).await });
+    let agency = app
+        .create_agency(&tessera_app::admin::AgencyInput {
+            name: "Bench Travel".into(),
+            currency: "NPR".into(),
+            balance: Some("100000000".into()),
+            ..Default::default()
+        })
+        .await?;
+    let agent = app.create_user("bench", "bench-password", Role::Agent, Some(agency.id)).await?;
+    let token = app.issue_token(&agent)?.access_token;
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    let template: Value = serde_json::from_str(include_str!("../../../examples/bookings/flight-oneway.json"))?;
+    let (mut intake, mut issue, mut download) = (Vec::new(), Vec::new(), Vec::new());
+    let mut pdf_size = 0;
+    for i in 0..BOOKINGS {
+        let mut doc = template.clone();
+        doc["pnr"] = Value::String(format!("B{i:05}"));
+        let t = Instant::now();
+        let booking: Value = client.post(format!("{base}/api/v1/bookings")).bearer_auth(&token).json(&doc).send().await?.json().await?;
+        intake.push(t.elapsed());
+        let id = booking["id"].as_str().unwrap_or_default();
+        let t = Instant::now();
+        let res = client.post(format!("{base}/api/v1/bookings/{id}/issue")).bearer_auth(&token).send().await?;
+        anyhow::ensure!(res.status() == 201, "issue failed: {}", res.text().await?);
+        let issued: Value = res.json().await?;
+        issue.push(t.elapsed());
+        let number = issued["tickets"][0]["number"].as_str().unwrap_or_default();
+        let t = Instant::now();
+        let pdf = client.get(format!("{base}/api/v1/tickets/{number}/pdf")).bearer_auth(&token).send().await?.bytes().await?;
+        download.push(t.elapsed());
+        pdf_size = pdf.len();
+    }
+    eprintln!("\n{label}: {BOOKINGS} one-way bookings, sequential requests over loopback");
+    stats("POST /bookings", intake);
+    stats("POST /bookings/{id}/issue", issue);
+    stats("GET /tickets/{n}/pdf", download);
+    eprintln!("e-ticket PDF size: {pdf_size} bytes");
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        run("SQLite", None).await?;
+        if let Ok(url) = std::env::var("TESSERA_BENCH_DATABASE_URL") {
+            let fresh = tessera_storage_postgres::testing::fresh_database(&url).await?;
+            run("PostgreSQL", Some(fresh)).await?;
+        }
+        Ok(())
+    })
+}
