@@ -5,9 +5,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use tessera_documents::{
-    render_emd, render_flight_itinerary, render_flight_ticket, samples, DocumentError,
-};
+use tessera_documents::{render_emd, render_flight_itinerary, render_flight_ticket, samples, DocumentError};
 
 fn measure(
     name: &str,
@@ -21,10 +19,7 @@ fn measure(
         black_box(render()?);
     }
     let mean = start.elapsed() / iterations;
-    println!(
-        "{name:<36} {:>8.3} ms/render  {size:>7} bytes  ({iterations} iterations)",
-        mean.as_secs_f64() * 1e3
-    );
+    println!("{name:<36} {:>8.3} ms/render  {size:>7} bytes  ({iterations} iterations)", mean.as_secs_f64() * 1e3);
     Ok(())
 }
 
@@ -35,14 +30,9 @@ fn main() -> Result<(), DocumentError> {
 
     let start = Instant::now();
     render_flight_ticket(&ticket)?;
-    println!(
-        "first render (includes font parsing)  {:>8.3} ms",
-        start.elapsed().as_secs_f64() * 1e3
-    );
+    println!("first render (includes font parsing)  {:>8.3} ms", start.elapsed().as_secs_f64() * 1e3);
 
-    measure("e-ticket, 1 passenger, 3 segments", 2000, || {
-        render_flight_ticket(black_box(&ticket))
-    })?;
+    measure("e-ticket, 1 passenger, 3 segments", 2000, || render_flight_ticket(black_box(&ticket)))?;
 
     // A different extra letter in every name gives every render a new glyph set, so the font subset
     // cache never hits: the cost of a ticket whose characters were not seen recently.
@@ -55,8 +45,6 @@ fn main() -> Result<(), DocumentError> {
         render_flight_ticket(black_box(&uncached))
     })?;
     measure("EMD receipt", 2000, || render_emd(black_box(&emd)))?;
-    measure("itinerary, 3 passengers", 500, || {
-        render_flight_itinerary(black_box(&passengers))
-    })?;
+    measure("itinerary, 3 passengers", 500, || render_flight_itinerary(black_box(&passengers)))?;
     Ok(())
 }

@@ -28,10 +28,7 @@ pub fn zip_bundle(entries: &[(String, Bytes)]) -> Result<Vec<u8>, DocumentError>
     for (name, contents) in entries {
         validate_entry_name(name)?;
         if !seen.insert(name.as_str()) {
-            return Err(DocumentError::InvalidEntryName {
-                name: name.clone(),
-                reason: "duplicate name",
-            });
+            return Err(DocumentError::InvalidEntryName { name: name.clone(), reason: "duplicate name" });
         }
         writer.start_file(name.as_str(), options)?;
         writer.write_all(contents)?;
@@ -40,12 +37,7 @@ pub fn zip_bundle(entries: &[(String, Bytes)]) -> Result<Vec<u8>, DocumentError>
 }
 
 fn validate_entry_name(name: &str) -> Result<(), DocumentError> {
-    let reject = |reason| {
-        Err(DocumentError::InvalidEntryName {
-            name: name.to_owned(),
-            reason,
-        })
-    };
+    let reject = |reason| Err(DocumentError::InvalidEntryName { name: name.to_owned(), reason });
     if name.is_empty() {
         return reject("empty");
     }
@@ -78,10 +70,7 @@ mod tests {
 
     fn sample() -> Vec<(String, Bytes)> {
         vec![
-            (
-                "b-second.pdf".to_owned(),
-                Bytes::from_static(b"%PDF-1.7 second"),
-            ),
+            ("b-second.pdf".to_owned(), Bytes::from_static(b"%PDF-1.7 second")),
             ("a-first.pdf".to_owned(), Bytes::from(vec![7u8; 10_000])),
             ("NGUYỄN VĂN A.pdf".to_owned(), Bytes::new()),
         ]
@@ -134,21 +123,9 @@ mod tests {
             "tab\t.pdf",
         ] {
             let entries = vec![(bad.to_owned(), Bytes::from_static(b"x"))];
-            assert!(
-                matches!(
-                    zip_bundle(&entries),
-                    Err(DocumentError::InvalidEntryName { .. })
-                ),
-                "{bad:?} accepted"
-            );
+            assert!(matches!(zip_bundle(&entries), Err(DocumentError::InvalidEntryName { .. })), "{bad:?} accepted");
         }
-        let dup = vec![
-            ("same.pdf".to_owned(), Bytes::new()),
-            ("same.pdf".to_owned(), Bytes::new()),
-        ];
-        assert!(matches!(
-            zip_bundle(&dup),
-            Err(DocumentError::InvalidEntryName { .. })
-        ));
+        let dup = vec![("same.pdf".to_owned(), Bytes::new()), ("same.pdf".to_owned(), Bytes::new())];
+        assert!(matches!(zip_bundle(&dup), Err(DocumentError::InvalidEntryName { .. })));
     }
 }

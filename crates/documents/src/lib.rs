@@ -13,8 +13,6 @@ pub mod store;
 pub use bundle::zip_bundle;
 pub use error::DocumentError;
 pub use hash::sha256_hex;
-pub use model::{
-    AgencyView, EmdView, FareView, FlightTicketView, JourneyView, SegmentView, ServiceView, TaxLine,
-};
+pub use model::{AgencyView, EmdView, FareView, FlightTicketView, JourneyView, SegmentView, ServiceView, TaxLine};
 pub use pdf::{render_emd, render_flight_itinerary, render_flight_ticket};
 pub use store::{DocumentKey, DocumentStore, StoredDocument};

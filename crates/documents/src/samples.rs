@@ -16,26 +16,11 @@ fn fare() -> FareView {
         currency: "NPR".to_owned(),
         base: "98,560.00".to_owned(),
         taxes: vec![
-            TaxLine {
-                code: "YQ".to_owned(),
-                amount: "4,893.00".to_owned(),
-            },
-            TaxLine {
-                code: "NP".to_owned(),
-                amount: "1,130.00".to_owned(),
-            },
-            TaxLine {
-                code: "OI".to_owned(),
-                amount: "565.00".to_owned(),
-            },
-            TaxLine {
-                code: "G4".to_owned(),
-                amount: "1,250.00".to_owned(),
-            },
-            TaxLine {
-                code: "ZR".to_owned(),
-                amount: "2,012.00".to_owned(),
-            },
+            TaxLine { code: "YQ".to_owned(), amount: "4,893.00".to_owned() },
+            TaxLine { code: "NP".to_owned(), amount: "1,130.00".to_owned() },
+            TaxLine { code: "OI".to_owned(), amount: "565.00".to_owned() },
+            TaxLine { code: "G4".to_owned(), amount: "1,250.00".to_owned() },
+            TaxLine { code: "ZR".to_owned(), amount: "2,012.00".to_owned() },
         ],
         total: "108,410.00".to_owned(),
         form_of_payment: "Cash".to_owned(),
@@ -141,9 +126,7 @@ pub fn flight_ticket() -> FlightTicketView {
             description: "Prepaid extra baggage 10 Kg (KTM–CDG)".to_owned(),
             amount: "NPR 6,500.00".to_owned(),
         }],
-        endorsement:
-            "NON-ENDORSABLE. CHANGE FEE APPLIES. REFUNDABLE WITH PENALTY. VALID ON QR ONLY."
-                .to_owned(),
+        endorsement: "NON-ENDORSABLE. CHANGE FEE APPLIES. REFUNDABLE WITH PENALTY. VALID ON QR ONLY.".to_owned(),
         remarks: vec!["Tour code: HWT27SUMMER   ·   Corporate code: NPGOV-114".to_owned()],
         qr_payload: "157-6752209683".to_owned(),
         watermark: None,

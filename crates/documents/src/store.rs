@@ -28,10 +28,7 @@ impl DocumentKey {
     /// Validates `raw`: `/`-separated segments of `[A-Za-z0-9._-]`, no empty, `.` or `..` segment, at most
     /// 512 characters.
     pub fn parse(raw: &str) -> Result<Self, DocumentError> {
-        let reject = |reason| DocumentError::InvalidKey {
-            key: raw.to_owned(),
-            reason,
-        };
+        let reject = |reason| DocumentError::InvalidKey { key: raw.to_owned(), reason };
         if raw.is_empty() {
             return Err(reject("empty"));
         }
@@ -99,9 +96,7 @@ pub struct DocumentStore {
 
 impl fmt::Debug for DocumentStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DocumentStore")
-            .field("backend", &self.inner.to_string())
-            .finish()
+        f.debug_struct("DocumentStore").field("backend", &self.inner.to_string()).finish()
     }
 }
 
@@ -125,11 +120,7 @@ impl DocumentStore {
     }
 
     /// Stores `bytes` under `key`, replacing any previous document with that key.
-    pub async fn put(
-        &self,
-        key: &DocumentKey,
-        bytes: Bytes,
-    ) -> Result<StoredDocument, DocumentError> {
+    pub async fn put(&self, key: &DocumentKey, bytes: Bytes) -> Result<StoredDocument, DocumentError> {
         let sha256 = sha256_hex(&bytes);
         let size = bytes.len() as u64;
         self.inner
@@ -137,20 +128,12 @@ impl DocumentStore {
             .await
             .map_err(|e| map_store_error(key, e))?;
         tracing::debug!(%key, size, %sha256, "document stored");
-        Ok(StoredDocument {
-            key: key.clone(),
-            sha256,
-            size,
-        })
+        Ok(StoredDocument { key: key.clone(), sha256, size })
     }
 
     /// Reads the whole document stored under `key`.
     pub async fn get(&self, key: &DocumentKey) -> Result<Bytes, DocumentError> {
-        let result = self
-            .inner
-            .get(&key.to_object_path()?)
-            .await
-            .map_err(|e| map_store_error(key, e))?;
+        let result = self.inner.get(&key.to_object_path()?).await.map_err(|e| map_store_error(key, e))?;
         result.bytes().await.map_err(|e| map_store_error(key, e))
     }
 

@@ -12,29 +12,14 @@ fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
 }
 
 fn qpdf_check(path: &Path) {
-    let out = Command::new("qpdf")
-        .arg("--check")
-        .arg(path)
-        .output()
-        .expect("qpdf installed");
+    let out = Command::new("qpdf").arg("--check").arg(path).output().expect("qpdf installed");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "qpdf --check failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("No syntax or stream encoding errors"),
-        "{stdout}"
-    );
+    assert!(out.status.success(), "qpdf --check failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("No syntax or stream encoding errors"), "{stdout}");
 }
 
 fn npages(path: &Path) -> usize {
-    let out = Command::new("qpdf")
-        .arg("--show-npages")
-        .arg(path)
-        .output()
-        .expect("qpdf installed");
+    let out = Command::new("qpdf").arg("--show-npages").arg(path).output().expect("qpdf installed");
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
@@ -46,11 +31,7 @@ fn pdftotext(path: &Path) -> String {
         .arg("-")
         .output()
         .expect("pdftotext installed");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -92,13 +73,7 @@ fn emd_receipt_is_one_valid_page() {
     qpdf_check(&path);
     assert_eq!(npages(&path), 1);
     let text = pdftotext(&path);
-    for needle in [
-        "ÇELİK/ÖMER MR",
-        "157-2400012345",
-        "157-6752209683",
-        "X7K2PQ",
-        "6,500.00",
-    ] {
+    for needle in ["ÇELİK/ÖMER MR", "157-2400012345", "157-6752209683", "X7K2PQ", "6,500.00"] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
 }
@@ -106,16 +81,10 @@ fn emd_receipt_is_one_valid_page() {
 #[test]
 fn rendering_is_deterministic() {
     let view = samples::flight_ticket();
-    assert_eq!(
-        render_flight_ticket(&view).unwrap(),
-        render_flight_ticket(&view).unwrap()
-    );
+    assert_eq!(render_flight_ticket(&view).unwrap(), render_flight_ticket(&view).unwrap());
     let mut void = view.clone();
     void.watermark = Some("VOID".to_owned());
-    assert_eq!(
-        render_flight_ticket(&void).unwrap(),
-        render_flight_ticket(&void).unwrap()
-    );
+    assert_eq!(render_flight_ticket(&void).unwrap(), render_flight_ticket(&void).unwrap());
     let emd = samples::emd();
     assert_eq!(render_emd(&emd).unwrap(), render_emd(&emd).unwrap());
 }
@@ -141,10 +110,7 @@ fn twelve_segments_continue_on_further_pages() {
     let text = pdftotext(&path);
     // Every coupon made it into the document, and pages are numbered.
     for i in 0..12 {
-        assert!(
-            text.contains(&format!("QR {}", 600 + i)),
-            "segment {i} missing"
-        );
+        assert!(text.contains(&format!("QR {}", 600 + i)), "segment {i} missing");
     }
     assert!(text.contains(&format!("Page {pages} of {pages}")));
 }
@@ -182,17 +148,11 @@ fn watermark_and_overlong_text_stay_valid() {
     view.passenger_name = "WOLFESCHLEGELSTEINHAUSENBERGERDORFF/HUBERT BLAINE WOLFE MR".repeat(2);
     view.agency.name = "An Extraordinarily Long Travel Agency Name That Would Never Fit".repeat(3);
     view.journeys[0].segments[0].from_name = "Aéroport international ".repeat(20);
-    view.journeys[0].segments[0].baggage =
-        "2 pieces of 23 Kg each plus one personal item".to_owned();
+    view.journeys[0].segments[0].baggage = "2 pieces of 23 Kg each plus one personal item".to_owned();
     view.endorsement = "VALID ON QR ONLY. ".repeat(80);
-    view.remarks
-        .push("A\tremark\nwith control characters and a missing glyph: \u{10FFFD} 𝄞".to_owned());
-    view.fare.taxes = (0..25)
-        .map(|i| tessera_documents::TaxLine {
-            code: format!("T{i}"),
-            amount: format!("{i},000.00"),
-        })
-        .collect();
+    view.remarks.push("A\tremark\nwith control characters and a missing glyph: \u{10FFFD} 𝄞".to_owned());
+    view.fare.taxes =
+        (0..25).map(|i| tessera_documents::TaxLine { code: format!("T{i}"), amount: format!("{i},000.00") }).collect();
     let pdf = render_flight_ticket(&view).unwrap();
     let path = write_temp(dir.path(), "void.pdf", &pdf);
     qpdf_check(&path);
@@ -200,10 +160,7 @@ fn watermark_and_overlong_text_stay_valid() {
     // through the translucent graphics state instead.
     let raw = String::from_utf8_lossy(&pdf);
     assert!(raw.contains("/ca 0.16"));
-    assert!(
-        !String::from_utf8_lossy(&render_flight_ticket(&samples::flight_ticket()).unwrap())
-            .contains("/ca ")
-    );
+    assert!(!String::from_utf8_lossy(&render_flight_ticket(&samples::flight_ticket()).unwrap()).contains("/ca "));
     let text = pdftotext(&path);
     assert!(text.contains("…"), "long text should be ellipsised");
     // Characters without a glyph still extract as themselves.

@@ -70,8 +70,12 @@ impl Report {
         self.optional_text(text, pointer, max)
     }
 
+    /// Trimmed, NFC-normalized text: a name typed with combining accents (e + ◌̃) is stored as the composed
+    /// characters (ẽ) that fonts and search expect.
     pub(crate) fn optional_text(&mut self, text: &str, pointer: &str, max: usize) -> Option<String> {
-        let trimmed = text.trim();
+        use unicode_normalization::UnicodeNormalization;
+        let composed: String = text.nfc().collect();
+        let trimmed = composed.trim();
         if trimmed.is_empty() {
             self.add(pointer, "must not be empty");
             None

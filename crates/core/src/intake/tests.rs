@@ -242,3 +242,12 @@ fn birth_dates_in_the_future_are_refused() {
     doc["passengers"][3]["date_of_birth"] = json!("2030-01-01");
     assert_eq!(pointers(&doc), vec!["/passengers/3/date_of_birth"]);
 }
+
+#[test]
+fn names_are_stored_composed() {
+    let mut doc = example("family");
+    // "NGUYE" + COMBINING CIRCUMFLEX + COMBINING TILDE + "N"
+    doc["passengers"][0]["surname"] = json!("NGUYE\u{0302}\u{0303}N");
+    let BookingDetail::Flight(f) = check(&doc).unwrap().detail else { panic!() };
+    assert_eq!(f.passengers[0].surname, "NGUYỄN");
+}

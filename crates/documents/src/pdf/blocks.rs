@@ -30,34 +30,21 @@ pub(crate) fn header(
     doc.fill_rect(0.0, 0.0, PAGE_W, 5.0, NAVY);
 
     let has_qr = !qr_payload.trim().is_empty();
-    let text_right = if has_qr {
-        RIGHT - QR_SIDE - 16.0
-    } else {
-        RIGHT
-    };
+    let text_right = if has_qr { RIGHT - QR_SIDE - 16.0 } else { RIGHT };
     let text_w = text_right - LEFT;
 
-    let (style, name) = doc.fit_shrinking(
-        Style::new(15.0, Weight::Bold, NAVY),
-        10.0,
-        &agency.name,
-        text_w,
-    );
+    let (style, name) = doc.fit_shrinking(Style::new(15.0, Weight::Bold, NAVY), 10.0, &agency.name, text_w);
     doc.text(LEFT, TOP + 14.0, style, &name);
 
-    let ids: Vec<String> = [
-        ("Office ID", &agency.office_id),
-        ("IATA", &agency.iata_number),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.trim().is_empty())
-    .map(|(k, v)| format!("{k} {v}"))
-    .collect();
+    let ids: Vec<String> = [("Office ID", &agency.office_id), ("IATA", &agency.iata_number)]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     let ids = doc.fit(SMALL_MUTED, &ids.join("   ·   "), text_w);
     doc.text(LEFT, TOP + 27.0, SMALL_MUTED, &ids);
 
-    let (style, title) =
-        doc.fit_shrinking(Style::new(17.0, Weight::Bold, INK), 12.0, title, text_w);
+    let (style, title) = doc.fit_shrinking(Style::new(17.0, Weight::Bold, INK), 12.0, title, text_w);
     doc.text(LEFT, TOP + 58.0, style, &title);
     let subtitle = doc.fit(SMALL_MUTED, subtitle, text_w);
     doc.text(LEFT, TOP + 72.0, SMALL_MUTED, &subtitle);
@@ -81,12 +68,7 @@ pub(crate) struct Field<'a> {
 
 impl<'a> Field<'a> {
     pub(crate) fn new(label: &'a str, value: &'a str) -> Self {
-        Self {
-            label,
-            value,
-            span: 1,
-            emphasis: false,
-        }
+        Self { label, value, span: 1, emphasis: false }
     }
 
     pub(crate) fn wide(mut self, span: usize) -> Self {
@@ -108,15 +90,8 @@ const GRID_ROW_H: f32 = 31.0;
 pub(crate) fn detail_panel(doc: &mut Doc, rows: &[Vec<Field<'_>>], notes: &[String]) {
     let inner_w = CONTENT_W - 2.0 * PANEL_PAD;
     let col_w = inner_w / GRID_COLUMNS as f32;
-    let note_lines: Vec<String> = notes
-        .iter()
-        .flat_map(|n| doc.wrap_max(SMALL, n, inner_w, 3))
-        .collect();
-    let notes_h = if note_lines.is_empty() {
-        0.0
-    } else {
-        8.0 + 10.0 * note_lines.len() as f32
-    };
+    let note_lines: Vec<String> = notes.iter().flat_map(|n| doc.wrap_max(SMALL, n, inner_w, 3)).collect();
+    let notes_h = if note_lines.is_empty() { 0.0 } else { 8.0 + 10.0 * note_lines.len() as f32 };
     let height = 6.0 + GRID_ROW_H * rows.len() as f32 + notes_h + 4.0;
     doc.ensure(height);
     let top = doc.y();
@@ -135,11 +110,7 @@ pub(crate) fn detail_panel(doc: &mut Doc, rows: &[Vec<Field<'_>>], notes: &[Stri
             let w = col_w * span as f32 - 8.0;
             let label = doc.fit(LABEL, &field.label.to_uppercase(), w);
             doc.text(x, y + 10.0, LABEL, &label);
-            let style = if field.emphasis {
-                Style::new(11.0, Weight::Bold, INK)
-            } else {
-                VALUE
-            };
+            let style = if field.emphasis { Style::new(11.0, Weight::Bold, INK) } else { VALUE };
             let (style, value) = doc.fit_shrinking(style, 7.5, field.value, w);
             doc.text(x, y + 23.0, style, &value);
             col += span;
@@ -191,32 +162,18 @@ struct FareLayout {
 
 fn fare_layout(doc: &Doc, fare: &FareView) -> FareLayout {
     let tax_rows = fare.taxes.len().div_ceil(TAX_COLUMNS);
-    let taxes_h = if tax_rows == 0 {
-        0.0
-    } else {
-        16.0 + 12.0 * tax_rows as f32
-    };
+    let taxes_h = if tax_rows == 0 { 0.0 } else { 16.0 + 12.0 * tax_rows as f32 };
     let payment = doc.wrap_max(BODY, &fare.form_of_payment, RIGHT - FARE_SIDE_X, 3);
     let side_h = 12.0 + 12.0 * payment.len().max(1) as f32 + 34.0;
     let left_h = 8.0 + 16.0 + taxes_h + 28.0;
-    FareLayout {
-        tax_rows,
-        payment,
-        left_h,
-        height: left_h.max(side_h),
-    }
+    FareLayout { tax_rows, payment, left_h, height: left_h.max(side_h) }
 }
 
 const FARE_SIDE_X: f32 = LEFT + FARE_BOX_W + 20.0;
 
 /// Titled fare section: breakdown on the left (base, taxes by code, total), payment details on the right.
 pub(crate) fn fare_section(doc: &mut Doc, title: &str, fare: &FareView) {
-    let FareLayout {
-        tax_rows,
-        payment,
-        left_h,
-        height,
-    } = fare_layout(doc, fare);
+    let FareLayout { tax_rows, payment, left_h, height } = fare_layout(doc, fare);
     section(doc, title, height);
     let with_currency = |amount: &str| {
         if fare.currency.trim().is_empty() {
@@ -252,26 +209,11 @@ pub(crate) fn fare_section(doc: &mut Doc, title: &str, fare: &FareView) {
         }
         y += 12.0 * tax_rows as f32 + 2.0;
     }
-    doc.fill_rect(
-        LEFT + 0.5,
-        y + 2.0,
-        FARE_BOX_W - 1.0,
-        top + left_h - y - 2.5,
-        NAVY_TINT,
-    );
+    doc.fill_rect(LEFT + 0.5, y + 2.0, FARE_BOX_W - 1.0, top + left_h - y - 2.5, NAVY_TINT);
     doc.hline(LEFT, LEFT + FARE_BOX_W, y + 2.0, 0.5, RULE);
-    doc.text(
-        inner_l,
-        y + 18.0,
-        Style::new(10.0, Weight::Bold, NAVY),
-        "Total",
-    );
+    doc.text(inner_l, y + 18.0, Style::new(10.0, Weight::Bold, NAVY), "Total");
     let total_style = Style::new(12.0, Weight::Bold, NAVY);
-    let total = doc.fit(
-        total_style,
-        &with_currency(&fare.total),
-        inner_r - inner_l - 60.0,
-    );
+    let total = doc.fit(total_style, &with_currency(&fare.total), inner_r - inner_l - 60.0);
     doc.text_right(inner_r, y + 18.5, total_style, &total);
 
     let mut y = top + 2.0;
@@ -305,21 +247,11 @@ pub(crate) fn notices_section(doc: &mut Doc, title: &str, items: &[(&str, &str)]
     let col_w = (CONTENT_W - NOTICE_GAP * (columns as f32 - 1.0)) / columns as f32;
     let laid_out: Vec<(String, Vec<String>)> = items
         .iter()
-        .map(|(title, body)| {
-            (
-                doc.fit(NOTICE_TITLE, title, col_w),
-                doc.wrap(NOTICE, body, col_w),
-            )
-        })
+        .map(|(title, body)| (doc.fit(NOTICE_TITLE, title, col_w), doc.wrap(NOTICE, body, col_w)))
         .collect();
     let row_heights: Vec<f32> = laid_out
         .chunks(columns)
-        .map(|row| {
-            row.iter()
-                .map(|(_, lines)| 12.0 + NOTICE_LEADING * lines.len() as f32)
-                .fold(0.0, f32::max)
-                + 8.0
-        })
+        .map(|row| row.iter().map(|(_, lines)| 12.0 + NOTICE_LEADING * lines.len() as f32).fold(0.0, f32::max) + 8.0)
         .collect();
     section(doc, title, row_heights.first().copied().unwrap_or(0.0));
     for (row, height) in laid_out.chunks(columns).zip(row_heights) {
@@ -347,8 +279,7 @@ pub(crate) fn decorate_pages(doc: &mut Doc) {
     let mut seen = vec![0usize; doc.groups.len()];
     for index in 0..doc.pages.len() {
         let group_index = doc.pages[index].group;
-        let (Some(group), Some(n)) = (doc.groups.get(group_index), seen.get_mut(group_index))
-        else {
+        let (Some(group), Some(n)) = (doc.groups.get(group_index), seen.get_mut(group_index)) else {
             continue;
         };
         *n += 1;

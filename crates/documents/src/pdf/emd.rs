@@ -45,9 +45,7 @@ pub(crate) fn emd(doc: &mut Doc, view: &EmdView) -> Result<(), DocumentError> {
 
     let rows = vec![
         vec![
-            Field::new("Passenger", &view.passenger_name)
-                .wide(2)
-                .strong(),
+            Field::new("Passenger", &view.passenger_name).wide(2).strong(),
             Field::new("Document number", &view.document_number).strong(),
             Field::new("Date of issue", &view.issue_date),
         ],
@@ -63,9 +61,7 @@ pub(crate) fn emd(doc: &mut Doc, view: &EmdView) -> Result<(), DocumentError> {
     section(doc, "Service", 14.0);
     // Capped so that a runaway description cannot push the receipt onto a second page.
     let style = BODY.sized(9.0);
-    let description = doc
-        .wrap_max(style, &view.description, CONTENT_W, 12)
-        .join("\n");
+    let description = doc.wrap_max(style, &view.description, CONTENT_W, 12).join("\n");
     paragraph(doc, style, &description, 0.0);
     doc.advance(12.0);
 

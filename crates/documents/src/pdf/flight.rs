@@ -56,9 +56,7 @@ pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), Docum
     let passenger_type = describe_passenger_type(&view.passenger_type);
     let rows = vec![
         vec![
-            Field::new("Passenger", &view.passenger_name)
-                .wide(2)
-                .strong(),
+            Field::new("Passenger", &view.passenger_name).wide(2).strong(),
             Field::new("Passenger type", &passenger_type),
             Field::new("Ticket status", &view.status),
         ],
@@ -143,10 +141,7 @@ fn describe_coupon_status(code: &str) -> String {
 const JOURNEY_BAR_H: f32 = 20.0;
 
 fn journey_block(doc: &mut Doc, journey: &JourneyView) {
-    let first_h = journey
-        .segments
-        .first()
-        .map_or(0.0, |s| segment_height(doc, s));
+    let first_h = journey.segments.first().map_or(0.0, |s| segment_height(doc, s));
     doc.ensure(JOURNEY_BAR_H + 6.0 + first_h);
     let top = doc.y();
     doc.fill_rect(LEFT, top, CONTENT_W, JOURNEY_BAR_H, NAVY_TINT);
@@ -161,11 +156,7 @@ fn journey_block(doc: &mut Doc, journey: &JourneyView) {
 
     for (index, segment) in journey.segments.iter().enumerate() {
         if index > 0 {
-            let layover = journey
-                .layovers
-                .get(index - 1)
-                .map(String::as_str)
-                .unwrap_or("");
+            let layover = journey.layovers.get(index - 1).map(String::as_str).unwrap_or("");
             // A connection note at the bottom of a page, apart from the flight it leads to, reads wrong.
             let next_h = segment_height(doc, segment);
             layover_line(doc, layover, next_h);
@@ -180,30 +171,13 @@ fn layover_line(doc: &mut Doc, text: &str, keep_with: f32) {
     doc.ensure(LAYOVER_H + 8.0 + keep_with);
     let top = doc.y() + 4.0;
     let style = SMALL.colored(AMBER_INK);
-    let text = if text.trim().is_empty() {
-        "Connection"
-    } else {
-        text
-    };
+    let text = if text.trim().is_empty() { "Connection" } else { text };
     let text = doc.fit(style, text, CONTENT_W - 80.0);
     let w = doc.width(style, &text) + 24.0;
     let mid = LEFT + CONTENT_W / 2.0;
-    doc.dashed_hline(
-        LEFT + 20.0,
-        RIGHT - 20.0,
-        top + LAYOVER_H / 2.0,
-        0.6,
-        Color(0.85, 0.75, 0.55),
-    );
+    doc.dashed_hline(LEFT + 20.0, RIGHT - 20.0, top + LAYOVER_H / 2.0, 0.6, Color(0.85, 0.75, 0.55));
     doc.fill_rect(mid - w / 2.0, top, w, LAYOVER_H, AMBER_TINT);
-    doc.stroke_rect(
-        mid - w / 2.0,
-        top,
-        w,
-        LAYOVER_H,
-        0.5,
-        Color(0.90, 0.80, 0.58),
-    );
+    doc.stroke_rect(mid - w / 2.0, top, w, LAYOVER_H, 0.5, Color(0.90, 0.80, 0.58));
     doc.text_center(mid, top + 11.0, style, &text);
     doc.set_y(top + LAYOVER_H + 4.0);
 }
@@ -222,10 +196,7 @@ fn airport_lines(doc: &Doc, name: &str) -> Vec<String> {
 }
 
 fn segment_height(doc: &Doc, s: &SegmentView) -> f32 {
-    let lines = airport_lines(doc, &s.from_name)
-        .len()
-        .max(airport_lines(doc, &s.to_name).len())
-        .max(1);
+    let lines = airport_lines(doc, &s.from_name).len().max(airport_lines(doc, &s.to_name).len()).max(1);
     // Header row 24, first name baseline 42 below it, 8 before the strip.
     24.0 + 42.0 + NAME_LEADING * (lines as f32 - 1.0) + 8.0 + STRIP_H
 }
@@ -242,51 +213,19 @@ fn segment_card(doc: &mut Doc, s: &SegmentView) {
     let flight = doc.fit(flight_style, &s.flight, 90.0);
     doc.text(x, top + 17.0, flight_style, &flight);
     let flight_w = doc.width(flight_style, &flight);
-    let carrier: Vec<&str> = [s.carrier_name.as_str(), s.equipment.as_str()]
-        .into_iter()
-        .filter(|t| !t.trim().is_empty())
-        .collect();
-    let coupon = if s.coupon_number > 0 {
-        format!("Coupon {}", s.coupon_number)
-    } else {
-        String::new()
-    };
+    let carrier: Vec<&str> =
+        [s.carrier_name.as_str(), s.equipment.as_str()].into_iter().filter(|t| !t.trim().is_empty()).collect();
+    let coupon = if s.coupon_number > 0 { format!("Coupon {}", s.coupon_number) } else { String::new() };
     let coupon_w = doc.width(SMALL_MUTED, &coupon);
-    let carrier = doc.fit(
-        BODY.colored(MUTED),
-        &carrier.join("  ·  "),
-        CONTENT_W - 2.0 * CARD_PAD - flight_w - coupon_w - 30.0,
-    );
-    doc.text(
-        x + flight_w + 10.0,
-        top + 17.0,
-        BODY.colored(MUTED),
-        &carrier,
-    );
+    let carrier =
+        doc.fit(BODY.colored(MUTED), &carrier.join("  ·  "), CONTENT_W - 2.0 * CARD_PAD - flight_w - coupon_w - 30.0);
+    doc.text(x + flight_w + 10.0, top + 17.0, BODY.colored(MUTED), &carrier);
     doc.text_right(RIGHT - CARD_PAD, top + 17.0, SMALL_MUTED, &coupon);
     doc.hline(x, RIGHT - CARD_PAD, top + 24.0, 0.4, RULE);
 
     let places_top = top + 24.0;
-    place(
-        doc,
-        x,
-        places_top,
-        "DEPARTURE",
-        &s.from_code,
-        &s.departure_local,
-        &s.from_terminal,
-        &s.from_name,
-    );
-    place(
-        doc,
-        ARR_X,
-        places_top,
-        "ARRIVAL",
-        &s.to_code,
-        &s.arrival_local,
-        &s.to_terminal,
-        &s.to_name,
-    );
+    place(doc, x, places_top, "DEPARTURE", &s.from_code, &s.departure_local, &s.from_terminal, &s.from_name);
+    place(doc, ARR_X, places_top, "ARRIVAL", &s.to_code, &s.arrival_local, &s.to_terminal, &s.to_name);
     flight_path(doc, x + PLACE_W, ARR_X, places_top + 23.0, &s.duration);
 
     let strip_top = top + height - STRIP_H;
@@ -305,11 +244,7 @@ fn segment_card(doc: &mut Doc, s: &SegmentView) {
     for (label, value, share) in cells {
         let w = strip_w * share;
         doc.text(cx, strip_top + 9.5, LABEL, label);
-        let value = if value.trim().is_empty() {
-            "—"
-        } else {
-            value
-        };
+        let value = if value.trim().is_empty() { "—" } else { value };
         let value = doc.fit(SMALL, value, w - 8.0);
         doc.text(cx, strip_top + 20.0, SMALL.colored(INK), &value);
         cx += w;
@@ -318,16 +253,7 @@ fn segment_card(doc: &mut Doc, s: &SegmentView) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn place(
-    doc: &mut Doc,
-    x: f32,
-    top: f32,
-    label: &str,
-    code: &str,
-    time: &str,
-    terminal: &str,
-    name: &str,
-) {
+fn place(doc: &mut Doc, x: f32, top: f32, label: &str, code: &str, time: &str, terminal: &str, name: &str) {
     doc.text(x, top + 11.0, LABEL, label);
     let code = doc.fit(CODE, code, 52.0);
     doc.text(x, top + 30.0, CODE, &code);

@@ -19,12 +19,8 @@ static BOLD_TTF: &[u8] = include_bytes!("../../fonts/DejaVuSans-Bold.ttf");
 /// text and nearly every name, and keeps measuring free of cmap look-ups.
 const FAST_RANGE: usize = 0x250;
 
-static FACES: LazyLock<Result<[FontFace; 2], String>> = LazyLock::new(|| {
-    Ok([
-        FontFace::parse(REGULAR_TTF, "DejaVuSans")?,
-        FontFace::parse(BOLD_TTF, "DejaVuSans-Bold")?,
-    ])
-});
+static FACES: LazyLock<Result<[FontFace; 2], String>> =
+    LazyLock::new(|| Ok([FontFace::parse(REGULAR_TTF, "DejaVuSans")?, FontFace::parse(BOLD_TTF, "DejaVuSans-Bold")?]));
 
 /// The two faces every document uses, or why they could not be loaded.
 pub(crate) fn faces() -> Result<&'static [FontFace; 2], DocumentError> {
@@ -64,8 +60,7 @@ pub(crate) struct FontFace {
 
 impl FontFace {
     fn parse(data: &'static [u8], postscript_name: &'static str) -> Result<Self, String> {
-        let face = ttf_parser::Face::parse(data, 0)
-            .map_err(|e| format!("cannot parse {postscript_name}: {e}"))?;
+        let face = ttf_parser::Face::parse(data, 0).map_err(|e| format!("cannot parse {postscript_name}: {e}"))?;
         let notdef_advance = face.glyph_hor_advance(ttf_parser::GlyphId(0)).unwrap_or(0);
         let mut this = Self {
             data,
@@ -83,12 +78,7 @@ impl FontFace {
 
     fn lookup(&self, c: char) -> (u16, u16) {
         match self.face.glyph_index(c) {
-            Some(gid) => (
-                gid.0,
-                self.face
-                    .glyph_hor_advance(gid)
-                    .unwrap_or(self.notdef_advance),
-            ),
+            Some(gid) => (gid.0, self.face.glyph_hor_advance(gid).unwrap_or(self.notdef_advance)),
             // Missing glyphs render as .notdef, but keep their own CID so ToUnicode still restores the char.
             None => (0, self.notdef_advance),
         }
@@ -127,11 +117,7 @@ pub(crate) struct FontUsage {
 
 impl Default for FontUsage {
     fn default() -> Self {
-        Self {
-            fast: vec![0; FAST_RANGE],
-            cids: HashMap::new(),
-            chars: Vec::new(),
-        }
+        Self { fast: vec![0; FAST_RANGE], cids: HashMap::new(), chars: Vec::new() }
     }
 }
 
@@ -216,21 +202,11 @@ pub(crate) fn write_font(
     let mut cid = pdf.cid_font(refs.cid_font);
     cid.subtype(CidFontType::Type2)
         .base_font(base_font)
-        .system_info(SystemInfo {
-            registry: Str(b"Adobe"),
-            ordering: Str(b"Identity"),
-            supplement: 0,
-        })
+        .system_info(SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 })
         .font_descriptor(refs.descriptor)
         .default_width(face.to_pdf_units(f32::from(face.notdef_advance)))
         .cid_to_gid_map_stream(refs.cid_to_gid);
-    cid.widths().consecutive(
-        1,
-        usage
-            .chars
-            .iter()
-            .map(|&(_, _, advance)| face.to_pdf_units(f32::from(advance))),
-    );
+    cid.widths().consecutive(1, usage.chars.iter().map(|&(_, _, advance)| face.to_pdf_units(f32::from(advance))));
     cid.finish();
 
     let f = &face.face;
@@ -240,43 +216,24 @@ pub(crate) fn write_font(
     pdf.font_descriptor(refs.descriptor)
         .name(base_font)
         .flags(FontFlags::SYMBOLIC)
-        .bbox(Rect::new(
-            units(bbox.x_min),
-            units(bbox.y_min),
-            units(bbox.x_max),
-            units(bbox.y_max),
-        ))
+        .bbox(Rect::new(units(bbox.x_min), units(bbox.y_min), units(bbox.x_max), units(bbox.y_max)))
         .italic_angle(f.italic_angle())
         .ascent(units(f.ascender()))
         .descent(units(f.descender()))
         .cap_height(units(cap_height))
         // DejaVu has no usable stem width in its tables; this is the conventional estimate from the weight.
-        .stem_v(if face.postscript_name.ends_with("Bold") {
-            140.0
-        } else {
-            80.0
-        })
+        .stem_v(if face.postscript_name.ends_with("Bold") { 140.0 } else { 80.0 })
         .font_file2(refs.font_file);
 
     pdf.stream(refs.font_file, &subset.compressed)
         .filter(Filter::FlateDecode)
-        .pair(
-            Name(b"Length1"),
-            i32::try_from(subset.length).unwrap_or(i32::MAX),
-        );
+        .pair(Name(b"Length1"), i32::try_from(subset.length).unwrap_or(i32::MAX));
 
     let compressed = compress(&cid_to_gid)?;
-    pdf.stream(refs.cid_to_gid, &compressed)
-        .filter(Filter::FlateDecode);
+    pdf.stream(refs.cid_to_gid, &compressed).filter(Filter::FlateDecode);
 
-    let mut cmap = UnicodeCmap::new(
-        Name(b"Custom"),
-        SystemInfo {
-            registry: Str(b"Adobe"),
-            ordering: Str(b"UCS"),
-            supplement: 0,
-        },
-    );
+    let mut cmap =
+        UnicodeCmap::new(Name(b"Custom"), SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"UCS"), supplement: 0 });
     for (index, &(c, _, _)) in usage.chars.iter().enumerate() {
         if let Ok(cid) = u16::try_from(index + 1) {
             cmap.pair(cid, c);
@@ -284,8 +241,7 @@ pub(crate) fn write_font(
     }
     let cmap = cmap.finish();
     let compressed = compress(cmap.as_slice())?;
-    pdf.stream(refs.to_unicode, &compressed)
-        .filter(Filter::FlateDecode);
+    pdf.stream(refs.to_unicode, &compressed).filter(Filter::FlateDecode);
     Ok(())
 }
 
@@ -310,10 +266,7 @@ fn cached_subset(face: &FontFace, glyphs: Vec<u16>) -> Result<Arc<Subset>, Docum
     {
         // A panic elsewhere while holding the lock cannot leave the cache inconsistent; keep using it.
         let mut cache = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(pos) = cache
-            .iter()
-            .position(|(n, g, _)| *n == name && *g == glyphs)
-        {
+        if let Some(pos) = cache.iter().position(|(n, g, _)| *n == name && *g == glyphs) {
             if let Some(entry) = cache.remove(pos) {
                 let subset = Arc::clone(&entry.2);
                 cache.push_back(entry);
@@ -324,11 +277,7 @@ fn cached_subset(face: &FontFace, glyphs: Vec<u16>) -> Result<Arc<Subset>, Docum
     let remapper = GlyphRemapper::new_from_glyphs_sorted(&glyphs);
     let raw = subsetter::subset(face.data, 0, &remapper)
         .map_err(|e| DocumentError::Font(format!("subsetting {name}: {e}")))?;
-    let subset = Arc::new(Subset {
-        compressed: compress(&raw)?,
-        length: raw.len(),
-        remapper,
-    });
+    let subset = Arc::new(Subset { compressed: compress(&raw)?, length: raw.len(), remapper });
     let mut cache = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);
     if cache.len() >= SUBSET_CACHE_LEN {
         cache.pop_front();
@@ -345,10 +294,5 @@ fn subset_tag(chars: &[(char, u16, u16)]) -> String {
         hasher.update(u32::from(c).to_be_bytes());
         hasher.update(gid.to_be_bytes());
     }
-    hasher
-        .finalize()
-        .iter()
-        .take(6)
-        .map(|b| char::from(b'A' + b % 26))
-        .collect()
+    hasher.finalize().iter().take(6).map(|b| char::from(b'A' + b % 26)).collect()
 }

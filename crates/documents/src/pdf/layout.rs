@@ -44,12 +44,7 @@ pub(crate) struct Style {
 
 impl Style {
     pub(crate) const fn new(size: f32, weight: Weight, color: Color) -> Self {
-        Self {
-            size,
-            weight,
-            color,
-            spacing: 0.0,
-        }
+        Self { size, weight, color, spacing: 0.0 }
     }
 
     pub(crate) const fn spaced(mut self, spacing: f32) -> Self {
@@ -115,10 +110,7 @@ impl Doc {
 
     fn push_page(&mut self) {
         let group = self.groups.len().saturating_sub(1);
-        self.pages.push(Page {
-            content: Content::with_settings(Settings { pretty: false }),
-            group,
-        });
+        self.pages.push(Page { content: Content::with_settings(Settings { pretty: false }), group });
         self.current = self.pages.len() - 1;
         self.y = TOP;
     }
@@ -253,13 +245,7 @@ impl Doc {
     /// The style shrunk (by half points, not below `min_size`) until `text` fits, and the text to print with
     /// it, ellipsised only if even `min_size` is too wide. For names, where truncation is worse than smaller
     /// type.
-    pub(crate) fn fit_shrinking(
-        &self,
-        style: Style,
-        min_size: f32,
-        text: &str,
-        max_width: f32,
-    ) -> (Style, String) {
+    pub(crate) fn fit_shrinking(&self, style: Style, min_size: f32, text: &str, max_width: f32) -> (Style, String) {
         let mut style = style;
         while style.size > min_size && self.width(style, text) > max_width {
             style.size -= 0.5;
@@ -278,11 +264,7 @@ impl Doc {
             let mut line_w = 0.0;
             for word in paragraph.split_whitespace() {
                 let word_w = face.width(word, size);
-                let candidate = if line.is_empty() {
-                    word_w
-                } else {
-                    line_w + space + word_w
-                };
+                let candidate = if line.is_empty() { word_w } else { line_w + space + word_w };
                 if candidate <= max_width {
                     if !line.is_empty() {
                         line.push(' ');
@@ -313,13 +295,7 @@ impl Doc {
     }
 
     /// [`Doc::wrap`] limited to `max_lines`, the last one ellipsised when text was cut.
-    pub(crate) fn wrap_max(
-        &self,
-        style: Style,
-        text: &str,
-        max_width: f32,
-        max_lines: usize,
-    ) -> Vec<String> {
+    pub(crate) fn wrap_max(&self, style: Style, text: &str, max_width: f32, max_lines: usize) -> Vec<String> {
         let mut lines = self.wrap(style, text, max_width);
         if lines.len() > max_lines && max_lines > 0 {
             let rest = lines.split_off(max_lines - 1).join(" ");
@@ -335,15 +311,7 @@ impl Doc {
         c.fill_nonzero();
     }
 
-    pub(crate) fn stroke_rect(
-        &mut self,
-        x: f32,
-        top: f32,
-        w: f32,
-        h: f32,
-        width: f32,
-        color: Color,
-    ) {
+    pub(crate) fn stroke_rect(&mut self, x: f32, top: f32, w: f32, h: f32, width: f32, color: Color) {
         let c = self.content();
         c.set_line_width(width);
         c.set_stroke_rgb(color.0, color.1, color.2);
@@ -402,11 +370,7 @@ impl Doc {
 /// Control characters (tabs, newlines, ...) would show as boxes; on a single line they become spaces.
 fn single_line(text: &str) -> Cow<'_, str> {
     if text.chars().any(char::is_control) {
-        Cow::Owned(
-            text.chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect(),
-        )
+        Cow::Owned(text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect())
     } else {
         Cow::Borrowed(text)
     }
@@ -428,4 +392,44 @@ fn break_word(face: &FontFace, size: f32, word: &str, max_width: f32) -> Vec<Str
     }
     pieces.push(piece);
     pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STYLE: Style = Style::new(8.0, Weight::Regular, INK);
+
+    #[test]
+    fn wrap_respects_width_and_keeps_every_word() {
+        let doc = Doc::new().unwrap();
+        let text = "Carriage and other services provided by the carrier are subject to the conditions \
+                    of carriage. Supercalifragilisticexpialidociousandthensomemoretomakeitoverflow";
+        let lines = doc.wrap(STYLE, text, 120.0);
+        assert!(lines.len() > 3);
+        for line in &lines {
+            assert!(doc.width(STYLE, line) <= 120.0, "{line:?} too wide");
+        }
+        let joined: String = lines.concat().split_whitespace().collect();
+        let original: String = text.split_whitespace().collect();
+        assert_eq!(joined, original);
+    }
+
+    #[test]
+    fn fit_ellipsises_only_when_needed() {
+        let doc = Doc::new().unwrap();
+        assert_eq!(doc.fit(STYLE, "NGUYỄN/VĂN A MR", 200.0), "NGUYỄN/VĂN A MR");
+        let cut = doc.fit(STYLE, &"Aéroport international ".repeat(10), 100.0);
+        assert!(cut.ends_with('…'));
+        assert!(doc.width(STYLE, &cut) <= 100.0);
+        let lines = doc.wrap_max(STYLE, &"word ".repeat(200), 100.0, 2);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].ends_with('…'));
+    }
+
+    #[test]
+    fn control_characters_become_spaces() {
+        assert_eq!(single_line("a\tb\nc"), "a b c");
+        assert!(matches!(single_line("plain"), Cow::Borrowed(_)));
+    }
 }

@@ -2,7 +2,7 @@
 //! vector QR codes, and byte-for-byte reproducible output (no clock, no random ids).
 //!
 //! Each document type is a layout function in its own module (`flight`, `emd`) that draws onto a shared
-//! [`layout::Doc`] with the common [`blocks`]; an event ticket will be one more such module plus a
+//! `layout::Doc` with the common `blocks`; an event ticket will be one more such module plus a
 //! `render_event_ticket` entry point here.
 
 mod blocks;
@@ -67,10 +67,7 @@ pub(crate) fn compress(data: &[u8]) -> Result<Vec<u8>, DocumentError> {
     COMPRESSOR.with(|cell| match cell.try_borrow_mut() {
         Ok(mut compressor) => compress_with(&mut compressor, data),
         // Only reachable if compression ever became re-entrant; stay correct, just slower.
-        Err(_) => compress_with(
-            &mut Compress::new(Compression::new(DEFLATE_LEVEL), true),
-            data,
-        ),
+        Err(_) => compress_with(&mut Compress::new(Compression::new(DEFLATE_LEVEL), true), data),
     })
 }
 
@@ -78,9 +75,7 @@ fn compress_with(compressor: &mut Compress, data: &[u8]) -> Result<Vec<u8>, Docu
     compressor.reset();
     let mut out = Vec::with_capacity(data.len() / 2 + 64);
     loop {
-        let consumed = usize::try_from(compressor.total_in())
-            .unwrap_or(usize::MAX)
-            .min(data.len());
+        let consumed = usize::try_from(compressor.total_in()).unwrap_or(usize::MAX).min(data.len());
         let status = compressor
             .compress_vec(&data[consumed..], &mut out, FlushCompress::Finish)
             .map_err(|e| DocumentError::Io(std::io::Error::other(e)))?;
@@ -126,28 +121,19 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
             (w, refs)
         })
         .collect();
-    let page_ids: Vec<(Ref, Ref)> = doc
-        .pages
-        .iter()
-        .map(|_| (alloc.next(), alloc.next()))
-        .collect();
+    let page_ids: Vec<(Ref, Ref)> = doc.pages.iter().map(|_| (alloc.next(), alloc.next())).collect();
 
     let mut pdf = Pdf::with_settings(Settings { pretty: false });
     let mut id_hash = Sha256::new();
     id_hash.update(title.as_bytes());
 
     pdf.catalog(catalog_id).pages(tree_id).lang(TextStr("en"));
-    pdf.pages(tree_id)
-        .kids(page_ids.iter().map(|(page, _)| *page))
-        .count(page_ids.len() as i32);
+    pdf.pages(tree_id).kids(page_ids.iter().map(|(page, _)| *page)).count(page_ids.len() as i32);
 
     let pages = std::mem::take(&mut doc.pages);
     for (page, (page_id, content_id)) in pages.into_iter().zip(&page_ids) {
         let mut writer = pdf.page(*page_id);
-        writer
-            .parent(tree_id)
-            .media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
-            .contents(*content_id);
+        writer.parent(tree_id).media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).contents(*content_id);
         let mut resources = writer.resources();
         let mut fonts = resources.fonts();
         for (weight, refs) in &font_refs {
@@ -163,8 +149,7 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
         let content = page.content.finish();
         id_hash.update(content.as_slice());
         let compressed = compress(content.as_slice())?;
-        pdf.stream(*content_id, &compressed)
-            .filter(Filter::FlateDecode);
+        pdf.stream(*content_id, &compressed).filter(Filter::FlateDecode);
     }
 
     if let Some(gs_id) = gs_id {
@@ -173,18 +158,10 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
 
     let faces = font::faces()?;
     for (weight, refs) in &font_refs {
-        write_font(
-            &mut pdf,
-            refs,
-            &faces[weight.index()],
-            &doc.usage[weight.index()],
-        )?;
+        write_font(&mut pdf, refs, &faces[weight.index()], &doc.usage[weight.index()])?;
     }
 
-    pdf.document_info(info_id)
-        .title(TextStr(title))
-        .producer(TextStr("Tessera"))
-        .creator(TextStr("Tessera"));
+    pdf.document_info(info_id).title(TextStr(title)).producer(TextStr("Tessera")).creator(TextStr("Tessera"));
 
     // A content-derived file id: viewers and archives get an identifier without breaking reproducibility.
     let digest = id_hash.finalize();

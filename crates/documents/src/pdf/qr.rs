@@ -17,10 +17,7 @@ pub(crate) fn draw_qr(
     color: Color,
 ) -> Result<(), DocumentError> {
     // Medium error correction survives creases and glare on a printed receipt without growing the code much.
-    let qr = QRBuilder::new(payload.as_bytes())
-        .ecl(ECL::M)
-        .build()
-        .map_err(|e| DocumentError::Qr(e.to_string()))?;
+    let qr = QRBuilder::new(payload.as_bytes()).ecl(ECL::M).build().map_err(|e| DocumentError::Qr(e.to_string()))?;
     let size = qr.size;
     if size == 0 {
         return Ok(());
@@ -40,12 +37,7 @@ pub(crate) fn draw_qr(
             while col < size && qr.data[row * size + col].value() {
                 col += 1;
             }
-            content.rect(
-                x + start as f32 * module,
-                y,
-                (col - start) as f32 * module,
-                module,
-            );
+            content.rect(x + start as f32 * module, y, (col - start) as f32 * module, module);
         }
     }
     content.fill_nonzero();
