@@ -6,7 +6,7 @@ use tessera_core::agency::Agency;
 use tessera_core::booking::{Booking, FlightBooking};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{BookingId, DocumentId, IssuanceId};
-use tessera_core::issuance::{self, IssueError, IssueOptions};
+use tessera_core::issuance::{self, Expectations, IssueError, IssueOptions};
 use tessera_core::ticket::{Ticket, TicketType};
 use tessera_documents::{pdf, DocumentKey};
 use tessera_storage::{
@@ -23,6 +23,8 @@ pub struct IssueCommand {
     pub options: IssueOptions,
     /// The caller's own reference for this transaction, kept with the issuance.
     pub reference_code: Option<String>,
+    /// What the caller believes the booking to be; any difference refuses the issuance.
+    pub expect: Expectations,
 }
 
 /// A completed issuance with everything a profile needs to answer.
@@ -44,7 +46,9 @@ impl Tessera {
         let agency = self.db.get_agency(booking.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
         let agreements = self.db.agreements(agency.id).await?;
         let now = self.now();
-        let draft = match issuance::plan(&booking, &agency, &agreements, &cmd.options, now) {
+        let planned = issuance::plan(&booking, &agency, &agreements, &cmd.options, now)
+            .and_then(|draft| issuance::check_expectations(&booking, &draft, &cmd.expect).map(|()| draft));
+        let draft = match planned {
             Ok(draft) => draft,
             Err(e) => return Err(self.refused(&booking, &actor, e).await),
         };
@@ -129,6 +133,8 @@ pub fn issue_error_code(e: &IssueError) -> &'static str {
         IssueError::CurrencyMismatch { .. } => "currency_mismatch",
         IssueError::InsufficientBalance { .. } => "insufficient_balance",
         IssueError::UnknownPrefix(_) => "unknown_ticketing_prefix",
+        IssueError::RequestMismatch(_) => "request_mismatch",
+        IssueError::PnrMismatch => "pnr_mismatch",
         IssueError::Money(_) => "amount_out_of_range",
     }
 }

@@ -71,8 +71,49 @@ pub enum IssueError {
     InsufficientBalance { payable: Money, available: Money },
     #[error("no ticketing prefix for validating carrier {0}")]
     UnknownPrefix(CarrierCode),
+    #[error("the request does not match the booking: {0}")]
+    RequestMismatch(&'static str),
+    #[error("the PNR does not match the booking")]
+    PnrMismatch,
     #[error(transparent)]
     Money(#[from] MoneyError),
+}
+
+/// Facts a caller states about the booking it means to ticket; issuance refuses if any differs, so a client
+/// never pays for something other than what it showed its user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Expectations {
+    pub trip_type: Option<String>,
+    pub currency: Option<String>,
+    pub pnr: Option<String>,
+    /// The amount payable, in major units.
+    pub amount: Option<Decimal>,
+}
+
+/// Checks stated facts against the booking and the planned charge.
+pub fn check_expectations(booking: &Booking, draft: &IssuanceDraft, expected: &Expectations) -> Result<(), IssueError> {
+    let flight = booking.as_flight();
+    if let Some(trip) = &expected.trip_type {
+        if flight.map(|f| f.trip_type.as_str()) != Some(trip.as_str()) {
+            return Err(IssueError::RequestMismatch("tripType"));
+        }
+    }
+    if let Some(currency) = &expected.currency {
+        if booking.currency().code() != currency {
+            return Err(IssueError::RequestMismatch("currency"));
+        }
+    }
+    if let Some(pnr) = &expected.pnr {
+        if !pnr.eq_ignore_ascii_case(booking.code()) {
+            return Err(IssueError::PnrMismatch);
+        }
+    }
+    if let Some(amount) = expected.amount {
+        if amount != draft.payable.to_decimal() {
+            return Err(IssueError::RequestMismatch("amount"));
+        }
+    }
+    Ok(())
 }
 
 /// What storage must do, atomically, to ticket a booking.

@@ -4,6 +4,8 @@
 //! into its own envelope. Cross-cutting concerns (request ids, tracing spans, body limits, panics) live here.
 #![forbid(unsafe_code)]
 
+pub mod agent;
+mod assets;
 mod auth;
 mod download;
 mod health;
@@ -23,6 +25,8 @@ pub use layers::REQUEST_ID_HEADER;
 pub struct HttpConfig {
     /// Larger request bodies are refused with 413 before they are read.
     pub max_body_bytes: usize,
+    /// Carrier logo URL template for the agent profile, with `{code}` for the IATA code.
+    pub carrier_logo_url: String,
 }
 
 /// What every handler gets.
@@ -30,15 +34,19 @@ pub struct HttpConfig {
 pub struct AppState {
     pub app: Tessera,
     pub config: Arc<HttpConfig>,
+    pub(crate) logos: agent::Logos,
 }
 
 /// The whole API: health probes, signed links and every profile.
 pub fn router(app: Tessera, config: HttpConfig) -> Router {
-    let state = AppState { app, config: Arc::new(config.clone()) };
+    let logos = agent::Logos(config.carrier_logo_url.clone());
+    let state = AppState { app, config: Arc::new(config.clone()), logos };
     let routes = Router::new()
         .merge(health::routes())
         .merge(download::routes())
         .merge(native::routes())
+        .merge(agent::routes())
+        .merge(assets::routes())
         .fallback(native::not_found)
         .with_state(state);
     layers::apply(routes, &config)

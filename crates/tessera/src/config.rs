@@ -45,6 +45,9 @@ pub struct Settings {
     /// `text` or `json` log lines.
     #[arg(long, env = "TESSERA_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// Carrier logo URL template (agent profile), with `{code}`; default: Tessera's own badges.
+    #[arg(long, env = "TESSERA_CARRIER_LOGO_URL", global = true)]
+    pub carrier_logo_url: Option<String>,
 }
 
 impl Settings {
@@ -61,6 +64,7 @@ impl Settings {
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
             log_format: self.log_format.or(lower.log_format),
+            carrier_logo_url: self.carrier_logo_url.or(lower.carrier_logo_url),
         }
     }
 }
@@ -91,6 +95,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
+    pub carrier_logo_url: String,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -152,7 +157,12 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("--log-format must be `text` or `json`, not `{other}`"),
         };
+        let carrier_logo_url = s.carrier_logo_url.unwrap_or_else(|| format!("{public_url}/logos/{{code}}.svg"));
+        if !carrier_logo_url.contains("{code}") {
+            bail!("--carrier-logo-url must contain {{code}}");
+        }
         Ok(Config {
+            carrier_logo_url,
             data_dir,
             database,
             listen,

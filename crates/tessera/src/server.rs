@@ -93,7 +93,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
 }
 
 pub fn router(app: Tessera, config: &Config) -> Router {
-    tessera_http::router(app, HttpConfig { max_body_bytes: config.max_body_bytes })
+    tessera_http::router(app, HttpConfig { max_body_bytes: config.max_body_bytes, carrier_logo_url: config.carrier_logo_url.clone() })
 }
 
 /// Serves on `listener` until SIGTERM or Ctrl-C, then lets in-flight requests finish.

@@ -79,7 +79,7 @@ pub async fn issue(
         corporate_code: request.corporate_code,
         booker_code: request.booker_code,
     };
-    let command = IssueCommand { options, reference_code: request.reference_code };
+    let command = IssueCommand { options, reference_code: request.reference_code, ..Default::default() };
     let key = headers.get("idempotency-key").map(|v| v.to_str().map_err(|_| AppError::IdempotencyMismatch));
     let Some(key) = key else {
         let issued = state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await?;

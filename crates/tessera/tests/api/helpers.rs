@@ -40,7 +40,6 @@ pub struct TestApp {
     pub admin: User,
     pub agent: User,
     pub customer: User,
-    pub other_agent: User,
     pub admin_token: String,
     pub agent_token: String,
     pub customer_token: String,
@@ -106,7 +105,6 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         admin,
         agent,
         customer,
-        other_agent,
         data_dir,
     }
 }

@@ -1,0 +1,72 @@
+//! The agent profile's error envelope, `{"success": false, "data": {"error": "..."}}`, with the vendor's exact
+//! strings. The seed gives no status codes; ours are listed in docs/api.md.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use tessera_app::AppError;
+use tessera_core::issuance::IssueError;
+
+pub const INVALID: &str = "Invalid Ticket Parameters.";
+pub const ALREADY_ISSUED: &str = "Ticket already issued.";
+pub const INVALID_PNR: &str = "Invalid PNR record";
+pub const BOOKING_NOT_FOUND: &str = "Booking Records Not Found.";
+pub const INSUFFICIENT: &str = "Insufficient balance amount. Please top up and continue.";
+pub const NOT_AVAILABLE: &str = "Sorry! Flight has been booked or not available. Please try with another flight.";
+pub const TICKET_NOT_FOUND: &str = "Ticket Records Not Found.";
+pub const NOT_GENERATED: &str = "Invalid Ticket Parameters. Ticket could not be generated.";
+pub const UNAUTHENTICATED: &str = "Unauthenticated.";
+pub const INTERNAL: &str = "Something went wrong. Please try again later.";
+
+/// Which record a 404 is about: the issue endpoint looks up bookings, the download endpoint issuances.
+#[derive(Debug, Clone, Copy)]
+pub enum Missing {
+    Booking,
+    Ticket,
+}
+
+pub struct AgentError(pub AppError, pub Missing);
+
+fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
+    match e {
+        AppError::Unauthenticated | AppError::InvalidCredentials => (StatusCode::UNAUTHORIZED, UNAUTHENTICATED),
+        AppError::NotFound(_) => match missing {
+            Missing::Booking => (StatusCode::NOT_FOUND, BOOKING_NOT_FOUND),
+            Missing::Ticket => (StatusCode::NOT_FOUND, TICKET_NOT_FOUND),
+        },
+        AppError::Issue(i) => match i {
+            IssueError::AlreadyIssued => (StatusCode::CONFLICT, ALREADY_ISSUED),
+            IssueError::PnrMismatch => (StatusCode::UNPROCESSABLE_ENTITY, INVALID_PNR),
+            IssueError::InsufficientBalance { .. } => (StatusCode::PAYMENT_REQUIRED, INSUFFICIENT),
+            // The booking can no longer be ticketed, whatever the request says.
+            IssueError::Cancelled
+            | IssueError::DeadlinePassed(_)
+            | IssueError::Departed
+            | IssueError::EventIssuanceUnavailable
+            | IssueError::CarrierNotAuthorized(_)
+            | IssueError::NdcPaymentMissing => (StatusCode::CONFLICT, NOT_AVAILABLE),
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, INVALID),
+        },
+        AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, NOT_GENERATED),
+        AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, INVALID),
+        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, INVALID),
+        AppError::Validation(_)
+        | AppError::Conflict(_)
+        | AppError::IdempotencyMismatch
+        | AppError::IdempotencyInProgress
+        | AppError::LinkInvalid
+        | AppError::LinkExpired => (StatusCode::UNPROCESSABLE_ENTITY, INVALID),
+        AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
+    }
+}
+
+impl IntoResponse for AgentError {
+    fn into_response(self) -> Response {
+        let (status, message) = classify(&self.0, self.1);
+        if let AppError::Internal(detail) | AppError::DocumentGeneration(detail) = &self.0 {
+            tracing::error!(error = %detail, "agent profile request failed");
+        }
+        (status, Json(json!({"success": false, "data": {"error": message}}))).into_response()
+    }
+}
