@@ -28,13 +28,22 @@ fn invalid(pointer: &str, reason: impl Into<String>) -> AppError {
     AppError::Validation(ValidationErrors::single(pointer, reason))
 }
 
+/// Free text that is stored: trimmed, bounded, and without control characters (PostgreSQL refuses NUL).
+pub(crate) fn plain_text(text: &str, pointer: &str, max: usize) -> Result<String, AppError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control) {
+        return Err(invalid(pointer, format!("must be 1-{max} characters without control characters")));
+    }
+    Ok(trimmed.to_owned())
+}
+
 impl Tessera {
     pub async fn create_agency(&self, input: &AgencyInput) -> Result<Agency, AppError> {
         let mut errors = Vec::new();
         let mut err = |pointer: &str, reason: String| errors.push(FieldError { pointer: pointer.into(), reason });
         let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 128 {
-            err("/name", "must be 1-128 characters".into());
+        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+            err("/name", "must be 1-128 characters without control characters".into());
         }
         let currency = Currency::parse(&input.currency).map_err(|e| err("/currency", e.to_string())).ok();
         let parse_money = |text: &Option<String>| text.as_deref().map(|t| currency.map(|c| Money::parse(t, c)));
@@ -111,6 +120,10 @@ impl Tessera {
         if amount.is_negative() || amount.is_zero() {
             return Err(invalid("/amount", "must be more than zero"));
         }
+        if agency.balance.checked_add(amount).is_err() {
+            return Err(invalid("/amount", "would take the balance beyond the largest amount Tessera holds"));
+        }
+        let note = note.map(|n| plain_text(&n, "/note", 200)).transpose()?;
         self.post(id, LedgerKind::TopUp, amount, note).await
     }
 

@@ -91,6 +91,9 @@ impl Tessera {
         cursor: Option<&str>,
     ) -> Result<BookingPage, AppError> {
         let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        if let Some(p) = &pnr {
+            crate::admin::plain_text(p, "/query/pnr", 16)?;
+        }
         let after = match cursor {
             Some(c) => Some(
                 c.parse::<BookingId>()

@@ -94,7 +94,12 @@ const API_KEY_PREFIX: &str = "tsk_";
 
 impl Tessera {
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<AccessToken, AppError> {
-        let creds = self.db.find_credentials(username).await?;
+        // No stored username has control characters (or is that long); don't send such text to the database.
+        let creds = if username.chars().any(char::is_control) || username.len() > 64 {
+            None
+        } else {
+            self.db.find_credentials(username).await?
+        };
         let hash = creds.as_ref().map_or(decoy_hash(), |c| c.password_hash.as_str()).to_owned();
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))

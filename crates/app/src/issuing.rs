@@ -27,6 +27,24 @@ pub struct IssueCommand {
     pub expect: Expectations,
 }
 
+impl IssueCommand {
+    /// The caller's codes are stored and printed on tickets: bounded text without control characters.
+    fn validate(&self) -> Result<(), AppError> {
+        let fields = [
+            ("/reference_code", &self.reference_code),
+            ("/tour_code", &self.options.tour_code),
+            ("/corporate_code", &self.options.corporate_code),
+            ("/booker_code", &self.options.booker_code),
+        ];
+        for (pointer, value) in fields {
+            if let Some(v) = value {
+                crate::admin::plain_text(v, pointer, 64)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A completed issuance with everything a profile needs to answer.
 #[derive(Debug, Clone)]
 pub struct Issued {
@@ -43,6 +61,7 @@ impl Tessera {
     }
 
     pub async fn issue_booking(&self, booking: Booking, cmd: IssueCommand, actor: Actor) -> Result<Issued, AppError> {
+        cmd.validate()?;
         let agency = self.db.get_agency(booking.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
         let agreements = self.db.agreements(agency.id).await?;
         let now = self.now();

@@ -1,11 +1,13 @@
 //! Sending stored documents: signed `/d/{token}` links and the shared file response (ETag, attachment name).
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tessera_app::links::Download;
+use tessera_app::AppError;
 
 use crate::meta::RequestMeta;
 use crate::native::ApiError;
@@ -18,10 +20,12 @@ pub(crate) fn routes() -> Router<AppState> {
 /// Follows a signed link: no credentials needed; tampered → 403, expired → 410.
 async fn open_link(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     meta: RequestMeta,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A token that is not even UTF-8 was not signed by us.
+    let Path(token) = token.map_err(|_| ApiError(AppError::LinkInvalid))?;
     let download = state.app.open_link(&token).await?;
     state.app.audit_download(meta.actor(None), &download.record, "signed_link").await;
     Ok(file_response(download, &headers))

@@ -97,13 +97,13 @@ fn item(it: &ItemRequest, currency: Option<Currency>, at: &str, r: &mut Report) 
             guests.push(Guest { first_name, last_name, lead_guest: guest.lead_guest.unwrap_or(false) });
         }
     }
-    let seats: Vec<Seat> = it
-        .seats
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .map(|s| Seat { section: s.section.clone(), row: s.row.clone(), seat: s.seat.clone() })
-        .collect();
+    let mut seats = Vec::new();
+    for (k, s) in it.seats.as_deref().unwrap_or_default().iter().enumerate() {
+        let mut part = |value: &Option<String>, name: &str| {
+            value.as_deref().and_then(|v| r.optional_text(v, &f(&format!("seats/{k}/{name}")), 32))
+        };
+        seats.push(Seat { section: part(&s.section, "section"), row: part(&s.row, "row"), seat: part(&s.seat, "seat") });
+    }
     // The i-th guest and seat belong to the i-th ticket, so there cannot be more of them than tickets.
     if let Some(q) = quantity {
         if guests.len() > q as usize {

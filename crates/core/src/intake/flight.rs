@@ -55,6 +55,13 @@ pub(super) fn validate(req: &FlightRequest, today: NaiveDate, r: &mut Report) ->
         }
     };
 
+    let payment = match &req.payment {
+        Some(p) if has_control_text(&serde_json::Value::Object(p.clone())) => {
+            r.add("/payment", "must not contain control characters");
+            None
+        }
+        other => Some(other.clone().map(serde_json::Value::Object)),
+    };
     let (validating_carrier, validating_carrier_name) = validating?;
     Some(FlightBooking {
         pnr: pnr?,
@@ -73,8 +80,18 @@ pub(super) fn validate(req: &FlightRequest, today: NaiveDate, r: &mut Report) ->
         endorsement,
         refundable: req.refundable.unwrap_or(true),
         distribution: distribution?,
-        payment: req.payment.clone().map(serde_json::Value::Object),
+        payment: payment?,
     })
+}
+
+/// Any string (key or value) with a control character: such text cannot be stored everywhere (PostgreSQL refuses NUL).
+fn has_control_text(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.chars().any(char::is_control),
+        serde_json::Value::Array(items) => items.iter().any(has_control_text),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.chars().any(char::is_control) || has_control_text(v)),
+        _ => false,
+    }
 }
 
 /// RFC 3339 with an explicit offset: a local time without one is ambiguous across time zones.

@@ -27,6 +27,11 @@ pub async fn list(State(state): State<AppState>, Auth(who): Auth, ValidQuery(q):
     if who.role() == tessera_core::user::Role::Customer {
         return Err(AppError::Forbidden("customer").into());
     }
+    if let Some(t) = &q.tracking_id {
+        if t.is_empty() || t.len() > 128 || t.chars().any(char::is_control) {
+            return Err(AppError::Validation(tessera_core::intake::ValidationErrors::single("/query/tracking_id", "is not a tracking id")).into());
+        }
+    }
     let filter = AuditFilter {
         booking_id: match q.booking.as_deref() {
             Some(b) => Some(b.parse().map_err(|_| AppError::NotFound("booking"))?),

@@ -1,6 +1,6 @@
 //! Booking intake and lookup: `POST/GET /api/v1/bookings`, `GET /api/v1/bookings/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -11,7 +11,7 @@ use tessera_core::ids::BookingId;
 use tessera_core::intake::ValidationErrors;
 use utoipa::IntoParams;
 
-use super::extract::{Auth, Body, ValidQuery};
+use super::extract::{Auth, Body, ValidQuery, NativePath};
 use super::wire::{BookingBody, BookingList};
 use super::ApiError;
 use crate::meta::RequestMeta;
@@ -40,7 +40,7 @@ pub(crate) fn parse_booking_id(text: &str) -> Result<BookingId, AppError> {
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
     params(("id" = String, Path, description = "booking id (the agent profile's bookingReferenceID)")),
     responses((status = 200, body = BookingBody), (status = 404, description = "no such booking within your reach")))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<BookingBody>, ApiError> {
+pub async fn get(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<BookingBody>, ApiError> {
     let booking = state.app.get_booking(&who, parse_booking_id(&id)?).await?;
     Ok(Json(BookingBody::from(&booking)))
 }

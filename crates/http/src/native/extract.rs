@@ -78,3 +78,18 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ValidQuery<T> {
         })
     }
 }
+
+/// Path parameters; a segment that cannot be decoded (invalid UTF-8) cannot name anything, so it answers 404
+/// in the native envelope instead of axum's plain-text 400.
+pub struct NativePath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for NativePath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| NativePath(p.0))
+            .map_err(|_| ApiError(AppError::NotFound("resource")))
+    }
+}

@@ -1,6 +1,6 @@
 //! `POST /api/v1/bookings/{id}/issue` (idempotent with `Idempotency-Key`) and `GET /api/v1/issuances/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +15,7 @@ use tessera_core::issuance::{Commission, IssueOptions};
 use utoipa::ToSchema;
 
 use super::bookings::parse_booking_id;
-use super::extract::{parse_json, Auth, Body};
+use super::extract::{parse_json, Auth, Body, NativePath};
 use super::wire::IssuanceBody;
 use super::ApiError;
 use crate::meta::RequestMeta;
@@ -62,7 +62,7 @@ pub async fn issue(
     State(state): State<AppState>,
     Auth(who): Auth,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    NativePath(id): NativePath<String>,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
@@ -115,7 +115,7 @@ pub(crate) fn parse_issuance_id(text: &str) -> Result<IssuanceId, AppError> {
 #[utoipa::path(get, path = "/api/v1/issuances/{id}", tag = "issuance",
     params(("id" = String, Path, description = "ticketReferenceID")),
     responses((status = 200, body = IssuanceBody), (status = 404)))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<Json<IssuanceBody>, ApiError> {
+pub async fn get(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<IssuanceBody>, ApiError> {
     let (record, tickets) = state.app.get_issuance(&who, parse_issuance_id(&id)?).await?;
     Ok(Json(IssuanceBody::new(&record, &tickets)))
 }

@@ -1,6 +1,6 @@
 //! Tickets and their documents: `GET /api/v1/tickets/{number}`, PDFs of tickets and issuances, signed links.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -8,7 +8,7 @@ use tessera_app::AppError;
 use tessera_core::codes::TicketNumber;
 use tessera_storage::DocumentOwner;
 
-use super::extract::Auth;
+use super::extract::{Auth, NativePath};
 use super::issuance::parse_issuance_id;
 use super::wire::{LinkBody, TicketBody};
 use super::ApiError;
@@ -23,7 +23,7 @@ fn parse_number(text: &str) -> Result<TicketNumber, AppError> {
 #[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets",
     params(("number" = String, Path, description = "13 digits, with or without the dash after the prefix")),
     responses((status = 200, body = TicketBody), (status = 404)))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, Path(number): Path<String>) -> Result<Json<TicketBody>, ApiError> {
+pub async fn get(State(state): State<AppState>, Auth(who): Auth, NativePath(number): NativePath<String>) -> Result<Json<TicketBody>, ApiError> {
     let ticket = state.app.get_ticket(&who, &parse_number(&number)?).await?;
     Ok(Json(TicketBody::from(&ticket)))
 }
@@ -41,7 +41,7 @@ pub async fn ticket_pdf(
     State(state): State<AppState>,
     Auth(who): Auth,
     meta: RequestMeta,
-    Path(number): Path<String>,
+    NativePath(number): NativePath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     send(&state, &who, meta, DocumentOwner::Ticket(parse_number(&number)?), &headers).await
@@ -54,7 +54,7 @@ pub async fn issuance_pdf(
     State(state): State<AppState>,
     Auth(who): Auth,
     meta: RequestMeta,
-    Path(id): Path<String>,
+    NativePath(id): NativePath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     send(&state, &who, meta, DocumentOwner::Issuance(parse_issuance_id(&id)?), &headers).await
@@ -67,12 +67,12 @@ async fn link(state: &AppState, who: &tessera_app::Principal, owner: DocumentOwn
 
 #[utoipa::path(post, path = "/api/v1/tickets/{number}/link", tag = "tickets", params(("number" = String, Path)),
     responses((status = 201, body = LinkBody, description = "a signed link that needs no credentials until it expires"), (status = 404)))]
-pub async fn ticket_link(State(state): State<AppState>, Auth(who): Auth, Path(number): Path<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+pub async fn ticket_link(State(state): State<AppState>, Auth(who): Auth, NativePath(number): NativePath<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
     link(&state, &who, DocumentOwner::Ticket(parse_number(&number)?)).await
 }
 
 #[utoipa::path(post, path = "/api/v1/issuances/{id}/link", tag = "issuance", params(("id" = String, Path)),
     responses((status = 201, body = LinkBody), (status = 404)))]
-pub async fn issuance_link(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+pub async fn issuance_link(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
     link(&state, &who, DocumentOwner::Issuance(parse_issuance_id(&id)?)).await
 }
