@@ -4,5 +4,11 @@
 #[macro_use]
 mod helpers;
 
+mod admin;
+mod agent;
 mod auth;
+mod bookings;
+mod documents;
+mod limits;
+mod concurrency;
 mod issuance;
