@@ -71,7 +71,8 @@ impl Tessera {
             }
             _ => 0,
         };
-        let office_id = input.office_id.as_deref().and_then(|o| OfficeId::parse(o).map_err(|e| err("/office_id", e.0)).ok());
+        let office_id =
+            input.office_id.as_deref().and_then(|o| OfficeId::parse(o).map_err(|e| err("/office_id", e.0)).ok());
         let iata_number =
             input.iata_number.as_deref().and_then(|n| IataNumber::parse(n).map_err(|e| err("/iata_number", e.0)).ok());
         let timezone = input.timezone.clone().unwrap_or_else(|| "UTC".into());
@@ -127,11 +128,19 @@ impl Tessera {
         self.post(id, LedgerKind::TopUp, amount, note).await
     }
 
-    async fn post(&self, id: AgencyId, kind: LedgerKind, amount: Money, note: Option<String>) -> Result<LedgerEntry, AppError> {
+    async fn post(
+        &self,
+        id: AgencyId,
+        kind: LedgerKind,
+        amount: Money,
+        note: Option<String>,
+    ) -> Result<LedgerEntry, AppError> {
         let entry = NewLedgerEntry { agency_id: id, kind, amount, issuance_id: None, note, created_at: self.now() };
         match self.db.post_ledger(&entry).await {
             Ok(e) => Ok(e),
-            Err(StorageError::InsufficientBalance) => Err(invalid("/amount", "would take the balance below the credit limit")),
+            Err(StorageError::InsufficientBalance) => {
+                Err(invalid("/amount", "would take the balance below the credit limit"))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -153,7 +162,8 @@ impl Tessera {
         let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
         let cap = match commission_cap_percent {
             Some(text) => {
-                let cap: Decimal = text.trim().parse().map_err(|_| invalid("/commission_cap", "is not a percentage"))?;
+                let cap: Decimal =
+                    text.trim().parse().map_err(|_| invalid("/commission_cap", "is not a percentage"))?;
                 if cap.is_sign_negative() || cap > Decimal::from(100) {
                     return Err(invalid("/commission_cap", "must be between 0 and 100"));
                 }
@@ -177,14 +187,24 @@ impl Tessera {
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
         let code = code.trim();
-        if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if code.is_empty()
+            || code.len() > 32
+            || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(invalid("/code", "must be 1-32 characters A-Z, 0-9, - and _"));
         }
         let date = |text: Option<&str>, pointer: &str| -> Result<Option<NaiveDate>, AppError> {
-            text.map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| invalid(pointer, "is not a date (YYYY-MM-DD)")))
-                .transpose()
+            text.map(|t| {
+                NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| invalid(pointer, "is not a date (YYYY-MM-DD)"))
+            })
+            .transpose()
         };
-        let tour = TourCode { code: code.to_owned(), carrier, valid_from: date(valid_from, "/valid_from")?, valid_to: date(valid_to, "/valid_to")? };
+        let tour = TourCode {
+            code: code.to_owned(),
+            carrier,
+            valid_from: date(valid_from, "/valid_from")?,
+            valid_to: date(valid_to, "/valid_to")?,
+        };
         if let (Some(from), Some(to)) = (tour.valid_from, tour.valid_to) {
             if to < from {
                 return Err(invalid("/valid_to", "must not be before valid_from"));
@@ -197,7 +217,10 @@ impl Tessera {
     pub async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<(), AppError> {
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let code = code.trim();
-        if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if code.is_empty()
+            || code.len() > 32
+            || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(invalid("/code", "must be 1-32 characters A-Z, 0-9, - and _"));
         }
         Ok(self.db.add_corporate_account(agency, code).await?)

@@ -62,12 +62,14 @@ impl Tessera {
         match (who.user.role, who.user.agency_id, requested) {
             (Role::Admin, _, Some(agency)) => Ok(agency),
             (Role::Admin, Some(own), None) => Ok(own),
-            (Role::Admin, None, None) => {
-                Err(AppError::Validation(ValidationErrors::single("/agency_id", "admins name the agency they book for")))
-            }
-            (_, Some(own), Some(agency)) if agency != own => {
-                Err(AppError::Validation(ValidationErrors::single("/agency_id", "you can only book for your own agency")))
-            }
+            (Role::Admin, None, None) => Err(AppError::Validation(ValidationErrors::single(
+                "/agency_id",
+                "admins name the agency they book for",
+            ))),
+            (_, Some(own), Some(agency)) if agency != own => Err(AppError::Validation(ValidationErrors::single(
+                "/agency_id",
+                "you can only book for your own agency",
+            ))),
             (_, Some(own), _) => Ok(own),
             (_, None, _) => Err(AppError::Forbidden(who.user.role.as_str())),
         }
@@ -95,10 +97,9 @@ impl Tessera {
             crate::admin::plain_text(p, "/query/pnr", 16)?;
         }
         let after = match cursor {
-            Some(c) => Some(
-                c.parse::<BookingId>()
-                    .map_err(|_| AppError::Validation(ValidationErrors::single("/cursor", "is not a cursor from a previous page")))?,
-            ),
+            Some(c) => Some(c.parse::<BookingId>().map_err(|_| {
+                AppError::Validation(ValidationErrors::single("/cursor", "is not a cursor from a previous page"))
+            })?),
             None => None,
         };
         // One extra row tells whether another page exists without a count query.

@@ -51,9 +51,9 @@ impl From<StorageError> for AppError {
             }
             StorageError::BookingNotConfirmed(_) => Self::Issue(IssueError::AlreadyIssued),
             StorageError::Documents(e) => Self::DocumentGeneration(e.0),
-            other @ (StorageError::InsufficientBalance | StorageError::SerialsExhausted(_) | StorageError::Backend(_)) => {
-                Self::Internal(other.to_string())
-            }
+            other @ (StorageError::InsufficientBalance
+            | StorageError::SerialsExhausted(_)
+            | StorageError::Backend(_)) => Self::Internal(other.to_string()),
         }
     }
 }

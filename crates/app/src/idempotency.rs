@@ -33,7 +33,12 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
 }
 
 impl Tessera {
-    pub async fn idempotency_claim(&self, who: &Principal, key: &str, request_hash: &str) -> Result<Idempotent, AppError> {
+    pub async fn idempotency_claim(
+        &self,
+        who: &Principal,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<Idempotent, AppError> {
         if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AppError::Validation(ValidationErrors::single(
                 "/headers/Idempotency-Key",
@@ -49,7 +54,12 @@ impl Tessera {
         }
     }
 
-    pub async fn idempotency_complete(&self, guard: IdempotencyGuard, status: u16, body: &[u8]) -> Result<(), AppError> {
+    pub async fn idempotency_complete(
+        &self,
+        guard: IdempotencyGuard,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(), AppError> {
         Ok(self.db.complete_idempotency(&guard.scope, &guard.key, status, body).await?)
     }
 

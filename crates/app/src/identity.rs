@@ -122,8 +122,12 @@ impl Tessera {
             exp: now + ttl as i64,
             jti: Uuid::new_v4().to_string(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.settings.jwt_secret.expose()))
-            .map_err(|e| AppError::Internal(format!("token signing: {e}")))?;
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(self.settings.jwt_secret.expose()),
+        )
+        .map_err(|e| AppError::Internal(format!("token signing: {e}")))?;
         Ok(AccessToken { access_token: token, token_type: "Bearer", expires_in: ttl })
     }
 
@@ -178,7 +182,12 @@ impl Tessera {
                     "agents and customers belong to an agency",
                 )))
             }
-            (_, Some(agency)) if self.db.get_agency(agency).await?.is_none() => return Err(AppError::NotFound("agency")),
+            (_, Some(agency)) if self.db.get_agency(agency).await?.is_none() => {
+                return Err(AppError::Validation(tessera_core::intake::ValidationErrors::single(
+                    "/agency_id",
+                    format!("no agency {agency}"),
+                )))
+            }
             _ => {}
         }
         let password = password.to_owned();

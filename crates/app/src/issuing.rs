@@ -10,8 +10,8 @@ use tessera_core::issuance::{self, Expectations, IssueError, IssueOptions};
 use tessera_core::ticket::{Ticket, TicketType};
 use tessera_documents::{pdf, DocumentKey};
 use tessera_storage::{
-    Actor, DocumentOwner, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance, SinkError,
-    StorageError,
+    Actor, DocumentOwner, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance,
+    SinkError, StorageError,
 };
 
 use crate::views;
@@ -55,7 +55,13 @@ pub struct Issued {
 }
 
 impl Tessera {
-    pub async fn issue(&self, who: &Principal, booking_id: BookingId, cmd: IssueCommand, actor: Actor) -> Result<Issued, AppError> {
+    pub async fn issue(
+        &self,
+        who: &Principal,
+        booking_id: BookingId,
+        cmd: IssueCommand,
+        actor: Actor,
+    ) -> Result<Issued, AppError> {
         let booking = self.get_booking(who, booking_id).await?;
         self.issue_booking(booking, cmd, actor).await
     }
@@ -85,7 +91,9 @@ impl Tessera {
             Err(StorageError::InsufficientBalance) => {
                 // Someone else spent the money between our check and the transaction.
                 let available = self.db.get_agency(agency.id).await?.map_or(agency.available(), |a| a.available());
-                return Err(self.refused(&booking, &actor, IssueError::InsufficientBalance { payable, available }).await);
+                return Err(self
+                    .refused(&booking, &actor, IssueError::InsufficientBalance { payable, available })
+                    .await);
             }
             Err(StorageError::BookingNotConfirmed(status)) => {
                 let e = match status {
@@ -121,7 +129,11 @@ impl Tessera {
         AppError::Issue(error)
     }
 
-    pub async fn get_issuance(&self, who: &Principal, id: IssuanceId) -> Result<(IssuanceRecord, Vec<Ticket>), AppError> {
+    pub async fn get_issuance(
+        &self,
+        who: &Principal,
+        id: IssuanceId,
+    ) -> Result<(IssuanceRecord, Vec<Ticket>), AppError> {
         let record = self.db.get_issuance(who.scope, id).await?.ok_or(AppError::NotFound("issuance"))?;
         let tickets = self.db.tickets_of_issuance(who.scope, id).await?;
         Ok((record, tickets))
@@ -175,7 +187,8 @@ struct Rendered {
 #[async_trait]
 impl DocumentSink for RenderSink<'_> {
     async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
-        let flight = self.booking.as_flight().ok_or_else(|| SinkError("only flight bookings render e-tickets".into()))?;
+        let flight =
+            self.booking.as_flight().ok_or_else(|| SinkError("only flight bookings render e-tickets".into()))?;
         let rendered = render_all(flight.clone(), self.agency.clone(), issued.clone(), self.attributes.clone()).await?;
         let mut out = Vec::with_capacity(rendered.len());
         for doc in rendered {

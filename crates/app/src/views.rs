@@ -134,7 +134,9 @@ pub fn flight_ticket(
         })
         .collect();
     let mut remarks = Vec::new();
-    for (key, label) in [("tour_code", "Tour code"), ("corporate_code", "Corporate account"), ("booker_code", "Booker code")] {
+    for (key, label) in
+        [("tour_code", "Tour code"), ("corporate_code", "Corporate account"), ("booker_code", "Booker code")]
+    {
         if let Some(v) = attributes.get(key).and_then(|v| v.as_str()) {
             remarks.push(format!("{label}: {v}"));
         }

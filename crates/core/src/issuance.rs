@@ -153,7 +153,9 @@ pub fn plan(
         return Err(IssueError::Departed);
     }
     check_passengers(flight)?;
-    if flight.distribution == Distribution::Ndc && flight.payment.as_ref().is_none_or(|p| p.as_object().is_none_or(|o| o.is_empty())) {
+    if flight.distribution == Distribution::Ndc
+        && flight.payment.as_ref().is_none_or(|p| p.as_object().is_none_or(|o| o.is_empty()))
+    {
         return Err(IssueError::NdcPaymentMissing);
     }
     let agreement = agreements.for_carrier(&flight.validating_carrier);
@@ -209,7 +211,8 @@ pub fn plan(
 /// Data a ticket cannot be issued without; intake accepts records that lack it.
 fn check_passengers(flight: &FlightBooking) -> Result<(), IssueError> {
     for p in &flight.passengers {
-        let incomplete = |reason: &str| IssueError::IncompletePassenger { passenger_id: p.id.clone(), reason: reason.into() };
+        let incomplete =
+            |reason: &str| IssueError::IncompletePassenger { passenger_id: p.id.clone(), reason: reason.into() };
         if p.given_name.is_none() {
             return Err(incomplete("given name is missing"));
         }
@@ -245,7 +248,11 @@ fn check_tour_code(
 }
 
 /// Commission in money, refused when negative, above the fares, or above the agreement's cap.
-pub fn commission(request: Option<Commission>, base_total: Money, cap_percent: Option<Decimal>) -> Result<Money, IssueError> {
+pub fn commission(
+    request: Option<Commission>,
+    base_total: Money,
+    cap_percent: Option<Decimal>,
+) -> Result<Money, IssueError> {
     let currency = base_total.currency();
     let requested = match request {
         None => return Ok(Money::zero(currency)),

@@ -30,8 +30,8 @@ impl Currency {
     /// Decimal places of the currency's minor unit (ISO 4217), 2 unless listed.
     pub fn minor_units(&self) -> u32 {
         match self.code() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI"
-            | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
+            | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -102,9 +102,7 @@ impl Money {
         if normalized.scale() > places {
             return Err(MoneyError::TooPrecise { currency, places });
         }
-        let scaled = normalized
-            .checked_mul(Decimal::from(10i64.pow(places)))
-            .ok_or(MoneyError::Overflow)?;
+        let scaled = normalized.checked_mul(Decimal::from(10i64.pow(places))).ok_or(MoneyError::Overflow)?;
         let minor = i64::try_from(scaled.trunc()).map_err(|_| MoneyError::Overflow)?;
         Ok(Self { minor, currency })
     }
@@ -112,7 +110,10 @@ impl Money {
     /// Parses a decimal string in major units (`"189.00"`, `"41893"`).
     pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
         let trimmed = text.trim();
-        // Decimal::from_str accepts forms like "1e3" only via from_scientific; plain strings only here.
+        // Money is written out in full: "1e3" is refused rather than guessed at.
+        if trimmed.contains(['e', 'E']) {
+            return Err(MoneyError::NotANumber(text.to_owned()));
+        }
         let value = Decimal::from_str(trimmed).map_err(|_| MoneyError::NotANumber(text.to_owned()))?;
         Self::from_decimal(value, currency)
     }
@@ -160,10 +161,7 @@ impl Money {
             .checked_mul(percent)
             .and_then(|v| v.checked_div(Decimal::from(100)))
             .ok_or(MoneyError::Overflow)?
-            .round_dp_with_strategy(
-                self.currency.minor_units(),
-                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-            );
+            .round_dp_with_strategy(self.currency.minor_units(), rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         Self::from_decimal(value, self.currency)
     }
 
@@ -238,6 +236,7 @@ mod tests {
         assert!(matches!(Money::parse("1.5", cur("VND")), Err(MoneyError::TooPrecise { .. })));
         assert!(matches!(Money::parse("abc", cur("USD")), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Money::parse("1e400", cur("USD")), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(Money::parse("1e3", cur("USD")), Err(MoneyError::NotANumber(_))));
         // Trailing zeros beyond the minor unit are still exact.
         assert_eq!(Money::parse("1.500", cur("USD")).unwrap().minor(), 150);
     }

@@ -47,13 +47,7 @@ static AIRPORTS: LazyLock<HashMap<String, Airport>> = LazyLock::new(|| {
         };
         if iata.len() == 3 && iata.bytes().all(|b| b.is_ascii_uppercase()) && !tz.is_empty() {
             // First row wins, so a duplicate appended by mistake cannot silently replace a good one.
-            map.entry(iata.clone()).or_insert(Airport {
-                iata,
-                name,
-                city,
-                country,
-                tz,
-            });
+            map.entry(iata.clone()).or_insert(Airport { iata, name, city, country, tz });
         }
     }
     map
@@ -65,14 +59,10 @@ static AIRLINES: LazyLock<HashMap<String, Airline>> = LazyLock::new(|| {
         let Ok([iata, prefix, name]) = <[String; 3]>::try_from(record) else {
             continue;
         };
-        let code_ok = iata.len() == 2
-            && iata
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let code_ok = iata.len() == 2 && iata.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         let prefix_ok = prefix.len() == 3 && prefix.bytes().all(|b| b.is_ascii_digit());
         if code_ok && prefix_ok && !name.is_empty() {
-            map.entry(iata.clone())
-                .or_insert(Airline { iata, prefix, name });
+            map.entry(iata.clone()).or_insert(Airline { iata, prefix, name });
         }
     }
     map
@@ -98,11 +88,7 @@ pub fn airline_count() -> usize {
 
 /// The data rows of an embedded CSV file: header skipped, malformed lines left out.
 fn records(text: &'static str) -> impl Iterator<Item = Vec<String>> {
-    text.strip_prefix('\u{feff}')
-        .unwrap_or(text)
-        .lines()
-        .skip(1)
-        .filter_map(split_record)
+    text.strip_prefix('\u{feff}').unwrap_or(text).lines().skip(1).filter_map(split_record)
 }
 
 /// One RFC 4180 record. Quoted fields may hold commas and `""` for a quote; line breaks inside a
@@ -149,10 +135,7 @@ mod tests {
 
     #[test]
     fn headers_are_the_expected_columns() {
-        assert_eq!(
-            AIRPORTS_CSV.lines().next(),
-            Some("iata,name,city,country,tz")
-        );
+        assert_eq!(AIRPORTS_CSV.lines().next(), Some("iata,name,city,country,tz"));
         assert_eq!(AIRLINES_CSV.lines().next(), Some("iata,prefix,name"));
     }
 
@@ -194,19 +177,13 @@ mod tests {
     #[test]
     fn quoted_fields_in_the_data_are_unescaped() {
         assert_eq!(airport("AAP").unwrap().city, "Samarinda, Borneo Island");
-        assert_eq!(
-            airport("PAQ").unwrap().name,
-            "Warren \"Bud\" Woods Palmer Municipal Airport"
-        );
+        assert_eq!(airport("PAQ").unwrap().name, "Warren \"Bud\" Woods Palmer Municipal Airport");
     }
 
     #[test]
     fn airlines_by_designator() {
         let qr = airline("QR").unwrap();
-        assert_eq!(
-            (qr.iata.as_str(), qr.prefix.as_str(), qr.name.as_str()),
-            ("QR", "157", "Qatar Airways")
-        );
+        assert_eq!((qr.iata.as_str(), qr.prefix.as_str(), qr.name.as_str()), ("QR", "157", "Qatar Airways"));
         assert_eq!(airline("VN").unwrap().prefix, "738");
         assert_eq!(airline("FZ").unwrap().prefix, "141");
         assert_eq!(airline("AA").unwrap().prefix, "001");
@@ -234,25 +211,15 @@ mod tests {
     fn every_prefix_is_three_digits_and_unique() {
         let mut seen = std::collections::HashSet::new();
         for a in AIRLINES.values() {
-            assert!(
-                a.prefix.len() == 3 && a.prefix.bytes().all(|b| b.is_ascii_digit()),
-                "{a:?}"
-            );
-            assert!(
-                seen.insert(a.prefix.as_str()),
-                "prefix {} used twice",
-                a.prefix
-            );
+            assert!(a.prefix.len() == 3 && a.prefix.bytes().all(|b| b.is_ascii_digit()), "{a:?}");
+            assert!(seen.insert(a.prefix.as_str()), "prefix {} used twice", a.prefix);
         }
     }
 
     #[test]
     fn every_airport_has_a_time_zone() {
         for a in AIRPORTS.values() {
-            assert!(
-                !a.tz.is_empty() && a.tz.is_ascii() && !a.tz.contains(' '),
-                "{a:?}"
-            );
+            assert!(!a.tz.is_empty() && a.tz.is_ascii() && !a.tz.contains(' '), "{a:?}");
         }
     }
 
@@ -266,10 +233,7 @@ mod tests {
         );
         assert_eq!(split_record(r#""",,"#), s(&["", "", ""]));
         assert_eq!(split_record(""), s(&[""]));
-        assert_eq!(
-            split_record(r#""ends with quote""""#),
-            s(&["ends with quote\""])
-        );
+        assert_eq!(split_record(r#""ends with quote""""#), s(&["ends with quote\""]));
     }
 
     #[test]

@@ -45,8 +45,8 @@ pub(crate) fn file_response(download: Download, request: &HeaderMap) -> Response
     // Stored file names are ours (ASCII, no quotes), so they need no escaping.
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.record.filename))
         .unwrap_or(HeaderValue::from_static("attachment"));
-    let content_type =
-        HeaderValue::from_str(&download.record.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let content_type = HeaderValue::from_str(&download.record.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     (
         StatusCode::OK,
         [

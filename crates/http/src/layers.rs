@@ -34,7 +34,8 @@ pub(crate) fn apply(router: Router, config: &HttpConfig) -> Router {
             .layer(trace)
             .layer(CatchPanicLayer::custom(|_| {
                 tracing::error!("handler panicked");
-                let body = r#"{"type":"about:blank","title":"Internal Server Error","status":500,"code":"internal_error"}"#;
+                let body =
+                    r#"{"type":"about:blank","title":"Internal Server Error","status":500,"code":"internal_error"}"#;
                 Response::builder()
                     .status(StatusCode::INTERNAL_SERVER_ERROR)
                     .header("content-type", "application/problem+json")

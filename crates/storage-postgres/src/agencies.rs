@@ -45,9 +45,7 @@ pub(crate) async fn get(pool: &PgPool, id: AgencyId) -> Result<Option<Agency>> {
 }
 
 pub(crate) async fn list(pool: &PgPool) -> Result<Vec<Agency>> {
-    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id"))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id")).fetch_all(pool).await?;
     rows.iter().map(rows::agency).collect()
 }
 

@@ -41,6 +41,11 @@ pub(crate) fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::Storage(StorageError::Backend(format!("stored data: {what}")))
 }
 
+/// A value handed to the backend that cannot be stored (out of a column's range, not serializable).
+pub(crate) fn unstorable(what: impl std::fmt::Display) -> Error {
+    Error::Storage(StorageError::Backend(format!("cannot store: {what}")))
+}
+
 const UNIQUE_VIOLATION: &str = "23505";
 const CHECK_VIOLATION: &str = "23514";
 const SERIALIZATION_FAILURE: &str = "40001";

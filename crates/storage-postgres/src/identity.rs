@@ -104,4 +104,3 @@ pub(crate) async fn revoke_api_key(pool: &PgPool, id: ApiKeyId) -> Result<bool> 
         .await?;
     Ok(done.rows_affected() > 0)
 }
-

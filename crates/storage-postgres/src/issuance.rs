@@ -24,7 +24,7 @@ use tessera_storage::{
 };
 
 use crate::agencies::{self, LedgerRow};
-use crate::error::{corrupt, Error, Result};
+use crate::error::{corrupt, unstorable, Error, Result};
 use crate::{audit, rows, ScopeParams};
 
 /// How many times a transaction PostgreSQL aborted (40001, 40P01) is attempted in all.
@@ -65,7 +65,7 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
 
     // 2. The debit; the agency row stays locked until commit, so balance and ledger move together.
     let payable = draft.payable;
-    let debit = payable.minor().checked_neg().ok_or_else(|| corrupt("payable amount out of range"))?;
+    let debit = payable.minor().checked_neg().ok_or_else(|| unstorable("payable amount out of range"))?;
     let (balance_after, currency) =
         agencies::apply(&mut tx, draft.agency_id, debit).await?.ok_or(StorageError::InsufficientBalance)?;
     if currency != payable.currency().code() {
@@ -182,10 +182,10 @@ async fn allocate_serials(conn: &mut PgConnection, drafts: &[TicketDraft]) -> Re
     for d in drafts {
         *counts.entry(&d.prefix).or_default() += 1;
     }
-    let first = i64::try_from(FIRST_SERIAL).map_err(|_| corrupt("FIRST_SERIAL out of range"))?;
+    let first = i64::try_from(FIRST_SERIAL).map_err(|_| unstorable("FIRST_SERIAL out of range"))?;
     let mut next: HashMap<&AccountingPrefix, u64> = HashMap::new();
     for (prefix, count) in counts {
-        let n = i64::try_from(count).map_err(|_| corrupt("too many tickets"))?;
+        let n = i64::try_from(count).map_err(|_| unstorable("too many tickets"))?;
         let after: i64 = sqlx::query_scalar(
             "INSERT INTO ticket_serials (prefix, next_serial) VALUES ($1, $2) \
              ON CONFLICT (prefix) DO UPDATE SET next_serial = ticket_serials.next_serial + $3 \
@@ -222,7 +222,7 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
     let (mut base, mut total, mut currency, mut taxes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut service, mut related_number, mut related_type) = (Vec::new(), Vec::new(), Vec::new());
     for (i, t) in tickets.iter().enumerate() {
-        ordinal.push(i32::try_from(i).map_err(|_| corrupt("too many tickets"))?);
+        ordinal.push(i32::try_from(i).map_err(|_| unstorable("too many tickets"))?);
         number.push(t.number.compact());
         passenger.push(t.passenger_id.clone());
         kind.push(t.kind.as_str());
@@ -230,9 +230,13 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
         base.push(t.base.minor());
         total.push(t.total.minor());
         currency.push(t.total.currency().code().to_owned());
-        taxes.push(serde_json::to_value(&t.taxes).map_err(|e| corrupt(format!("taxes: {e}")))?);
+        taxes.push(serde_json::to_value(&t.taxes).map_err(|e| unstorable(format!("taxes: {e}")))?);
         service.push(
-            t.service.as_ref().map(serde_json::to_value).transpose().map_err(|e| corrupt(format!("service: {e}")))?,
+            t.service
+                .as_ref()
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(|e| unstorable(format!("service: {e}")))?,
         );
         related_number.push(t.related_number.as_ref().map(TicketNumber::compact));
         related_type.push(t.related_type.map(|r| r.as_str()));
@@ -269,7 +273,7 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
     for t in tickets {
         for coupon in &t.coupons {
             c.ticket.push(t.number.compact());
-            c.number.push(i32::try_from(coupon.number).map_err(|_| corrupt("coupon number out of range"))?);
+            c.number.push(i32::try_from(coupon.number).map_err(|_| unstorable("coupon number out of range"))?);
             c.status.push(coupon.status.as_str());
             c.origin.push(coupon.origin.as_deref());
             c.destination.push(coupon.destination.as_deref());

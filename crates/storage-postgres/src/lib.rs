@@ -13,8 +13,8 @@ mod agencies;
 mod audit;
 mod bookings;
 mod error;
-mod identity;
 mod idempotency;
+mod identity;
 mod issuance;
 mod rows;
 pub mod testing;
@@ -32,8 +32,8 @@ use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
-    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance,
-    NewLedgerEntry, NewUser, Result, StorageError,
+    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance, NewLedgerEntry,
+    NewUser, Result, StorageError,
 };
 use uuid::Uuid;
 

@@ -7,9 +7,15 @@
 //! database, and a template only ever appears under its final name once fully migrated (it is built under a
 //! temporary name and renamed), so a crash halfway leaves nothing that looks usable.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
-use sqlx::{Connection, PgConnection};
+use sqlx::postgres::PgPoolOptions;
+// Statements are run as `&str` through `Executor::execute`: without arguments sqlx sends them with the
+// simple query protocol (required for CREATE/DROP DATABASE), and unlike `raw_sql(..).execute(..)` the boxed
+// future it returns keeps our futures `Send` for callers that spawn them.
+use sqlx::{Connection, Executor, PgConnection};
 use tessera_storage::StorageError;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -29,13 +35,15 @@ const ATTEMPTS: u32 = 10;
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 /// Creates an empty, fully migrated database next to the one `admin_url` points at (same server and user)
-/// and returns its URL. Safe to call from many tests and processes at once.
+/// and returns its URL. Safe to call from many tests and processes at once. The template is looked up once
+/// per process, on the server of the first `admin_url` given; a process uses one server for its tests.
 pub async fn fresh_database(admin_url: &str) -> Result<String, StorageError> {
     let template = TEMPLATE.get_or_try_init(|| ensure_template(admin_url)).await?;
     let name = format!("{TEST_DATABASE_PREFIX}{}", Uuid::new_v4().simple());
     let url = with_database(admin_url, &name)?;
     let mut admin = connect(admin_url).await?;
-    let created = with_retries(&mut admin, &format!("CREATE DATABASE {} TEMPLATE {}", quote(&name), quote(template))).await;
+    let created =
+        with_retries(&mut admin, &format!("CREATE DATABASE {} TEMPLATE {}", quote(&name), quote(template))).await;
     let _ = admin.close().await;
     created?;
     Ok(url)
@@ -55,7 +63,7 @@ pub async fn drop_database(admin_url: &str, url: &str) {
     match connect(admin_url).await {
         Ok(mut admin) => {
             let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(name));
-            if let Err(e) = sqlx::raw_sql(&sql).execute(&mut admin).await {
+            if let Err(e) = admin.execute(sql.as_str()).await {
                 tracing::warn!(name, error = %e, "could not drop test database");
             }
             let _ = admin.close().await;
@@ -87,12 +95,11 @@ impl DatabaseGuard {
 impl Drop for DatabaseGuard {
     fn drop(&mut self) {
         let (admin_url, url) = (std::mem::take(&mut self.admin_url), std::mem::take(&mut self.url));
-        let dropper = std::thread::spawn(move || {
-            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        let dropper =
+            std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(runtime) => runtime.block_on(drop_database(&admin_url, &url)),
                 Err(e) => tracing::warn!(url, error = %e, "no runtime to drop the test database"),
-            }
-        });
+            });
         let _ = dropper.join();
     }
 }
@@ -122,10 +129,17 @@ async fn build_template_if_missing(admin: &mut PgConnection, admin_url: &str, na
     let building = format!("{name}_build");
     with_retries(admin, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(&building))).await?;
     with_retries(admin, &format!("CREATE DATABASE {}", quote(&building))).await?;
-    let mut conn = connect(&with_database(admin_url, &building)?).await?;
-    let migrated = MIGRATOR.run(&mut conn).await.map_err(|e| StorageError::Backend(format!("migrating template: {e}")));
+    // A one-connection pool rather than a bare connection: `Migrator::run` on `&mut PgConnection` makes this
+    // future not `Send` for every lifetime, and callers spawn `fresh_database` onto tasks.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&with_database(admin_url, &building)?)
+        .await
+        .map_err(|e| StorageError::Backend(format!("connecting to {building}: {e}")))?;
+    let migrated =
+        send(MIGRATOR.run(&pool)).await.map_err(|e| StorageError::Backend(format!("migrating template: {e}")));
     // Close before renaming: neither RENAME nor a later CREATE ... TEMPLATE tolerates other sessions.
-    let _ = conn.close().await;
+    pool.close().await;
     migrated?;
     with_retries(admin, &format!("ALTER DATABASE {} RENAME TO {}", quote(&building), quote(name))).await
 }
@@ -135,7 +149,7 @@ async fn build_template_if_missing(admin: &mut PgConnection, admin_url: &str, na
 async fn with_retries(admin: &mut PgConnection, sql: &str) -> Result<(), StorageError> {
     let mut attempt = 1;
     loop {
-        match sqlx::raw_sql(sql).execute(&mut *admin).await {
+        match admin.execute(sql).await {
             Ok(_) => return Ok(()),
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(OBJECT_IN_USE) && attempt < ATTEMPTS => {
                 tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
@@ -144,6 +158,13 @@ async fn with_retries(admin: &mut PgConnection, sql: &str) -> Result<(), Storage
             Err(e) => return Err(StorageError::Backend(format!("{sql}: {e}"))),
         }
     }
+}
+
+/// Boxes a future as `Send`. `Migrator::run` is a generic `async fn` whose future rustc cannot prove `Send`
+/// "for all lifetimes" once it is nested in ours (rust-lang/rust#102211), which would make `fresh_database`
+/// impossible to spawn onto a task; boxing it here checks `Send` at a concrete lifetime instead.
+fn send<'a, T>(future: impl Future<Output = T> + Send + 'a) -> Pin<Box<dyn Future<Output = T> + Send + 'a>> {
+    Box::pin(future)
 }
 
 async fn connect(url: &str) -> Result<PgConnection, StorageError> {
@@ -198,7 +219,10 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(with_database("postgres://u@h:5432/test", "x").ok().as_deref(), Some("postgres://u@h:5432/x"));
-        assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x").ok().as_deref(), Some("postgres://u@h/x?sslmode=disable"));
+        assert_eq!(
+            with_database("postgres://u@h/test?sslmode=disable", "x").ok().as_deref(),
+            Some("postgres://u@h/x?sslmode=disable")
+        );
         assert_eq!(with_database("postgres://u@h", "x").ok().as_deref(), Some("postgres://u@h/x"));
         assert!(with_database("nonsense", "x").is_err());
         assert_eq!(database_name("postgres://u@h/tessera_test_1?a=b"), Some("tessera_test_1"));

@@ -75,7 +75,14 @@ async fn fresh_databases_in_parallel_are_distinct_migrated_and_droppable() {
     for url in &urls {
         assert!(name_of(url).starts_with(TEST_DATABASE_PREFIX));
         // Already migrated: connecting (which migrates) finds nothing to do, and the schema is there.
-        let db = PostgresDatabase::connect(url, 2).await.expect("connect");
+        // Spawned, to prove `connect` can run on a task (its future must be `Send`).
+        let db = tokio::spawn({
+            let url = url.clone();
+            async move { PostgresDatabase::connect(&url, 2).await }
+        })
+        .await
+        .expect("task")
+        .expect("connect");
         let tables: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN \
              ('agencies', 'bookings', 'tickets', 'ledger', 'audit', 'idempotency')",
@@ -149,7 +156,8 @@ async fn the_balance_check_constraint_reads_as_insufficient_balance() {
     let (db, _guard) = database().await;
     let agency = agency(&db).await;
     // Bypass the conditional UPDATE the backend uses, to see the last line of defence and its mapping.
-    let raw = sqlx::query("UPDATE agencies SET balance_minor = -1 WHERE id = $1").bind(agency.0).execute(db.pool()).await;
+    let raw =
+        sqlx::query("UPDATE agencies SET balance_minor = -1 WHERE id = $1").bind(agency.0).execute(db.pool()).await;
     let Err(sqlx::Error::Database(e)) = raw else { panic!("the CHECK constraint must refuse: {raw:?}") };
     assert_eq!(e.constraint(), Some("agencies_balance_within_credit"));
     let refused = db.set_credit_limit(agency, -1).await;

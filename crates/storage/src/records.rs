@@ -215,7 +215,10 @@ pub enum IdempotencyClaim {
     /// First time: go ahead, then complete or release.
     Claimed,
     /// Same key, same request, already answered: replay this.
-    Completed { status: u16, body: Vec<u8> },
+    Completed {
+        status: u16,
+        body: Vec<u8>,
+    },
     InProgress,
     Mismatch,
 }

@@ -4,7 +4,7 @@
 //! backend misbehaves. [`database_tests!`](crate::database_tests) turns them into one `#[tokio::test]` each,
 //! so a failure names the behaviour that broke. In a backend crate's `tests/conformance.rs`:
 //!
-//! ```ignore
+//! ```text
 //! tessera_storage::database_tests!(async {
 //!     let dir = tempfile::TempDir::new().expect("temp dir");
 //!     let db = SqliteDatabase::open(&dir.path().join("tessera.db")).await.expect("open");
@@ -28,28 +28,25 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
 use tessera_core::booking::{
-    Baggage, Booking, BookingDetail, BookingStatus, Contact, Distribution, DistributionChannel,
-    Event, EventBooking, EventItem, EventOrder, Fare, FlightBooking, Guest, Journey, Passenger,
-    PassengerType, Place, Seat, Segment, Service, ServiceType, Tax, TripType,
+    Baggage, Booking, BookingDetail, BookingStatus, Contact, Distribution, DistributionChannel, Event, EventBooking,
+    EventItem, EventOrder, Fare, FlightBooking, Guest, Journey, Passenger, PassengerType, Place, Seat, Segment,
+    Service, ServiceType, Tax, TripType,
 };
 use tessera_core::codes::{
-    AccountingPrefix, AirportCode, BookingCode, CarrierCode, IataNumber, OfficeId, Pnr, SystemCode,
-    TicketNumber,
+    AccountingPrefix, AirportCode, BookingCode, CarrierCode, IataNumber, OfficeId, Pnr, SystemCode, TicketNumber,
 };
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, UserId};
 use tessera_core::issuance::IssuanceDraft;
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
-use tessera_core::ticket::{
-    Coupon, CouponStatus, ServiceInfo, Ticket, TicketDraft, TicketStatus, TicketType,
-};
+use tessera_core::ticket::{Coupon, CouponStatus, ServiceInfo, Ticket, TicketDraft, TicketStatus, TicketType};
 use tessera_core::user::{Role, Scope, User};
 use uuid::Uuid;
 
 use crate::{
-    Actor, AuditFilter, BookingFilter, Database, DocumentOwner, DocumentRecord, DocumentSink,
-    IdempotencyClaim, IssuanceRecord, IssuedTickets, NewAgency, NewApiKey, NewAuditEntry,
-    NewDocument, NewIssuance, NewLedgerEntry, NewUser, SinkError, StorageError, FIRST_SERIAL,
+    Actor, AuditFilter, BookingFilter, Database, DocumentOwner, DocumentRecord, DocumentSink, IdempotencyClaim,
+    IssuanceRecord, IssuedTickets, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance, NewLedgerEntry,
+    NewUser, SinkError, StorageError, FIRST_SERIAL,
 };
 
 /// Expands to one `#[tokio::test]` per check of [`crate::testsuite`]. `$make` is an expression evaluating to
@@ -144,9 +141,7 @@ fn new_agency_record(credit_limit_minor: i64) -> NewAgency {
 }
 
 async fn new_agency(db: &dyn Database, credit_limit_minor: i64) -> Agency {
-    db.create_agency(&new_agency_record(credit_limit_minor))
-        .await
-        .expect("create agency")
+    db.create_agency(&new_agency_record(credit_limit_minor)).await.expect("create agency")
 }
 
 async fn new_user(db: &dyn Database, agency: Option<AgencyId>, role: Role) -> User {
@@ -179,34 +174,18 @@ async fn top_up(db: &dyn Database, agency: AgencyId, minor: i64) -> LedgerEntry 
 }
 
 async fn balance(db: &dyn Database, agency: AgencyId) -> i64 {
-    db.get_agency(agency)
-        .await
-        .expect("get agency")
-        .expect("agency exists")
-        .balance
-        .minor()
+    db.get_agency(agency).await.expect("get agency").expect("agency exists").balance.minor()
 }
 
 /// Asserts the ledger invariant and returns the ledger.
 async fn ledger_matches_balance(db: &dyn Database, agency: AgencyId) -> Vec<LedgerEntry> {
     let ledger = db.ledger(agency).await.expect("ledger");
     let sum: i64 = ledger.iter().map(|e| e.amount.minor()).sum();
-    assert_eq!(
-        sum,
-        balance(db, agency).await,
-        "the balance must equal the sum of the ledger"
-    );
+    assert_eq!(sum, balance(db, agency).await, "the balance must equal the sum of the ledger");
     ledger
 }
 
-fn place(
-    airport: &str,
-    name: &str,
-    city: &str,
-    country: &str,
-    time: DateTime<Utc>,
-    offset_minutes: i32,
-) -> Place {
+fn place(airport: &str, name: &str, city: &str, country: &str, time: DateTime<Utc>, offset_minutes: i32) -> Place {
     let offset = FixedOffset::east_opt(offset_minutes * 60).expect("offset");
     Place {
         airport: AirportCode::parse(airport).expect("airport"),
@@ -225,14 +204,8 @@ pub fn flight_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
         passenger_type: PassengerType::ADT,
         base: usd_minor(40_000),
         taxes: vec![
-            Tax {
-                code: "YQ".into(),
-                amount: usd_minor(5_000),
-            },
-            Tax {
-                code: "NP".into(),
-                amount: usd_minor(1_000),
-            },
+            Tax { code: "YQ".into(), amount: usd_minor(5_000) },
+            Tax { code: "NP".into(), amount: usd_minor(1_000) },
         ],
         total: usd_minor(46_000),
     };
@@ -263,55 +236,21 @@ pub fn flight_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
         trip_type: TripType::Oneway,
         currency: usd(),
         ticketing_deadline: now() + Duration::days(2),
-        contact: Contact {
-            email: "travel@example.com".into(),
-            phone: Some("+977 1 4410000".into()),
-        },
+        contact: Contact { email: "travel@example.com".into(), phone: Some("+977 1 4410000".into()) },
         passengers: vec![passenger("P1", "PEMBA"), passenger("P2", "DAWA")],
         journeys: vec![Journey {
             airline_confirmation_code: Some("QR7X2K".into()),
-            baggage: Baggage {
-                cabin: Some("7kg".into()),
-                checked: Some("30kg".into()),
-            },
+            baggage: Baggage { cabin: Some("7kg".into()), checked: Some("30kg".into()) },
             segments: vec![
                 segment(
                     "QR647",
-                    place(
-                        "KTM",
-                        "Tribhuvan International",
-                        "Kathmandu",
-                        "NP",
-                        departure,
-                        345,
-                    ),
-                    place(
-                        "DOH",
-                        "Hamad International",
-                        "Doha",
-                        "QA",
-                        departure + Duration::hours(5),
-                        180,
-                    ),
+                    place("KTM", "Tribhuvan International", "Kathmandu", "NP", departure, 345),
+                    place("DOH", "Hamad International", "Doha", "QA", departure + Duration::hours(5), 180),
                 ),
                 segment(
                     "QR3",
-                    place(
-                        "DOH",
-                        "Hamad International",
-                        "Doha",
-                        "QA",
-                        departure + Duration::hours(8),
-                        180,
-                    ),
-                    place(
-                        "LHR",
-                        "Heathrow",
-                        "London",
-                        "GB",
-                        departure + Duration::hours(15),
-                        60,
-                    ),
+                    place("DOH", "Hamad International", "Doha", "QA", departure + Duration::hours(8), 180),
+                    place("LHR", "Heathrow", "London", "GB", departure + Duration::hours(15), 60),
                 ),
             ],
         }],
@@ -341,8 +280,7 @@ pub fn flight_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
 
 /// A confirmed event booking (two seats at a concert).
 pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
-    let starts =
-        (now() + Duration::days(60)).with_timezone(&FixedOffset::east_opt(3600).expect("offset"));
+    let starts = (now() + Duration::days(60)).with_timezone(&FixedOffset::east_opt(3600).expect("offset"));
     Booking {
         id: BookingId::generate(),
         agency_id: agency,
@@ -350,13 +288,9 @@ pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
         status: BookingStatus::Confirmed,
         created_at: now(),
         detail: BookingDetail::Event(EventBooking {
-            booking_code: BookingCode::parse(&format!("s-{}-t-1", unique(6).to_lowercase()))
-                .expect("booking code"),
+            booking_code: BookingCode::parse(&format!("s-{}-t-1", unique(6).to_lowercase())).expect("booking code"),
             currency: usd(),
-            contact: Contact {
-                email: "fan@example.com".into(),
-                phone: None,
-            },
+            contact: Contact { email: "fan@example.com".into(), phone: None },
             invoice_reference: Some("INV-2024-0042".into()),
             orders: vec![EventOrder {
                 event: Event {
@@ -373,16 +307,8 @@ pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
                     unit_price: usd_minor(12_500),
                     distribution_channel: DistributionChannel::Xs2event,
                     pdfs_per_ticket: 1,
-                    guests: vec![Guest {
-                        first_name: "Pemba".into(),
-                        last_name: "Sherpa".into(),
-                        lead_guest: true,
-                    }],
-                    seats: vec![Seat {
-                        section: Some("A".into()),
-                        row: Some("1".into()),
-                        seat: Some("7".into()),
-                    }],
+                    guests: vec![Guest { first_name: "Pemba".into(), last_name: "Sherpa".into(), lead_guest: true }],
+                    seats: vec![Seat { section: Some("A".into()), row: Some("1".into()), seat: Some("7".into()) }],
                 }],
             }],
         }),
@@ -434,11 +360,7 @@ pub fn draft_for(booking: &Booking) -> IssuanceDraft {
             base: s.amount,
             taxes: Vec::new(),
             total: s.amount,
-            service: Some(ServiceInfo {
-                kind: s.kind,
-                code: s.code.clone(),
-                description: s.description.clone(),
-            }),
+            service: Some(ServiceInfo { kind: s.kind, code: s.code.clone(), description: s.description.clone() }),
             coupons: vec![Coupon {
                 number: 1,
                 status: CouponStatus::Open,
@@ -453,8 +375,7 @@ pub fn draft_for(booking: &Booking) -> IssuanceDraft {
             }],
         });
     }
-    let services_total =
-        Money::sum(flight.services.iter().map(|s| s.amount), currency).expect("sum");
+    let services_total = Money::sum(flight.services.iter().map(|s| s.amount), currency).expect("sum");
     let commission = Money::zero(currency);
     let payable = fares_total.checked_add(services_total).expect("sum");
     IssuanceDraft {
@@ -485,11 +406,7 @@ fn issuance_of(draft: IssuanceDraft, by: Option<&User>) -> NewIssuance {
 }
 
 /// A booking inserted as confirmed, with the issuance that would ticket it.
-async fn booked(
-    db: &dyn Database,
-    agency: AgencyId,
-    created_by: Option<&User>,
-) -> (Booking, NewIssuance) {
+async fn booked(db: &dyn Database, agency: AgencyId, created_by: Option<&User>) -> (Booking, NewIssuance) {
     let booking = flight_booking(agency, created_by.map(|u| u.id));
     db.insert_booking(&booking).await.expect("insert booking");
     let issuance = issuance_of(draft_for(&booking), created_by);
@@ -542,10 +459,7 @@ impl DocumentSink for RecordingSink {
             format!("issuance-{}.zip", issued.issuance_id),
             "application/zip",
         ));
-        self.calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((issued.clone(), documents.clone()));
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push((issued.clone(), documents.clone()));
         Ok(documents)
     }
 }
@@ -571,12 +485,7 @@ fn assert_issuance_eq(found: &IssuanceRecord, expected: &IssuanceRecord) {
     assert_eq!(found.attributes, expected.attributes);
 }
 
-fn assert_document_eq(
-    found: &DocumentRecord,
-    expected: &NewDocument,
-    agency: AgencyId,
-    created_at: DateTime<Utc>,
-) {
+fn assert_document_eq(found: &DocumentRecord, expected: &NewDocument, agency: AgencyId, created_at: DateTime<Utc>) {
     assert_eq!(found.id, expected.id);
     assert_eq!(found.owner, expected.owner);
     assert_eq!(found.agency_id, agency);
@@ -611,40 +520,16 @@ fn expected_tickets(issuance: &NewIssuance, first: u64) -> Vec<Ticket> {
 
 /// Asserts that an issuance left no trace (for checks where it was refused).
 async fn assert_nothing_issued(db: &dyn Database, issuance: &NewIssuance) {
-    assert!(db
-        .get_issuance(Scope::All, issuance.id)
-        .await
-        .expect("get issuance")
-        .is_none());
-    assert!(db
-        .tickets_of_issuance(Scope::All, issuance.id)
-        .await
-        .expect("tickets")
-        .is_empty());
-    assert!(db
-        .get_document(Scope::All, &DocumentOwner::Issuance(issuance.id))
-        .await
-        .expect("get document")
-        .is_none());
+    assert!(db.get_issuance(Scope::All, issuance.id).await.expect("get issuance").is_none());
+    assert!(db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets").is_empty());
+    assert!(db.get_document(Scope::All, &DocumentOwner::Issuance(issuance.id)).await.expect("get document").is_none());
     let ledger = db.ledger(issuance.draft.agency_id).await.expect("ledger");
-    assert!(
-        ledger.iter().all(|e| e.issuance_id != Some(issuance.id)),
-        "no ledger entry for a refused issuance"
-    );
+    assert!(ledger.iter().all(|e| e.issuance_id != Some(issuance.id)), "no ledger entry for a refused issuance");
     let audit = db
-        .list_audit(
-            Scope::All,
-            &AuditFilter {
-                booking_id: Some(issuance.draft.booking_id),
-                ..AuditFilter::default()
-            },
-        )
+        .list_audit(Scope::All, &AuditFilter { booking_id: Some(issuance.draft.booking_id), ..AuditFilter::default() })
         .await
         .expect("audit");
-    assert!(
-        audit.iter().all(|e| e.issuance_id != Some(issuance.id)),
-        "no audit entry for a refused issuance"
-    );
+    assert!(audit.iter().all(|e| e.issuance_id != Some(issuance.id)), "no audit entry for a refused issuance");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -671,20 +556,14 @@ pub async fn agencies_create_get_list(db: Arc<dyn Database>) {
         timezone: "Asia/Kathmandu".into(),
     };
     assert_eq!(created, expected);
-    assert_eq!(
-        db.get_agency(record.id).await.expect("get agency"),
-        Some(expected.clone())
-    );
+    assert_eq!(db.get_agency(record.id).await.expect("get agency"), Some(expected.clone()));
 
     // Optional codes may be absent.
     let mut bare = new_agency_record(0);
     bare.office_id = None;
     bare.iata_number = None;
     let bare = db.create_agency(&bare).await.expect("create agency");
-    assert_eq!(
-        db.get_agency(bare.id).await.expect("get agency"),
-        Some(bare.clone())
-    );
+    assert_eq!(db.get_agency(bare.id).await.expect("get agency"), Some(bare.clone()));
 
     let mut listed = db.list_agencies().await.expect("list agencies");
     listed.sort_by_key(|a| a.id);
@@ -692,19 +571,8 @@ pub async fn agencies_create_get_list(db: Arc<dyn Database>) {
     both.sort_by_key(|a| a.id);
     assert_eq!(listed, both);
 
-    assert_eq!(
-        db.get_agency(AgencyId::generate())
-            .await
-            .expect("get agency"),
-        None
-    );
-    assert!(
-        matches!(
-            db.create_agency(&record).await,
-            Err(StorageError::Conflict(_))
-        ),
-        "duplicate agency id"
-    );
+    assert_eq!(db.get_agency(AgencyId::generate()).await.expect("get agency"), None);
+    assert!(matches!(db.create_agency(&record).await, Err(StorageError::Conflict(_))), "duplicate agency id");
 }
 
 pub async fn ledger_credits_and_debits(db: Arc<dyn Database>) {
@@ -730,21 +598,11 @@ pub async fn ledger_credits_and_debits(db: Arc<dyn Database>) {
     assert_eq!(refund.balance_after, usd_minor(-35_000));
 
     let ledger = ledger_matches_balance(db, agency.id).await;
-    assert_eq!(
-        ledger,
-        vec![credit, adjustment, debit, refund],
-        "entries in the order they were posted"
-    );
-    assert!(
-        ledger.windows(2).all(|w| w[0].id < w[1].id),
-        "ledger ids grow"
-    );
+    assert_eq!(ledger, vec![credit, adjustment, debit, refund], "entries in the order they were posted");
+    assert!(ledger.windows(2).all(|w| w[0].id < w[1].id), "ledger ids grow");
     assert_eq!(balance(db, agency.id).await, -35_000);
 
-    assert!(
-        db.ledger(other.id).await.expect("ledger").is_empty(),
-        "ledgers are per agency"
-    );
+    assert!(db.ledger(other.id).await.expect("ledger").is_empty(), "ledgers are per agency");
     assert_eq!(balance(db, other.id).await, 0);
 }
 
@@ -766,20 +624,9 @@ pub async fn ledger_refuses_debit_past_credit_limit(db: Arc<dyn Database>) {
             created_at: now(),
         })
         .await;
-    assert!(
-        matches!(refused, Err(StorageError::InsufficientBalance)),
-        "got {refused:?}"
-    );
-    assert_eq!(
-        balance(db, agency.id).await,
-        -10_000,
-        "a refused debit leaves the balance alone"
-    );
-    assert_eq!(
-        ledger_matches_balance(db, agency.id).await.len(),
-        2,
-        "and writes no entry"
-    );
+    assert!(matches!(refused, Err(StorageError::InsufficientBalance)), "got {refused:?}");
+    assert_eq!(balance(db, agency.id).await, -10_000, "a refused debit leaves the balance alone");
+    assert_eq!(ledger_matches_balance(db, agency.id).await.len(), 2, "and writes no entry");
 
     // Credits are always accepted.
     let credit = top_up(db, agency.id, 1).await;
@@ -798,10 +645,7 @@ pub async fn ledger_refuses_unknown_agency_and_other_currency(db: Arc<dyn Databa
             created_at: now(),
         })
         .await;
-    assert!(
-        matches!(unknown, Err(StorageError::NotFound)),
-        "got {unknown:?}"
-    );
+    assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
 
     let agency = new_agency(db, 0).await;
     top_up(db, agency.id, 1_000).await;
@@ -815,10 +659,7 @@ pub async fn ledger_refuses_unknown_agency_and_other_currency(db: Arc<dyn Databa
             created_at: now(),
         })
         .await;
-    assert!(
-        matches!(euros, Err(StorageError::Backend(_))),
-        "got {euros:?}"
-    );
+    assert!(matches!(euros, Err(StorageError::Backend(_))), "got {euros:?}");
     assert_eq!(balance(db, agency.id).await, 1_000);
     assert_eq!(ledger_matches_balance(db, agency.id).await.len(), 1);
 }
@@ -826,47 +667,24 @@ pub async fn ledger_refuses_unknown_agency_and_other_currency(db: Arc<dyn Databa
 pub async fn credit_limit_changes(db: Arc<dyn Database>) {
     let db = &*db;
     let agency = new_agency(db, 0).await;
-    let raised = db
-        .set_credit_limit(agency.id, 20_000)
-        .await
-        .expect("set credit limit");
+    let raised = db.set_credit_limit(agency.id, 20_000).await.expect("set credit limit");
     assert_eq!(raised.credit_limit, usd_minor(20_000));
     assert_eq!(raised.balance, usd_minor(0));
-    assert_eq!(
-        db.get_agency(agency.id)
-            .await
-            .expect("get")
-            .expect("exists")
-            .credit_limit,
-        usd_minor(20_000)
-    );
+    assert_eq!(db.get_agency(agency.id).await.expect("get").expect("exists").credit_limit, usd_minor(20_000));
 
     post(db, agency.id, LedgerKind::Adjustment, -15_000).await;
     let refused = db.set_credit_limit(agency.id, 10_000).await;
-    assert!(
-        matches!(refused, Err(StorageError::InsufficientBalance)),
-        "got {refused:?}"
-    );
-    let unchanged = db
-        .get_agency(agency.id)
-        .await
-        .expect("get")
-        .expect("exists");
+    assert!(matches!(refused, Err(StorageError::InsufficientBalance)), "got {refused:?}");
+    let unchanged = db.get_agency(agency.id).await.expect("get").expect("exists");
     assert_eq!(unchanged.credit_limit, usd_minor(20_000));
     assert_eq!(unchanged.balance, usd_minor(-15_000));
 
-    let lowered = db
-        .set_credit_limit(agency.id, 15_000)
-        .await
-        .expect("lower to exactly the debt");
+    let lowered = db.set_credit_limit(agency.id, 15_000).await.expect("lower to exactly the debt");
     assert_eq!(lowered.credit_limit, usd_minor(15_000));
     assert_eq!(lowered.balance, usd_minor(-15_000));
 
     let unknown = db.set_credit_limit(AgencyId::generate(), 1_000).await;
-    assert!(
-        matches!(unknown, Err(StorageError::NotFound)),
-        "got {unknown:?}"
-    );
+    assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
 }
 
 pub async fn agreements_upsert_and_read(db: Arc<dyn Database>) {
@@ -879,122 +697,57 @@ pub async fn agreements_upsert_and_read(db: Arc<dyn Database>) {
 
     db.set_agreement(
         agency.id,
-        &CarrierAgreement {
-            carrier: qr.clone(),
-            authorized: true,
-            commission_cap_percent: Some(Decimal::new(75, 1)),
-        },
+        &CarrierAgreement { carrier: qr.clone(), authorized: true, commission_cap_percent: Some(Decimal::new(75, 1)) },
     )
     .await
     .expect("set agreement");
     db.set_agreement(
         agency.id,
-        &CarrierAgreement {
-            carrier: vn.clone(),
-            authorized: false,
-            commission_cap_percent: None,
-        },
+        &CarrierAgreement { carrier: vn.clone(), authorized: false, commission_cap_percent: None },
     )
     .await
     .expect("set agreement");
     // Upsert: the second write for QR replaces the first.
-    let qr_now = CarrierAgreement {
-        carrier: qr.clone(),
-        authorized: false,
-        commission_cap_percent: Some(Decimal::new(3, 0)),
-    };
-    db.set_agreement(agency.id, &qr_now)
-        .await
-        .expect("set agreement");
+    let qr_now =
+        CarrierAgreement { carrier: qr.clone(), authorized: false, commission_cap_percent: Some(Decimal::new(3, 0)) };
+    db.set_agreement(agency.id, &qr_now).await.expect("set agreement");
 
     db.add_tour_code(
         agency.id,
-        &TourCode {
-            code: "IT24QR".into(),
-            carrier: qr.clone(),
-            valid_from: day(1, 1),
-            valid_to: day(6, 30),
-        },
+        &TourCode { code: "IT24QR".into(), carrier: qr.clone(), valid_from: day(1, 1), valid_to: day(6, 30) },
     )
     .await
     .expect("add tour code");
     db.add_tour_code(
         agency.id,
-        &TourCode {
-            code: "IT24QR".into(),
-            carrier: vn.clone(),
-            valid_from: None,
-            valid_to: None,
-        },
+        &TourCode { code: "IT24QR".into(), carrier: vn.clone(), valid_from: None, valid_to: None },
     )
     .await
     .expect("add tour code");
     // Same (code, carrier): the dates are replaced.
-    let qr_code = TourCode {
-        code: "IT24QR".into(),
-        carrier: qr.clone(),
-        valid_from: day(3, 1),
-        valid_to: None,
-    };
-    db.add_tour_code(agency.id, &qr_code)
-        .await
-        .expect("add tour code");
+    let qr_code = TourCode { code: "IT24QR".into(), carrier: qr.clone(), valid_from: day(3, 1), valid_to: None };
+    db.add_tour_code(agency.id, &qr_code).await.expect("add tour code");
 
-    db.add_corporate_account(agency.id, "CORP-ACME")
-        .await
-        .expect("add corporate account");
-    db.add_corporate_account(agency.id, "CORP-ACME")
-        .await
-        .expect("adding again is not an error");
-    db.add_corporate_account(agency.id, "CORP-GLOBEX")
-        .await
-        .expect("add corporate account");
+    db.add_corporate_account(agency.id, "CORP-ACME").await.expect("add corporate account");
+    db.add_corporate_account(agency.id, "CORP-ACME").await.expect("adding again is not an error");
+    db.add_corporate_account(agency.id, "CORP-GLOBEX").await.expect("add corporate account");
 
     let mut found = db.agreements(agency.id).await.expect("agreements");
     found.carriers.sort_by(|a, b| a.carrier.cmp(&b.carrier));
-    found
-        .tour_codes
-        .sort_by(|a, b| (&a.code, &a.carrier).cmp(&(&b.code, &b.carrier)));
+    found.tour_codes.sort_by(|a, b| (&a.code, &a.carrier).cmp(&(&b.code, &b.carrier)));
     found.corporate_accounts.sort();
     assert_eq!(
         found.carriers,
-        vec![
-            qr_now,
-            CarrierAgreement {
-                carrier: vn.clone(),
-                authorized: false,
-                commission_cap_percent: None
-            }
-        ]
+        vec![qr_now, CarrierAgreement { carrier: vn.clone(), authorized: false, commission_cap_percent: None }]
     );
     assert_eq!(
         found.tour_codes,
-        vec![
-            qr_code,
-            TourCode {
-                code: "IT24QR".into(),
-                carrier: vn,
-                valid_from: None,
-                valid_to: None
-            }
-        ]
+        vec![qr_code, TourCode { code: "IT24QR".into(), carrier: vn, valid_from: None, valid_to: None }]
     );
-    assert_eq!(
-        found.corporate_accounts,
-        vec!["CORP-ACME".to_owned(), "CORP-GLOBEX".to_owned()]
-    );
-    assert_eq!(
-        found
-            .for_carrier(&qr)
-            .and_then(|a| a.commission_cap_percent),
-        Some(Decimal::new(3, 0))
-    );
+    assert_eq!(found.corporate_accounts, vec!["CORP-ACME".to_owned(), "CORP-GLOBEX".to_owned()]);
+    assert_eq!(found.for_carrier(&qr).and_then(|a| a.commission_cap_percent), Some(Decimal::new(3, 0)));
 
-    assert_eq!(
-        db.agreements(other.id).await.expect("agreements"),
-        Default::default(),
-        "agreements are per agency"
-    );
+    assert_eq!(db.agreements(other.id).await.expect("agreements"), Default::default(), "agreements are per agency");
 }
 
 pub async fn users_create_find_list(db: Arc<dyn Database>) {
@@ -1019,32 +772,15 @@ pub async fn users_create_find_list(db: Arc<dyn Database>) {
             created_at: now(),
         })
         .await;
-    assert!(
-        matches!(duplicate, Err(StorageError::Conflict("username"))),
-        "got {duplicate:?}"
-    );
+    assert!(matches!(duplicate, Err(StorageError::Conflict("username"))), "got {duplicate:?}");
 
-    let credentials = db
-        .find_credentials(&agent.username)
-        .await
-        .expect("find credentials")
-        .expect("found");
+    let credentials = db.find_credentials(&agent.username).await.expect("find credentials").expect("found");
     assert_eq!(credentials.user, agent);
     assert!(credentials.password_hash.starts_with("$argon2id$"));
-    assert!(db
-        .find_credentials("nobody")
-        .await
-        .expect("find credentials")
-        .is_none());
+    assert!(db.find_credentials("nobody").await.expect("find credentials").is_none());
 
-    assert_eq!(
-        db.get_user(customer.id).await.expect("get user"),
-        Some(customer.clone())
-    );
-    assert_eq!(
-        db.get_user(UserId::generate()).await.expect("get user"),
-        None
-    );
+    assert_eq!(db.get_user(customer.id).await.expect("get user"), Some(customer.clone()));
+    assert_eq!(db.get_user(UserId::generate()).await.expect("get user"), None);
 
     let sorted = |mut users: Vec<User>| {
         users.sort_by_key(|u| u.id);
@@ -1054,10 +790,7 @@ pub async fn users_create_find_list(db: Arc<dyn Database>) {
         sorted(db.list_users(Some(agency.id)).await.expect("list users")),
         sorted(vec![agent.clone(), customer.clone()])
     );
-    assert_eq!(
-        sorted(db.list_users(Some(other.id)).await.expect("list users")),
-        vec![other_agent.clone()]
-    );
+    assert_eq!(sorted(db.list_users(Some(other.id)).await.expect("list users")), vec![other_agent.clone()]);
     assert_eq!(
         sorted(db.list_users(None).await.expect("list users")),
         sorted(vec![admin, agent, customer, other_agent])
@@ -1076,14 +809,8 @@ pub async fn api_keys_lifecycle(db: Arc<dyn Database>) {
         prefix: format!("tk_{}", &hash[..6]),
         created_at: now(),
     };
-    let first = key(
-        &agent,
-        "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2",
-    );
-    let second = key(
-        &agent,
-        "ffeeddccbbaaffeeddccbbaaffeeddccbbaaffeeddccbbaaffeeddccbbaaffee",
-    );
+    let first = key(&agent, "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2");
+    let second = key(&agent, "ffeeddccbbaaffeeddccbbaaffeeddccbbaaffeeddccbbaaffeeddccbbaaffee");
     let created = db.create_api_key(&first).await.expect("create api key");
     assert_eq!(created.id, first.id);
     assert_eq!(created.user_id, agent.id);
@@ -1091,77 +818,33 @@ pub async fn api_keys_lifecycle(db: Arc<dyn Database>) {
     assert_eq!(created.created_at, first.created_at);
     assert_eq!(created.revoked_at, None);
     db.create_api_key(&second).await.expect("create api key");
-    db.create_api_key(&key(
-        &other,
-        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-    ))
-    .await
-    .expect("create api key");
-
-    let (found, owner) = db
-        .find_api_key(&first.key_hash)
+    db.create_api_key(&key(&other, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"))
         .await
-        .expect("find api key")
-        .expect("found");
+        .expect("create api key");
+
+    let (found, owner) = db.find_api_key(&first.key_hash).await.expect("find api key").expect("found");
     assert_eq!(found.id, first.id);
     assert_eq!(found.prefix, first.prefix);
     assert_eq!(found.revoked_at, None);
     assert_eq!(owner, agent);
-    assert!(db
-        .find_api_key("0000")
-        .await
-        .expect("find api key")
-        .is_none());
+    assert!(db.find_api_key("0000").await.expect("find api key").is_none());
 
     let duplicate = db.create_api_key(&key(&other, &first.key_hash)).await;
-    assert!(
-        matches!(duplicate, Err(StorageError::Conflict(_))),
-        "got {duplicate:?}"
-    );
+    assert!(matches!(duplicate, Err(StorageError::Conflict(_))), "got {duplicate:?}");
 
-    let ids: HashSet<ApiKeyId> = db
-        .list_api_keys(agent.id)
-        .await
-        .expect("list")
-        .iter()
-        .map(|k| k.id)
-        .collect();
+    let ids: HashSet<ApiKeyId> = db.list_api_keys(agent.id).await.expect("list").iter().map(|k| k.id).collect();
     assert_eq!(ids, HashSet::from([first.id, second.id]));
 
     assert!(db.revoke_api_key(first.id).await.expect("revoke"));
-    assert!(
-        !db.revoke_api_key(first.id).await.expect("revoke again"),
-        "already revoked"
-    );
-    assert!(!db
-        .revoke_api_key(ApiKeyId::generate())
-        .await
-        .expect("revoke unknown"));
-    assert!(
-        db.find_api_key(&first.key_hash)
-            .await
-            .expect("find api key")
-            .is_none(),
-        "a revoked key is not found"
-    );
-    assert!(
-        db.find_api_key(&second.key_hash)
-            .await
-            .expect("find api key")
-            .is_some(),
-        "others still work"
-    );
+    assert!(!db.revoke_api_key(first.id).await.expect("revoke again"), "already revoked");
+    assert!(!db.revoke_api_key(ApiKeyId::generate()).await.expect("revoke unknown"));
+    assert!(db.find_api_key(&first.key_hash).await.expect("find api key").is_none(), "a revoked key is not found");
+    assert!(db.find_api_key(&second.key_hash).await.expect("find api key").is_some(), "others still work");
 
     let listed = db.list_api_keys(agent.id).await.expect("list");
-    let revoked = listed
-        .iter()
-        .find(|k| k.id == first.id)
-        .expect("revoked keys are still listed");
+    let revoked = listed.iter().find(|k| k.id == first.id).expect("revoked keys are still listed");
     assert!(revoked.revoked_at.is_some());
-    assert!(listed
-        .iter()
-        .find(|k| k.id == second.id)
-        .is_some_and(|k| k.revoked_at.is_none()));
+    assert!(listed.iter().find(|k| k.id == second.id).is_some_and(|k| k.revoked_at.is_none()));
 }
 
 pub async fn bookings_insert_and_conflict(db: Arc<dyn Database>) {
@@ -1171,63 +854,29 @@ pub async fn bookings_insert_and_conflict(db: Arc<dyn Database>) {
     let agent = new_user(db, Some(agency.id), Role::Agent).await;
 
     let flight = flight_booking(agency.id, Some(agent.id));
-    db.insert_booking(&flight)
-        .await
-        .expect("insert flight booking");
-    assert_eq!(
-        db.get_booking(Scope::All, flight.id).await.expect("get"),
-        Some(flight.clone()),
-        "round trip"
-    );
+    db.insert_booking(&flight).await.expect("insert flight booking");
+    assert_eq!(db.get_booking(Scope::All, flight.id).await.expect("get"), Some(flight.clone()), "round trip");
 
     let event = event_booking(agency.id, None);
-    db.insert_booking(&event)
-        .await
-        .expect("insert event booking");
-    assert_eq!(
-        db.get_booking(Scope::All, event.id).await.expect("get"),
-        Some(event.clone()),
-        "round trip"
-    );
-    assert_eq!(
-        db.find_booking_by_code(Scope::Agency(agency.id), event.code())
-            .await
-            .expect("find"),
-        Some(event)
-    );
+    db.insert_booking(&event).await.expect("insert event booking");
+    assert_eq!(db.get_booking(Scope::All, event.id).await.expect("get"), Some(event.clone()), "round trip");
+    assert_eq!(db.find_booking_by_code(Scope::Agency(agency.id), event.code()).await.expect("find"), Some(event));
 
     let mut same_code = flight_booking(agency.id, None);
     same_code.detail = flight.detail.clone();
     let refused = db.insert_booking(&same_code).await;
-    assert!(
-        matches!(refused, Err(StorageError::Conflict("booking code"))),
-        "got {refused:?}"
-    );
-    assert!(db
-        .get_booking(Scope::All, same_code.id)
-        .await
-        .expect("get")
-        .is_none());
+    assert!(matches!(refused, Err(StorageError::Conflict("booking code"))), "got {refused:?}");
+    assert!(db.get_booking(Scope::All, same_code.id).await.expect("get").is_none());
 
     // Codes are unique per agency only.
     let mut elsewhere = flight_booking(other.id, None);
     elsewhere.detail = flight.detail.clone();
-    db.insert_booking(&elsewhere)
-        .await
-        .expect("the same PNR in another agency");
+    db.insert_booking(&elsewhere).await.expect("the same PNR in another agency");
 
-    let cancelled = Booking {
-        status: BookingStatus::Cancelled,
-        ..flight_booking(agency.id, None)
-    };
-    db.insert_booking(&cancelled)
-        .await
-        .expect("insert cancelled booking");
+    let cancelled = Booking { status: BookingStatus::Cancelled, ..flight_booking(agency.id, None) };
+    db.insert_booking(&cancelled).await.expect("insert cancelled booking");
     assert_eq!(
-        db.get_booking(Scope::All, cancelled.id)
-            .await
-            .expect("get")
-            .map(|b| b.status),
+        db.get_booking(Scope::All, cancelled.id).await.expect("get").map(|b| b.status),
         Some(BookingStatus::Cancelled)
     );
 }
@@ -1247,88 +896,29 @@ pub async fn bookings_scoped_reads(db: Arc<dyn Database>) {
         db.insert_booking(b).await.expect("insert booking");
     }
 
-    let sees = [
-        Scope::All,
-        Scope::Agency(agency.id),
-        Scope::Customer {
-            agency: agency.id,
-            user: customer.id,
-        },
-    ];
+    let sees = [Scope::All, Scope::Agency(agency.id), Scope::Customer { agency: agency.id, user: customer.id }];
     let blind = [
         Scope::Agency(other.id),
-        Scope::Customer {
-            agency: agency.id,
-            user: other_customer.id,
-        },
-        Scope::Customer {
-            agency: other.id,
-            user: customer.id,
-        },
+        Scope::Customer { agency: agency.id, user: other_customer.id },
+        Scope::Customer { agency: other.id, user: customer.id },
     ];
     for scope in sees {
-        assert_eq!(
-            db.get_booking(scope, mine.id).await.expect("get"),
-            Some(mine.clone()),
-            "{scope:?}"
-        );
-        assert_eq!(
-            db.find_booking_by_code(scope, mine.code())
-                .await
-                .expect("find"),
-            Some(mine.clone()),
-            "{scope:?}"
-        );
+        assert_eq!(db.get_booking(scope, mine.id).await.expect("get"), Some(mine.clone()), "{scope:?}");
+        assert_eq!(db.find_booking_by_code(scope, mine.code()).await.expect("find"), Some(mine.clone()), "{scope:?}");
     }
     for scope in blind {
-        assert_eq!(
-            db.get_booking(scope, mine.id).await.expect("get"),
-            None,
-            "{scope:?}"
-        );
-        assert_eq!(
-            db.find_booking_by_code(scope, mine.code())
-                .await
-                .expect("find"),
-            None,
-            "{scope:?}"
-        );
+        assert_eq!(db.get_booking(scope, mine.id).await.expect("get"), None, "{scope:?}");
+        assert_eq!(db.find_booking_by_code(scope, mine.code()).await.expect("find"), None, "{scope:?}");
     }
     // A customer sees neither the agent's bookings nor those without a creator; the agency sees all.
-    let customer_scope = Scope::Customer {
-        agency: agency.id,
-        user: customer.id,
-    };
+    let customer_scope = Scope::Customer { agency: agency.id, user: customer.id };
     for b in [&agents, &anonymous] {
-        assert_eq!(
-            db.get_booking(customer_scope, b.id).await.expect("get"),
-            None
-        );
-        assert_eq!(
-            db.find_booking_by_code(customer_scope, b.code())
-                .await
-                .expect("find"),
-            None
-        );
-        assert_eq!(
-            db.get_booking(Scope::Agency(agency.id), b.id)
-                .await
-                .expect("get"),
-            Some(b.clone())
-        );
+        assert_eq!(db.get_booking(customer_scope, b.id).await.expect("get"), None);
+        assert_eq!(db.find_booking_by_code(customer_scope, b.code()).await.expect("find"), None);
+        assert_eq!(db.get_booking(Scope::Agency(agency.id), b.id).await.expect("get"), Some(b.clone()));
     }
-    assert_eq!(
-        db.get_booking(Scope::All, BookingId::generate())
-            .await
-            .expect("get"),
-        None
-    );
-    assert_eq!(
-        db.find_booking_by_code(Scope::All, "NOSUCH")
-            .await
-            .expect("find"),
-        None
-    );
+    assert_eq!(db.get_booking(Scope::All, BookingId::generate()).await.expect("get"), None);
+    assert_eq!(db.find_booking_by_code(Scope::All, "NOSUCH").await.expect("find"), None);
 }
 
 pub async fn bookings_list_filters_and_paging(db: Arc<dyn Database>) {
@@ -1360,35 +950,19 @@ pub async fn bookings_list_filters_and_paging(db: Arc<dyn Database>) {
         ids.sort();
         ids
     };
-    let list = |scope: Scope, filter: BookingFilter| async move {
-        db.list_bookings(scope, &filter).await.expect("list")
-    };
+    let list =
+        |scope: Scope, filter: BookingFilter| async move { db.list_bookings(scope, &filter).await.expect("list") };
 
     let all_ours = list(Scope::Agency(agency.id), BookingFilter::default()).await;
-    assert_eq!(
-        ids(&all_ours),
-        sorted(&ours.iter().collect::<Vec<_>>()),
-        "limit 0 lists a default page, by id"
-    );
-    assert_eq!(
-        all_ours.iter().find(|b| b.id == ours[0].id),
-        Some(&ours[0]),
-        "full bookings come back"
-    );
+    assert_eq!(ids(&all_ours), sorted(&ours.iter().collect::<Vec<_>>()), "limit 0 lists a default page, by id");
+    assert_eq!(all_ours.iter().find(|b| b.id == ours[0].id), Some(&ours[0]), "full bookings come back");
     assert_eq!(list(Scope::All, BookingFilter::default()).await.len(), 7);
     assert_eq!(
         ids(&list(Scope::Agency(other.id), BookingFilter::default()).await),
         sorted(&theirs.iter().collect::<Vec<_>>())
     );
     assert_eq!(
-        ids(&list(
-            Scope::Customer {
-                agency: agency.id,
-                user: customer.id
-            },
-            BookingFilter::default()
-        )
-        .await),
+        ids(&list(Scope::Customer { agency: agency.id, user: customer.id }, BookingFilter::default()).await),
         sorted(&[&ours[0], &ours[1]])
     );
 
@@ -1397,72 +971,39 @@ pub async fn bookings_list_filters_and_paging(db: Arc<dyn Database>) {
     let mut after = None;
     // Bounded, so a backend that ignores `after` fails instead of hanging.
     for _ in 0..=ours.len() {
-        let page = list(
-            Scope::Agency(agency.id),
-            BookingFilter {
-                after,
-                limit: 2,
-                ..BookingFilter::default()
-            },
-        )
-        .await;
+        let page = list(Scope::Agency(agency.id), BookingFilter { after, limit: 2, ..BookingFilter::default() }).await;
         assert!(page.len() <= 2);
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         paged.extend(ids(&page));
     }
-    assert_eq!(
-        paged,
-        ids(&all_ours),
-        "pages cover every booking once, then an empty page"
-    );
+    assert_eq!(paged, ids(&all_ours), "pages cover every booking once, then an empty page");
 
     let cancelled = list(
         Scope::Agency(agency.id),
-        BookingFilter {
-            status: Some(BookingStatus::Cancelled),
-            ..BookingFilter::default()
-        },
+        BookingFilter { status: Some(BookingStatus::Cancelled), ..BookingFilter::default() },
     )
     .await;
     assert_eq!(ids(&cancelled), vec![ours[3].id]);
     let confirmed = list(
         Scope::Agency(agency.id),
-        BookingFilter {
-            status: Some(BookingStatus::Confirmed),
-            ..BookingFilter::default()
-        },
+        BookingFilter { status: Some(BookingStatus::Confirmed), ..BookingFilter::default() },
     )
     .await;
     assert_eq!(confirmed.len(), 4);
 
-    let by_pnr = list(
-        Scope::All,
-        BookingFilter {
-            pnr: Some(ours[2].code().to_owned()),
-            ..BookingFilter::default()
-        },
-    )
-    .await;
+    let by_pnr =
+        list(Scope::All, BookingFilter { pnr: Some(ours[2].code().to_owned()), ..BookingFilter::default() }).await;
     assert_eq!(ids(&by_pnr), vec![ours[2].id]);
     let foreign_pnr = list(
         Scope::Agency(agency.id),
-        BookingFilter {
-            pnr: Some(theirs[0].code().to_owned()),
-            ..BookingFilter::default()
-        },
+        BookingFilter { pnr: Some(theirs[0].code().to_owned()), ..BookingFilter::default() },
     )
     .await;
     assert!(foreign_pnr.is_empty(), "filters never widen the scope");
     let customer_pnr = list(
-        Scope::Customer {
-            agency: agency.id,
-            user: customer.id,
-        },
-        BookingFilter {
-            pnr: Some(ours[2].code().to_owned()),
-            ..BookingFilter::default()
-        },
+        Scope::Customer { agency: agency.id, user: customer.id },
+        BookingFilter { pnr: Some(ours[2].code().to_owned()), ..BookingFilter::default() },
     )
     .await;
     assert!(customer_pnr.is_empty());
@@ -1488,45 +1029,22 @@ pub async fn issue_happy_path(db: Arc<dyn Database>) {
         attributes: issuance.attributes.clone(),
     };
     assert_issuance_eq(&record, &expected_record);
-    let found = db
-        .get_issuance(Scope::All, issuance.id)
-        .await
-        .expect("get issuance")
-        .expect("stored");
+    let found = db.get_issuance(Scope::All, issuance.id).await.expect("get issuance").expect("stored");
     assert_issuance_eq(&found, &expected_record);
 
     // Tickets: numbered from FIRST_SERIAL in draft order, 13 digits, coupons in order.
     let expected = expected_tickets(&issuance, FIRST_SERIAL);
-    let tickets = db
-        .tickets_of_issuance(Scope::All, issuance.id)
-        .await
-        .expect("tickets");
+    let tickets = db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets");
     assert_eq!(tickets, expected);
-    assert_eq!(
-        tickets.iter().map(|t| t.kind).collect::<Vec<_>>(),
-        [TicketType::TKT, TicketType::TKT, TicketType::EMD]
-    );
+    assert_eq!(tickets.iter().map(|t| t.kind).collect::<Vec<_>>(), [TicketType::TKT, TicketType::TKT, TicketType::EMD]);
     for ticket in &tickets {
         let compact = ticket.number.compact();
         assert_eq!(compact.len(), 13);
         assert!(compact.starts_with(PREFIX));
         assert_eq!(ticket.status, TicketStatus::Open);
-        assert_eq!(
-            db.get_ticket(Scope::All, &ticket.number)
-                .await
-                .expect("get ticket")
-                .as_ref(),
-            Some(ticket)
-        );
+        assert_eq!(db.get_ticket(Scope::All, &ticket.number).await.expect("get ticket").as_ref(), Some(ticket));
     }
-    assert_eq!(
-        tickets[0]
-            .coupons
-            .iter()
-            .map(|c| c.number)
-            .collect::<Vec<_>>(),
-        [1, 2]
-    );
+    assert_eq!(tickets[0].coupons.iter().map(|c| c.number).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(tickets[0].coupons[1].origin.as_deref(), Some("DOH"));
 
     // The sink saw the numbered tickets; what it returned is recorded.
@@ -1540,11 +1058,7 @@ pub async fn issue_happy_path(db: Arc<dyn Database>) {
     assert_eq!(handed.tickets, expected);
     assert_eq!(documents.len(), 4);
     for document in documents {
-        let stored = db
-            .get_document(Scope::All, &document.owner)
-            .await
-            .expect("get document")
-            .expect("stored");
+        let stored = db.get_document(Scope::All, &document.owner).await.expect("get document").expect("stored");
         assert_document_eq(&stored, document, agency.id, issuance.issued_at);
     }
 
@@ -1560,23 +1074,13 @@ pub async fn issue_happy_path(db: Arc<dyn Database>) {
     assert_eq!(balance(db, agency.id).await, 200_000 - PAYABLE_MINOR);
 
     // The booking moved on.
-    let after = db
-        .get_booking(Scope::All, booking.id)
-        .await
-        .expect("get booking")
-        .expect("exists");
+    let after = db.get_booking(Scope::All, booking.id).await.expect("get booking").expect("exists");
     assert_eq!(after.status, BookingStatus::Ticketed);
     assert_eq!(after.detail, booking.detail);
 
     // The audit trail.
     let audit = db
-        .list_audit(
-            Scope::All,
-            &AuditFilter {
-                booking_id: Some(booking.id),
-                ..AuditFilter::default()
-            },
-        )
+        .list_audit(Scope::All, &AuditFilter { booking_id: Some(booking.id), ..AuditFilter::default() })
         .await
         .expect("audit");
     assert_eq!(audit.len(), 1);
@@ -1599,18 +1103,9 @@ pub async fn issue_happy_path(db: Arc<dyn Database>) {
         .as_array()
         .expect("detail.tickets is an array")
         .iter()
-        .map(|n| {
-            TicketNumber::parse(n.as_str().expect("a ticket number string"))
-                .expect("a ticket number")
-        })
+        .map(|n| TicketNumber::parse(n.as_str().expect("a ticket number string")).expect("a ticket number"))
         .collect();
-    assert_eq!(
-        listed,
-        expected
-            .iter()
-            .map(|t| t.number.clone())
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(listed, expected.iter().map(|t| t.number.clone()).collect::<Vec<_>>());
 }
 
 pub async fn issue_numbers_per_prefix_in_ticket_order(db: Arc<dyn Database>) {
@@ -1622,46 +1117,22 @@ pub async fn issue_numbers_per_prefix_in_ticket_order(db: Arc<dyn Database>) {
     // First issuance: TKT, EMD on another prefix, TKT, in that order.
     let (_, mut first) = booked(db, agency.id, None).await;
     let emd = first.draft.tickets.remove(2);
-    first.draft.tickets.insert(
-        1,
-        TicketDraft {
-            prefix: prefix("176"),
-            ..emd
-        },
-    );
+    first.draft.tickets.insert(1, TicketDraft { prefix: prefix("176"), ..emd });
     db.issue(&first, &sink).await.expect("issue");
     let numbers = |tickets: Vec<Ticket>| tickets.into_iter().map(|t| t.number).collect::<Vec<_>>();
-    let tickets = db
-        .tickets_of_issuance(Scope::All, first.id)
-        .await
-        .expect("tickets");
-    assert_eq!(
-        tickets.iter().map(|t| t.kind).collect::<Vec<_>>(),
-        [TicketType::TKT, TicketType::EMD, TicketType::TKT]
-    );
+    let tickets = db.tickets_of_issuance(Scope::All, first.id).await.expect("tickets");
+    assert_eq!(tickets.iter().map(|t| t.kind).collect::<Vec<_>>(), [TicketType::TKT, TicketType::EMD, TicketType::TKT]);
     assert_eq!(
         numbers(tickets),
-        [
-            number(PREFIX, FIRST_SERIAL),
-            number("176", FIRST_SERIAL),
-            number(PREFIX, FIRST_SERIAL + 1)
-        ]
+        [number(PREFIX, FIRST_SERIAL), number("176", FIRST_SERIAL), number(PREFIX, FIRST_SERIAL + 1)]
     );
 
     // The next issuance continues each prefix's sequence.
     let (_, second) = booked(db, agency.id, None).await;
     db.issue(&second, &sink).await.expect("issue");
     assert_eq!(
-        numbers(
-            db.tickets_of_issuance(Scope::All, second.id)
-                .await
-                .expect("tickets")
-        ),
-        [
-            number(PREFIX, FIRST_SERIAL + 2),
-            number(PREFIX, FIRST_SERIAL + 3),
-            number(PREFIX, FIRST_SERIAL + 4)
-        ]
+        numbers(db.tickets_of_issuance(Scope::All, second.id).await.expect("tickets")),
+        [number(PREFIX, FIRST_SERIAL + 2), number(PREFIX, FIRST_SERIAL + 3), number(PREFIX, FIRST_SERIAL + 4)]
     );
     let (_, mut third) = booked(db, agency.id, None).await;
     for t in &mut third.draft.tickets {
@@ -1669,16 +1140,8 @@ pub async fn issue_numbers_per_prefix_in_ticket_order(db: Arc<dyn Database>) {
     }
     db.issue(&third, &sink).await.expect("issue");
     assert_eq!(
-        numbers(
-            db.tickets_of_issuance(Scope::All, third.id)
-                .await
-                .expect("tickets")
-        ),
-        [
-            number("176", FIRST_SERIAL + 1),
-            number("176", FIRST_SERIAL + 2),
-            number("176", FIRST_SERIAL + 3)
-        ]
+        numbers(db.tickets_of_issuance(Scope::All, third.id).await.expect("tickets")),
+        [number("176", FIRST_SERIAL + 1), number("176", FIRST_SERIAL + 2), number("176", FIRST_SERIAL + 3)]
     );
 }
 
@@ -1689,37 +1152,18 @@ pub async fn issue_sink_failure_leaves_nothing(db: Arc<dyn Database>) {
     let (booking, issuance) = booked(db, agency.id, None).await;
 
     let failed = db.issue(&issuance, &FailingSink).await;
-    assert!(
-        matches!(failed, Err(StorageError::Documents(_))),
-        "got {failed:?}"
-    );
+    assert!(matches!(failed, Err(StorageError::Documents(_))), "got {failed:?}");
     assert_nothing_issued(db, &issuance).await;
-    assert!(db
-        .get_ticket(Scope::All, &number(PREFIX, FIRST_SERIAL))
-        .await
-        .expect("get ticket")
-        .is_none());
+    assert!(db.get_ticket(Scope::All, &number(PREFIX, FIRST_SERIAL)).await.expect("get ticket").is_none());
     assert_eq!(balance(db, agency.id).await, 200_000);
     assert_eq!(ledger_matches_balance(db, agency.id).await.len(), 1);
-    let still = db
-        .get_booking(Scope::All, booking.id)
-        .await
-        .expect("get booking")
-        .expect("exists");
+    let still = db.get_booking(Scope::All, booking.id).await.expect("get booking").expect("exists");
     assert_eq!(still.status, BookingStatus::Confirmed);
 
     // A retry succeeds, and the serials of the failed attempt were not consumed.
-    let retry = NewIssuance {
-        id: IssuanceId::generate(),
-        ..issuance
-    };
-    db.issue(&retry, &RecordingSink::default())
-        .await
-        .expect("retry");
-    let tickets = db
-        .tickets_of_issuance(Scope::All, retry.id)
-        .await
-        .expect("tickets");
+    let retry = NewIssuance { id: IssuanceId::generate(), ..issuance };
+    db.issue(&retry, &RecordingSink::default()).await.expect("retry");
+    let tickets = db.tickets_of_issuance(Scope::All, retry.id).await.expect("tickets");
     assert_eq!(tickets, expected_tickets(&retry, FIRST_SERIAL));
 }
 
@@ -1731,33 +1175,14 @@ pub async fn issue_twice_is_refused(db: Arc<dyn Database>) {
     let sink = RecordingSink::default();
     db.issue(&issuance, &sink).await.expect("first issue");
 
-    let again = NewIssuance {
-        id: IssuanceId::generate(),
-        ..issuance.clone()
-    };
+    let again = NewIssuance { id: IssuanceId::generate(), ..issuance.clone() };
     let refused = db.issue(&again, &sink).await;
-    assert!(
-        matches!(
-            refused,
-            Err(StorageError::BookingNotConfirmed(BookingStatus::Ticketed))
-        ),
-        "got {refused:?}"
-    );
+    assert!(matches!(refused, Err(StorageError::BookingNotConfirmed(BookingStatus::Ticketed))), "got {refused:?}");
     assert_nothing_issued(db, &again).await;
-    assert_eq!(
-        balance(db, agency.id).await,
-        200_000 - PAYABLE_MINOR,
-        "charged once"
-    );
+    assert_eq!(balance(db, agency.id).await, 200_000 - PAYABLE_MINOR, "charged once");
     assert_eq!(ledger_matches_balance(db, agency.id).await.len(), 2);
     assert_eq!(sink.calls().len(), 1);
-    assert_eq!(
-        db.tickets_of_issuance(Scope::All, issuance.id)
-            .await
-            .expect("tickets")
-            .len(),
-        3
-    );
+    assert_eq!(db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets").len(), 3);
 }
 
 pub async fn issue_refuses_unconfirmed_and_unknown_bookings(db: Arc<dyn Database>) {
@@ -1768,44 +1193,24 @@ pub async fn issue_refuses_unconfirmed_and_unknown_bookings(db: Arc<dyn Database
     top_up(db, other.id, 200_000).await;
     let sink = RecordingSink::default();
 
-    let cancelled = Booking {
-        status: BookingStatus::Cancelled,
-        ..flight_booking(agency.id, None)
-    };
+    let cancelled = Booking { status: BookingStatus::Cancelled, ..flight_booking(agency.id, None) };
     db.insert_booking(&cancelled).await.expect("insert booking");
     let issuance = issuance_of(draft_for(&cancelled), None);
     let refused = db.issue(&issuance, &sink).await;
-    assert!(
-        matches!(
-            refused,
-            Err(StorageError::BookingNotConfirmed(BookingStatus::Cancelled))
-        ),
-        "got {refused:?}"
-    );
+    assert!(matches!(refused, Err(StorageError::BookingNotConfirmed(BookingStatus::Cancelled))), "got {refused:?}");
     assert_nothing_issued(db, &issuance).await;
 
     let never_stored = flight_booking(agency.id, None);
-    let unknown = db
-        .issue(&issuance_of(draft_for(&never_stored), None), &sink)
-        .await;
-    assert!(
-        matches!(unknown, Err(StorageError::NotFound)),
-        "got {unknown:?}"
-    );
+    let unknown = db.issue(&issuance_of(draft_for(&never_stored), None), &sink).await;
+    assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
 
     // A draft naming another agency than the booking's does not find the booking.
     let (booking, mut foreign) = booked(db, agency.id, None).await;
     foreign.draft.agency_id = other.id;
     let mismatch = db.issue(&foreign, &sink).await;
-    assert!(
-        matches!(mismatch, Err(StorageError::NotFound)),
-        "got {mismatch:?}"
-    );
+    assert!(matches!(mismatch, Err(StorageError::NotFound)), "got {mismatch:?}");
     assert_eq!(
-        db.get_booking(Scope::All, booking.id)
-            .await
-            .expect("get")
-            .map(|b| b.status),
+        db.get_booking(Scope::All, booking.id).await.expect("get").map(|b| b.status),
         Some(BookingStatus::Confirmed)
     );
 
@@ -1822,18 +1227,12 @@ pub async fn issue_insufficient_balance_changes_nothing(db: Arc<dyn Database>) {
     let sink = RecordingSink::default();
 
     let refused = db.issue(&issuance, &sink).await;
-    assert!(
-        matches!(refused, Err(StorageError::InsufficientBalance)),
-        "got {refused:?}"
-    );
+    assert!(matches!(refused, Err(StorageError::InsufficientBalance)), "got {refused:?}");
     assert_nothing_issued(db, &issuance).await;
     assert_eq!(balance(db, agency.id).await, PAYABLE_MINOR - 1);
     assert_eq!(ledger_matches_balance(db, agency.id).await.len(), 1);
     assert_eq!(
-        db.get_booking(Scope::All, booking.id)
-            .await
-            .expect("get")
-            .map(|b| b.status),
+        db.get_booking(Scope::All, booking.id).await.expect("get").map(|b| b.status),
         Some(BookingStatus::Confirmed)
     );
 
@@ -1842,9 +1241,7 @@ pub async fn issue_insufficient_balance_changes_nothing(db: Arc<dyn Database>) {
     db.issue(&issuance, &sink).await.expect("issue");
     assert_eq!(balance(db, agency.id).await, 0);
     assert_eq!(
-        db.tickets_of_issuance(Scope::All, issuance.id)
-            .await
-            .expect("tickets"),
+        db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets"),
         expected_tickets(&issuance, FIRST_SERIAL)
     );
     ledger_matches_balance(db, agency.id).await;
@@ -1861,10 +1258,7 @@ pub async fn issue_concurrent_same_booking(db: Arc<dyn Database>) {
     let mut tasks = Vec::new();
     for _ in 0..RACERS {
         let (db, sink, start) = (db.clone(), sink.clone(), start.clone());
-        let attempt = NewIssuance {
-            id: IssuanceId::generate(),
-            ..issuance.clone()
-        };
+        let attempt = NewIssuance { id: IssuanceId::generate(), ..issuance.clone() };
         tasks.push(tokio::spawn(async move {
             start.wait().await;
             let result = db.issue(&attempt, sink.as_ref()).await;
@@ -1877,49 +1271,27 @@ pub async fn issue_concurrent_same_booking(db: Arc<dyn Database>) {
         match result {
             Ok(record) => winners.push(record),
             Err(StorageError::BookingNotConfirmed(BookingStatus::Ticketed)) => {
-                assert!(db
-                    .get_issuance(Scope::All, id)
-                    .await
-                    .expect("get")
-                    .is_none());
+                assert!(db.get_issuance(Scope::All, id).await.expect("get").is_none());
             }
             Err(other) => panic!("unexpected error: {other:?}"),
         }
     }
     assert_eq!(winners.len(), 1, "exactly one issuance wins");
     let winner = &winners[0];
-    assert_eq!(
-        db.tickets_of_issuance(Scope::All, winner.id)
-            .await
-            .expect("tickets")
-            .len(),
-        3
-    );
+    assert_eq!(db.tickets_of_issuance(Scope::All, winner.id).await.expect("tickets").len(), 3);
     assert_eq!(sink.calls().len(), 1, "losers are refused before rendering");
 
     let ledger = ledger_matches_balance(&*db, agency.id).await;
-    let debits: Vec<_> = ledger
-        .iter()
-        .filter(|e| e.kind == LedgerKind::IssuanceDebit)
-        .collect();
+    let debits: Vec<_> = ledger.iter().filter(|e| e.kind == LedgerKind::IssuanceDebit).collect();
     assert_eq!(debits.len(), 1, "charged once");
     assert_eq!(debits[0].issuance_id, Some(winner.id));
     assert_eq!(balance(&*db, agency.id).await, 9 * PAYABLE_MINOR);
     assert_eq!(
-        db.get_booking(Scope::All, booking.id)
-            .await
-            .expect("get")
-            .map(|b| b.status),
+        db.get_booking(Scope::All, booking.id).await.expect("get").map(|b| b.status),
         Some(BookingStatus::Ticketed)
     );
     let audit = db
-        .list_audit(
-            Scope::All,
-            &AuditFilter {
-                booking_id: Some(booking.id),
-                ..AuditFilter::default()
-            },
-        )
+        .list_audit(Scope::All, &AuditFilter { booking_id: Some(booking.id), ..AuditFilter::default() })
         .await
         .expect("audit");
     assert_eq!(audit.len(), 1);
@@ -1957,11 +1329,8 @@ pub async fn issue_concurrent_balance_race(db: Arc<dyn Database>) {
             Err(StorageError::InsufficientBalance) => {
                 refused += 1;
                 assert_nothing_issued(&*db, &issuance).await;
-                let booking = db
-                    .get_booking(Scope::All, issuance.draft.booking_id)
-                    .await
-                    .expect("get")
-                    .expect("exists");
+                let booking =
+                    db.get_booking(Scope::All, issuance.draft.booking_id).await.expect("get").expect("exists");
                 assert_eq!(booking.status, BookingStatus::Confirmed);
             }
             Err(other) => panic!("unexpected error: {other:?}"),
@@ -1971,10 +1340,7 @@ pub async fn issue_concurrent_balance_race(db: Arc<dyn Database>) {
     assert_eq!(refused, BOOKINGS - AFFORDABLE);
 
     let balance = balance(&*db, agency.id).await;
-    assert!(
-        balance >= -credit_limit,
-        "balance {balance} went past the credit limit"
-    );
+    assert!(balance >= -credit_limit, "balance {balance} went past the credit limit");
     assert_eq!(balance, -credit_limit);
     let ledger = ledger_matches_balance(&*db, agency.id).await;
     assert_eq!(ledger.len(), 1 + AFFORDABLE);
@@ -1982,11 +1348,7 @@ pub async fn issue_concurrent_balance_race(db: Arc<dyn Database>) {
     // Every ticket number unique, and no serial lost to the refused attempts.
     let mut serials = Vec::new();
     for issuance in &won {
-        for ticket in db
-            .tickets_of_issuance(Scope::All, issuance.id)
-            .await
-            .expect("tickets")
-        {
+        for ticket in db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets") {
             assert_eq!(ticket.number.prefix().as_str(), PREFIX);
             serials.push(ticket.number.serial());
         }
@@ -2004,125 +1366,41 @@ pub async fn issuance_scope_isolation(db: Arc<dyn Database>) {
     let other_customer = new_user(db, Some(agency.id), Role::Customer).await;
     top_up(db, agency.id, 200_000).await;
     let (booking, issuance) = booked(db, agency.id, Some(&customer)).await;
-    db.issue(&issuance, &RecordingSink::default())
-        .await
-        .expect("issue");
+    db.issue(&issuance, &RecordingSink::default()).await.expect("issue");
     let tickets = expected_tickets(&issuance, FIRST_SERIAL);
 
-    let sees = [
-        Scope::All,
-        Scope::Agency(agency.id),
-        Scope::Customer {
-            agency: agency.id,
-            user: customer.id,
-        },
-    ];
+    let sees = [Scope::All, Scope::Agency(agency.id), Scope::Customer { agency: agency.id, user: customer.id }];
     let blind = [
         Scope::Agency(other.id),
-        Scope::Customer {
-            agency: agency.id,
-            user: other_customer.id,
-        },
-        Scope::Customer {
-            agency: other.id,
-            user: customer.id,
-        },
+        Scope::Customer { agency: agency.id, user: other_customer.id },
+        Scope::Customer { agency: other.id, user: customer.id },
     ];
     for scope in sees {
-        assert!(
-            db.get_booking(scope, booking.id)
-                .await
-                .expect("get")
-                .is_some(),
-            "{scope:?}"
-        );
-        assert!(
-            db.get_issuance(scope, issuance.id)
-                .await
-                .expect("get")
-                .is_some(),
-            "{scope:?}"
-        );
-        assert_eq!(
-            db.tickets_of_issuance(scope, issuance.id)
-                .await
-                .expect("tickets"),
-            tickets,
-            "{scope:?}"
-        );
+        assert!(db.get_booking(scope, booking.id).await.expect("get").is_some(), "{scope:?}");
+        assert!(db.get_issuance(scope, issuance.id).await.expect("get").is_some(), "{scope:?}");
+        assert_eq!(db.tickets_of_issuance(scope, issuance.id).await.expect("tickets"), tickets, "{scope:?}");
         for ticket in &tickets {
-            assert_eq!(
-                db.get_ticket(scope, &ticket.number)
-                    .await
-                    .expect("get")
-                    .as_ref(),
-                Some(ticket),
-                "{scope:?}"
-            );
+            assert_eq!(db.get_ticket(scope, &ticket.number).await.expect("get").as_ref(), Some(ticket), "{scope:?}");
             let owner = DocumentOwner::Ticket(ticket.number.clone());
-            assert!(
-                db.get_document(scope, &owner).await.expect("get").is_some(),
-                "{scope:?}"
-            );
+            assert!(db.get_document(scope, &owner).await.expect("get").is_some(), "{scope:?}");
         }
         let owner = DocumentOwner::Issuance(issuance.id);
-        assert!(
-            db.get_document(scope, &owner).await.expect("get").is_some(),
-            "{scope:?}"
-        );
+        assert!(db.get_document(scope, &owner).await.expect("get").is_some(), "{scope:?}");
     }
     for scope in blind {
-        assert!(
-            db.get_booking(scope, booking.id)
-                .await
-                .expect("get")
-                .is_none(),
-            "{scope:?}"
-        );
-        assert!(
-            db.get_issuance(scope, issuance.id)
-                .await
-                .expect("get")
-                .is_none(),
-            "{scope:?}"
-        );
-        assert!(
-            db.tickets_of_issuance(scope, issuance.id)
-                .await
-                .expect("tickets")
-                .is_empty(),
-            "{scope:?}"
-        );
+        assert!(db.get_booking(scope, booking.id).await.expect("get").is_none(), "{scope:?}");
+        assert!(db.get_issuance(scope, issuance.id).await.expect("get").is_none(), "{scope:?}");
+        assert!(db.tickets_of_issuance(scope, issuance.id).await.expect("tickets").is_empty(), "{scope:?}");
         for ticket in &tickets {
-            assert!(
-                db.get_ticket(scope, &ticket.number)
-                    .await
-                    .expect("get")
-                    .is_none(),
-                "{scope:?}"
-            );
+            assert!(db.get_ticket(scope, &ticket.number).await.expect("get").is_none(), "{scope:?}");
             let owner = DocumentOwner::Ticket(ticket.number.clone());
-            assert!(
-                db.get_document(scope, &owner).await.expect("get").is_none(),
-                "{scope:?}"
-            );
+            assert!(db.get_document(scope, &owner).await.expect("get").is_none(), "{scope:?}");
         }
         let owner = DocumentOwner::Issuance(issuance.id);
-        assert!(
-            db.get_document(scope, &owner).await.expect("get").is_none(),
-            "{scope:?}"
-        );
+        assert!(db.get_document(scope, &owner).await.expect("get").is_none(), "{scope:?}");
     }
-    assert!(db
-        .get_issuance(Scope::All, IssuanceId::generate())
-        .await
-        .expect("get")
-        .is_none());
-    assert!(db
-        .get_ticket(Scope::All, &number("999", 1))
-        .await
-        .expect("get")
-        .is_none());
+    assert!(db.get_issuance(Scope::All, IssuanceId::generate()).await.expect("get").is_none());
+    assert!(db.get_ticket(Scope::All, &number("999", 1)).await.expect("get").is_none());
     assert!(db
         .get_document(Scope::All, &DocumentOwner::Issuance(IssuanceId::generate()))
         .await
@@ -2156,42 +1434,26 @@ pub async fn audit_filters_and_scope(db: Arc<dyn Database>) {
         detail: serde_json::json!({ "note": action, "n": 1 }),
         created_at: now(),
     };
-    let booked_entry = NewAuditEntry {
-        booking_id: Some(ours.id),
-        ..entry(Some(agency.id), "booking.create", "trk-1")
-    };
+    let booked_entry = NewAuditEntry { booking_id: Some(ours.id), ..entry(Some(agency.id), "booking.create", "trk-1") };
     let ticket_entry = NewAuditEntry {
         ticket_number: Some(number(PREFIX, FIRST_SERIAL).compact()),
         outcome: "refused:not_downloadable".into(),
         ..entry(Some(agency.id), "document.download", "trk-2")
     };
-    let their_entry = NewAuditEntry {
-        booking_id: Some(theirs.id),
-        ..entry(Some(other.id), "booking.create", "trk-3")
-    };
+    let their_entry = NewAuditEntry { booking_id: Some(theirs.id), ..entry(Some(other.id), "booking.create", "trk-3") };
     let mut login = entry(None, "auth.login", "trk-4");
     login.actor.user_id = None;
     for e in [&booked_entry, &ticket_entry, &their_entry, &login] {
         db.append_audit(e).await.expect("append audit");
     }
 
-    let actions =
-        |entries: Vec<crate::AuditEntry>| entries.into_iter().map(|e| e.action).collect::<Vec<_>>();
-    let list = |scope: Scope, filter: AuditFilter| async move {
-        db.list_audit(scope, &filter).await.expect("list audit")
-    };
+    let actions = |entries: Vec<crate::AuditEntry>| entries.into_iter().map(|e| e.action).collect::<Vec<_>>();
+    let list =
+        |scope: Scope, filter: AuditFilter| async move { db.list_audit(scope, &filter).await.expect("list audit") };
 
     let all = list(Scope::All, AuditFilter::default()).await;
     assert!(all.windows(2).all(|w| w[0].id < w[1].id), "ascending ids");
-    assert_eq!(
-        actions(all.clone()),
-        [
-            "booking.create",
-            "document.download",
-            "booking.create",
-            "auth.login"
-        ]
-    );
+    assert_eq!(actions(all.clone()), ["booking.create", "document.download", "booking.create", "auth.login"]);
     let first = &all[0];
     assert_eq!(first.agency_id, Some(agency.id));
     assert_eq!(first.user_id, Some(agent.id));
@@ -2210,75 +1472,25 @@ pub async fn audit_filters_and_scope(db: Arc<dyn Database>) {
 
     let ours_only = list(Scope::Agency(agency.id), AuditFilter::default()).await;
     assert_eq!(actions(ours_only), ["booking.create", "document.download"]);
-    let customer = list(
-        Scope::Customer {
-            agency: agency.id,
-            user: UserId::generate(),
-        },
-        AuditFilter::default(),
-    )
-    .await;
-    assert_eq!(
-        customer.len(),
-        2,
-        "a customer scope narrows the trail to the agency"
-    );
-    assert_eq!(
-        list(Scope::Agency(other.id), AuditFilter::default())
-            .await
-            .len(),
-        1
-    );
+    let customer = list(Scope::Customer { agency: agency.id, user: UserId::generate() }, AuditFilter::default()).await;
+    assert_eq!(customer.len(), 2, "a customer scope narrows the trail to the agency");
+    assert_eq!(list(Scope::Agency(other.id), AuditFilter::default()).await.len(), 1);
 
-    let by_booking = AuditFilter {
-        booking_id: Some(ours.id),
-        ..AuditFilter::default()
-    };
+    let by_booking = AuditFilter { booking_id: Some(ours.id), ..AuditFilter::default() };
     assert_eq!(list(Scope::All, by_booking.clone()).await.len(), 1);
-    assert!(
-        list(Scope::Agency(other.id), by_booking).await.is_empty(),
-        "filters never widen the scope"
-    );
-    let by_ticket = AuditFilter {
-        ticket_number: Some(number(PREFIX, FIRST_SERIAL).compact()),
-        ..AuditFilter::default()
-    };
-    assert_eq!(
-        actions(list(Scope::All, by_ticket).await),
-        ["document.download"]
-    );
-    let by_tracking = AuditFilter {
-        tracking_id: Some("trk-3".into()),
-        ..AuditFilter::default()
-    };
-    assert_eq!(
-        list(Scope::All, by_tracking.clone()).await[0].booking_id,
-        Some(theirs.id)
-    );
+    assert!(list(Scope::Agency(other.id), by_booking).await.is_empty(), "filters never widen the scope");
+    let by_ticket =
+        AuditFilter { ticket_number: Some(number(PREFIX, FIRST_SERIAL).compact()), ..AuditFilter::default() };
+    assert_eq!(actions(list(Scope::All, by_ticket).await), ["document.download"]);
+    let by_tracking = AuditFilter { tracking_id: Some("trk-3".into()), ..AuditFilter::default() };
+    assert_eq!(list(Scope::All, by_tracking.clone()).await[0].booking_id, Some(theirs.id));
     assert!(list(Scope::Agency(agency.id), by_tracking).await.is_empty());
-    let by_both = AuditFilter {
-        booking_id: Some(ours.id),
-        tracking_id: Some("trk-2".into()),
-        ..AuditFilter::default()
-    };
-    assert!(
-        list(Scope::All, by_both).await.is_empty(),
-        "filters combine"
-    );
+    let by_both =
+        AuditFilter { booking_id: Some(ours.id), tracking_id: Some("trk-2".into()), ..AuditFilter::default() };
+    assert!(list(Scope::All, by_both).await.is_empty(), "filters combine");
 
-    let limited = list(
-        Scope::All,
-        AuditFilter {
-            limit: 2,
-            ..AuditFilter::default()
-        },
-    )
-    .await;
-    assert_eq!(
-        actions(limited),
-        ["booking.create", "document.download"],
-        "the oldest first"
-    );
+    let limited = list(Scope::All, AuditFilter { limit: 2, ..AuditFilter::default() }).await;
+    assert_eq!(actions(limited), ["booking.create", "document.download"], "the oldest first");
 }
 
 pub async fn idempotency_lifecycle(db: Arc<dyn Database>) {
@@ -2286,77 +1498,33 @@ pub async fn idempotency_lifecycle(db: Arc<dyn Database>) {
     let (scope, other_scope) = ("user:7f9c", "user:0a1b");
     let (key, hash, other_hash) = ("3f1e-idem", "sha256:aaaa", "sha256:bbbb");
 
+    assert_eq!(db.claim_idempotency(scope, key, hash).await.expect("claim"), IdempotencyClaim::Claimed);
+    assert_eq!(db.claim_idempotency(scope, key, hash).await.expect("claim"), IdempotencyClaim::InProgress);
+    assert_eq!(db.claim_idempotency(scope, key, other_hash).await.expect("claim"), IdempotencyClaim::Mismatch);
     assert_eq!(
-        db.claim_idempotency(scope, key, hash).await.expect("claim"),
-        IdempotencyClaim::Claimed
-    );
-    assert_eq!(
-        db.claim_idempotency(scope, key, hash).await.expect("claim"),
-        IdempotencyClaim::InProgress
-    );
-    assert_eq!(
-        db.claim_idempotency(scope, key, other_hash)
-            .await
-            .expect("claim"),
-        IdempotencyClaim::Mismatch
-    );
-    assert_eq!(
-        db.claim_idempotency(other_scope, key, other_hash)
-            .await
-            .expect("claim"),
+        db.claim_idempotency(other_scope, key, other_hash).await.expect("claim"),
         IdempotencyClaim::Claimed,
         "keys are per scope"
     );
 
     let body = br#"{"ticketReferenceID":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}"#;
-    db.complete_idempotency(scope, key, 201, body)
-        .await
-        .expect("complete");
+    db.complete_idempotency(scope, key, 201, body).await.expect("complete");
     assert_eq!(
         db.claim_idempotency(scope, key, hash).await.expect("claim"),
-        IdempotencyClaim::Completed {
-            status: 201,
-            body: body.to_vec()
-        }
+        IdempotencyClaim::Completed { status: 201, body: body.to_vec() }
     );
-    assert_eq!(
-        db.claim_idempotency(scope, key, other_hash)
-            .await
-            .expect("claim"),
-        IdempotencyClaim::Mismatch
-    );
+    assert_eq!(db.claim_idempotency(scope, key, other_hash).await.expect("claim"), IdempotencyClaim::Mismatch);
 
     // A released claim can be taken again, by any request.
-    db.release_idempotency(other_scope, key)
-        .await
-        .expect("release");
-    assert_eq!(
-        db.claim_idempotency(other_scope, key, hash)
-            .await
-            .expect("claim"),
-        IdempotencyClaim::Claimed
-    );
-    db.release_idempotency(other_scope, "never-claimed")
-        .await
-        .expect("releasing nothing is fine");
+    db.release_idempotency(other_scope, key).await.expect("release");
+    assert_eq!(db.claim_idempotency(other_scope, key, hash).await.expect("claim"), IdempotencyClaim::Claimed);
+    db.release_idempotency(other_scope, "never-claimed").await.expect("releasing nothing is fine");
 
     // An empty body replays as empty.
+    assert_eq!(db.claim_idempotency(scope, "empty", hash).await.expect("claim"), IdempotencyClaim::Claimed);
+    db.complete_idempotency(scope, "empty", 204, b"").await.expect("complete");
     assert_eq!(
-        db.claim_idempotency(scope, "empty", hash)
-            .await
-            .expect("claim"),
-        IdempotencyClaim::Claimed
-    );
-    db.complete_idempotency(scope, "empty", 204, b"")
-        .await
-        .expect("complete");
-    assert_eq!(
-        db.claim_idempotency(scope, "empty", hash)
-            .await
-            .expect("claim"),
-        IdempotencyClaim::Completed {
-            status: 204,
-            body: Vec::new()
-        }
+        db.claim_idempotency(scope, "empty", hash).await.expect("claim"),
+        IdempotencyClaim::Completed { status: 204, body: Vec::new() }
     );
 }

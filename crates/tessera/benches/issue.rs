@@ -58,7 +58,8 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         let mut doc = template.clone();
         doc["pnr"] = Value::String(format!("B{i:05}"));
         let t = Instant::now();
-        let booking: Value = client.post(format!("{base}/api/v1/bookings")).bearer_auth(&token).json(&doc).send().await?.json().await?;
+        let booking: Value =
+            client.post(format!("{base}/api/v1/bookings")).bearer_auth(&token).json(&doc).send().await?.json().await?;
         intake.push(t.elapsed());
         let id = booking["id"].as_str().unwrap_or_default();
         let t = Instant::now();
@@ -68,7 +69,8 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         issue.push(t.elapsed());
         let number = issued["tickets"][0]["number"].as_str().unwrap_or_default();
         let t = Instant::now();
-        let pdf = client.get(format!("{base}/api/v1/tickets/{number}/pdf")).bearer_auth(&token).send().await?.bytes().await?;
+        let pdf =
+            client.get(format!("{base}/api/v1/tickets/{number}/pdf")).bearer_auth(&token).send().await?.bytes().await?;
         download.push(t.elapsed());
         pdf_size = pdf.len();
     }

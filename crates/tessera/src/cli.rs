@@ -142,7 +142,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = server::build_app(&config).await?;
             admin(&app, cmd).await.map_err(|e| match e {
                 AppError::Validation(v) => {
-                    let lines: Vec<String> = v.0.iter().map(|f| format!("{}: {}", f.pointer.trim_start_matches('/'), f.reason)).collect();
+                    let lines: Vec<String> =
+                        v.0.iter().map(|f| format!("{}: {}", f.pointer.trim_start_matches('/'), f.reason)).collect();
                     anyhow!("invalid input: {}", lines.join("; "))
                 }
                 other => anyhow!(other.to_string()),
@@ -159,7 +160,14 @@ async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
             let a = app
                 .create_agency(&AgencyInput { name, currency, balance, credit_limit, office_id, iata_number, timezone })
                 .await?;
-            println!("created agency {} ({}, balance {} {}) {}", a.name, a.currency, a.balance.amount_string(), a.currency, a.id);
+            println!(
+                "created agency {} ({}, balance {} {}) {}",
+                a.name,
+                a.currency,
+                a.balance.amount_string(),
+                a.currency,
+                a.id
+            );
         }
         Admin::SetAgreement { agency, carrier, commission_cap, unauthorize } => {
             let a = app.set_agreement(agency, &carrier, !unauthorize, commission_cap.as_deref()).await?;

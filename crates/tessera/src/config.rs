@@ -123,7 +123,9 @@ impl Config {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 DatabaseConfig::Postgres(Secret::new(url.into_bytes()))
             }
-            Some(url) if url.starts_with("sqlite://") => DatabaseConfig::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://"))),
+            Some(url) if url.starts_with("sqlite://") => {
+                DatabaseConfig::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://")))
+            }
             Some(_) => bail!("--database-url must start with postgres:// or sqlite://"),
             None => DatabaseConfig::Sqlite(data_dir.join("tessera.db")),
         };

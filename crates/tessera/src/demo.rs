@@ -38,36 +38,56 @@ fn input(name: &str, currency: &str, balance: &str, office: &str, iata: &str, tz
     }
 }
 
-async fn user(app: &Tessera, (name, password): (&str, &str), role: Role, agency: Option<&Agency>) -> anyhow::Result<User> {
+async fn user(
+    app: &Tessera,
+    (name, password): (&str, &str),
+    role: Role,
+    agency: Option<&Agency>,
+) -> anyhow::Result<User> {
     Ok(app.create_user(name, password, role, agency.map(|a| a.id)).await?)
 }
 
 async fn book(app: &Tessera, who: &User, document: &str) -> anyhow::Result<Booking> {
     let scope = Scope::of(who).context("demo user without scope")?;
     let principal = Principal { user: who.clone(), scope };
-    let actor = Actor { user_id: Some(who.id), username: who.username.clone(), client_addr: None, tracking_id: Some("demo-seed".into()) };
+    let actor = Actor {
+        user_id: Some(who.id),
+        username: who.username.clone(),
+        client_addr: None,
+        tracking_id: Some("demo-seed".into()),
+    };
     Ok(app.create_booking(&principal, document.as_bytes(), actor).await?)
 }
 
 /// Creates the demo data unless it exists, then prints how to use it.
 pub async fn seed(app: &Tessera, config: &Config, addr: SocketAddr) -> anyhow::Result<()> {
-    let base = if config.public_url.ends_with(&addr.port().to_string()) { config.public_url.clone() } else { format!("http://{addr}") };
+    let base = if config.public_url.ends_with(&addr.port().to_string()) {
+        config.public_url.clone()
+    } else {
+        format!("http://{addr}")
+    };
     let mut out = std::io::stdout().lock();
     if app.db().find_credentials(ADMIN.0).await?.is_some() {
         writeln!(out, "\nDemo data is already in {} — reusing it.", config.data_dir.display())?;
         print_usage(&mut out, &base, None)?;
         return Ok(());
     }
-    let ktm = app.create_agency(&input("Demo Travel Kathmandu", "NPR", "500000", "KTMNP2100", "35123456", "Asia/Kathmandu")).await?;
+    let ktm = app
+        .create_agency(&input("Demo Travel Kathmandu", "NPR", "500000", "KTMNP2100", "35123456", "Asia/Kathmandu"))
+        .await?;
     app.set_agreement(ktm.id, "QR", true, Some("7")).await?;
     app.set_agreement(ktm.id, "FZ", true, Some("5")).await?;
     app.add_tour_code(ktm.id, "QR", "QRPROMO", Some("2026-01-01"), Some("2027-12-31")).await?;
     app.add_corporate_account(ktm.id, "CORP001").await?;
-    let han = app.create_agency(&input("Demo Travel Hanoi", "VND", "50000000", "HANVN28DB", "37963973", "Asia/Ho_Chi_Minh")).await?;
+    let han = app
+        .create_agency(&input("Demo Travel Hanoi", "VND", "50000000", "HANVN28DB", "37963973", "Asia/Ho_Chi_Minh"))
+        .await?;
     app.set_agreement(han.id, "VN", true, Some("5")).await?;
     app.add_tour_code(han.id, "VN", "PROMO2024", Some("2026-01-01"), Some("2027-12-31")).await?;
     app.add_corporate_account(han.id, "CORP001").await?;
-    let ams = app.create_agency(&input("Demo Events Amsterdam", "EUR", "20000", "AMSNL2100", "63212345", "Europe/Amsterdam")).await?;
+    let ams = app
+        .create_agency(&input("Demo Events Amsterdam", "EUR", "20000", "AMSNL2100", "63212345", "Europe/Amsterdam"))
+        .await?;
 
     user(app, ADMIN, Role::Admin, None).await?;
     let agent = user(app, AGENT, Role::Agent, Some(&ktm)).await?;
@@ -85,17 +105,45 @@ pub async fn seed(app: &Tessera, config: &Config, addr: SocketAddr) -> anyhow::R
     ];
     writeln!(out, "\nDemo data created in {}:", config.data_dir.display())?;
     for (agency, owner) in [(&ktm, "agent, customer"), (&han, "agent.hanoi"), (&ams, "agent.events")] {
-        writeln!(out, "  agency {} ({}, balance {} {}) {}  — users: {owner}", agency.name, agency.currency, agency.balance.amount_string(), agency.currency, agency.id)?;
+        writeln!(
+            out,
+            "  agency {} ({}, balance {} {}) {}  — users: {owner}",
+            agency.name,
+            agency.currency,
+            agency.balance.amount_string(),
+            agency.currency,
+            agency.id
+        )?;
     }
     for b in &bookings {
-        writeln!(out, "  booking {} {:<6} {} {}", b.kind(), b.code(), b.id, if b.created_by == Some(customer.id) { "(the customer's)" } else { "" })?;
+        writeln!(
+            out,
+            "  booking {} {:<6} {} {}",
+            b.kind(),
+            b.code(),
+            b.id,
+            if b.created_by == Some(customer.id) { "(the customer's)" } else { "" }
+        )?;
     }
     print_usage(&mut out, &base, Some((&key, &bookings[0])))?;
     Ok(())
 }
 
 fn print_usage(out: &mut impl Write, base: &str, fresh: Option<(&str, &Booking)>) -> anyhow::Result<()> {
-    writeln!(out, "\nUsers (username / password): {}/{}  {}/{}  {}/{}  {}/{}  {}/{}", ADMIN.0, ADMIN.1, AGENT.0, AGENT.1, CUSTOMER.0, CUSTOMER.1, AGENT_HANOI.0, AGENT_HANOI.1, AGENT_EVENTS.0, AGENT_EVENTS.1)?;
+    writeln!(
+        out,
+        "\nUsers (username / password): {}/{}  {}/{}  {}/{}  {}/{}  {}/{}",
+        ADMIN.0,
+        ADMIN.1,
+        AGENT.0,
+        AGENT.1,
+        CUSTOMER.0,
+        CUSTOMER.1,
+        AGENT_HANOI.0,
+        AGENT_HANOI.1,
+        AGENT_EVENTS.0,
+        AGENT_EVENTS.1
+    )?;
     match fresh {
         Some((key, _)) => writeln!(out, "API key of `agent` (shown once): {key}")?,
         None => writeln!(out, "API keys: `tessera admin create-api-key --username agent` makes a new one.")?,

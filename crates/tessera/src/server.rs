@@ -29,7 +29,9 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Arc<dyn Database>>
         }
         DatabaseConfig::Postgres(url) => {
             let url = std::str::from_utf8(url.expose()).context("database URL is not UTF-8")?;
-            Arc::new(PostgresDatabase::connect(url, config.db_max_connections).await.context("connecting to PostgreSQL")?)
+            Arc::new(
+                PostgresDatabase::connect(url, config.db_max_connections).await.context("connecting to PostgreSQL")?,
+            )
         }
     })
 }
@@ -81,7 +83,9 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
     let docs = DocumentStore::local(&config.data_dir.join("documents")).context("opening the document store")?;
     let jwt = jwt_secret(config)?;
     // Links get their own key, derived so that one configured secret is enough to run several nodes.
-    let link_secret = Secret::new(Sha256::new().chain_update(b"tessera signed links\0").chain_update(jwt.expose()).finalize().to_vec());
+    let link_secret = Secret::new(
+        Sha256::new().chain_update(b"tessera signed links\0").chain_update(jwt.expose()).finalize().to_vec(),
+    );
     let settings = Settings {
         jwt_secret: jwt,
         token_ttl: config.token_ttl,
@@ -93,7 +97,10 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
 }
 
 pub fn router(app: Tessera, config: &Config) -> Router {
-    tessera_http::router(app, HttpConfig { max_body_bytes: config.max_body_bytes, carrier_logo_url: config.carrier_logo_url.clone() })
+    tessera_http::router(
+        app,
+        HttpConfig { max_body_bytes: config.max_body_bytes, carrier_logo_url: config.carrier_logo_url.clone() },
+    )
 }
 
 /// Serves on `listener` until SIGTERM or Ctrl-C, then lets in-flight requests finish.

@@ -11,9 +11,8 @@ const MAX_TICKETS_PER_ITEM: u32 = 50;
 const MAX_PDFS_PER_TICKET: u32 = 10;
 
 pub(super) fn validate(req: &EventRequest, r: &mut Report) -> Option<EventBooking> {
-    let booking_code = r
-        .required(&req.booking_code, "/booking_code")
-        .and_then(|c| r.parse("/booking_code", BookingCode::parse(c)));
+    let booking_code =
+        r.required(&req.booking_code, "/booking_code").and_then(|c| r.parse("/booking_code", BookingCode::parse(c)));
     let currency = r.required(&req.currency, "/currency").and_then(|v| r.parse("/currency", Currency::parse(v)));
     let contact = contact(&req.contact, r);
     let invoice_reference = req.invoice_reference.as_deref().and_then(|v| r.optional_text(v, "/invoice_reference", 64));
@@ -30,7 +29,8 @@ pub(super) fn validate(req: &EventRequest, r: &mut Report) -> Option<EventBookin
             let id = r.text(&e.id, &f("id"), 64);
             let name = r.text(&e.name, &f("name"), 128);
             let venue = r.text(&e.venue, &f("venue"), 128);
-            let starts_at = r.required(&e.starts_at, &f("starts_at")).and_then(|t| r.parse(&f("starts_at"), offset_time(t)));
+            let starts_at =
+                r.required(&e.starts_at, &f("starts_at")).and_then(|t| r.parse(&f("starts_at"), offset_time(t)));
             let ends_at = e.ends_at.as_deref().and_then(|t| r.parse(&f("ends_at"), offset_time(t)));
             if let (Some(s), Some(e)) = (starts_at, ends_at) {
                 if e < s {
@@ -45,8 +45,11 @@ pub(super) fn validate(req: &EventRequest, r: &mut Report) -> Option<EventBookin
                 r.add(format!("{at}/items"), "must list at least one item");
                 return None;
             }
-            let out: Vec<EventItem> =
-                items.iter().enumerate().filter_map(|(k, it)| item(it, currency, &format!("{at}/items/{k}"), r)).collect();
+            let out: Vec<EventItem> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(k, it)| item(it, currency, &format!("{at}/items/{k}"), r))
+                .collect();
             (out.len() == items.len()).then_some(out)
         });
         if let (Some(event), Some(items)) = (event, items) {
@@ -102,7 +105,11 @@ fn item(it: &ItemRequest, currency: Option<Currency>, at: &str, r: &mut Report) 
         let mut part = |value: &Option<String>, name: &str| {
             value.as_deref().and_then(|v| r.optional_text(v, &f(&format!("seats/{k}/{name}")), 32))
         };
-        seats.push(Seat { section: part(&s.section, "section"), row: part(&s.row, "row"), seat: part(&s.seat, "seat") });
+        seats.push(Seat {
+            section: part(&s.section, "section"),
+            row: part(&s.row, "row"),
+            seat: part(&s.seat, "seat"),
+        });
     }
     // The i-th guest and seat belong to the i-th ticket, so there cannot be more of them than tickets.
     if let Some(q) = quantity {

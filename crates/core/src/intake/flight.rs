@@ -89,7 +89,9 @@ fn has_control_text(value: &serde_json::Value) -> bool {
     match value {
         serde_json::Value::String(s) => s.chars().any(char::is_control),
         serde_json::Value::Array(items) => items.iter().any(has_control_text),
-        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.chars().any(char::is_control) || has_control_text(v)),
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| k.chars().any(char::is_control) || has_control_text(v))
+        }
         _ => false,
     }
 }
@@ -158,17 +160,15 @@ fn passengers(req: &FlightRequest, today: NaiveDate, r: &mut Report) -> Option<V
         let surname = r.text(&p.surname, &at("surname"), NAME_MAX);
         let given_name = p.given_name.as_deref().and_then(|g| r.optional_text(g, &at("given_name"), NAME_MAX));
         let title = p.title.as_deref().and_then(|t| r.optional_text(t, &at("title"), 8));
-        let date_of_birth = p.date_of_birth.as_deref().and_then(|d| {
-            match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-                Ok(date) if date > today => {
-                    r.add(at("date_of_birth"), "must not be in the future");
-                    None
-                }
-                Ok(date) => Some(date),
-                Err(_) => {
-                    r.add(at("date_of_birth"), format!("`{d}` is not a date (YYYY-MM-DD)"));
-                    None
-                }
+        let date_of_birth = p.date_of_birth.as_deref().and_then(|d| match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(date) if date > today => {
+                r.add(at("date_of_birth"), "must not be in the future");
+                None
+            }
+            Ok(date) => Some(date),
+            Err(_) => {
+                r.add(at("date_of_birth"), format!("`{d}` is not a date (YYYY-MM-DD)"));
+                None
             }
         });
         if let (Some(id), Some(kind), Some(surname)) = (id, kind, surname) {
@@ -263,7 +263,10 @@ fn journeys(req: &FlightRequest, trip: Option<TripType>, r: &mut Report) -> Opti
         let (prev, next) = (&out[i - 1], &out[i]);
         if let (Some(a), Some(d)) = (prev.segments.last(), next.segments.first()) {
             if d.departure.time <= a.arrival.time {
-                r.add(format!("/journeys/{i}/segments/0/departure/time"), "departs before the previous journey arrives");
+                r.add(
+                    format!("/journeys/{i}/segments/0/departure/time"),
+                    "departs before the previous journey arrives",
+                );
                 return None;
             }
         }
@@ -403,13 +406,14 @@ fn fares(
     let mut out: Vec<Fare> = Vec::new();
     for (i, fare) in list.iter().enumerate() {
         let at = |f: &str| format!("/fares/{i}/{f}");
-        let kind = r.required(&fare.passenger_type, &at("passenger_type")).and_then(|k| match PassengerType::parse(k) {
-            Some(k) => Some(k),
-            None => {
-                r.add(at("passenger_type"), "must be `ADT`, `CHD` or `INF`");
-                None
-            }
-        });
+        let kind =
+            r.required(&fare.passenger_type, &at("passenger_type")).and_then(|k| match PassengerType::parse(k) {
+                Some(k) => Some(k),
+                None => {
+                    r.add(at("passenger_type"), "must be `ADT`, `CHD` or `INF`");
+                    None
+                }
+            });
         if let Some(k) = kind {
             if out.iter().any(|f| f.passenger_type == k) {
                 r.add(at("passenger_type"), format!("a second fare for `{}`", k.as_str()));
@@ -437,7 +441,10 @@ fn fares(
             let sum = Money::sum(taxes.iter().map(|t| t.amount), cur).and_then(|t| base.checked_add(t));
             match sum {
                 Ok(sum) if sum == total => out.push(Fare { passenger_type: kind, base, taxes, total }),
-                Ok(sum) => r.add(at("total"), format!("is {} but base + taxes = {}", total.amount_string(), sum.amount_string())),
+                Ok(sum) => r.add(
+                    at("total"),
+                    format!("is {} but base + taxes = {}", total.amount_string(), sum.amount_string()),
+                ),
                 Err(e) => r.add(at("total"), e.to_string()),
             }
         }

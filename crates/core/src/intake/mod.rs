@@ -90,7 +90,12 @@ impl Report {
         }
     }
 
-    pub(crate) fn money(&mut self, value: &Option<AmountInput>, currency: Option<Currency>, pointer: &str) -> Option<Money> {
+    pub(crate) fn money(
+        &mut self,
+        value: &Option<AmountInput>,
+        currency: Option<Currency>,
+        pointer: &str,
+    ) -> Option<Money> {
         let input = self.required(value, pointer)?;
         self.amount(input, currency, pointer)
     }

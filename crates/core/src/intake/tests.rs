@@ -92,7 +92,9 @@ fn reports_every_bad_field_with_pointers() {
     doc["passengers"][0]["type"] = json!("XXX");
     doc["journeys"][0]["segments"][0]["booking_class"] = json!("MM");
     let found = pointers(&doc);
-    for expected in ["/pnr", "/currency", "/contact/email", "/passengers/0/type", "/journeys/0/segments/0/booking_class"] {
+    for expected in
+        ["/pnr", "/currency", "/contact/email", "/passengers/0/type", "/journeys/0/segments/0/booking_class"]
+    {
         assert!(found.contains(&expected.to_string()), "{expected} missing in {found:?}");
     }
 }
@@ -101,7 +103,18 @@ fn reports_every_bad_field_with_pointers() {
 fn missing_required_fields_are_all_reported() {
     let doc = json!({"type": "flight"});
     let found = pointers(&doc);
-    for expected in ["/pnr", "/system", "/validating_carrier", "/trip_type", "/currency", "/ticketing_deadline", "/contact", "/passengers", "/journeys", "/fares"] {
+    for expected in [
+        "/pnr",
+        "/system",
+        "/validating_carrier",
+        "/trip_type",
+        "/currency",
+        "/ticketing_deadline",
+        "/contact",
+        "/passengers",
+        "/journeys",
+        "/fares",
+    ] {
         assert!(found.contains(&expected.to_string()), "{expected} missing in {found:?}");
     }
 }
@@ -163,7 +176,8 @@ fn passengers_need_a_fare_and_infants_an_adult() {
     doc["passengers"][0]["type"] = json!("CHD");
     assert_eq!(pointers(&doc), vec!["/passengers/0/type"]);
     let mut doc = example("oneway");
-    doc["passengers"] = json!([{"id": "i1", "type": "INF", "surname": "X", "given_name": "Y", "date_of_birth": "2026-01-01"}]);
+    doc["passengers"] =
+        json!([{"id": "i1", "type": "INF", "surname": "X", "given_name": "Y", "date_of_birth": "2026-01-01"}]);
     doc["fares"] = json!([{"passenger_type": "INF", "base": 10, "taxes": [], "total": 10}]);
     assert!(pointers(&doc).contains(&"/passengers/0".to_string()));
     let mut doc = example("family");

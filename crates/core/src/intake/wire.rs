@@ -242,4 +242,3 @@ pub(super) fn parse(document: &[u8]) -> Result<BookingRequest, ValidationErrors>
         None => Err(ValidationErrors::single("/type", "is required")),
     }
 }
-

@@ -55,9 +55,14 @@ fn vn() -> CarrierCode {
 
 #[test]
 fn family_plan_has_a_ticket_per_passenger_and_an_emd_per_service() {
-    let draft = plan(&family(), &agency("VND", 100_000_000, 0), &Agreements::default(), &IssueOptions::default(), now()).unwrap();
+    let draft =
+        plan(&family(), &agency("VND", 100_000_000, 0), &Agreements::default(), &IssueOptions::default(), now())
+            .unwrap();
     let kinds: Vec<_> = draft.tickets.iter().map(|t| t.kind).collect();
-    assert_eq!(kinds, [TicketType::TKT, TicketType::TKT, TicketType::TKT, TicketType::TKT, TicketType::EMD, TicketType::EMD]);
+    assert_eq!(
+        kinds,
+        [TicketType::TKT, TicketType::TKT, TicketType::TKT, TicketType::TKT, TicketType::EMD, TicketType::EMD]
+    );
     assert!(draft.tickets.iter().all(|t| t.prefix.as_str() == "738"));
     // 2 ADT x 2,350,000 + CHD 1,750,000 + INF 200,000 + services 340,000
     assert_eq!(draft.fares_total.minor(), 6_650_000);
@@ -81,7 +86,10 @@ fn status_rules() {
     let agency = agency("NPR", 10_000_000, 0);
     let mut b = oneway();
     b.status = BookingStatus::Ticketed;
-    assert_eq!(plan(&b, &agency, &Agreements::default(), &IssueOptions::default(), now()), Err(IssueError::AlreadyIssued));
+    assert_eq!(
+        plan(&b, &agency, &Agreements::default(), &IssueOptions::default(), now()),
+        Err(IssueError::AlreadyIssued)
+    );
     b.status = BookingStatus::Cancelled;
     assert_eq!(plan(&b, &agency, &Agreements::default(), &IssueOptions::default(), now()), Err(IssueError::Cancelled));
 }
@@ -91,7 +99,10 @@ fn deadline_and_departure() {
     let agency = agency("NPR", 10_000_000, 0);
     let b = oneway();
     let after_deadline = Utc.with_ymd_and_hms(2027, 7, 20, 18, 0, 1).single().unwrap();
-    assert!(matches!(plan(&b, &agency, &Agreements::default(), &IssueOptions::default(), after_deadline), Err(IssueError::DeadlinePassed(_))));
+    assert!(matches!(
+        plan(&b, &agency, &Agreements::default(), &IssueOptions::default(), after_deadline),
+        Err(IssueError::DeadlinePassed(_))
+    ));
     let at_deadline = Utc.with_ymd_and_hms(2027, 7, 20, 18, 0, 0).single().unwrap();
     assert!(plan(&b, &agency, &Agreements::default(), &IssueOptions::default(), at_deadline).is_ok());
     let mut late = oneway();
@@ -99,7 +110,10 @@ fn deadline_and_departure() {
         f.ticketing_deadline = Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).single().unwrap();
     }
     let after_departure = Utc.with_ymd_and_hms(2027, 7, 22, 5, 0, 0).single().unwrap();
-    assert_eq!(plan(&late, &agency, &Agreements::default(), &IssueOptions::default(), after_departure), Err(IssueError::Departed));
+    assert_eq!(
+        plan(&late, &agency, &Agreements::default(), &IssueOptions::default(), after_departure),
+        Err(IssueError::Departed)
+    );
 }
 
 #[test]
@@ -134,7 +148,11 @@ fn commission_is_capped_by_agreement() {
         plan(&family(), &a, &agreements, &opts(Commission::Percent(Decimal::new(5, 0))), now()),
         Err(IssueError::CommissionAboveCap { .. })
     ));
-    agreements.carriers.push(CarrierAgreement { carrier: vn(), authorized: true, commission_cap_percent: Some(Decimal::new(5, 0)) });
+    agreements.carriers.push(CarrierAgreement {
+        carrier: vn(),
+        authorized: true,
+        commission_cap_percent: Some(Decimal::new(5, 0)),
+    });
     // Base fares: 2 x 2,000,000 + 1,500,000 + 200,000 = 5,700,000; 5% = 285,000.
     let ok = plan(&family(), &a, &agreements, &opts(Commission::Percent(Decimal::new(5, 0))), now()).unwrap();
     assert_eq!(ok.commission.minor(), 285_000);
@@ -164,8 +182,18 @@ fn tour_and_corporate_codes() {
         valid_from: NaiveDate::from_ymd_opt(2026, 1, 1),
         valid_to: NaiveDate::from_ymd_opt(2026, 12, 31),
     });
-    agreements.tour_codes.push(TourCode { code: "QRONLY".into(), carrier: CarrierCode::parse("QR").unwrap(), valid_from: None, valid_to: None });
-    agreements.tour_codes.push(TourCode { code: "OLD".into(), carrier: vn(), valid_from: None, valid_to: NaiveDate::from_ymd_opt(2025, 1, 1) });
+    agreements.tour_codes.push(TourCode {
+        code: "QRONLY".into(),
+        carrier: CarrierCode::parse("QR").unwrap(),
+        valid_from: None,
+        valid_to: None,
+    });
+    agreements.tour_codes.push(TourCode {
+        code: "OLD".into(),
+        carrier: vn(),
+        valid_from: None,
+        valid_to: NaiveDate::from_ymd_opt(2025, 1, 1),
+    });
     agreements.corporate_accounts.push("CORP001".into());
     let a = agency("VND", 100_000_000, 0);
     let with = |tour: Option<&str>, ca: Option<&str>| IssueOptions {
@@ -174,30 +202,60 @@ fn tour_and_corporate_codes() {
         ..Default::default()
     };
     assert!(plan(&family(), &a, &agreements, &with(Some("PROMO2024"), Some("CORP001")), now()).is_ok());
-    assert_eq!(plan(&family(), &a, &agreements, &with(Some("NOPE"), None), now()), Err(IssueError::UnknownTourCode("NOPE".into())));
-    assert_eq!(plan(&family(), &a, &agreements, &with(Some("QRONLY"), None), now()), Err(IssueError::TourCodeWrongCarrier("QRONLY".into(), vn())));
-    assert_eq!(plan(&family(), &a, &agreements, &with(Some("OLD"), None), now()), Err(IssueError::TourCodeInactive("OLD".into())));
-    assert_eq!(plan(&family(), &a, &agreements, &with(None, Some("X")), now()), Err(IssueError::UnknownCorporateAccount("X".into())));
+    assert_eq!(
+        plan(&family(), &a, &agreements, &with(Some("NOPE"), None), now()),
+        Err(IssueError::UnknownTourCode("NOPE".into()))
+    );
+    assert_eq!(
+        plan(&family(), &a, &agreements, &with(Some("QRONLY"), None), now()),
+        Err(IssueError::TourCodeWrongCarrier("QRONLY".into(), vn()))
+    );
+    assert_eq!(
+        plan(&family(), &a, &agreements, &with(Some("OLD"), None), now()),
+        Err(IssueError::TourCodeInactive("OLD".into()))
+    );
+    assert_eq!(
+        plan(&family(), &a, &agreements, &with(None, Some("X")), now()),
+        Err(IssueError::UnknownCorporateAccount("X".into()))
+    );
 }
 
 #[test]
 fn incomplete_passengers_are_refused() {
-    let mut doc: Value = serde_json::from_str(include_str!("../../../../examples/bookings/flight-vn-family.json")).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(include_str!("../../../../examples/bookings/flight-vn-family.json")).unwrap();
     doc["passengers"][2].as_object_mut().unwrap().remove("date_of_birth");
-    let r = plan(&booking_from(doc), &agency("VND", 100_000_000, 0), &Agreements::default(), &IssueOptions::default(), now());
+    let r = plan(
+        &booking_from(doc),
+        &agency("VND", 100_000_000, 0),
+        &Agreements::default(),
+        &IssueOptions::default(),
+        now(),
+    );
     assert!(matches!(r, Err(IssueError::IncompletePassenger { ref passenger_id, .. }) if passenger_id == "pax-003"));
-    let mut doc: Value = serde_json::from_str(include_str!("../../../../examples/bookings/flight-vn-family.json")).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(include_str!("../../../../examples/bookings/flight-vn-family.json")).unwrap();
     doc["passengers"][3].as_object_mut().unwrap().remove("accompanied_by");
-    let r = plan(&booking_from(doc), &agency("VND", 100_000_000, 0), &Agreements::default(), &IssueOptions::default(), now());
+    let r = plan(
+        &booking_from(doc),
+        &agency("VND", 100_000_000, 0),
+        &Agreements::default(),
+        &IssueOptions::default(),
+        now(),
+    );
     assert!(matches!(r, Err(IssueError::IncompletePassenger { ref passenger_id, .. }) if passenger_id == "pax-004"));
 }
 
 #[test]
 fn ndc_needs_payment() {
-    let mut doc: Value = serde_json::from_str(include_str!("../../../../examples/bookings/flight-oneway.json")).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(include_str!("../../../../examples/bookings/flight-oneway.json")).unwrap();
     doc["distribution"] = json!("ndc");
     let a = agency("NPR", 10_000_000, 0);
-    assert_eq!(plan(&booking_from(doc.clone()), &a, &Agreements::default(), &IssueOptions::default(), now()), Err(IssueError::NdcPaymentMissing));
+    assert_eq!(
+        plan(&booking_from(doc.clone()), &a, &Agreements::default(), &IssueOptions::default(), now()),
+        Err(IssueError::NdcPaymentMissing)
+    );
     doc["payment"] = json!({"type": "agency_account"});
     assert!(plan(&booking_from(doc), &a, &Agreements::default(), &IssueOptions::default(), now()).is_ok());
 }
@@ -205,5 +263,8 @@ fn ndc_needs_payment() {
 #[test]
 fn event_bookings_are_not_issued_here() {
     let b = booking_from(serde_json::from_str(include_str!("../../../../examples/bookings/event.json")).unwrap());
-    assert_eq!(plan(&b, &agency("EUR", 1_000_000, 0), &Agreements::default(), &IssueOptions::default(), now()), Err(IssueError::EventIssuanceUnavailable));
+    assert_eq!(
+        plan(&b, &agency("EUR", 1_000_000, 0), &Agreements::default(), &IssueOptions::default(), now()),
+        Err(IssueError::EventIssuanceUnavailable)
+    );
 }

@@ -69,7 +69,9 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppE
 /// `user_type` must describe the caller: an agent ticketing for its agency, or a customer for itself.
 fn check_user_type(who: &Principal, user_type: Option<&str>) -> Result<(), AppError> {
     match (user_type, who.role()) {
-        (None, _) | (Some("agent"), Role::Admin | Role::Agent) | (Some("customer"), Role::Customer | Role::Admin) => Ok(()),
+        (None, _) | (Some("agent"), Role::Admin | Role::Agent) | (Some("customer"), Role::Customer | Role::Admin) => {
+            Ok(())
+        }
         _ => Err(invalid()),
     }
 }
@@ -81,7 +83,12 @@ async fn issue_ticket(State(state): State<AppState>, meta: RequestMeta, headers:
     }
 }
 
-async fn issue(state: &AppState, meta: &RequestMeta, headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Value, AppError> {
+async fn issue(
+    state: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Value, AppError> {
     let who = caller(state, headers).await?;
     let request: IssueTicket = parse(body)?;
     check_user_type(&who, request.user_type.as_deref())?;
@@ -92,12 +99,18 @@ async fn issue(state: &AppState, meta: &RequestMeta, headers: &HeaderMap, body: 
     };
     let command = IssueCommand {
         reference_code: request.reference_code,
-        expect: Expectations { trip_type: Some(request.trip_type), currency: Some(request.currency), pnr: request.pnr, amount },
+        expect: Expectations {
+            trip_type: Some(request.trip_type),
+            currency: Some(request.currency),
+            pnr: request.pnr,
+            amount,
+        },
         ..Default::default()
     };
     let issued = state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await?;
     let link = state.app.sign_link(Scope::All, DocumentOwner::Issuance(issued.record.id)).await?;
-    let summary = summary::build(&issued, link.url, &state.logos).ok_or_else(|| AppError::Internal("not a flight".into()))?;
+    let summary =
+        summary::build(&issued, link.url, &state.logos).ok_or_else(|| AppError::Internal("not a flight".into()))?;
     serde_json::to_value(summary).map_err(|e| AppError::Internal(e.to_string()))
 }
 

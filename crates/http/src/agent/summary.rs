@@ -42,7 +42,11 @@ pub fn amount(m: Money) -> serde_json::Value {
     if d.scale() == 0 {
         i64::try_from(d.mantissa()).map_or(serde_json::Value::Null, serde_json::Value::from)
     } else {
-        d.to_string().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        d.to_string()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number)
     }
 }
 
@@ -125,7 +129,9 @@ fn segments(journey: &Journey, logos: &Logos) -> Vec<SegmentSummary> {
             seg_arrival_city: s.arrival.city.clone(),
             seg_arrival_country: s.arrival.country.clone(),
             seg_arrival_terminal: s.arrival.terminal.clone(),
-            seg_connection_time: journey.layover_before(i).map_or(serde_json::Value::Bool(false), |d| layover(d).into()),
+            seg_connection_time: journey
+                .layover_before(i)
+                .map_or(serde_json::Value::Bool(false), |d| layover(d).into()),
         })
         .collect()
 }
@@ -244,11 +250,13 @@ pub struct MulticitySummary {
     flight_segments: Vec<JourneySummary>,
 }
 
+// Built once per response and serialized straight away: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum FlightSummary {
     Oneway(OnewaySummary),
-    Round(Box<RoundSummary>),
+    Round(RoundSummary),
     Multicity(MulticitySummary),
 }
 
@@ -272,7 +280,11 @@ pub struct Bags {
 #[serde(untagged)]
 pub enum BaggageDetails {
     Single(Bags),
-    PerDirection { outbound: Bags, #[serde(rename = "return")] back: Bags },
+    PerDirection {
+        outbound: Bags,
+        #[serde(rename = "return")]
+        back: Bags,
+    },
 }
 
 #[derive(Serialize)]
@@ -318,7 +330,12 @@ fn display_name(surname: &str, given: Option<&str>) -> String {
         let mut chars = w.chars();
         chars.next().map_or(String::new(), |c| c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect())
     };
-    std::iter::once(surname).chain(given).flat_map(|part| part.split_whitespace()).map(title).collect::<Vec<_>>().join(" ")
+    std::iter::once(surname)
+        .chain(given)
+        .flat_map(|part| part.split_whitespace())
+        .map(title)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn oneway(f: &FlightBooking, logos: &Logos) -> Option<OnewaySummary> {
@@ -426,11 +443,13 @@ pub fn build(issued: &Issued, link: String, logos: &Logos) -> Option<IssueSummar
     let issued_at: DateTime<Utc> = issued.record.issued_at;
     let flight_summary = match f.trip_type {
         TripType::Oneway => FlightSummary::Oneway(oneway(f, logos)?),
-        TripType::Round => FlightSummary::Round(Box::new(round(f, logos)?)),
+        TripType::Round => FlightSummary::Round(round(f, logos)?),
         TripType::Multicity => FlightSummary::Multicity(multicity(f, logos)?),
     };
     let baggage_details = match (f.trip_type, f.journeys.first(), f.journeys.get(1)) {
-        (TripType::Round, Some(out), Some(back)) => BaggageDetails::PerDirection { outbound: bags(out), back: bags(back) },
+        (TripType::Round, Some(out), Some(back)) => {
+            BaggageDetails::PerDirection { outbound: bags(out), back: bags(back) }
+        }
         (_, Some(first), _) => BaggageDetails::Single(bags(first)),
         _ => return None,
     };
@@ -443,7 +462,8 @@ pub fn build(issued: &Issued, link: String, logos: &Logos) -> Option<IssueSummar
             .sum::<i64>();
         amount(Money::from_minor(total, f.currency))
     };
-    let confirmation = f.journeys.first().and_then(|j| j.airline_confirmation_code.clone()).unwrap_or_else(|| f.pnr.to_string());
+    let confirmation =
+        f.journeys.first().and_then(|j| j.airline_confirmation_code.clone()).unwrap_or_else(|| f.pnr.to_string());
     let passengers = issued
         .tickets
         .iter()
@@ -477,7 +497,10 @@ pub fn build(issued: &Issued, link: String, logos: &Logos) -> Option<IssueSummar
         },
         baggage_details,
         passengers,
-        contact_details: ContactDetails { email: f.contact.email.clone(), phone: f.contact.phone.clone().unwrap_or_default() },
+        contact_details: ContactDetails {
+            email: f.contact.email.clone(),
+            phone: f.contact.phone.clone().unwrap_or_default(),
+        },
         eticket_link: link,
     })
 }

@@ -12,7 +12,7 @@ use tessera_core::intake::{AmountInput, ValidationErrors};
 use tessera_core::user::Role;
 use utoipa::ToSchema;
 
-use super::extract::{Auth, ValidJson, ValidQuery, NativePath};
+use super::extract::{Auth, NativePath, ValidJson, ValidQuery};
 use super::wire::{AgencyBody, ApiKeyBody, LedgerBody, UserBody};
 use super::ApiError;
 use crate::AppState;
@@ -41,7 +41,11 @@ pub struct CreateAgency {
 
 #[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = CreateAgency,
     responses((status = 201, body = AgencyBody), (status = 403), (status = 422)))]
-pub async fn create_agency(State(state): State<AppState>, Auth(who): Auth, ValidJson(body): ValidJson<CreateAgency>) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
+pub async fn create_agency(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ValidJson(body): ValidJson<CreateAgency>,
+) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
     who.require_admin()?;
     let input = AgencyInput {
         name: body.name,
@@ -64,7 +68,11 @@ pub async fn list_agencies(State(state): State<AppState>, Auth(who): Auth) -> Re
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "admin", params(("id" = String, Path)),
     responses((status = 200, body = AgencyBody, description = "balance, credit_limit and available as decimal strings"), (status = 404)))]
-pub async fn get_agency(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<AgencyBody>, ApiError> {
+pub async fn get_agency(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<Json<AgencyBody>, ApiError> {
     Ok(Json(AgencyBody::from(&state.app.get_agency(&who, agency_id(&id)?).await?)))
 }
 
@@ -79,7 +87,12 @@ pub struct TopUp {
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/top-ups", tag = "admin", request_body = TopUp,
     params(("id" = String, Path)), responses((status = 201, body = LedgerBody), (status = 404), (status = 422)))]
-pub async fn top_up(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>, ValidJson(body): ValidJson<TopUp>) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
+pub async fn top_up(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+    ValidJson(body): ValidJson<TopUp>,
+) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
     who.require_admin()?;
     let entry = state.app.top_up(agency_id(&id)?, &body.amount.as_text(), body.note).await?;
     Ok((StatusCode::CREATED, Json(LedgerBody::from(&entry))))
@@ -87,13 +100,21 @@ pub async fn top_up(State(state): State<AppState>, Auth(who): Auth, NativePath(i
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/ledger", tag = "admin", params(("id" = String, Path)),
     responses((status = 200, body = Vec<LedgerBody>)))]
-pub async fn ledger(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<Vec<LedgerBody>>, ApiError> {
+pub async fn ledger(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<Json<Vec<LedgerBody>>, ApiError> {
     Ok(Json(state.app.ledger(&who, agency_id(&id)?).await?.iter().map(LedgerBody::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/agreements", tag = "admin", params(("id" = String, Path)),
     responses((status = 200, description = "carriers, tour codes and corporate accounts", body = Object)))]
-pub async fn agreements(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn agreements(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let a = state.app.agreements(&who, agency_id(&id)?).await?;
     Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
 }
@@ -133,9 +154,17 @@ pub struct NewTourCode {
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/tour-codes", tag = "admin", request_body = NewTourCode,
     params(("id" = String, Path)), responses((status = 201, body = Object)))]
-pub async fn add_tour_code(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>, ValidJson(b): ValidJson<NewTourCode>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn add_tour_code(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+    ValidJson(b): ValidJson<NewTourCode>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     who.require_admin()?;
-    let t = state.app.add_tour_code(agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref()).await?;
+    let t = state
+        .app
+        .add_tour_code(agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(t).map_err(|e| AppError::Internal(e.to_string()))?)))
 }
 
@@ -147,7 +176,12 @@ pub struct NewCorporateAccount {
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/corporate-accounts", tag = "admin", request_body = NewCorporateAccount,
     params(("id" = String, Path)), responses((status = 201, body = Object)))]
-pub async fn add_corporate_account(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>, ValidJson(b): ValidJson<NewCorporateAccount>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn add_corporate_account(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+    ValidJson(b): ValidJson<NewCorporateAccount>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     who.require_admin()?;
     state.app.add_corporate_account(agency_id(&id)?, &b.code).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
@@ -165,10 +199,15 @@ pub struct NewUserRequest {
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserRequest,
     responses((status = 201, body = UserBody), (status = 409, description = "username taken"), (status = 422)))]
-pub async fn create_user(State(state): State<AppState>, Auth(who): Auth, ValidJson(b): ValidJson<NewUserRequest>) -> Result<(StatusCode, Json<UserBody>), ApiError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ValidJson(b): ValidJson<NewUserRequest>,
+) -> Result<(StatusCode, Json<UserBody>), ApiError> {
     who.require_admin()?;
-    let role = Role::parse(&b.role)
-        .ok_or_else(|| AppError::Validation(ValidationErrors::single("/role", "must be `admin`, `agent` or `customer`")))?;
+    let role = Role::parse(&b.role).ok_or_else(|| {
+        AppError::Validation(ValidationErrors::single("/role", "must be `admin`, `agent` or `customer`"))
+    })?;
     let user = state.app.create_user(&b.username, &b.password, role, b.agency_id.map(AgencyId)).await?;
     Ok((StatusCode::CREATED, Json(UserBody::from(&user))))
 }
@@ -179,7 +218,11 @@ pub struct UsersQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(UsersQuery), responses((status = 200, body = Vec<UserBody>)))]
-pub async fn list_users(State(state): State<AppState>, Auth(who): Auth, ValidQuery(q): ValidQuery<UsersQuery>) -> Result<Json<Vec<UserBody>>, ApiError> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ValidQuery(q): ValidQuery<UsersQuery>,
+) -> Result<Json<Vec<UserBody>>, ApiError> {
     who.require_admin()?;
     let users = state.app.db().list_users(q.agency_id.map(AgencyId)).await.map_err(AppError::from)?;
     Ok(Json(users.iter().map(UserBody::from).collect()))
@@ -196,7 +239,11 @@ fn own_or_admin(who: &Principal, user: UserId) -> Result<(), AppError> {
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/api-keys", tag = "admin", params(("id" = String, Path)),
     responses((status = 201, body = ApiKeyBody, description = "the key is shown once, in this response")))]
-pub async fn create_api_key(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<(StatusCode, Json<ApiKeyBody>), ApiError> {
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<(StatusCode, Json<ApiKeyBody>), ApiError> {
     let user = user_id(&id)?;
     own_or_admin(&who, user)?;
     let (record, key) = state.app.create_api_key(user).await?;
@@ -205,7 +252,11 @@ pub async fn create_api_key(State(state): State<AppState>, Auth(who): Auth, Nati
 
 #[utoipa::path(get, path = "/api/v1/users/{id}/api-keys", tag = "admin", params(("id" = String, Path)),
     responses((status = 200, body = Vec<ApiKeyBody>)))]
-pub async fn list_api_keys(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<Vec<ApiKeyBody>>, ApiError> {
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<Json<Vec<ApiKeyBody>>, ApiError> {
     let user = user_id(&id)?;
     own_or_admin(&who, user)?;
     let keys = state.app.db().list_api_keys(user).await.map_err(AppError::from)?;
@@ -214,7 +265,11 @@ pub async fn list_api_keys(State(state): State<AppState>, Auth(who): Auth, Nativ
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "admin", params(("id" = String, Path)),
     responses((status = 204, description = "revoked"), (status = 404)))]
-pub async fn revoke_api_key(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<StatusCode, ApiError> {
     let key: ApiKeyId = id.parse().map_err(|_| AppError::NotFound("api key"))?;
     if !who.is_admin() {
         let own = state.app.db().list_api_keys(who.user.id).await.map_err(AppError::from)?;

@@ -23,13 +23,21 @@ pub struct AuditQuery {
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "audit entries, oldest first", body = Object), (status = 403, description = "customers")))]
-pub async fn list(State(state): State<AppState>, Auth(who): Auth, ValidQuery(q): ValidQuery<AuditQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ValidQuery(q): ValidQuery<AuditQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     if who.role() == tessera_core::user::Role::Customer {
         return Err(AppError::Forbidden("customer").into());
     }
     if let Some(t) = &q.tracking_id {
         if t.is_empty() || t.len() > 128 || t.chars().any(char::is_control) {
-            return Err(AppError::Validation(tessera_core::intake::ValidationErrors::single("/query/tracking_id", "is not a tracking id")).into());
+            return Err(AppError::Validation(tessera_core::intake::ValidationErrors::single(
+                "/query/tracking_id",
+                "is not a tracking id",
+            ))
+            .into());
         }
     }
     let filter = AuditFilter {

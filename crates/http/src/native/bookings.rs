@@ -11,7 +11,7 @@ use tessera_core::ids::BookingId;
 use tessera_core::intake::ValidationErrors;
 use utoipa::IntoParams;
 
-use super::extract::{Auth, Body, ValidQuery, NativePath};
+use super::extract::{Auth, Body, NativePath, ValidQuery};
 use super::wire::{BookingBody, BookingList};
 use super::ApiError;
 use crate::meta::RequestMeta;
@@ -40,7 +40,11 @@ pub(crate) fn parse_booking_id(text: &str) -> Result<BookingId, AppError> {
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
     params(("id" = String, Path, description = "booking id (the agent profile's bookingReferenceID)")),
     responses((status = 200, body = BookingBody), (status = 404, description = "no such booking within your reach")))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<BookingBody>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<Json<BookingBody>, ApiError> {
     let booking = state.app.get_booking(&who, parse_booking_id(&id)?).await?;
     Ok(Json(BookingBody::from(&booking)))
 }
@@ -69,5 +73,8 @@ pub async fn list(
         None => None,
     };
     let page = state.app.list_bookings(&who, q.pnr, status, q.limit, q.cursor.as_deref()).await?;
-    Ok(Json(BookingList { bookings: page.bookings.iter().map(BookingBody::from).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(BookingList {
+        bookings: page.bookings.iter().map(BookingBody::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }

@@ -96,7 +96,8 @@ pub async fn issue(
         }
         Idempotent::Run(guard) => match state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await {
             Ok(issued) => {
-                let body = serde_json::to_vec(&IssuanceBody::from(&issued)).map_err(|e| AppError::Internal(e.to_string()))?;
+                let body =
+                    serde_json::to_vec(&IssuanceBody::from(&issued)).map_err(|e| AppError::Internal(e.to_string()))?;
                 state.app.idempotency_complete(guard, StatusCode::CREATED.as_u16(), &body).await?;
                 Ok((StatusCode::CREATED, [("content-type", "application/json")], body).into_response())
             }
@@ -115,7 +116,11 @@ pub(crate) fn parse_issuance_id(text: &str) -> Result<IssuanceId, AppError> {
 #[utoipa::path(get, path = "/api/v1/issuances/{id}", tag = "issuance",
     params(("id" = String, Path, description = "ticketReferenceID")),
     responses((status = 200, body = IssuanceBody), (status = 404)))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<Json<IssuanceBody>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<Json<IssuanceBody>, ApiError> {
     let (record, tickets) = state.app.get_issuance(&who, parse_issuance_id(&id)?).await?;
     Ok(Json(IssuanceBody::new(&record, &tickets)))
 }

@@ -27,7 +27,14 @@ pub struct TokenBody {
 
 #[utoipa::path(post, path = "/api/v1/sign-in", tag = "identity", request_body = SignIn,
     responses((status = 200, body = TokenBody), (status = 401, description = "wrong username or password")))]
-pub async fn sign_in(State(state): State<AppState>, ValidJson(body): ValidJson<SignIn>) -> Result<Json<TokenBody>, ApiError> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<SignIn>,
+) -> Result<Json<TokenBody>, ApiError> {
     let token = state.app.sign_in(&body.username, &body.password).await?;
-    Ok(Json(TokenBody { access_token: token.access_token, token_type: token.token_type.to_owned(), expires_in: token.expires_in }))
+    Ok(Json(TokenBody {
+        access_token: token.access_token,
+        token_type: token.token_type.to_owned(),
+        expires_in: token.expires_in,
+    }))
 }

@@ -23,12 +23,22 @@ fn parse_number(text: &str) -> Result<TicketNumber, AppError> {
 #[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets",
     params(("number" = String, Path, description = "13 digits, with or without the dash after the prefix")),
     responses((status = 200, body = TicketBody), (status = 404)))]
-pub async fn get(State(state): State<AppState>, Auth(who): Auth, NativePath(number): NativePath<String>) -> Result<Json<TicketBody>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(number): NativePath<String>,
+) -> Result<Json<TicketBody>, ApiError> {
     let ticket = state.app.get_ticket(&who, &parse_number(&number)?).await?;
     Ok(Json(TicketBody::from(&ticket)))
 }
 
-async fn send(state: &AppState, who: &tessera_app::Principal, meta: RequestMeta, owner: DocumentOwner, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn send(
+    state: &AppState,
+    who: &tessera_app::Principal,
+    meta: RequestMeta,
+    owner: DocumentOwner,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let download = state.app.download(who.scope, &owner).await?;
     state.app.audit_download(meta.actor(Some(who)), &download.record, "api").await;
     Ok(file_response(download, headers))
@@ -60,19 +70,31 @@ pub async fn issuance_pdf(
     send(&state, &who, meta, DocumentOwner::Issuance(parse_issuance_id(&id)?), &headers).await
 }
 
-async fn link(state: &AppState, who: &tessera_app::Principal, owner: DocumentOwner) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+async fn link(
+    state: &AppState,
+    who: &tessera_app::Principal,
+    owner: DocumentOwner,
+) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
     let link = state.app.sign_link(who.scope, owner).await?;
     Ok((StatusCode::CREATED, Json(LinkBody { url: link.url, expires_at: link.expires_at })))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{number}/link", tag = "tickets", params(("number" = String, Path)),
     responses((status = 201, body = LinkBody, description = "a signed link that needs no credentials until it expires"), (status = 404)))]
-pub async fn ticket_link(State(state): State<AppState>, Auth(who): Auth, NativePath(number): NativePath<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+pub async fn ticket_link(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(number): NativePath<String>,
+) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
     link(&state, &who, DocumentOwner::Ticket(parse_number(&number)?)).await
 }
 
 #[utoipa::path(post, path = "/api/v1/issuances/{id}/link", tag = "issuance", params(("id" = String, Path)),
     responses((status = 201, body = LinkBody), (status = 404)))]
-pub async fn issuance_link(State(state): State<AppState>, Auth(who): Auth, NativePath(id): NativePath<String>) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
+pub async fn issuance_link(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
     link(&state, &who, DocumentOwner::Issuance(parse_issuance_id(&id)?)).await
 }

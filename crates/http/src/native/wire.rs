@@ -198,7 +198,12 @@ pub struct UserBody {
 
 impl From<&User> for UserBody {
     fn from(u: &User) -> Self {
-        Self { id: u.id.as_uuid(), username: u.username.clone(), role: u.role.as_str().to_owned(), agency_id: u.agency_id.map(|a| a.as_uuid()) }
+        Self {
+            id: u.id.as_uuid(),
+            username: u.username.clone(),
+            role: u.role.as_str().to_owned(),
+            agency_id: u.agency_id.map(|a| a.as_uuid()),
+        }
     }
 }
 
@@ -217,7 +222,14 @@ pub struct ApiKeyBody {
 
 impl ApiKeyBody {
     pub fn new(r: &ApiKeyRecord, key: Option<String>) -> Self {
-        Self { id: r.id.as_uuid(), user_id: r.user_id.as_uuid(), prefix: r.prefix.clone(), key, created_at: r.created_at, revoked_at: r.revoked_at }
+        Self {
+            id: r.id.as_uuid(),
+            user_id: r.user_id.as_uuid(),
+            prefix: r.prefix.clone(),
+            key,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }
     }
 }
 

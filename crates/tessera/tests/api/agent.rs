@@ -91,7 +91,10 @@ async fn oneway_matches_the_seed_and_the_booking(app: TestApp) {
     assert_eq!(f["flight_segments"][0]["seg_total_flying_hours"], "05:00:00");
     assert_eq!(f["flight_segments"][0]["seg_connection_time"], false);
     assert_eq!(f["flight_segments"][0]["seg_departure_terminal"], "I");
-    assert_eq!(d["fareInformation"], json!({"total_adt": 41893, "total_chd": 0, "total_inf": 0, "total_cost": 41893, "cashBack": 300}));
+    assert_eq!(
+        d["fareInformation"],
+        json!({"total_adt": 41893, "total_chd": 0, "total_inf": 0, "total_cost": 41893, "cashBack": 300})
+    );
     assert_eq!(d["baggageDetails"], json!({"cabin": "7 Kg", "baggage": "30 Kg"}));
     let pax = &d["passengers"][0];
     assert_eq!(pax["passenger_name"], "Maharjan Rabi");
@@ -109,7 +112,12 @@ async fn oneway_matches_the_seed_and_the_booking(app: TestApp) {
     let etag = stored.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(etag, format!("\"{}\"", hex::encode(Sha256::digest(&bytes))));
     // The reference code is kept in the audit trail.
-    let audit: Value = app.get(&format!("/api/v1/audit?booking={}", booking["id"].as_str().unwrap()), &app.agent_token).await.json().await.unwrap();
+    let audit: Value = app
+        .get(&format!("/api/v1/audit?booking={}", booking["id"].as_str().unwrap()), &app.agent_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(audit["entries"][1]["detail"]["attributes"]["reference_code"], "KFIKDHKSKDH");
 }
 
@@ -160,16 +168,32 @@ async fn download_ticket_gives_a_fresh_link(app: TestApp) {
     let pdf = app.client.get(link).send().await.unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     for (token, body, status, message) in [
-        (&app.agent_token, json!({"ticketReferenceID": "29f27b24-3f33-4190-9835-9859c790fc47"}), StatusCode::NOT_FOUND, "Ticket Records Not Found."),
+        (
+            &app.agent_token,
+            json!({"ticketReferenceID": "29f27b24-3f33-4190-9835-9859c790fc47"}),
+            StatusCode::NOT_FOUND,
+            "Ticket Records Not Found.",
+        ),
         (&app.other_token, json!({"ticketReferenceID": reference}), StatusCode::NOT_FOUND, "Ticket Records Not Found."),
-        (&app.agent_token, json!({"ticketReferenceID": "not-a-uuid"}), StatusCode::NOT_FOUND, "Ticket Records Not Found."),
+        (
+            &app.agent_token,
+            json!({"ticketReferenceID": "not-a-uuid"}),
+            StatusCode::NOT_FOUND,
+            "Ticket Records Not Found.",
+        ),
         (&app.agent_token, json!({}), StatusCode::UNPROCESSABLE_ENTITY, "Invalid Ticket Parameters."),
     ] {
         let res = app.post("/download-ticket", token, &body).await;
         assert_eq!(res.status(), status);
         assert_eq!(res.json::<Value>().await.unwrap(), json!({"success": false, "data": {"error": message}}));
     }
-    let res = app.client.post(app.url("/download-ticket")).json(&json!({"ticketReferenceID": reference})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/download-ticket"))
+        .json(&json!({"ticketReferenceID": reference}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -199,10 +223,18 @@ async fn every_error_string_of_the_seed(app: TestApp) {
     expect_error(&app, t, &with("user_type", json!("pilot")), StatusCode::UNPROCESSABLE_ENTITY, invalid).await;
     expect_error(&app, t, &with("PNR", json!("ZZZZZZ")), StatusCode::UNPROCESSABLE_ENTITY, "Invalid PNR record").await;
     let missing = "Booking Records Not Found.";
-    expect_error(&app, t, &with("bookingReferenceID", json!("e1caec16-f675-48ea-a40c-5e1d05741300")), StatusCode::NOT_FOUND, missing).await;
+    expect_error(
+        &app,
+        t,
+        &with("bookingReferenceID", json!("e1caec16-f675-48ea-a40c-5e1d05741300")),
+        StatusCode::NOT_FOUND,
+        missing,
+    )
+    .await;
     expect_error(&app, t, &with("bookingReferenceID", json!("nope")), StatusCode::NOT_FOUND, missing).await;
     expect_error(&app, &app.other_token, &ok, StatusCode::NOT_FOUND, missing).await;
-    expect_error(&app, &app.customer_token, &with("user_type", json!("customer")), StatusCode::NOT_FOUND, missing).await;
+    expect_error(&app, &app.customer_token, &with("user_type", json!("customer")), StatusCode::NOT_FOUND, missing)
+        .await;
     let res = app.client.post(app.url("/issue-ticket")).json(&ok).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(res.json::<Value>().await.unwrap(), json!({"success": false, "data": {"error": "Unauthenticated."}}));
@@ -226,10 +258,18 @@ async fn every_error_string_of_the_seed(app: TestApp) {
 
 async fn insufficient_balance_and_customers(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor", "NPR", "100").await;
-    let agent = app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent =
+        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let booking = app.book(&token, &example("oneway")).await;
-    expect_error(&app, &token, &request(&booking), StatusCode::PAYMENT_REQUIRED, "Insufficient balance amount. Please top up and continue.").await;
+    expect_error(
+        &app,
+        &token,
+        &request(&booking),
+        StatusCode::PAYMENT_REQUIRED,
+        "Insufficient balance amount. Please top up and continue.",
+    )
+    .await;
     assert_eq!(app.balance(&poor).await, "100.00");
     // A customer tickets the customer's own booking.
     let own = app.book(&app.customer_token, &example("round")).await;
@@ -245,9 +285,21 @@ async fn failed_document_generation_changes_nothing(app: TestApp) {
     let docs = app.data_dir.path().join("documents");
     std::fs::remove_dir_all(&docs).unwrap();
     std::fs::write(&docs, b"not a folder").unwrap();
-    expect_error(&app, &app.agent_token, &request(&booking), StatusCode::INTERNAL_SERVER_ERROR, "Invalid Ticket Parameters. Ticket could not be generated.").await;
+    expect_error(
+        &app,
+        &app.agent_token,
+        &request(&booking),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Invalid Ticket Parameters. Ticket could not be generated.",
+    )
+    .await;
     assert_eq!(app.balance(&app.agency).await, "1000000.00");
-    let after: Value = app.get(&format!("/api/v1/bookings/{}", booking["id"].as_str().unwrap()), &app.agent_token).await.json().await.unwrap();
+    let after: Value = app
+        .get(&format!("/api/v1/bookings/{}", booking["id"].as_str().unwrap()), &app.agent_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(after["status"], "confirmed");
     std::fs::remove_file(&docs).unwrap();
     let (status, _) = issue_ticket(&app, &app.agent_token, &request(&booking)).await;

@@ -7,7 +7,13 @@ use serde_json::{json, Value};
 use crate::helpers::{expect_problem, spawn_app_with, Backend, Options, TestApp};
 
 async fn sign_in_returns_a_bearer_jwt_with_the_documented_claims(app: TestApp) {
-    let res = app.client.post(app.url("/api/v1/sign-in")).json(&json!({"username": "agent", "password": "agent-password"})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/sign-in"))
+        .json(&json!({"username": "agent", "password": "agent-password"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -30,7 +36,9 @@ async fn sign_in_returns_a_bearer_jwt_with_the_documented_claims(app: TestApp) {
 }
 
 async fn wrong_password_and_unknown_user_answer_401(app: TestApp) {
-    for body in [json!({"username": "agent", "password": "nope"}), json!({"username": "ghost", "password": "agent-password"})] {
+    for body in
+        [json!({"username": "agent", "password": "nope"}), json!({"username": "ghost", "password": "agent-password"})]
+    {
         let res = app.client.post(app.url("/api/v1/sign-in")).json(&body).send().await.unwrap();
         let problem = expect_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
         assert_eq!(problem["detail"], "invalid or expired credentials");
@@ -54,7 +62,8 @@ async fn missing_malformed_and_forged_tokens_answer_401(app: TestApp) {
     expect_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     // alg: none is never accepted.
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let none = format!("{}.{}.", engine.encode(br#"{"alg":"none","typ":"JWT"}"#), app.agent_token.split('.').nth(1).unwrap());
+    let none =
+        format!("{}.{}.", engine.encode(br#"{"alg":"none","typ":"JWT"}"#), app.agent_token.split('.').nth(1).unwrap());
     let res = app.get("/api/v1/bookings", &none).await;
     expect_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
 }
@@ -68,7 +77,8 @@ async fn expired_tokens_answer_401(backend: Backend) {
 }
 
 async fn every_header_form_is_accepted(app: TestApp) {
-    let res = app.client.get(app.url("/api/v1/bookings")).header("x-access-token", &app.agent_token).send().await.unwrap();
+    let res =
+        app.client.get(app.url("/api/v1/bookings")).header("x-access-token", &app.agent_token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let key = create_key(&app, &app.agent_token, &app.agent.id.to_string()).await;
     for header in ["X-API-KEY", "X-Api-Key", "x-api-key"] {
@@ -80,7 +90,8 @@ async fn every_header_form_is_accepted(app: TestApp) {
 }
 
 async fn create_key(app: &TestApp, token: &str, user: &str) -> String {
-    let res = app.client.post(app.url(&format!("/api/v1/users/{user}/api-keys"))).bearer_auth(token).send().await.unwrap();
+    let res =
+        app.client.post(app.url(&format!("/api/v1/users/{user}/api-keys"))).bearer_auth(token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: Value = res.json().await.unwrap();
     body["key"].as_str().unwrap().to_owned()
@@ -88,7 +99,8 @@ async fn create_key(app: &TestApp, token: &str, user: &str) -> String {
 
 async fn revoked_api_keys_stop_working_and_are_listed_without_the_key(app: TestApp) {
     let key = create_key(&app, &app.admin_token, &app.agent.id.to_string()).await;
-    let list: Value = app.get(&format!("/api/v1/users/{}/api-keys", app.agent.id), &app.agent_token).await.json().await.unwrap();
+    let list: Value =
+        app.get(&format!("/api/v1/users/{}/api-keys", app.agent.id), &app.agent_token).await.json().await.unwrap();
     let entry = &list[0];
     assert!(entry.get("key").is_none(), "the key is shown only once: {entry}");
     assert!(key.starts_with(entry["prefix"].as_str().unwrap()));
@@ -96,9 +108,21 @@ async fn revoked_api_keys_stop_working_and_are_listed_without_the_key(app: TestA
     let res = app.get(&format!("/api/v1/users/{}/api-keys", app.agent.id), &app.other_token).await;
     expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     let id = entry["id"].as_str().unwrap();
-    let res = app.client.delete(app.url(&format!("/api/v1/api-keys/{id}"))).bearer_auth(&app.other_token).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{id}")))
+        .bearer_auth(&app.other_token)
+        .send()
+        .await
+        .unwrap();
     expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app.client.delete(app.url(&format!("/api/v1/api-keys/{id}"))).bearer_auth(&app.agent_token).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{id}")))
+        .bearer_auth(&app.agent_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = app.client.get(app.url("/api/v1/bookings")).header("x-api-key", &key).send().await.unwrap();
     expect_problem(res, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
@@ -106,8 +130,10 @@ async fn revoked_api_keys_stop_working_and_are_listed_without_the_key(app: TestA
 
 async fn roles_limit_what_each_caller_may_do(app: TestApp) {
     let body = json!({"name": "X", "currency": "NPR"});
-    expect_problem(app.post("/api/v1/agencies", &app.agent_token, &body).await, StatusCode::FORBIDDEN, "forbidden").await;
-    expect_problem(app.post("/api/v1/agencies", &app.customer_token, &body).await, StatusCode::FORBIDDEN, "forbidden").await;
+    expect_problem(app.post("/api/v1/agencies", &app.agent_token, &body).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
+    expect_problem(app.post("/api/v1/agencies", &app.customer_token, &body).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
     expect_problem(app.get("/api/v1/agencies", &app.agent_token).await, StatusCode::FORBIDDEN, "forbidden").await;
     // An agent reads its own agency, with amounts as decimal strings...
     let res = app.get(&format!("/api/v1/agencies/{}", app.agency.id), &app.agent_token).await;

@@ -57,14 +57,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(
-            tessera_storage_postgres::testing::fresh_database(&pg_admin_url())
-                .await
-                .expect("PostgreSQL must be reachable for the postgres half of the suite (set TESSERA_TEST_DATABASE_URL)"),
-        ),
-    };
+    let database_url =
+        match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(tessera_storage_postgres::testing::fresh_database(&pg_admin_url()).await.expect(
+                "PostgreSQL must be reachable for the postgres half of the suite (set TESSERA_TEST_DATABASE_URL)",
+            )),
+        };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let settings = Settings {
@@ -88,8 +87,10 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let other_agency = new_agency(&app, "Other Travel", "NPR", "1000000").await;
     let admin = app.create_user("root", "root-password", Role::Admin, None).await.expect("admin");
     let agent = app.create_user("agent", "agent-password", Role::Agent, Some(agency.id)).await.expect("agent");
-    let customer = app.create_user("customer", "customer-password", Role::Customer, Some(agency.id)).await.expect("customer");
-    let other_agent = app.create_user("other", "other-password", Role::Agent, Some(other_agency.id)).await.expect("other");
+    let customer =
+        app.create_user("customer", "customer-password", Role::Customer, Some(agency.id)).await.expect("customer");
+    let other_agent =
+        app.create_user("other", "other-password", Role::Agent, Some(other_agency.id)).await.expect("other");
     let token = |u: &User| app.issue_token(u).expect("token").access_token;
     TestApp {
         backend,

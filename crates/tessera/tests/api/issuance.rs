@@ -40,11 +40,13 @@ async fn issuing_a_oneway_booking_creates_a_ticket_debits_once_and_marks_it_tick
     let compact = number.replace('-', "");
     assert_eq!(app.get(&format!("/api/v1/tickets/{compact}"), &app.agent_token).await.status(), StatusCode::OK);
     let reference = body["ticketReferenceID"].as_str().unwrap();
-    let issuance: Value = app.get(&format!("/api/v1/issuances/{reference}"), &app.agent_token).await.json().await.unwrap();
+    let issuance: Value =
+        app.get(&format!("/api/v1/issuances/{reference}"), &app.agent_token).await.json().await.unwrap();
     assert_eq!(issuance["tickets"][0]["number"], number);
     // The audit trail names who did it and the tracking id of the request.
     let audit: Value = app.get(&format!("/api/v1/audit?booking={id}"), &app.agent_token).await.json().await.unwrap();
-    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["booking.create", "issuance.create"]);
     let issued = &audit["entries"][1];
     assert_eq!(issued["outcome"], "success");
@@ -55,7 +57,8 @@ async fn issuing_a_oneway_booking_creates_a_ticket_debits_once_and_marks_it_tick
 
 async fn family_booking_gets_a_ticket_per_passenger_and_an_emd_per_service(app: TestApp) {
     let vnd = crate::helpers::new_agency(&app.app, "Hanoi Travel", "VND", "100000000").await;
-    let agent = app.app.create_user("hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id)).await.unwrap();
+    let agent =
+        app.app.create_user("hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id)).await.unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let booking = app.book(&token, &example("family")).await;
     let (status, body) = app.issue(&token, booking["id"].as_str().unwrap(), json!({})).await;
@@ -86,7 +89,8 @@ async fn a_second_issue_is_refused_and_charges_nothing(app: TestApp) {
 
 async fn insufficient_balance_is_refused_and_changes_nothing(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor Travel", "NPR", "41892.99").await;
-    let agent = app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent =
+        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let booking = app.book(&token, &example("oneway")).await;
     let id = booking["id"].as_str().unwrap();
@@ -99,7 +103,8 @@ async fn insufficient_balance_is_refused_and_changes_nothing(app: TestApp) {
     let audit: Value = app.get(&format!("/api/v1/audit?booking={id}"), &token).await.json().await.unwrap();
     assert_eq!(audit["entries"][1]["outcome"], "refused:insufficient_balance");
     // One cent more and it goes through.
-    let res = app.post(&format!("/api/v1/agencies/{}/top-ups", poor.id), &app.admin_token, &json!({"amount": "0.01"})).await;
+    let res =
+        app.post(&format!("/api/v1/agencies/{}/top-ups", poor.id), &app.admin_token, &json!({"amount": "0.01"})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(app.issue(&token, id, json!({})).await.0, StatusCode::CREATED);
     assert_eq!(app.balance(&poor).await, "0.00");
@@ -117,12 +122,18 @@ async fn business_rules_refuse_with_stable_codes_and_change_nothing(app: TestApp
     let cases = [
         (past, json!({}), StatusCode::UNPROCESSABLE_ENTITY, "ticketing_deadline_passed"),
         (incomplete, json!({}), StatusCode::UNPROCESSABLE_ENTITY, "passenger_incomplete"),
-        (commission.clone(), json!({"commission": {"percent": 8}}), StatusCode::UNPROCESSABLE_ENTITY, "commission_above_cap"),
+        (
+            commission.clone(),
+            json!({"commission": {"percent": 8}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "commission_above_cap",
+        ),
         (commission.clone(), json!({"tour_code": "NOPE"}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_tour_code"),
         (commission, json!({"corporate_code": "NOPE"}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_corporate_account"),
     ];
     for (doc, request, status, code) in cases {
-        let existing = app.get(&format!("/api/v1/bookings?pnr={}", doc["pnr"].as_str().unwrap()), &app.agent_token).await;
+        let existing =
+            app.get(&format!("/api/v1/bookings?pnr={}", doc["pnr"].as_str().unwrap()), &app.agent_token).await;
         let list: Value = existing.json().await.unwrap();
         let id = match list["bookings"].as_array().unwrap().first() {
             Some(b) => b["id"].as_str().unwrap().to_owned(),
@@ -138,7 +149,8 @@ async fn business_rules_refuse_with_stable_codes_and_change_nothing(app: TestApp
 async fn commission_within_the_cap_reduces_the_charge(app: TestApp) {
     let booking = app.book(&app.agent_token, &example("oneway")).await;
     // Base 35,000.00; 7% cap = 2,450.00
-    let (status, body) = app.issue(&app.agent_token, booking["id"].as_str().unwrap(), json!({"commission": {"percent": "7"}})).await;
+    let (status, body) =
+        app.issue(&app.agent_token, booking["id"].as_str().unwrap(), json!({"commission": {"percent": "7"}})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["commission"], "2450.00");
     assert_eq!(body["amount_charged"], "39443.00");
@@ -148,7 +160,9 @@ async fn commission_within_the_cap_reduces_the_charge(app: TestApp) {
 async fn an_unauthorized_carrier_is_refused(app: TestApp) {
     app.app.set_agreement(app.agency.id, "QR", false, None).await.unwrap();
     let booking = app.book(&app.agent_token, &example("oneway")).await;
-    let res = app.post(&format!("/api/v1/bookings/{}/issue", booking["id"].as_str().unwrap()), &app.agent_token, &json!({})).await;
+    let res = app
+        .post(&format!("/api/v1/bookings/{}/issue", booking["id"].as_str().unwrap()), &app.agent_token, &json!({}))
+        .await;
     expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "carrier_not_authorized").await;
 }
 
@@ -157,7 +171,12 @@ async fn another_agencys_booking_is_not_found(app: TestApp) {
     let id = booking["id"].as_str().unwrap();
     let res = app.post(&format!("/api/v1/bookings/{id}/issue"), &app.other_token, &json!({})).await;
     expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    expect_problem(app.get(&format!("/api/v1/bookings/{id}"), &app.other_token).await, StatusCode::NOT_FOUND, "not_found").await;
+    expect_problem(
+        app.get(&format!("/api/v1/bookings/{id}"), &app.other_token).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     let (_, issued) = app.issue(&app.agent_token, id, json!({})).await;
     let number = issued["tickets"][0]["number"].as_str().unwrap();
     let reference = issued["ticketReferenceID"].as_str().unwrap();

@@ -51,7 +51,7 @@ async fn a_body_over_the_limit_is_413_and_stores_nothing(backend: Backend) {
 
 /// Bodies no client should send: seeded random bytes, deep nesting, huge numbers, wrong types, nulls, junk text.
 fn malformed_bodies() -> Vec<(String, Vec<u8>)> {
-    let mut rng = StdRng::seed_from_u64(0x7e55_e7a);
+    let mut rng = StdRng::seed_from_u64(0x07e5_5e7a);
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     for n in 0..6 {
         let len = [1, 7, 64, 513, 2048, 9000][n];
