@@ -71,8 +71,9 @@ impl Tessera {
         let agency = self.db.get_agency(booking.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
         let agreements = self.db.agreements(agency.id).await?;
         let now = self.now();
-        let planned = issuance::plan(&booking, &agency, &agreements, &cmd.options, now)
-            .and_then(|draft| issuance::check_expectations(&booking, &draft, &cmd.expect).map(|()| draft));
+        let planned = issuance::check_expectations(&booking, &cmd.expect)
+            .and_then(|()| issuance::plan(&booking, &agency, &agreements, &cmd.options, now))
+            .and_then(|draft| issuance::check_amount(&draft, &cmd.expect).map(|()| draft));
         let draft = match planned {
             Ok(draft) => draft,
             Err(e) => return Err(self.refused(&booking, &actor, e).await),

@@ -83,6 +83,8 @@ pub enum IssueError {
 /// never pays for something other than what it showed its user.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Expectations {
+    /// The ticketing system (`1A`, `VN`, ...).
+    pub system: Option<String>,
     pub trip_type: Option<String>,
     pub currency: Option<String>,
     pub pnr: Option<String>,
@@ -90,9 +92,14 @@ pub struct Expectations {
     pub amount: Option<Decimal>,
 }
 
-/// Checks stated facts against the booking and the planned charge.
-pub fn check_expectations(booking: &Booking, draft: &IssuanceDraft, expected: &Expectations) -> Result<(), IssueError> {
+/// Checks stated facts against the booking, before any rule: a caller that names the wrong booking hears that first.
+pub fn check_expectations(booking: &Booking, expected: &Expectations) -> Result<(), IssueError> {
     let flight = booking.as_flight();
+    if let Some(system) = &expected.system {
+        if !flight.is_some_and(|f| f.system.as_str().eq_ignore_ascii_case(system)) {
+            return Err(IssueError::RequestMismatch("system"));
+        }
+    }
     if let Some(trip) = &expected.trip_type {
         if flight.map(|f| f.trip_type.as_str()) != Some(trip.as_str()) {
             return Err(IssueError::RequestMismatch("tripType"));
@@ -108,12 +115,15 @@ pub fn check_expectations(booking: &Booking, draft: &IssuanceDraft, expected: &E
             return Err(IssueError::PnrMismatch);
         }
     }
-    if let Some(amount) = expected.amount {
-        if amount != draft.payable.to_decimal() {
-            return Err(IssueError::RequestMismatch("amount"));
-        }
-    }
     Ok(())
+}
+
+/// Checks a stated amount against what the draft would charge.
+pub fn check_amount(draft: &IssuanceDraft, expected: &Expectations) -> Result<(), IssueError> {
+    match expected.amount {
+        Some(amount) if amount != draft.payable.to_decimal() => Err(IssueError::RequestMismatch("amount")),
+        _ => Ok(()),
+    }
 }
 
 /// What storage must do, atomically, to ticket a booking.

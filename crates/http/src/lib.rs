@@ -8,10 +8,12 @@ pub mod agent;
 mod assets;
 mod auth;
 mod download;
+pub mod gds;
 mod health;
 mod layers;
 mod meta;
 pub mod native;
+mod numbers;
 
 use std::sync::Arc;
 
@@ -46,6 +48,7 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
         .merge(download::routes())
         .merge(native::routes())
         .merge(agent::routes())
+        .merge(gds::routes())
         .merge(assets::routes())
         .fallback(native::not_found)
         .with_state(state);

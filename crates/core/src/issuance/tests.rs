@@ -268,3 +268,35 @@ fn event_bookings_are_not_issued_here() {
         Err(IssueError::EventIssuanceUnavailable)
     );
 }
+
+#[test]
+fn stated_facts_must_match_the_booking() {
+    let b = oneway();
+    let ok = Expectations {
+        system: Some("1A".into()),
+        trip_type: Some("oneway".into()),
+        currency: Some("NPR".into()),
+        pnr: Some("pqmj8e".into()),
+        amount: Some(Decimal::new(41893, 0)),
+    };
+    assert_eq!(check_expectations(&b, &ok), Ok(()));
+    let draft =
+        plan(&b, &agency("NPR", 10_000_000, 0), &Agreements::default(), &IssueOptions::default(), now()).unwrap();
+    assert_eq!(check_amount(&draft, &ok), Ok(()));
+    let wrong = |e: Expectations| check_expectations(&b, &e);
+    assert_eq!(
+        wrong(Expectations { trip_type: Some("round".into()), ..ok.clone() }),
+        Err(IssueError::RequestMismatch("tripType"))
+    );
+    assert_eq!(
+        wrong(Expectations { system: Some("VN".into()), ..ok.clone() }),
+        Err(IssueError::RequestMismatch("system"))
+    );
+    assert_eq!(
+        wrong(Expectations { currency: Some("USD".into()), ..ok.clone() }),
+        Err(IssueError::RequestMismatch("currency"))
+    );
+    assert_eq!(wrong(Expectations { pnr: Some("ZZZZZZ".into()), ..ok.clone() }), Err(IssueError::PnrMismatch));
+    let amount = Expectations { amount: Some(Decimal::new(4189301, 2)), ..ok };
+    assert_eq!(check_amount(&draft, &amount), Err(IssueError::RequestMismatch("amount")));
+}

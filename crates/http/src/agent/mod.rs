@@ -104,6 +104,7 @@ async fn issue(
             currency: Some(request.currency),
             pnr: request.pnr,
             amount,
+            ..Default::default()
         },
         ..Default::default()
     };

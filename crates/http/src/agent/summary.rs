@@ -8,6 +8,8 @@ use tessera_core::booking::{FlightBooking, Journey, Place, Segment, TripType};
 use tessera_core::money::Money;
 use tessera_core::ticket::TicketType;
 
+use crate::numbers::amount;
+
 /// `10:10 AM`, `15:45 PM`: the vendor writes a 24-hour clock followed by AM/PM, and so do we.
 pub fn clock(t: DateTime<FixedOffset>) -> String {
     let suffix = if t.format("%H").to_string().as_str() < "12" { "AM" } else { "PM" };
@@ -34,20 +36,6 @@ pub fn segment_hours(d: TimeDelta) -> String {
 pub fn layover(d: TimeDelta) -> String {
     let m = d.num_minutes().max(0);
     format!("{:02} hr {:02} min", m / 60, m % 60)
-}
-
-/// A JSON number for an amount: an integer when it has no fraction (as the samples show), else a decimal.
-pub fn amount(m: Money) -> serde_json::Value {
-    let d = m.to_decimal().normalize();
-    if d.scale() == 0 {
-        i64::try_from(d.mantissa()).map_or(serde_json::Value::Null, serde_json::Value::from)
-    } else {
-        d.to_string()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map_or(serde_json::Value::Null, serde_json::Value::Number)
-    }
 }
 
 /// How carrier logos are linked: a URL template with `{code}`.
@@ -524,12 +512,5 @@ mod tests {
         assert_eq!(layover(TimeDelta::minutes(310)), "05 hr 10 min");
         assert_eq!(display_name("MAHARJAN", Some("RABI")), "Maharjan Rabi");
         assert_eq!(display_name("NGUYỄN", Some("VĂN A")), "Nguyễn Văn A");
-    }
-
-    #[test]
-    fn amounts_are_numbers() {
-        let npr = tessera_core::money::Currency::parse("NPR").unwrap();
-        assert_eq!(amount(Money::from_minor(4_189_300, npr)), serde_json::json!(41893));
-        assert_eq!(amount(Money::from_minor(4_189_350, npr)), serde_json::json!(41893.5));
     }
 }

@@ -10,5 +10,7 @@ mod auth;
 mod bookings;
 mod concurrency;
 mod documents;
+mod gds;
 mod issuance;
 mod limits;
+mod snapshots;
