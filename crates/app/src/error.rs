@@ -36,6 +36,12 @@ pub enum AppError {
     /// A document could not be produced.
     #[error("document generation failed")]
     DocumentGeneration(String),
+    /// The booking has no issued tickets to send.
+    #[error("no tickets to send for this booking")]
+    NothingToSend,
+    /// The SMTP relay refused or could not be reached; the message stays queued.
+    #[error("{0}")]
+    MailFailed(String),
     /// Anything else: logged with detail, answered as a generic 500.
     #[error("internal error")]
     Internal(String),

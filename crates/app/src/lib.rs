@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod issuing;
 pub mod links;
+pub mod mail;
 mod secret;
 pub mod views;
 
@@ -46,11 +47,19 @@ pub struct Tessera {
     pub(crate) docs: DocumentStore,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Arc<Settings>,
+    /// None: messages stay in the outbox until an SMTP relay is configured.
+    pub(crate) mailer: Option<mail::Mailer>,
 }
 
 impl Tessera {
     pub fn new(db: Arc<dyn Database>, docs: DocumentStore, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self { db, docs, clock, settings: Arc::new(settings) }
+        Self { db, docs, clock, settings: Arc::new(settings), mailer: None }
+    }
+
+    /// Sends e-mail through this relay.
+    pub fn with_mailer(mut self, mailer: mail::Mailer) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     pub fn db(&self) -> &Arc<dyn Database> {

@@ -63,3 +63,7 @@ uuid_id!(
     /// A stored document (PDF, zip).
     DocumentId
 );
+uuid_id!(
+    /// An outbox e-mail.
+    MessageId
+);

@@ -9,6 +9,7 @@ mod assets;
 mod auth;
 mod download;
 pub mod gds;
+pub mod group;
 mod health;
 mod layers;
 mod meta;
@@ -49,6 +50,7 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
         .merge(native::routes())
         .merge(agent::routes())
         .merge(gds::routes())
+        .merge(group::routes())
         .merge(assets::routes())
         .fallback(native::not_found)
         .with_state(state);

@@ -91,6 +91,7 @@ fn conflict_word(constraint: Option<&str>) -> &'static str {
         Some("coupons_pkey") => "coupon",
         Some("documents_pkey" | "documents_owner_key") => "document",
         Some("idempotency_pkey") => "idempotency key",
+        Some("outbox_pkey") => "message",
         _ => "record",
     }
 }

@@ -14,7 +14,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use tessera_core::booking::BookingStatus;
 use tessera_core::codes::{AccountingPrefix, TicketNumber, MAX_SERIAL};
-use tessera_core::ids::IssuanceId;
+use tessera_core::ids::{BookingId, IssuanceId};
 use tessera_core::ledger::LedgerKind;
 use tessera_core::ticket::{Ticket, TicketDraft};
 use tessera_core::user::Scope;
@@ -358,15 +358,33 @@ fn in_scope(alias: &str) -> String {
 }
 
 pub(crate) async fn get_issuance(pool: &PgPool, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
+    issuance_where(pool, scope, "i.id", id.0).await
+}
+
+pub(crate) async fn find_issuance_by_booking(
+    pool: &PgPool,
+    scope: Scope,
+    booking: BookingId,
+) -> Result<Option<IssuanceRecord>> {
+    issuance_where(pool, scope, "i.booking_id", booking.0).await
+}
+
+/// One issuance by a unique column (`i.id` or `i.booking_id`, both ours, never input), within the scope.
+async fn issuance_where(
+    pool: &PgPool,
+    scope: Scope,
+    column: &str,
+    value: uuid::Uuid,
+) -> Result<Option<IssuanceRecord>> {
     let s = ScopeParams::of(scope);
     let row = sqlx::query(&format!(
         "SELECT i.id, i.booking_id, i.agency_id, i.amount_minor, i.commission_minor, i.currency, i.issued_at, \
-         i.issued_by, i.attributes FROM issuances i WHERE {} AND i.id = $3",
+         i.issued_by, i.attributes FROM issuances i WHERE {} AND {column} = $3",
         in_scope("i")
     ))
     .bind(s.agency)
     .bind(s.customer)
-    .bind(id.0)
+    .bind(value)
     .fetch_optional(pool)
     .await?;
     row.as_ref().map(rows::issuance).transpose()

@@ -2,9 +2,9 @@
 //!
 //! [`PostgresDatabase`] owns a connection pool and delegates each operation to the module of its area:
 //! `agencies` (money, ledger, agreements), `identity` (users, API keys), `bookings`, `issuance`
-//! (the issuance transaction and the tickets/documents it creates), `audit` and `idempotency`. Rows are
-//! decoded in `rows`, and driver errors mapped in `error`. Queries are plain runtime SQL (no
-//! compile-time checked macros), so building the crate never needs a database.
+//! (the issuance transaction and the tickets/documents it creates), `audit`, `idempotency` and `outbox`
+//! (e-mails waiting to be sent). Rows are decoded in `rows`, and driver errors mapped in `error`. Queries are
+//! plain runtime SQL (no compile-time checked macros), so building the crate never needs a database.
 //!
 //! [`testing`] creates throwaway databases from a migrated template for tests of this and other crates.
 #![forbid(unsafe_code)]
@@ -16,24 +16,26 @@ mod error;
 mod idempotency;
 mod identity;
 mod issuance;
+mod outbox;
 mod rows;
 pub mod testing;
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::Booking;
 use tessera_core::codes::TicketNumber;
-use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, UserId};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance, NewLedgerEntry,
-    NewUser, Result, StorageError,
+    NewMessage, NewUser, OutboxMessage, Result, StorageError,
 };
 use uuid::Uuid;
 
@@ -191,6 +193,10 @@ impl Database for PostgresDatabase {
         Ok(issuance::get_issuance(&self.pool, scope, id).await?)
     }
 
+    async fn find_issuance_by_booking(&self, scope: Scope, booking: BookingId) -> Result<Option<IssuanceRecord>> {
+        Ok(issuance::find_issuance_by_booking(&self.pool, scope, booking).await?)
+    }
+
     async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
         Ok(issuance::get_ticket(&self.pool, scope, number).await?)
     }
@@ -221,5 +227,38 @@ impl Database for PostgresDatabase {
 
     async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()> {
         Ok(idempotency::release(&self.pool, scope_key, key).await?)
+    }
+
+    async fn enqueue_message(&self, message: &NewMessage) -> Result<()> {
+        Ok(outbox::enqueue(&self.pool, message).await?)
+    }
+
+    async fn claim_due_messages(&self, now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Result<Vec<OutboxMessage>> {
+        Ok(outbox::claim_due(&self.pool, now, lease, limit).await?)
+    }
+
+    async fn claim_message(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> Result<Option<OutboxMessage>> {
+        Ok(outbox::claim(&self.pool, id, now, lease).await?)
+    }
+
+    async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<()> {
+        Ok(outbox::mark_sent(&self.pool, id, now).await?)
+    }
+
+    async fn mark_message_failed(&self, id: MessageId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        Ok(outbox::mark_failed(&self.pool, id, error, retry_at).await?)
+    }
+
+    async fn get_message(&self, id: MessageId) -> Result<Option<OutboxMessage>> {
+        Ok(outbox::get(&self.pool, id).await?)
+    }
+
+    async fn list_outbox(&self, scope: Scope, limit: u32) -> Result<Vec<OutboxMessage>> {
+        Ok(outbox::list(&self.pool, scope, limit).await?)
     }
 }

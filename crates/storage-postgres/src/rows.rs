@@ -14,12 +14,15 @@ use sqlx::Row;
 use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, BookingDetail, BookingStatus, Tax};
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId, TicketNumber};
-use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, UserId};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
 use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, ServiceInfo, Ticket, TicketStatus, TicketType};
 use tessera_core::user::{Role, User};
-use tessera_storage::{ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord};
+use tessera_storage::{
+    ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, MessageAttachment, MessageStatus,
+    OutboxMessage,
+};
 use uuid::Uuid;
 
 use crate::error::{corrupt, Result};
@@ -229,5 +232,31 @@ pub(crate) fn audit_entry(row: &PgRow) -> Result<AuditEntry> {
         outcome: row.try_get("outcome")?,
         detail: row.try_get("detail")?,
         created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The columns [`outbox_message`] reads.
+pub(crate) const OUTBOX_COLUMNS: &str = "id, agency_id, booking_id, recipient, subject, text_body, html_body, \
+     attachments, status, attempts, last_error, next_attempt_at, created_at, sent_at";
+
+pub(crate) fn outbox_message(row: &PgRow) -> Result<OutboxMessage> {
+    let Json(attachments) = row.try_get::<Json<Vec<MessageAttachment>>, _>("attachments")?;
+    let status: String = row.try_get("status")?;
+    let attempts: i32 = row.try_get("attempts")?;
+    Ok(OutboxMessage {
+        id: MessageId(row.try_get("id")?),
+        agency_id: row.try_get::<Option<Uuid>, _>("agency_id")?.map(AgencyId),
+        booking_id: row.try_get::<Option<Uuid>, _>("booking_id")?.map(BookingId),
+        recipient: row.try_get("recipient")?,
+        subject: row.try_get("subject")?,
+        text_body: row.try_get("text_body")?,
+        html_body: row.try_get("html_body")?,
+        attachments,
+        status: parsed(&status, MessageStatus::parse, "message status")?,
+        attempts: u32::try_from(attempts).map_err(|e| corrupt(format!("message attempts {attempts}: {e}")))?,
+        last_error: row.try_get("last_error")?,
+        next_attempt_at: row.try_get::<DateTime<Utc>, _>("next_attempt_at")?,
+        created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+        sent_at: row.try_get::<Option<DateTime<Utc>>, _>("sent_at")?,
     })
 }

@@ -163,3 +163,33 @@ async fn the_balance_check_constraint_reads_as_insufficient_balance() {
     let refused = db.set_credit_limit(agency, -1).await;
     assert!(matches!(refused, Err(StorageError::InsufficientBalance)), "got {refused:?}");
 }
+
+#[tokio::test]
+async fn corrupt_outbox_rows_are_errors_not_panics() {
+    let (db, _guard) = database().await;
+    let id = tessera_core::ids::MessageId::generate();
+    let message = tessera_storage::NewMessage {
+        id,
+        agency_id: None,
+        booking_id: None,
+        recipient: "ops@example.com".into(),
+        subject: "Daily report".into(),
+        text_body: "-".into(),
+        html_body: "<p>-</p>".into(),
+        attachments: Vec::new(),
+        created_at: Utc::now(),
+    };
+    db.enqueue_message(&message).await.expect("enqueue");
+    for corruption in [
+        "UPDATE outbox SET attachments = '{\"not\": \"a list\"}'",
+        "UPDATE outbox SET attachments = '[]', attempts = -1",
+    ] {
+        sqlx::query(corruption).execute(db.pool()).await.expect("corrupt");
+        let read = db.get_message(id).await;
+        assert!(matches!(read, Err(StorageError::Backend(_))), "{corruption}: got {read:?}");
+    }
+    // The CHECK constraint keeps statuses to the three known ones.
+    assert!(sqlx::query("UPDATE outbox SET status = 'lost'").execute(db.pool()).await.is_err());
+    let again = db.enqueue_message(&message).await;
+    assert!(matches!(&again, Err(StorageError::Conflict("message"))), "got {again:?}");
+}

@@ -13,7 +13,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use tessera_core::booking::BookingStatus;
 use tessera_core::codes::{AccountingPrefix, TicketNumber, MAX_SERIAL};
-use tessera_core::ids::IssuanceId;
+use tessera_core::ids::{BookingId, IssuanceId};
 use tessera_core::ledger::LedgerKind;
 use tessera_core::ticket::{Coupon, Ticket, TicketDraft};
 use tessera_core::user::Scope;
@@ -276,11 +276,29 @@ async fn insert_ticket(conn: &mut SqliteConnection, ticket: &Ticket, ordinal: us
 }
 
 pub(crate) async fn get_issuance(pool: &SqlitePool, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
+    issuance_where(pool, scope, "i.id", id.to_string()).await
+}
+
+pub(crate) async fn find_issuance_by_booking(
+    pool: &SqlitePool,
+    scope: Scope,
+    booking: BookingId,
+) -> Result<Option<IssuanceRecord>> {
+    issuance_where(pool, scope, "i.booking_id", booking.to_string()).await
+}
+
+/// One issuance by a unique column (`i.id` or `i.booking_id`, both ours, never input), within the scope.
+async fn issuance_where(
+    pool: &SqlitePool,
+    scope: Scope,
+    column: &str,
+    value: String,
+) -> Result<Option<IssuanceRecord>> {
     let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
-        "SELECT {} FROM issuances i JOIN bookings b ON b.id = i.booking_id WHERE i.id = ",
+        "SELECT {} FROM issuances i JOIN bookings b ON b.id = i.booking_id WHERE {column} = ",
         qualified(ISSUANCE_COLUMNS, "i")
     ));
-    query.push_bind(id.to_string());
+    query.push_bind(value);
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
     let row = query.build().fetch_optional(pool).await.map_err(backend)?;
     row.as_ref().map(rows::issuance).transpose()

@@ -15,6 +15,7 @@ mod bookings;
 mod idempotency;
 mod identity;
 mod issuance;
+mod outbox;
 mod rows;
 
 use std::path::Path;
@@ -22,19 +23,20 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::Booking;
 use tessera_core::codes::TicketNumber;
-use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, UserId};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance, NewLedgerEntry,
-    NewUser, StorageError,
+    NewMessage, NewUser, OutboxMessage, StorageError,
 };
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -243,6 +245,10 @@ impl Database for SqliteDatabase {
         issuance::get_issuance(&self.pool, scope, id).await
     }
 
+    async fn find_issuance_by_booking(&self, scope: Scope, booking: BookingId) -> Result<Option<IssuanceRecord>> {
+        issuance::find_issuance_by_booking(&self.pool, scope, booking).await
+    }
+
     async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
         issuance::get_ticket(&self.pool, scope, number).await
     }
@@ -273,6 +279,39 @@ impl Database for SqliteDatabase {
 
     async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()> {
         idempotency::release(&self.pool, scope_key, key).await
+    }
+
+    async fn enqueue_message(&self, message: &NewMessage) -> Result<()> {
+        outbox::enqueue(&self.pool, message).await
+    }
+
+    async fn claim_due_messages(&self, now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Result<Vec<OutboxMessage>> {
+        outbox::claim_due(&self.pool, now, lease, limit).await
+    }
+
+    async fn claim_message(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> Result<Option<OutboxMessage>> {
+        outbox::claim(&self.pool, id, now, lease).await
+    }
+
+    async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<()> {
+        outbox::mark_sent(&self.pool, id, now).await
+    }
+
+    async fn mark_message_failed(&self, id: MessageId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        outbox::mark_failed(&self.pool, id, error, retry_at).await
+    }
+
+    async fn get_message(&self, id: MessageId) -> Result<Option<OutboxMessage>> {
+        outbox::get(&self.pool, id).await
+    }
+
+    async fn list_outbox(&self, scope: Scope, limit: u32) -> Result<Vec<OutboxMessage>> {
+        outbox::list(&self.pool, scope, limit).await
     }
 }
 
@@ -408,5 +447,38 @@ mod tests {
         assert!(matches!(read, Err(StorageError::Backend(_))), "got {read:?}");
         sqlx::query("UPDATE agencies SET currency = 'usd'").execute(&db.pool).await.expect("corrupt");
         assert!(matches!(db.get_agency(agency).await, Err(StorageError::Backend(_))));
+    }
+
+    #[tokio::test]
+    async fn corrupt_outbox_rows_are_errors_not_panics() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("open");
+        let id = tessera_core::ids::MessageId::generate();
+        let now = chrono::Utc::now();
+        let message = tessera_storage::NewMessage {
+            id,
+            agency_id: None,
+            booking_id: None,
+            recipient: "ops@example.com".into(),
+            subject: "Daily report".into(),
+            text_body: "-".into(),
+            html_body: "<p>-</p>".into(),
+            attachments: Vec::new(),
+            created_at: now,
+        };
+        db.enqueue_message(&message).await.expect("enqueue");
+        for corruption in [
+            "UPDATE outbox SET attachments = '{\"not\": \"a list\"}'",
+            "UPDATE outbox SET attachments = '[]', attempts = -1",
+            "UPDATE outbox SET attempts = 0, next_attempt_at = 'yesterday'",
+            "UPDATE outbox SET next_attempt_at = created_at, booking_id = 'not-a-uuid'",
+        ] {
+            sqlx::query(corruption).execute(&db.pool).await.expect("corrupt");
+            let read = db.get_message(id).await;
+            assert!(matches!(read, Err(StorageError::Backend(_))), "{corruption}: got {read:?}");
+            assert!(matches!(db.list_outbox(Scope::All, 0).await, Err(StorageError::Backend(_))), "{corruption}");
+        }
+        // The CHECK constraint keeps statuses to the three known ones.
+        assert!(sqlx::query("UPDATE outbox SET status = 'lost'").execute(&db.pool).await.is_err());
     }
 }

@@ -17,7 +17,9 @@ use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
 use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, Ticket, TicketStatus, TicketType};
 use tessera_core::user::{Role, User};
-use tessera_storage::{ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, StorageError};
+use tessera_storage::{
+    ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, MessageStatus, OutboxMessage, StorageError,
+};
 
 use crate::Result;
 
@@ -47,6 +49,9 @@ pub(crate) const DOCUMENT_COLUMNS: &str =
 
 pub(crate) const AUDIT_COLUMNS: &str = "id, agency_id, user_id, username, client_addr, tracking_id, action, \
      booking_id, ticket_number, issuance_id, outcome, detail, created_at";
+
+pub(crate) const OUTBOX_COLUMNS: &str = "id, agency_id, booking_id, recipient, subject, text_body, html_body, \
+     attachments, status, attempts, last_error, next_attempt_at, created_at, sent_at";
 
 /// The same column list with every name qualified by `alias`, for queries that join.
 pub(crate) fn qualified(columns: &str, alias: &str) -> String {
@@ -275,6 +280,26 @@ pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry> {
         outcome: get(row, "outcome")?,
         detail: json(row, "detail")?,
         created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) fn outbox_message(row: &SqliteRow) -> Result<OutboxMessage> {
+    let attempts: i64 = get(row, "attempts")?;
+    Ok(OutboxMessage {
+        id: parsed(row, "id")?,
+        agency_id: parsed_opt(row, "agency_id")?,
+        booking_id: parsed_opt(row, "booking_id")?,
+        recipient: get(row, "recipient")?,
+        subject: get(row, "subject")?,
+        text_body: get(row, "text_body")?,
+        html_body: get(row, "html_body")?,
+        attachments: json(row, "attachments")?,
+        status: enumerated(row, "status", MessageStatus::parse)?,
+        attempts: u32::try_from(attempts).map_err(|e| corrupt("attempts", e))?,
+        last_error: get(row, "last_error")?,
+        next_attempt_at: get(row, "next_attempt_at")?,
+        created_at: get(row, "created_at")?,
+        sent_at: get(row, "sent_at")?,
     })
 }
 

@@ -11,13 +11,14 @@ mod records;
 pub mod testsuite;
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 pub use error::{SinkError, StorageError};
 pub use records::*;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::Booking;
 use tessera_core::codes::TicketNumber;
-use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, UserId};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
@@ -82,6 +83,8 @@ pub trait Database: Send + Sync + 'static {
     /// new status and the audit entry commit together.
     async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord>;
     async fn get_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>>;
+    /// The issuance that ticketed a booking, if any, within the scope.
+    async fn find_issuance_by_booking(&self, scope: Scope, booking: BookingId) -> Result<Option<IssuanceRecord>>;
     async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>>;
     async fn tickets_of_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>>;
     async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>>;
@@ -98,4 +101,33 @@ pub trait Database: Send + Sync + 'static {
     async fn complete_idempotency(&self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()>;
     /// Forgets a claim whose request failed before producing a response worth replaying.
     async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()>;
+
+    // --- e-mail outbox ---
+    // Messages are claimed with a lease (`locked_until`) before sending, so of several nodes sending from one
+    // database exactly one sends a given message; a node that dies mid-send leaves a lease that simply expires.
+    /// Adds a message with status queued, no attempts, `next_attempt_at = created_at` and no lease. Fails
+    /// with [`StorageError::Conflict`] when the id is taken.
+    async fn enqueue_message(&self, message: &NewMessage) -> Result<()>;
+    /// Claims up to `limit` due messages (status queued, `next_attempt_at <= now`, no lease or one that has
+    /// expired by `now`), oldest first (by `created_at`, then id), by leasing them until `now + lease`, and
+    /// returns them in that order. Concurrent callers never claim the same message. `limit` 0 claims nothing.
+    async fn claim_due_messages(&self, now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Result<Vec<OutboxMessage>>;
+    /// Claims one message like [`Database::claim_due_messages`] but whenever it is due (for the synchronous
+    /// first send): `None` when it does not exist, is not queued, or holds a lease still live at `now`.
+    async fn claim_message(&self, id: MessageId, now: DateTime<Utc>, lease: TimeDelta)
+        -> Result<Option<OutboxMessage>>;
+    /// Records a successful send: status sent, `sent_at = now`, one more attempt, lease released, `last_error`
+    /// kept. A message no longer queued is left as it is (a late report must not undo a newer outcome); an
+    /// unknown id fails with [`StorageError::NotFound`].
+    async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<()>;
+    /// Records a failed attempt: one more attempt, `last_error = error` (cut to [`MAX_MESSAGE_ERROR_CHARS`]),
+    /// lease released. With `retry_at` the message stays queued and becomes due at that time; without, it is
+    /// given up (status failed). A message no longer queued is left as it is; an unknown id fails with
+    /// [`StorageError::NotFound`].
+    async fn mark_message_failed(&self, id: MessageId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+    async fn get_message(&self, id: MessageId) -> Result<Option<OutboxMessage>>;
+    /// The newest messages first (by `created_at`, then id), at most `limit` (0 means 200). A scope with an
+    /// agency (agent or customer) sees that agency's messages only; messages without an agency are
+    /// visible to [`Scope::All`] alone.
+    async fn list_outbox(&self, scope: Scope, limit: u32) -> Result<Vec<OutboxMessage>>;
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tessera_core::booking::BookingStatus;
 use tessera_core::codes::{IataNumber, OfficeId, TicketNumber};
-use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, UserId};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
 use tessera_core::issuance::IssuanceDraft;
 use tessera_core::ledger::LedgerKind;
 use tessera_core::money::{Currency, Money};
@@ -221,6 +221,93 @@ pub enum IdempotencyClaim {
     },
     InProgress,
     Mismatch,
+}
+
+/// An e-mail waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: MessageId,
+    /// The agency the message concerns, if any; it decides who sees it in [`crate::Database::list_outbox`].
+    pub agency_id: Option<AgencyId>,
+    pub booking_id: Option<BookingId>,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attachments: Vec<MessageAttachment>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A file sent with an e-mail: a reference to the document store, not the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageAttachment {
+    pub filename: String,
+    /// Key in the document store.
+    pub storage_key: String,
+    pub sha256: String,
+    pub content_type: String,
+}
+
+/// Where an outbox message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// Waiting to be sent: the first try or a retry, due at `next_attempt_at`.
+    Queued,
+    Sent,
+    /// Given up on.
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(Self::Queued),
+            "sent" => Some(Self::Sent),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// An e-mail in the outbox, with its delivery state.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    pub id: MessageId,
+    pub agency_id: Option<AgencyId>,
+    pub booking_id: Option<BookingId>,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attachments: Vec<MessageAttachment>,
+    pub status: MessageStatus,
+    /// Sending attempts made so far (successful or not).
+    pub attempts: u32,
+    /// The error of the latest failed attempt, at most [`MAX_MESSAGE_ERROR_CHARS`] characters.
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The most characters of an error [`crate::Database::mark_message_failed`] keeps; the rest is cut.
+pub const MAX_MESSAGE_ERROR_CHARS: usize = 1000;
+
+/// `error` cut to its first [`MAX_MESSAGE_ERROR_CHARS`] characters (never inside a character).
+pub fn truncate_message_error(error: &str) -> &str {
+    match error.char_indices().nth(MAX_MESSAGE_ERROR_CHARS) {
+        Some((end, _)) => &error[..end],
+        None => error,
+    }
 }
 
 pub use tessera_core::ledger::LedgerEntry as LedgerRecord;

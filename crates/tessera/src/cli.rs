@@ -135,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if demo {
                 demo::seed(&app, &config, local).await?;
             }
+            server::spawn_outbox_worker(app.clone(), config.outbox_interval);
             tracing::info!(address = %local, database = app.db().backend(), "tessera is listening");
             server::serve(listener, server::router(app, &config)).await
         }

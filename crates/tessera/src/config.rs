@@ -45,6 +45,19 @@ pub struct Settings {
     /// `text` or `json` log lines.
     #[arg(long, env = "TESSERA_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// SMTP relay: `smtp://host:port`, `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://host:465`.
+    /// Without it e-mail stays in the outbox.
+    #[arg(long, env = "TESSERA_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of e-mail, e.g. `Tessera <tickets@example.com>`.
+    #[arg(long, env = "TESSERA_SMTP_FROM", global = true)]
+    pub smtp_from: Option<String>,
+    /// Seconds between outbox worker runs.
+    #[arg(long, env = "TESSERA_OUTBOX_INTERVAL", global = true)]
+    pub outbox_interval: Option<u64>,
+    /// Seconds before the first retry of a failed e-mail; doubles per attempt, up to an hour.
+    #[arg(long, env = "TESSERA_MAIL_RETRY_BASE", global = true)]
+    pub mail_retry_base: Option<u64>,
     /// Carrier logo URL template (agent profile), with `{code}`; default: Tessera's own badges.
     #[arg(long, env = "TESSERA_CARRIER_LOGO_URL", global = true)]
     pub carrier_logo_url: Option<String>,
@@ -65,6 +78,10 @@ impl Settings {
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
             log_format: self.log_format.or(lower.log_format),
             carrier_logo_url: self.carrier_logo_url.or(lower.carrier_logo_url),
+            smtp_url: self.smtp_url.or(lower.smtp_url),
+            smtp_from: self.smtp_from.or(lower.smtp_from),
+            outbox_interval: self.outbox_interval.or(lower.outbox_interval),
+            mail_retry_base: self.mail_retry_base.or(lower.mail_retry_base),
         }
     }
 }
@@ -96,6 +113,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub log_format: LogFormat,
     pub carrier_logo_url: String,
+    pub mail: Option<tessera_app::mail::MailSettings>,
+    pub outbox_interval: Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -163,7 +182,22 @@ impl Config {
         if !carrier_logo_url.contains("{code}") {
             bail!("--carrier-logo-url must contain {{code}}");
         }
+        let retry_base = Duration::from_secs(s.mail_retry_base.unwrap_or(30).max(1));
+        let mail = match s.smtp_url {
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                Some(tessera_app::mail::MailSettings {
+                    smtp_url: Secret::new(url.into_bytes()),
+                    from: s.smtp_from.unwrap_or_else(|| "Tessera <tickets@localhost>".into()),
+                    retry_base,
+                })
+            }
+            Some(_) => bail!("--smtp-url must start with smtp:// or smtps://"),
+            None => None,
+        };
+        let outbox_interval = Duration::from_secs(s.outbox_interval.unwrap_or(5).clamp(1, 3600));
         Ok(Config {
+            mail,
+            outbox_interval,
             carrier_logo_url,
             data_dir,
             database,

@@ -93,7 +93,28 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         link_secret,
         public_url: config.public_url.clone(),
     };
-    Ok(Tessera::new(db, docs, Arc::new(SystemClock), settings))
+    let app = Tessera::new(db, docs, Arc::new(SystemClock), settings);
+    Ok(match &config.mail {
+        Some(mail) => app.with_mailer(tessera_app::mail::Mailer::new(mail).map_err(anyhow::Error::msg)?),
+        None => app,
+    })
+}
+
+/// Delivers due outbox messages every `interval`, for as long as the process runs. Several nodes may run it:
+/// storage leases each message to one of them.
+pub fn spawn_outbox_worker(app: Tessera, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match app.deliver_due_messages(20).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "outbox worker delivered messages"),
+                Err(e) => tracing::error!(error = %e, "outbox worker run failed"),
+            }
+        }
+    })
 }
 
 pub fn router(app: Tessera, config: &Config) -> Router {

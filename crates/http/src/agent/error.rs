@@ -57,7 +57,8 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
         | AppError::IdempotencyInProgress
         | AppError::LinkInvalid
         | AppError::LinkExpired => (StatusCode::UNPROCESSABLE_ENTITY, INVALID),
-        AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
+        AppError::NothingToSend => (StatusCode::NOT_FOUND, TICKET_NOT_FOUND),
+        AppError::Internal(_) | AppError::MailFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
     }
 }
 

@@ -51,7 +51,8 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         | AppError::IdempotencyInProgress
         | AppError::LinkInvalid
         | AppError::LinkExpired => (S::CONFLICT, "REQUEST_CONFLICT"),
-        AppError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        AppError::NothingToSend => (S::CONFLICT, "REQUEST_CONFLICT"),
+        AppError::Internal(_) | AppError::MailFailed(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
 }
 

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod issuance;
 mod openapi;
+mod outbox;
 mod sign_in;
 mod tickets;
 mod wire;
@@ -44,6 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/api-keys", post(admin::create_api_key).get(admin::list_api_keys))
         .route("/api/v1/api-keys/{id}", delete(admin::revoke_api_key))
         .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/outbox", get(outbox::list))
 }
 
 /// Unknown paths answer in the native envelope too.

@@ -26,6 +26,7 @@ pub struct Options {
     pub link_ttl: Option<u64>,
     pub token_ttl: Option<u64>,
     pub max_body_bytes: Option<usize>,
+    pub smtp_url: Option<String>,
 }
 
 pub struct TestApp {
@@ -75,11 +76,16 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         token_ttl: options.token_ttl,
         max_body_bytes: options.max_body_bytes,
         db_max_connections: Some(8),
+        smtp_url: options.smtp_url,
+        smtp_from: Some("Tessera Tickets <tickets@tessera.test>".into()),
+        outbox_interval: Some(1),
+        mail_retry_base: Some(1),
         ..Default::default()
     };
     let config = Config::validate(settings).expect("config");
     let app = server::build_app(&config).await.expect("build app");
     let router = server::router(app.clone(), &config);
+    server::spawn_outbox_worker(app.clone(), config.outbox_interval);
     tokio::spawn(async move {
         let _ = server::serve(listener, router).await;
     });

@@ -11,6 +11,8 @@ mod bookings;
 mod concurrency;
 mod documents;
 mod gds;
+mod group;
 mod issuance;
 mod limits;
+mod smtp;
 mod snapshots;

@@ -1,0 +1,28 @@
+//! `GET /api/v1/outbox`: what the e-mail outbox holds — recipient, subject, status, attempts, last error.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use tessera_storage::OutboxMessage;
+use utoipa::IntoParams;
+
+use super::extract::{Auth, ValidQuery};
+use super::ApiError;
+use crate::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct OutboxQuery {
+    /// 1-1000, default 200
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "admin", params(OutboxQuery),
+    responses((status = 200, description = "messages, newest first: id, recipient, subject, status (queued, sent, failed), attempts, last_error, attachments", body = Object), (status = 403)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ValidQuery(q): ValidQuery<OutboxQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let messages: Vec<OutboxMessage> = state.app.outbox(&who, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
+    Ok(Json(serde_json::json!({ "messages": messages })))
+}
