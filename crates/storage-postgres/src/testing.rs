@@ -29,7 +29,7 @@ const TEMPLATE_PREFIX: &str = "tessera_template_";
 const TEMPLATE_LOCK: i64 = 0x7465_7373_6572_6101;
 /// PostgreSQL's `object_in_use`: the template (or the database being renamed) still has sessions.
 const OBJECT_IN_USE: &str = "55006";
-const ATTEMPTS: u32 = 10;
+const ATTEMPTS: u32 = 40;
 
 /// The template of this process, created or found on first use.
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
@@ -152,7 +152,7 @@ async fn with_retries(admin: &mut PgConnection, sql: &str) -> Result<(), Storage
         match admin.execute(sql).await {
             Ok(_) => return Ok(()),
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(OBJECT_IN_USE) && attempt < ATTEMPTS => {
-                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                tokio::time::sleep(Duration::from_millis((50 * u64::from(attempt)).min(500))).await;
                 attempt += 1;
             }
             Err(e) => return Err(StorageError::Backend(format!("{sql}: {e}"))),
