@@ -226,6 +226,18 @@ impl Tessera {
         Ok(self.db.add_corporate_account(agency, code).await?)
     }
 
+    pub async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<(), AppError> {
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        let code = code.trim();
+        if code.is_empty()
+            || code.len() > 32
+            || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(invalid("/code", "must be 1-32 characters A-Z, 0-9, - and _"));
+        }
+        Ok(self.db.add_booker_code(agency, code).await?)
+    }
+
     pub async fn agreements(&self, who: &Principal, agency: AgencyId) -> Result<Agreements, AppError> {
         who.require_agency_staff(agency)?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;

@@ -162,6 +162,7 @@ pub fn issue_error_code(e: &IssueError) -> &'static str {
         IssueError::TourCodeWrongCarrier(..) => "tour_code_wrong_carrier",
         IssueError::TourCodeInactive(_) => "tour_code_inactive",
         IssueError::UnknownCorporateAccount(_) => "unknown_corporate_account",
+        IssueError::UnknownBookerCode(_) => "unknown_booker_code",
         IssueError::CurrencyMismatch { .. } => "currency_mismatch",
         IssueError::InsufficientBalance { .. } => "insufficient_balance",
         IssueError::UnknownPrefix(_) => "unknown_ticketing_prefix",

@@ -59,6 +59,8 @@ pub struct Agreements {
     pub carriers: Vec<CarrierAgreement>,
     pub tour_codes: Vec<TourCode>,
     pub corporate_accounts: Vec<String>,
+    /// Agents or representatives allowed to book in the agency's name (`bookerCode`).
+    pub booker_codes: Vec<String>,
 }
 
 impl Agreements {

@@ -65,6 +65,8 @@ pub enum IssueError {
     TourCodeInactive(String),
     #[error("unknown corporate account `{0}`")]
     UnknownCorporateAccount(String),
+    #[error("unknown booker code `{0}`")]
+    UnknownBookerCode(String),
     #[error("booking currency {booking} differs from the agency's account currency {agency}")]
     CurrencyMismatch { booking: Currency, agency: Currency },
     #[error("insufficient balance: {payable} payable, {available} available")]
@@ -176,6 +178,11 @@ pub fn plan(
     if let Some(code) = &options.corporate_code {
         if !agreements.corporate_accounts.iter().any(|c| c == code) {
             return Err(IssueError::UnknownCorporateAccount(code.clone()));
+        }
+    }
+    if let Some(code) = &options.booker_code {
+        if !agreements.booker_codes.iter().any(|c| c == code) {
+            return Err(IssueError::UnknownBookerCode(code.clone()));
         }
     }
     if flight.currency != agency.currency {

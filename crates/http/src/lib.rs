@@ -7,6 +7,7 @@
 pub mod agent;
 mod assets;
 mod auth;
+mod body;
 mod download;
 pub mod gds;
 pub mod group;

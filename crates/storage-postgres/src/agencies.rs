@@ -203,6 +203,15 @@ pub(crate) async fn add_corporate_account(pool: &PgPool, agency: AgencyId, code:
     Ok(())
 }
 
+pub(crate) async fn add_booker_code(pool: &PgPool, agency: AgencyId, code: &str) -> Result<()> {
+    sqlx::query("INSERT INTO booker_codes (agency_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(agency.0)
+        .bind(code)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn agreements(pool: &PgPool, agency: AgencyId) -> Result<Agreements> {
     let carriers = sqlx::query(
         "SELECT carrier, authorized, commission_cap_percent FROM carrier_agreements \
@@ -222,7 +231,13 @@ pub(crate) async fn agreements(pool: &PgPool, agency: AgencyId) -> Result<Agreem
             .bind(agency.0)
             .fetch_all(pool)
             .await?;
+    let booker_codes =
+        sqlx::query_scalar::<_, String>("SELECT code FROM booker_codes WHERE agency_id = $1 ORDER BY code")
+            .bind(agency.0)
+            .fetch_all(pool)
+            .await?;
     Ok(Agreements {
+        booker_codes,
         carriers: carriers.iter().map(rows::carrier_agreement).collect::<Result<_>>()?,
         tour_codes: tour_codes.iter().map(rows::tour_code).collect::<Result<_>>()?,
         corporate_accounts,

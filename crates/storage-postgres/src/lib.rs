@@ -133,6 +133,10 @@ impl Database for PostgresDatabase {
         Ok(agencies::add_corporate_account(&self.pool, agency, code).await?)
     }
 
+    async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<()> {
+        Ok(agencies::add_booker_code(&self.pool, agency, code).await?)
+    }
+
     async fn agreements(&self, agency: AgencyId) -> Result<Agreements> {
         Ok(agencies::agreements(&self.pool, agency).await?)
     }

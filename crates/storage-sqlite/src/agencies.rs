@@ -196,6 +196,16 @@ pub(crate) async fn add_corporate_account(pool: &SqlitePool, agency: AgencyId, c
     Ok(())
 }
 
+pub(crate) async fn add_booker_code(pool: &SqlitePool, agency: AgencyId, code: &str) -> Result<()> {
+    sqlx::query("INSERT INTO booker_codes (agency_id, code) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        .bind(agency.to_string())
+        .bind(code)
+        .execute(pool)
+        .await
+        .map_err(|e| write_error(e, "booker code"))?;
+    Ok(())
+}
+
 pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Agreements> {
     let id = agency.to_string();
     // One snapshot for the three tables, so a concurrent change is seen entirely or not at all.
@@ -217,6 +227,12 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
     .map_err(backend)?;
     let corporate_accounts: Vec<String> =
         sqlx::query_scalar("SELECT code FROM corporate_accounts WHERE agency_id = ? ORDER BY code")
+            .bind(&id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+    let booker_codes: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM booker_codes WHERE agency_id = ? ORDER BY code")
             .bind(&id)
             .fetch_all(&mut *tx)
             .await
@@ -244,5 +260,5 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
             Ok(TourCode { code, carrier: carrier(&carrier_code)?, valid_from, valid_to })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Agreements { carriers, tour_codes, corporate_accounts })
+    Ok(Agreements { carriers, tour_codes, corporate_accounts, booker_codes })
 }

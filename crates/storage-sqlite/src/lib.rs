@@ -185,6 +185,10 @@ impl Database for SqliteDatabase {
         agencies::add_corporate_account(&self.pool, agency, code).await
     }
 
+    async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<()> {
+        agencies::add_booker_code(&self.pool, agency, code).await
+    }
+
     async fn agreements(&self, agency: AgencyId) -> Result<Agreements> {
         agencies::agreements(&self.pool, agency).await
     }

@@ -52,6 +52,8 @@ pub trait Database: Send + Sync + 'static {
     async fn set_agreement(&self, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()>;
     async fn add_tour_code(&self, agency: AgencyId, tour_code: &TourCode) -> Result<()>;
     async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<()>;
+    /// Idempotent, like corporate accounts.
+    async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<()>;
     async fn agreements(&self, agency: AgencyId) -> Result<Agreements>;
 
     // --- identity ---

@@ -738,6 +738,8 @@ pub async fn agreements_upsert_and_read(db: Arc<dyn Database>) {
     db.add_corporate_account(agency.id, "CORP-ACME").await.expect("add corporate account");
     db.add_corporate_account(agency.id, "CORP-ACME").await.expect("adding again is not an error");
     db.add_corporate_account(agency.id, "CORP-GLOBEX").await.expect("add corporate account");
+    db.add_booker_code(agency.id, "AGENT001").await.expect("add booker code");
+    db.add_booker_code(agency.id, "AGENT001").await.expect("adding again is not an error");
 
     let mut found = db.agreements(agency.id).await.expect("agreements");
     found.carriers.sort_by(|a, b| a.carrier.cmp(&b.carrier));
@@ -752,6 +754,7 @@ pub async fn agreements_upsert_and_read(db: Arc<dyn Database>) {
         vec![qr_code, TourCode { code: "IT24QR".into(), carrier: vn, valid_from: None, valid_to: None }]
     );
     assert_eq!(found.corporate_accounts, vec!["CORP-ACME".to_owned(), "CORP-GLOBEX".to_owned()]);
+    assert_eq!(found.booker_codes, vec!["AGENT001".to_owned()]);
     assert_eq!(found.for_carrier(&qr).and_then(|a| a.commission_cap_percent), Some(Decimal::new(3, 0)));
 
     assert_eq!(db.agreements(other.id).await.expect("agreements"), Default::default(), "agreements are per agency");

@@ -87,6 +87,13 @@ pub enum Admin {
         #[arg(long)]
         code: String,
     },
+    /// Add a booker code (`bookerCode`): an agent or representative allowed to book in the agency's name.
+    AddBookerCode {
+        #[arg(long)]
+        agency: AgencyId,
+        #[arg(long)]
+        code: String,
+    },
     /// Create a user; agents and customers need an agency.
     CreateUser {
         #[arg(long)]
@@ -182,6 +189,10 @@ async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
         Admin::AddCorporateAccount { agency, code } => {
             app.add_corporate_account(agency, &code).await?;
             println!("corporate account {} added", code.trim());
+        }
+        Admin::AddBookerCode { agency, code } => {
+            app.add_booker_code(agency, &code).await?;
+            println!("booker code {} added", code.trim());
         }
         Admin::CreateUser { username, password, role, agency } => {
             let role = Role::parse(&role).ok_or(AppError::NotFound("role"))?;

@@ -85,6 +85,7 @@ pub async fn seed(app: &Tessera, config: &Config, addr: SocketAddr) -> anyhow::R
     app.set_agreement(han.id, "VN", true, Some("5")).await?;
     app.add_tour_code(han.id, "VN", "PROMO2024", Some("2026-01-01"), Some("2027-12-31")).await?;
     app.add_corporate_account(han.id, "CORP001").await?;
+    app.add_booker_code(han.id, "AGENT001").await?;
     let ams = app
         .create_agency(&input("Demo Events Amsterdam", "EUR", "20000", "AMSNL2100", "63212345", "Europe/Amsterdam"))
         .await?;

@@ -218,6 +218,13 @@ fn tour_and_corporate_codes() {
         plan(&family(), &a, &agreements, &with(None, Some("X")), now()),
         Err(IssueError::UnknownCorporateAccount("X".into()))
     );
+    let booker = |code: &str| IssueOptions { booker_code: Some(code.into()), ..Default::default() };
+    assert_eq!(
+        plan(&family(), &a, &agreements, &booker("AGENT001"), now()),
+        Err(IssueError::UnknownBookerCode("AGENT001".into()))
+    );
+    agreements.booker_codes.push("AGENT001".into());
+    assert!(plan(&family(), &a, &agreements, &booker("AGENT001"), now()).is_ok());
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod error;
 mod summary;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -76,8 +77,13 @@ fn check_user_type(who: &Principal, user_type: Option<&str>) -> Result<(), AppEr
     }
 }
 
-async fn issue_ticket(State(state): State<AppState>, meta: RequestMeta, headers: HeaderMap, body: Bytes) -> Response {
-    match issue(&state, &meta, &headers, &body).await {
+async fn issue_ticket(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match issue(&state, &meta, &headers, body).await {
         Ok(data) => (StatusCode::OK, Json(json!({"success": true, "data": data}))).into_response(),
         Err(e) => AgentError(e, Missing::Booking).into_response(),
     }
@@ -87,10 +93,10 @@ async fn issue(
     state: &AppState,
     meta: &RequestMeta,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<serde_json::Value, AppError> {
     let who = caller(state, headers).await?;
-    let request: IssueTicket = parse(body)?;
+    let request: IssueTicket = parse(&crate::body::bytes(body)?)?;
     check_user_type(&who, request.user_type.as_deref())?;
     let booking_id = request.booking_reference_id.trim().parse().map_err(|_| AppError::NotFound("booking"))?;
     let amount = match &request.amount {
@@ -115,10 +121,14 @@ async fn issue(
     serde_json::to_value(summary).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-async fn download_ticket(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn download_ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
         let who = caller(&state, &headers).await?;
-        let request: DownloadTicket = parse(&body)?;
+        let request: DownloadTicket = parse(&crate::body::bytes(body)?)?;
         let id = request.ticket_reference_id.trim().parse().map_err(|_| AppError::NotFound("issuance"))?;
         state.app.get_issuance(&who, id).await?;
         state.app.sign_link(who.scope, DocumentOwner::Issuance(id)).await

@@ -23,7 +23,8 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::Unauthenticated => (S::UNAUTHORIZED, "AUTH_REQUIRED"),
         AppError::InvalidCredentials => (S::UNAUTHORIZED, "AUTH_INVALID"),
         AppError::Forbidden(_) => (S::FORBIDDEN, "FORBIDDEN"),
-        AppError::Validation(_) | AppError::PayloadTooLarge => (S::BAD_REQUEST, "INVALID_REQUEST"),
+        AppError::Validation(_) => (S::BAD_REQUEST, "INVALID_REQUEST"),
+        AppError::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "INVALID_REQUEST"),
         AppError::NotFound(_) => (S::NOT_FOUND, "BOOKING_NOT_FOUND"),
         AppError::Issue(i) => match i {
             IssueError::AlreadyIssued => (S::CONFLICT, "BOOKING_ALREADY_TICKETED"),
@@ -40,6 +41,7 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
             IssueError::TourCodeWrongCarrier(..) => (S::UNPROCESSABLE_ENTITY, "TOUR_CODE_CARRIER_MISMATCH"),
             IssueError::TourCodeInactive(_) => (S::UNPROCESSABLE_ENTITY, "TOUR_CODE_INACTIVE"),
             IssueError::UnknownCorporateAccount(_) => (S::UNPROCESSABLE_ENTITY, "CORPORATE_CODE_UNKNOWN"),
+            IssueError::UnknownBookerCode(_) => (S::UNPROCESSABLE_ENTITY, "BOOKER_CODE_UNKNOWN"),
             IssueError::CurrencyMismatch { .. } => (S::UNPROCESSABLE_ENTITY, "CURRENCY_MISMATCH"),
             IssueError::InsufficientBalance { .. } => (S::PAYMENT_REQUIRED, "INSUFFICIENT_BALANCE"),
             IssueError::RequestMismatch(_) | IssueError::PnrMismatch => (S::UNPROCESSABLE_ENTITY, "SYSTEM_MISMATCH"),

@@ -6,6 +6,7 @@ mod error;
 mod ticket;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -65,9 +66,14 @@ pub(crate) fn tracking_time(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-async fn issue_ticket(State(state): State<AppState>, meta: RequestMeta, headers: HeaderMap, body: Bytes) -> Response {
+async fn issue_ticket(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let mut system = None;
-    let result = issue(&state, &meta, &headers, &body, &mut system).await;
+    let result = issue(&state, &meta, &headers, body, &mut system).await;
     let now = state.app.now();
     match result {
         Ok(tickets) => {
@@ -90,11 +96,12 @@ async fn issue(
     state: &AppState,
     meta: &RequestMeta,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Result<Bytes, BytesRejection>,
     system: &mut Option<String>,
 ) -> Result<Vec<BookingTicket>, AppError> {
     let who = authenticate(&state.app, headers).await.map_err(AppError::from)?;
-    let request: IssueRequest = serde_json::from_slice(body).map_err(|e| {
+    let body = crate::body::bytes(body)?;
+    let request: IssueRequest = serde_json::from_slice(&body).map_err(|e| {
         AppError::Validation(tessera_core::intake::ValidationErrors::single("", format!("invalid request: {e}")))
     })?;
     *system = request.system.clone();

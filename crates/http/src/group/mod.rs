@@ -3,7 +3,7 @@
 //! `{"status": bool, "message": "..."}` with the seed's status codes and messages.
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -60,12 +60,18 @@ fn create_failure(e: &AppError) -> String {
     }
 }
 
-async fn create(State(state): State<AppState>, meta: RequestMeta, headers: HeaderMap, body: Bytes) -> Response {
+async fn create(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let who = match staff(&state, &headers).await {
         Ok(who) => who,
         Err(response) => return response,
     };
     let result = async {
+        let body = crate::body::bytes(body)?;
         let request: CreateTickets = serde_json::from_slice(&body).map_err(|_| {
             AppError::Validation(tessera_core::intake::ValidationErrors::single("/booking_code", "is required"))
         })?;
@@ -78,6 +84,9 @@ async fn create(State(state): State<AppState>, meta: RequestMeta, headers: Heade
         Err(e @ AppError::Internal(_)) => {
             tracing::error!(error = %e, "group profile: ticket creation failed");
             reply(StatusCode::INTERNAL_SERVER_ERROR, false, "Create ticket fail: internal error")
+        }
+        Err(AppError::PayloadTooLarge) => {
+            reply(StatusCode::PAYLOAD_TOO_LARGE, false, "Create ticket fail: the request body is too large")
         }
         Err(e) => reply(StatusCode::CONFLICT, false, format!("Create ticket fail: {}", create_failure(&e))),
     }

@@ -187,6 +187,19 @@ pub async fn add_corporate_account(
     Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
 }
 
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/booker-codes", tag = "admin", request_body = NewCorporateAccount,
+    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+pub async fn add_booker_code(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+    ValidJson(b): ValidJson<NewCorporateAccount>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    who.require_admin()?;
+    state.app.add_booker_code(agency_id(&id)?, &b.code).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {

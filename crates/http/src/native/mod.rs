@@ -41,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/agencies/{id}/agreements/{carrier}", put(admin::set_agreement))
         .route("/api/v1/agencies/{id}/tour-codes", post(admin::add_tour_code))
         .route("/api/v1/agencies/{id}/corporate-accounts", post(admin::add_corporate_account))
+        .route("/api/v1/agencies/{id}/booker-codes", post(admin::add_booker_code))
         .route("/api/v1/users", post(admin::create_user).get(admin::list_users))
         .route("/api/v1/users/{id}/api-keys", post(admin::create_api_key).get(admin::list_api_keys))
         .route("/api/v1/api-keys/{id}", delete(admin::revoke_api_key))

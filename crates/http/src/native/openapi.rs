@@ -16,6 +16,7 @@ use super::{admin, audit, bookings, issuance, outbox, sign_in, tickets, wire};
         tickets::get, tickets::ticket_pdf, tickets::issuance_pdf, tickets::ticket_link, tickets::issuance_link,
         admin::create_agency, admin::list_agencies, admin::get_agency, admin::top_up, admin::ledger, admin::agreements,
         admin::set_agreement, admin::add_tour_code, admin::add_corporate_account,
+        admin::add_booker_code,
         admin::create_user, admin::list_users, admin::create_api_key, admin::list_api_keys, admin::revoke_api_key,
         audit::list,
         outbox::list,

@@ -31,6 +31,7 @@ async fn hanoi(app: &TestApp) -> (Agency, String) {
     app.app.add_tour_code(agency.id, "VN", "OLD2020", Some("2020-01-01"), Some("2020-12-31")).await.expect("tour");
     app.app.add_tour_code(agency.id, "QR", "QRONLY", None, None).await.expect("tour");
     app.app.add_corporate_account(agency.id, "CORP001").await.expect("ca");
+    app.app.add_booker_code(agency.id, "AGENT001").await.expect("booker");
     let agent = app.app.create_user("hanoi", "hanoi-password", Role::Agent, Some(agency.id)).await.expect("agent");
     let token = app.app.issue_token(&agent).expect("token").access_token;
     (agency, token)
@@ -185,6 +186,7 @@ async fn every_rule_refuses_with_its_code_and_changes_nothing(app: TestApp) {
         (with("tourCode", json!("QRONLY")), StatusCode::UNPROCESSABLE_ENTITY, "TOUR_CODE_CARRIER_MISMATCH"),
         (with("tourCode", json!("OLD2020")), StatusCode::UNPROCESSABLE_ENTITY, "TOUR_CODE_INACTIVE"),
         (with("caCode", json!("CORP999")), StatusCode::UNPROCESSABLE_ENTITY, "CORPORATE_CODE_UNKNOWN"),
+        (with("bookerCode", json!("AGENT999")), StatusCode::UNPROCESSABLE_ENTITY, "BOOKER_CODE_UNKNOWN"),
         (with("system", json!("1A")), StatusCode::UNPROCESSABLE_ENTITY, "SYSTEM_MISMATCH"),
         (with("bookingCode", json!("ZZZ999")), StatusCode::NOT_FOUND, "BOOKING_NOT_FOUND"),
         (with("bookingCode", Value::Null), StatusCode::BAD_REQUEST, "INVALID_REQUEST"),

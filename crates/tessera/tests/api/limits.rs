@@ -395,3 +395,49 @@ both_backends!(
 );
 
 both_backends_custom!(a_body_over_the_limit_is_413_and_stores_nothing);
+
+/// The vendor profiles answer an oversized body in their own envelopes, not as plain text.
+async fn vendor_profiles_refuse_oversized_bodies_in_their_envelopes(backend: Backend) {
+    let app = spawn_app_with(backend, Options { max_body_bytes: Some(4096), ..Default::default() }).await;
+    let big = json!({"padding": "x".repeat(5000)});
+    let send = |path: &'static str, header: &'static str| {
+        let token = app.agent_token.clone();
+        let client = app.client.clone();
+        let url = app.url(path);
+        let big = big.clone();
+        async move {
+            let res = client.post(url).header(header, token).json(&big).send().await.expect("request");
+            (res.status(), res.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, body) = send("/issue-ticket", "x-access-token").await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!({"success": false, "data": {"error": "Invalid Ticket Parameters."}}))
+    );
+    let (status, body) = send("/api/v1/flight/issueticket", "x-access-token").await;
+    assert_eq!(
+        (status, body["status"].as_bool(), body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some(false), Some("INVALID_REQUEST"))
+    );
+    let (status, body) = send("/tickets", "x-access-token").await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"status": false, "message": "Create ticket fail: the request body is too large"})
+        )
+    );
+}
+
+mod oversized {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::vendor_profiles_refuse_oversized_bodies_in_their_envelopes(crate::helpers::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::vendor_profiles_refuse_oversized_bodies_in_their_envelopes(crate::helpers::Backend::Postgres).await;
+    }
+}
