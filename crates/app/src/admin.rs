@@ -22,6 +22,8 @@ pub struct AgencyInput {
     pub office_id: Option<String>,
     pub iata_number: Option<String>,
     pub timezone: Option<String>,
+    /// VAT included in the agency's event ticket prices, in percent (default 0).
+    pub vat_percent: Option<String>,
 }
 
 fn invalid(pointer: &str, reason: impl Into<String>) -> AppError {
@@ -79,6 +81,16 @@ impl Tessera {
         if timezone.parse::<chrono_tz::Tz>().is_err() {
             err("/timezone", format!("`{timezone}` is not an IANA time zone"));
         }
+        let vat_percent = match input.vat_percent.as_deref().map(str::trim) {
+            None => Decimal::ZERO,
+            Some(text) => match text.parse::<Decimal>() {
+                Ok(v) if !v.is_sign_negative() && v < Decimal::from(100) && v.scale() <= 2 => v,
+                _ => {
+                    err("/vat_percent", "must be a percentage from 0 to below 100 with at most 2 decimals".into());
+                    Decimal::ZERO
+                }
+            },
+        };
         let Some(currency) = currency.filter(|_| errors.is_empty()) else {
             return Err(AppError::Validation(ValidationErrors(errors)));
         };
@@ -93,6 +105,7 @@ impl Tessera {
                 office_id,
                 iata_number,
                 timezone,
+                vat_percent,
                 created_at: now,
             })
             .await?;

@@ -41,7 +41,9 @@ impl Tessera {
                 format!("must be the agency's account currency {}", agency.currency),
             )));
         }
-        self.db.insert_booking(&booking).await?;
+        // An event booking becomes its booking orders right away (logistic status `processing`).
+        let orders = tessera_core::orders::booking_orders(&booking, &mut uuid::Uuid::new_v4);
+        self.db.insert_booking(&booking, &orders).await?;
         self.db
             .append_audit(&NewAuditEntry {
                 agency_id: Some(agency_id),

@@ -36,6 +36,12 @@ pub enum AppError {
     /// A document could not be produced.
     #[error("document generation failed")]
     DocumentGeneration(String),
+    /// The ticket exists but is distributed by someone else (`external`, `external_end_client`).
+    #[error("tickets distributed through `{0}` cannot be downloaded here")]
+    NotDownloadable(&'static str),
+    /// The booking order has not been issued yet, so its documents do not exist.
+    #[error("the booking order is not completed yet")]
+    NotReady,
     /// The booking has no issued tickets to send.
     #[error("no tickets to send for this booking")]
     NothingToSend,

@@ -18,6 +18,18 @@ use crate::{AppError, Tessera};
 pub struct Principal {
     pub user: User,
     pub scope: Scope,
+    /// The API key the request came with (None for a JWT), so limits can be kept per key.
+    pub api_key: Option<ApiKeyId>,
+}
+
+impl Principal {
+    /// What rate limits count against: the API key, or the user for a token.
+    pub fn credential_key(&self) -> String {
+        match self.api_key {
+            Some(key) => format!("key:{key}"),
+            None => format!("user:{}", self.user.id),
+        }
+    }
 }
 
 impl Principal {
@@ -151,8 +163,10 @@ impl Tessera {
         if !key.starts_with(API_KEY_PREFIX) {
             return Err(AppError::InvalidCredentials);
         }
-        let (_, user) = self.db.find_api_key(&hash_api_key(key)).await?.ok_or(AppError::InvalidCredentials)?;
-        principal(user)
+        let (record, user) = self.db.find_api_key(&hash_api_key(key)).await?.ok_or(AppError::InvalidCredentials)?;
+        let mut who = principal(user)?;
+        who.api_key = Some(record.id);
+        Ok(who)
     }
 
     pub async fn create_user(
@@ -239,7 +253,7 @@ impl Tessera {
 
 fn principal(user: User) -> Result<Principal, AppError> {
     let scope = Scope::of(&user).ok_or(AppError::InvalidCredentials)?;
-    Ok(Principal { user, scope })
+    Ok(Principal { user, scope, api_key: None })
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use tessera_core::agency::Agency;
-use tessera_core::booking::{Booking, FlightBooking};
+use tessera_core::booking::{Booking, BookingDetail, FlightBooking};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{BookingId, DocumentId, IssuanceId};
 use tessera_core::issuance::{self, Expectations, IssueError, IssueOptions};
+use tessera_core::orders::BookingOrder;
 use tessera_core::ticket::{Ticket, TicketType};
+use tessera_core::user::Scope;
 use tessera_documents::{pdf, DocumentKey};
 use tessera_storage::{
     Actor, DocumentOwner, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance,
@@ -71,8 +73,17 @@ impl Tessera {
         let agency = self.db.get_agency(booking.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
         let agreements = self.db.agreements(agency.id).await?;
         let now = self.now();
+        let orders = match booking.detail {
+            BookingDetail::Event(_) => self.db.orders_of_booking(Scope::All, booking.id).await?,
+            BookingDetail::Flight(_) => Vec::new(),
+        };
         let planned = issuance::check_expectations(&booking, &cmd.expect)
-            .and_then(|()| issuance::plan(&booking, &agency, &agreements, &cmd.options, now))
+            .and_then(|()| match booking.detail {
+                BookingDetail::Event(_) => {
+                    issuance::plan_event(&booking, &orders, &agency, &agreements, &cmd.options, now)
+                }
+                BookingDetail::Flight(_) => issuance::plan(&booking, &agency, &agreements, &cmd.options, now),
+            })
             .and_then(|draft| issuance::check_amount(&draft, &cmd.expect).map(|()| draft));
         let draft = match planned {
             Ok(draft) => draft,
@@ -86,7 +97,8 @@ impl Tessera {
             "booker_code": cmd.options.booker_code,
         });
         let new = NewIssuance { id: IssuanceId::generate(), draft, issued_at: now, actor: actor.clone(), attributes };
-        let sink = RenderSink { app: self, booking: &booking, agency: &agency, attributes: &new.attributes };
+        let sink =
+            RenderSink { app: self, booking: &booking, orders: &orders, agency: &agency, attributes: &new.attributes };
         let record = match self.db.issue(&new, &sink).await {
             Ok(record) => record,
             Err(StorageError::InsufficientBalance) => {
@@ -150,7 +162,9 @@ pub fn issue_error_code(e: &IssueError) -> &'static str {
     match e {
         IssueError::AlreadyIssued => "already_issued",
         IssueError::Cancelled => "booking_cancelled",
-        IssueError::EventIssuanceUnavailable => "event_issuance_unavailable",
+        IssueError::NotAFlight => "not_a_flight",
+        IssueError::EventStarted => "event_started",
+        IssueError::NotApplicable(_) => "not_applicable",
         IssueError::DeadlinePassed(_) => "ticketing_deadline_passed",
         IssueError::Departed => "flight_departed",
         IssueError::IncompletePassenger { .. } => "passenger_incomplete",
@@ -176,6 +190,7 @@ pub fn issue_error_code(e: &IssueError) -> &'static str {
 struct RenderSink<'a> {
     app: &'a Tessera,
     booking: &'a Booking,
+    orders: &'a [BookingOrder],
     agency: &'a Agency,
     attributes: &'a serde_json::Value,
 }
@@ -189,8 +204,18 @@ struct Rendered {
 #[async_trait]
 impl DocumentSink for RenderSink<'_> {
     async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
-        let flight =
-            self.booking.as_flight().ok_or_else(|| SinkError("only flight bookings render e-tickets".into()))?;
+        let flight = match &self.booking.detail {
+            BookingDetail::Flight(flight) => flight,
+            BookingDetail::Event(event) => {
+                let job = crate::orders::EventRender {
+                    event: event.clone(),
+                    orders: self.orders.to_vec(),
+                    agency: self.agency.clone(),
+                    invoices: issued.invoices.clone(),
+                };
+                return self.app.produce_event_documents(job).await.map_err(|e| SinkError(e.to_string()));
+            }
+        };
         let rendered = render_all(flight.clone(), self.agency.clone(), issued.clone(), self.attributes.clone()).await?;
         let mut out = Vec::with_capacity(rendered.len());
         for doc in rendered {

@@ -9,11 +9,13 @@ pub mod admin;
 pub mod bookings;
 mod clock;
 mod error;
+mod event_views;
 pub mod idempotency;
 pub mod identity;
 pub mod issuing;
 pub mod links;
 pub mod mail;
+pub mod orders;
 mod secret;
 pub mod views;
 
@@ -38,6 +40,8 @@ pub struct Settings {
     pub link_secret: Secret,
     /// Absolute base URL clients reach this server at (for links), without a trailing slash.
     pub public_url: String,
+    /// How long a signed link to a booking order's zip bundle stays valid (the events API promises ≤ 5 min).
+    pub zip_link_ttl: Duration,
 }
 
 /// The application: shared by every request, cheap to clone.
@@ -49,11 +53,20 @@ pub struct Tessera {
     pub(crate) settings: Arc<Settings>,
     /// None: messages stay in the outbox until an SMTP relay is configured.
     pub(crate) mailer: Option<mail::Mailer>,
+    /// Serializes zip bundle rebuilds within this process.
+    pub(crate) zip_rebuilds: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Tessera {
     pub fn new(db: Arc<dyn Database>, docs: DocumentStore, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self { db, docs, clock, settings: Arc::new(settings), mailer: None }
+        Self {
+            db,
+            docs,
+            clock,
+            settings: Arc::new(settings),
+            mailer: None,
+            zip_rebuilds: Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
     /// Sends e-mail through this relay.

@@ -36,8 +36,18 @@ pub struct Download {
 impl Tessera {
     /// Signs a link to a document the caller can reach (checked by the caller via `scope`).
     pub async fn sign_link(&self, scope: Scope, owner: DocumentOwner) -> Result<SignedLink, AppError> {
+        self.sign_link_for(scope, owner, self.settings.link_ttl).await
+    }
+
+    /// Like [`Tessera::sign_link`] with its own lifetime (zip bundles get a shorter one).
+    pub async fn sign_link_for(
+        &self,
+        scope: Scope,
+        owner: DocumentOwner,
+        ttl: std::time::Duration,
+    ) -> Result<SignedLink, AppError> {
         self.db.get_document(scope, &owner).await?.ok_or(AppError::NotFound("document"))?;
-        let ttl = TimeDelta::from_std(self.settings.link_ttl).map_err(|e| AppError::Internal(e.to_string()))?;
+        let ttl = TimeDelta::from_std(ttl).map_err(|e| AppError::Internal(e.to_string()))?;
         let expires_at = self.now() + ttl;
         let claims = LinkClaims { d: owner, e: expires_at.timestamp() };
         let payload = serde_json::to_vec(&claims).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -87,14 +97,19 @@ impl Tessera {
             booking_id: None,
             ticket_number: match &record.owner {
                 DocumentOwner::Ticket(n) => Some(n.compact()),
-                DocumentOwner::Issuance(_) => None,
+                _ => None,
             },
             issuance_id: match &record.owner {
                 DocumentOwner::Issuance(i) => Some(*i),
-                DocumentOwner::Ticket(_) => None,
+                _ => None,
             },
             outcome: "success".into(),
-            detail: serde_json::json!({"document": record.filename, "sha256": record.sha256, "via": via}),
+            detail: serde_json::json!({
+                "document": record.filename,
+                "owner": {"kind": record.owner.kind(), "id": record.owner.key()},
+                "sha256": record.sha256,
+                "via": via,
+            }),
             created_at: self.now(),
         };
         if let Err(e) = self.db.append_audit(&entry).await {

@@ -71,22 +71,53 @@ fn html_escape(text: &str) -> String {
 }
 
 impl Tessera {
-    /// Queues an e-mail with every ticket document of a booking to its contact, then sends it at once when an
-    /// SMTP relay is configured. A failed send leaves the message queued for the worker and is reported.
-    pub async fn email_tickets(&self, who: &Principal, booking: &Booking) -> Result<(MessageId, Delivery), AppError> {
-        let issuance = self.db.find_issuance_by_booking(who.scope, booking.id).await?.ok_or(AppError::NothingToSend)?;
-        let tickets = self.db.tickets_of_issuance(who.scope, issuance.id).await?;
+    /// Every ticket's PDF, with the ticket numbers the message lists.
+    async fn ticket_attachments(
+        &self,
+        who: &Principal,
+        issuance: tessera_core::ids::IssuanceId,
+    ) -> Result<(Vec<MessageAttachment>, Vec<String>), AppError> {
+        let tickets = self.db.tickets_of_issuance(who.scope, issuance).await?;
         let mut attachments = Vec::new();
         for ticket in &tickets {
             let doc = self.db.get_document(Scope::All, &DocumentOwner::Ticket(ticket.number.clone())).await?;
             let doc = doc.ok_or_else(|| AppError::Internal(format!("ticket {} has no document", ticket.number)))?;
-            attachments.push(MessageAttachment {
-                filename: doc.filename,
-                storage_key: doc.storage_key,
-                sha256: doc.sha256,
-                content_type: doc.content_type,
-            });
+            attachments.push(attachment(doc));
         }
+        Ok((attachments, tickets.iter().map(|t| t.number.to_string()).collect()))
+    }
+
+    /// The PDFs of every event ticket we distribute ourselves; tickets others distribute are not ours to send.
+    async fn event_attachments(
+        &self,
+        who: &Principal,
+        booking: tessera_core::ids::BookingId,
+    ) -> Result<(Vec<MessageAttachment>, Vec<String>), AppError> {
+        let mut attachments = Vec::new();
+        let mut lines = Vec::new();
+        for order in self.db.orders_of_booking(who.scope, booking).await? {
+            for item in order.items.iter().filter(|i| i.downloadable()) {
+                for d in &item.downloads {
+                    let owner = DocumentOwner::Download(order.id.clone(), d.id.clone());
+                    let doc = self.db.get_document(Scope::All, &owner).await?;
+                    let doc = doc.ok_or_else(|| AppError::Internal(format!("ticket {} has no document", d.id)))?;
+                    attachments.push(attachment(doc));
+                    let label = if d.label.is_empty() { String::new() } else { format!(", {}", d.label) };
+                    lines.push(format!("{} — {}{label}", order.event.name, item.ticket_name));
+                }
+            }
+        }
+        Ok((attachments, lines))
+    }
+
+    /// Queues an e-mail with every ticket document of a booking to its contact, then sends it at once when an
+    /// SMTP relay is configured. A failed send leaves the message queued for the worker and is reported.
+    pub async fn email_tickets(&self, who: &Principal, booking: &Booking) -> Result<(MessageId, Delivery), AppError> {
+        let issuance = self.db.find_issuance_by_booking(who.scope, booking.id).await?.ok_or(AppError::NothingToSend)?;
+        let (attachments, numbers) = match &booking.detail {
+            tessera_core::booking::BookingDetail::Flight(_) => self.ticket_attachments(who, issuance.id).await?,
+            tessera_core::booking::BookingDetail::Event(_) => self.event_attachments(who, booking.id).await?,
+        };
         if attachments.is_empty() {
             return Err(AppError::NothingToSend);
         }
@@ -96,7 +127,6 @@ impl Tessera {
                 (e.contact.email.clone(), format!("booking {}", e.booking_code))
             }
         };
-        let numbers: Vec<String> = tickets.iter().map(|t| t.number.to_string()).collect();
         let text = format!(
             "Hello,\n\nattached are your e-tickets for {what}: {}.\nPlease carry them, with your travel documents, when you travel.\n\nTicket reference: {}\n",
             numbers.join(", "),
@@ -183,6 +213,15 @@ impl Tessera {
     pub async fn outbox(&self, who: &Principal, limit: u32) -> Result<Vec<OutboxMessage>, AppError> {
         who.require_admin()?;
         Ok(self.db.list_outbox(who.scope, limit).await?)
+    }
+}
+
+fn attachment(doc: tessera_storage::DocumentRecord) -> MessageAttachment {
+    MessageAttachment {
+        filename: doc.filename,
+        storage_key: doc.storage_key,
+        sha256: doc.sha256,
+        content_type: doc.content_type,
     }
 }
 

@@ -38,7 +38,7 @@ pub fn format_duration(d: TimeDelta) -> String {
     format!("{}h {:02}m", minutes / 60, minutes % 60)
 }
 
-fn agency_view(agency: &Agency) -> AgencyView {
+pub(crate) fn agency_view(agency: &Agency) -> AgencyView {
     AgencyView {
         name: agency.name.clone(),
         office_id: agency.office_id.as_ref().map(ToString::to_string).unwrap_or_default(),

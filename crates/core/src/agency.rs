@@ -20,6 +20,8 @@ pub struct Agency {
     pub iata_number: Option<IataNumber>,
     /// IANA time zone name, e.g. `Asia/Kathmandu`.
     pub timezone: String,
+    /// VAT included in the event ticket prices this agency sells, in percent (0 when it charges none).
+    pub vat_percent: Decimal,
 }
 
 impl Agency {

@@ -12,7 +12,9 @@ use crate::agency::{Agency, Agreements};
 use crate::booking::{Booking, BookingDetail, BookingStatus, Distribution, FlightBooking, PassengerType, Tax};
 use crate::codes::{AccountingPrefix, CarrierCode};
 use crate::ids::{AgencyId, BookingId};
+use crate::invoice::{self, InvoiceDraft};
 use crate::money::{Currency, Money, MoneyError};
+use crate::orders::BookingOrder;
 use crate::reference;
 use crate::ticket::{Coupon, CouponStatus, ServiceInfo, TicketDraft, TicketType};
 
@@ -41,8 +43,12 @@ pub enum IssueError {
     AlreadyIssued,
     #[error("the booking is cancelled")]
     Cancelled,
-    #[error("issuing event bookings is not available yet")]
-    EventIssuanceUnavailable,
+    #[error("the booking is not a flight booking")]
+    NotAFlight,
+    #[error("the event has already started")]
+    EventStarted,
+    #[error("a {0} does not apply to event bookings")]
+    NotApplicable(&'static str),
     #[error("the ticketing deadline {0} has passed")]
     DeadlinePassed(DateTime<Utc>),
     #[error("the first flight has already departed")]
@@ -140,6 +146,8 @@ pub struct IssuanceDraft {
     /// Debited from the agency: fares + services − commission.
     pub payable: Money,
     pub tickets: Vec<TicketDraft>,
+    /// Event bookings: one invoice per booking order (flights have none).
+    pub invoices: Vec<InvoiceDraft>,
 }
 
 pub fn plan(
@@ -149,14 +157,10 @@ pub fn plan(
     options: &IssueOptions,
     now: DateTime<Utc>,
 ) -> Result<IssuanceDraft, IssueError> {
-    match booking.status {
-        BookingStatus::Confirmed => {}
-        BookingStatus::Ticketed => return Err(IssueError::AlreadyIssued),
-        BookingStatus::Cancelled => return Err(IssueError::Cancelled),
-    }
+    check_status(booking)?;
     let flight = match &booking.detail {
         BookingDetail::Flight(f) => f,
-        BookingDetail::Event(_) => return Err(IssueError::EventIssuanceUnavailable),
+        BookingDetail::Event(_) => return Err(IssueError::NotAFlight),
     };
     if now > flight.ticketing_deadline {
         return Err(IssueError::DeadlinePassed(flight.ticketing_deadline));
@@ -175,16 +179,7 @@ pub fn plan(
         return Err(IssueError::CarrierNotAuthorized(flight.validating_carrier.clone()));
     }
     check_tour_code(flight, agreements, options, now)?;
-    if let Some(code) = &options.corporate_code {
-        if !agreements.corporate_accounts.iter().any(|c| c == code) {
-            return Err(IssueError::UnknownCorporateAccount(code.clone()));
-        }
-    }
-    if let Some(code) = &options.booker_code {
-        if !agreements.booker_codes.iter().any(|c| c == code) {
-            return Err(IssueError::UnknownBookerCode(code.clone()));
-        }
-    }
+    check_accounts(agreements, options)?;
     if flight.currency != agency.currency {
         return Err(IssueError::CurrencyMismatch { booking: flight.currency, agency: agency.currency });
     }
@@ -222,7 +217,77 @@ pub fn plan(
         commission,
         payable,
         tickets,
+        invoices: Vec::new(),
     })
+}
+
+/// Plans an event booking: the agency pays every ticket of every booking order, and each order gets its
+/// invoice. The orders (created at intake) are the tickets; no ticket numbers are drawn.
+pub fn plan_event(
+    booking: &Booking,
+    orders: &[BookingOrder],
+    agency: &Agency,
+    agreements: &Agreements,
+    options: &IssueOptions,
+    now: DateTime<Utc>,
+) -> Result<IssuanceDraft, IssueError> {
+    check_status(booking)?;
+    let BookingDetail::Event(event) = &booking.detail else { return Err(IssueError::RequestMismatch("type")) };
+    if orders.is_empty() || orders.iter().any(|o| o.booking_id != booking.id) {
+        return Err(IssueError::RequestMismatch("orders"));
+    }
+    if orders.iter().any(|o| o.event.starts_at <= now) {
+        return Err(IssueError::EventStarted);
+    }
+    if options.tour_code.is_some() {
+        return Err(IssueError::NotApplicable("tour code"));
+    }
+    if options.commission.is_some() {
+        return Err(IssueError::NotApplicable("commission"));
+    }
+    check_accounts(agreements, options)?;
+    if event.currency != agency.currency {
+        return Err(IssueError::CurrencyMismatch { booking: event.currency, agency: agency.currency });
+    }
+    let payable = Money::sum(orders.iter().map(BookingOrder::total).collect::<Result<Vec<_>, _>>()?, event.currency)?;
+    if payable.minor() > agency.available().minor() {
+        return Err(IssueError::InsufficientBalance { payable, available: agency.available() });
+    }
+    let invoices = orders.iter().map(|o| invoice::invoice_for(o, agency.vat_percent)).collect::<Result<Vec<_>, _>>()?;
+    Ok(IssuanceDraft {
+        booking_id: booking.id,
+        agency_id: booking.agency_id,
+        currency: event.currency,
+        fares_total: payable,
+        services_total: Money::zero(event.currency),
+        commission: Money::zero(event.currency),
+        payable,
+        tickets: Vec::new(),
+        invoices,
+    })
+}
+
+fn check_status(booking: &Booking) -> Result<(), IssueError> {
+    match booking.status {
+        BookingStatus::Confirmed => Ok(()),
+        BookingStatus::Ticketed => Err(IssueError::AlreadyIssued),
+        BookingStatus::Cancelled => Err(IssueError::Cancelled),
+    }
+}
+
+/// Corporate accounts and booker codes name the agency's own customers and staff, whatever is booked.
+fn check_accounts(agreements: &Agreements, options: &IssueOptions) -> Result<(), IssueError> {
+    if let Some(code) = &options.corporate_code {
+        if !agreements.corporate_accounts.iter().any(|c| c == code) {
+            return Err(IssueError::UnknownCorporateAccount(code.clone()));
+        }
+    }
+    if let Some(code) = &options.booker_code {
+        if !agreements.booker_codes.iter().any(|c| c == code) {
+            return Err(IssueError::UnknownBookerCode(code.clone()));
+        }
+    }
+    Ok(())
 }
 
 /// Data a ticket cannot be issued without; intake accepts records that lack it.

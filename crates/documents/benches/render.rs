@@ -1,11 +1,14 @@
 //! Render-time benchmark: `cargo bench -p tessera-documents` prints the mean time and the size of one
 //! single-passenger e-ticket PDF, with the font subset cache warm and cold (plus an EMD receipt and a
-//! three-passenger itinerary for comparison).
+//! three-passenger itinerary for comparison), and of an event ticket and a three-line invoice.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use tessera_documents::{render_emd, render_flight_itinerary, render_flight_ticket, samples, DocumentError};
+use tessera_documents::{
+    render_emd, render_event_ticket, render_flight_itinerary, render_flight_ticket, render_invoice, samples,
+    DocumentError,
+};
 
 fn measure(
     name: &str,
@@ -27,6 +30,8 @@ fn main() -> Result<(), DocumentError> {
     let ticket = samples::flight_ticket();
     let emd = samples::emd();
     let passengers = vec![ticket.clone(), ticket.clone(), ticket.clone()];
+    let event = samples::event_ticket();
+    let invoice = samples::invoice();
 
     let start = Instant::now();
     render_flight_ticket(&ticket)?;
@@ -46,5 +51,15 @@ fn main() -> Result<(), DocumentError> {
     })?;
     measure("EMD receipt", 2000, || render_emd(black_box(&emd)))?;
     measure("itinerary, 3 passengers", 500, || render_flight_itinerary(black_box(&passengers)))?;
+    measure("event ticket", 2000, || render_event_ticket(black_box(&event)))?;
+    let mut uncached_event = event.clone();
+    let mut n = 0u32;
+    measure("  same, font subset not cached", 2000, || {
+        n += 1;
+        let letter = char::from_u32(0x100 + n % 0x80).unwrap_or('A');
+        uncached_event.holder = format!("Ömer {letter} Çelik");
+        render_event_ticket(black_box(&uncached_event))
+    })?;
+    measure("invoice, 3 lines", 2000, || render_invoice(black_box(&invoice)))?;
     Ok(())
 }

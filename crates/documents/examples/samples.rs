@@ -2,7 +2,9 @@
 //! `cargo run -p tessera-documents --example samples`, then open `/tmp/tessera-sample*.pdf`
 //! (or `pdftoppm -png -r 60` them).
 
-use tessera_documents::{render_emd, render_flight_itinerary, render_flight_ticket, samples, TaxLine};
+use tessera_documents::{
+    render_emd, render_event_ticket, render_flight_itinerary, render_flight_ticket, render_invoice, samples, TaxLine,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir();
@@ -16,6 +18,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write("tessera-sample-long.pdf", render_flight_ticket(&long)?)?;
 
     write("tessera-sample-emd.pdf", render_emd(&samples::emd())?)?;
+
+    let event = samples::event_ticket();
+    write("tessera-sample-event.pdf", render_event_ticket(&event)?)?;
+    let mut cancelled = event;
+    cancelled.watermark = Some("CANCELLED".to_owned());
+    cancelled.holder = String::new();
+    cancelled.label = String::new();
+    cancelled.section = String::new();
+    cancelled.event_name = "Liverpool FC vs Arsenal — Premier League Matchday 27, a very long fixture name".repeat(2);
+    write("tessera-sample-event-stress.pdf", render_event_ticket(&cancelled)?)?;
+
+    write("tessera-sample-invoice.pdf", render_invoice(&samples::invoice())?)?;
+    let mut credit = samples::invoice_with_lines(60);
+    credit.title = "Credit invoice".to_owned();
+    credit.credits_number = "OGT-2027-000482".to_owned();
+    credit.number = "OGT-2027-000517".to_owned();
+    write("tessera-sample-invoice-long.pdf", render_invoice(&credit)?)?;
 
     let mut stress = samples::flight_ticket();
     stress.watermark = Some("SPECIMEN".to_owned());

@@ -1,5 +1,5 @@
 #![forbid(unsafe_code)]
-//! Tessera's document layer: renders tickets and receipts to PDF, bundles them into zip files and keeps
+//! Tessera's document layer: renders tickets, receipts and invoices to PDF, bundles them into zip files and keeps
 //! them in an object store, addressed by validated keys and fingerprinted with SHA-256.
 
 pub mod bundle;
@@ -13,6 +13,9 @@ pub mod store;
 pub use bundle::zip_bundle;
 pub use error::DocumentError;
 pub use hash::sha256_hex;
-pub use model::{AgencyView, EmdView, FareView, FlightTicketView, JourneyView, SegmentView, ServiceView, TaxLine};
-pub use pdf::{render_emd, render_flight_itinerary, render_flight_ticket};
+pub use model::{
+    AgencyView, EmdView, EventTicketView, FareView, FlightTicketView, InvoiceLineView, InvoiceView, JourneyView,
+    PartyView, SegmentView, ServiceView, TaxLine,
+};
+pub use pdf::{render_emd, render_event_ticket, render_flight_itinerary, render_flight_ticket, render_invoice};
 pub use store::{DocumentKey, DocumentStore, StoredDocument};

@@ -122,3 +122,80 @@ pub struct EmdView {
     pub qr_payload: String,
     pub watermark: Option<String>,
 }
+
+/// One event ticket (one PDF of an order item; a multi-day pass has one per day).
+#[derive(Debug, Clone, Default)]
+pub struct EventTicketView {
+    pub agency: AgencyView,
+    pub event_name: String,
+    pub venue: String,
+    /// Local start, e.g. `Tue 02 Mar 2027 20:00 (UTC+00:00)`
+    pub starts: String,
+    /// Local end, may be empty
+    pub ends: String,
+    /// The ticket holder, e.g. `Ömer Çelik`; may be empty (then print "—" or leave the line out)
+    pub holder: String,
+    pub ticket_name: String,
+    pub category: String,
+    pub section: String,
+    pub row: String,
+    pub seat: String,
+    pub booking_code: String,
+    pub order_id: String,
+    pub order_item_id: String,
+    /// Which PDF of the ticket this is, e.g. `Day 1 of 3 — Fri 27 Aug 2027`; empty for single-PDF tickets
+    pub label: String,
+    /// e.g. `EUR 189.00`
+    pub price: String,
+    /// The QR code payload: a secret a gate verifies. Print it in small text under the QR too.
+    pub qr_payload: String,
+    /// When set, a large diagonal mark over the page (e.g. `VOID`, `CANCELLED`).
+    pub watermark: Option<String>,
+}
+
+/// The seller or the buyer of an invoice.
+#[derive(Debug, Clone, Default)]
+pub struct PartyView {
+    pub name: String,
+    /// address lines, VAT/office ids, e-mail …
+    pub lines: Vec<String>,
+}
+
+/// One line of an invoice, amounts already formatted (without currency).
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceLineView {
+    pub description: String,
+    pub quantity: String,
+    pub unit_price: String,
+    /// e.g. `21%`
+    pub vat_rate: String,
+    pub net: String,
+    pub vat: String,
+    pub gross: String,
+}
+
+/// An invoice or a credit invoice.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceView {
+    /// `Invoice` or `Credit invoice`
+    pub title: String,
+    pub number: String,
+    pub issue_date: String,
+    /// For a credit invoice, the number of the invoice it credits; else empty
+    pub credits_number: String,
+    pub seller: PartyView,
+    pub buyer: PartyView,
+    /// The buyer's reference (purchase order), may be empty
+    pub reference: String,
+    pub order_id: String,
+    pub booking_code: String,
+    /// e.g. `Liverpool FC vs Arsenal — Anfield, Liverpool, Tue 02 Mar 2027 20:00`
+    pub event: String,
+    pub currency: String,
+    pub lines: Vec<InvoiceLineView>,
+    pub net_total: String,
+    pub vat_total: String,
+    pub gross_total: String,
+    /// Free lines printed at the bottom (e.g. "Prices include VAT.")
+    pub notes: Vec<String>,
+}

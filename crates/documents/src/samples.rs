@@ -187,3 +187,113 @@ pub fn emd() -> EmdView {
         watermark: None,
     }
 }
+
+/// A European agency selling event tickets, for the event ticket and invoice samples.
+fn event_agency() -> AgencyView {
+    AgencyView {
+        name: "Orange Grid Travel B.V.".to_owned(),
+        office_id: "HAANL2100".to_owned(),
+        iata_number: String::new(),
+    }
+}
+
+const EVENT_ORDER_ID: &str = "0f8e6c1b2a3d4e5f60718293a4b5c6d7_bkn";
+
+/// Day 2 of a three-day Grand Prix pass with a grandstand seat; the holder's name carries Turkish diacritics.
+pub fn event_ticket() -> EventTicketView {
+    EventTicketView {
+        agency: event_agency(),
+        event_name: "Formula 1 Dutch Grand Prix — 3-day pass".to_owned(),
+        venue: "Circuit Zandvoort, Burgemeester van Alphenstraat 108, 2041 KP Zandvoort, Netherlands".to_owned(),
+        starts: "Sat 28 Aug 2027 09:00 (UTC+02:00)".to_owned(),
+        ends: "Sat 28 Aug 2027 18:30 (UTC+02:00)".to_owned(),
+        holder: "Ömer Çelik".to_owned(),
+        ticket_name: "Grandstand Hairpin 1".to_owned(),
+        category: "Category 1".to_owned(),
+        section: "Hairpin 1 · Block C".to_owned(),
+        row: "12".to_owned(),
+        seat: "27".to_owned(),
+        booking_code: "EVT4QZ".to_owned(),
+        order_id: EVENT_ORDER_ID.to_owned(),
+        order_item_id: "3c9a2b7e5d1f4a6b8c0d2e4f6a8b0c1d_bkd".to_owned(),
+        label: "Day 2 of 3 — Sat 28 Aug 2027".to_owned(),
+        price: "EUR 489.00".to_owned(),
+        qr_payload: "TSR1-3C9A2B7E-Q7XK2MP9VR4TW8YZBN3C".to_owned(),
+        watermark: None,
+    }
+}
+
+fn invoice_line(description: &str, quantity: &str, unit_price: &str, amounts: [&str; 3]) -> InvoiceLineView {
+    InvoiceLineView {
+        description: description.to_owned(),
+        quantity: quantity.to_owned(),
+        unit_price: unit_price.to_owned(),
+        vat_rate: "21%".to_owned(),
+        net: amounts[0].to_owned(),
+        vat: amounts[1].to_owned(),
+        gross: amounts[2].to_owned(),
+    }
+}
+
+/// An invoice for two Grand Prix passes, a hospitality upgrade and a booking fee, prices including 21% VAT.
+pub fn invoice() -> InvoiceView {
+    InvoiceView {
+        title: "Invoice".to_owned(),
+        number: "OGT-2027-000482".to_owned(),
+        issue_date: "14 Feb 2027".to_owned(),
+        credits_number: String::new(),
+        seller: PartyView {
+            name: "Orange Grid Travel B.V.".to_owned(),
+            lines: vec![
+                "Stationsplein 12".to_owned(),
+                "2011 LR Haarlem, Netherlands".to_owned(),
+                "VAT NL859123456B01   ·   KvK 81234567".to_owned(),
+                "invoices@orangegrid.example".to_owned(),
+            ],
+        },
+        buyer: PartyView {
+            name: "Ömer Çelik".to_owned(),
+            lines: vec![
+                "Bağdat Caddesi 221/4".to_owned(),
+                "34728 Kadıköy, İstanbul, Türkiye".to_owned(),
+                "omer.celik@example.com".to_owned(),
+            ],
+        },
+        reference: "PO-2027-0815".to_owned(),
+        order_id: EVENT_ORDER_ID.to_owned(),
+        booking_code: "EVT4QZ".to_owned(),
+        event: "Formula 1 Dutch Grand Prix — Circuit Zandvoort, Zandvoort, Fri 27 Aug – Sun 29 Aug 2027".to_owned(),
+        currency: "EUR".to_owned(),
+        lines: vec![
+            invoice_line(
+                "Formula 1 Dutch Grand Prix — 3-day pass, Grandstand Hairpin 1 (Category 1)",
+                "2",
+                "489.00",
+                ["808.26", "169.74", "978.00"],
+            ),
+            invoice_line(
+                "Paddock Club hospitality upgrade, Saturday 28 Aug 2027",
+                "1",
+                "350.00",
+                ["289.26", "60.74", "350.00"],
+            ),
+            invoice_line("Booking fee", "1", "15.00", ["12.40", "2.60", "15.00"]),
+        ],
+        net_total: "1,109.92".to_owned(),
+        vat_total: "233.08".to_owned(),
+        gross_total: "1,343.00".to_owned(),
+        notes: vec![
+            "Prices include VAT.".to_owned(),
+            "Paid in full by credit card on 14 Feb 2027. Thank you for your booking.".to_owned(),
+        ],
+    }
+}
+
+/// [`invoice`] with `lines` booking-fee lines, for pagination tests (totals are not recomputed).
+pub fn invoice_with_lines(lines: usize) -> InvoiceView {
+    let mut view = invoice();
+    view.lines = (0..lines)
+        .map(|i| invoice_line(&format!("Booking fee, ticket {}", i + 1), "1", "15.00", ["12.40", "2.60", "15.00"]))
+        .collect();
+    view
+}

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use tessera_documents::{render_emd, render_flight_itinerary, render_flight_ticket, samples};
+use tessera_documents::{
+    render_emd, render_event_ticket, render_flight_itinerary, render_flight_ticket, render_invoice, samples,
+};
 
 fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -33,6 +35,14 @@ fn pdftotext(path: &Path) -> String {
         .expect("pdftotext installed");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The document title as a viewer shows it (non-ASCII titles are stored UTF-16 encoded).
+fn pdf_title(path: &Path) -> String {
+    let out = Command::new("pdfinfo").args(["-enc", "UTF-8"]).arg(path).output().expect("pdfinfo installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info = String::from_utf8(out.stdout).unwrap();
+    info.lines().find_map(|l| l.strip_prefix("Title:")).unwrap_or_default().trim().to_owned()
 }
 
 #[test]
@@ -165,4 +175,185 @@ fn watermark_and_overlong_text_stay_valid() {
     assert!(text.contains("…"), "long text should be ellipsised");
     // Characters without a glyph still extract as themselves.
     assert!(text.contains('𝄞'), "{text}");
+}
+
+#[test]
+fn event_ticket_is_one_valid_page_with_every_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let view = samples::event_ticket();
+    assert!(view.watermark.is_none());
+    let pdf = render_event_ticket(&view).unwrap();
+    let path = write_temp(dir.path(), "event.pdf", &pdf);
+    qpdf_check(&path);
+    assert_eq!(npages(&path), 1);
+    let text = pdftotext(&path);
+    for needle in [
+        "Ömer Çelik",
+        "Formula 1 Dutch",
+        "3-day pass",
+        "Circuit Zandvoort",
+        "Sat 28 Aug 2027 09:00 (UTC+02:00)",
+        "Sat 28 Aug 2027 18:30 (UTC+02:00)",
+        "Grandstand Hairpin 1 · Category 1",
+        "Hairpin 1 · Block C",
+        "12",
+        "27",
+        "EVT4QZ",
+        "0f8e6c1b2a3d4e5f60718293a4b5c6d7_bkn",
+        "3c9a2b7e5d1f4a6b8c0d2e4f6a8b0c1d_bkd",
+        "Day 2 of 3 — Sat 28 Aug 2027",
+        "EUR 489.00",
+        "TSR1-3C9A2B7E-Q7XK2MP9VR4TW8YZBN3C",
+        "Orange Grid Travel B.V.",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    // The event name may wrap, but every word of it is printed.
+    for word in view.event_name.split_whitespace() {
+        assert!(text.contains(word), "missing {word:?} of the event name");
+    }
+    assert_eq!(pdf_title(&path), "Event ticket 3c9a2b7e5d1f4a6b8c0d2e4f6a8b0c1d_bkd — Ömer Çelik");
+    let raw = String::from_utf8_lossy(&pdf);
+    assert!(!raw.contains("/CreationDate"));
+    assert!(!raw.contains("/ca "), "no watermark state without a watermark");
+}
+
+#[test]
+fn event_ticket_without_holder_or_seat_prints_dashes_and_stays_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut view = samples::event_ticket();
+    view.holder = String::new();
+    view.section = String::new();
+    view.row = " ".to_owned();
+    view.seat = String::new();
+    view.ends = String::new();
+    view.label = String::new();
+    view.watermark = Some("CANCELLED".to_owned());
+    view.event_name = "Liverpool FC vs Arsenal — Premier League, Matchday 27 ".repeat(5);
+    view.venue = "Anfield, Anfield Road, Liverpool L4 0TH, United Kingdom ".repeat(5);
+    let pdf = render_event_ticket(&view).unwrap();
+    let path = write_temp(dir.path(), "event-void.pdf", &pdf);
+    qpdf_check(&path);
+    assert_eq!(npages(&path), 1, "overlong text must not push the ticket onto a second page");
+    assert!(String::from_utf8_lossy(&pdf).contains("/ca 0.16"));
+    let text = pdftotext(&path);
+    assert!(text.matches('—').count() >= 4, "{text}");
+    assert!(text.contains("…"), "long event name should be ellipsised");
+    assert!(text.contains("TSR1-3C9A2B7E-Q7XK2MP9VR4TW8YZBN3C"));
+
+    // A payload too long for one line is broken over lines, never cut. Other text shares the payload's
+    // lines in pdftotext's output, so compare the number of K's with a ticket whose payload has none.
+    let count_k = |payload: String| {
+        let mut view = samples::event_ticket();
+        view.qr_payload = payload;
+        let path = write_temp(dir.path(), "event-long-payload.pdf", &render_event_ticket(&view).unwrap());
+        qpdf_check(&path);
+        pdftotext(&path).matches('K').count()
+    };
+    assert_eq!(count_k("K".repeat(90)) - count_k("Z".repeat(90)), 90);
+
+    // A payload beyond QR capacity is an error, not a broken page.
+    let mut huge = samples::event_ticket();
+    huge.qr_payload = "x".repeat(5000);
+    assert!(matches!(render_event_ticket(&huge), Err(tessera_documents::DocumentError::Qr(_))));
+}
+
+#[test]
+fn invoice_is_valid_and_text_extracts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let view = samples::invoice();
+    assert_eq!(view.lines.len(), 3);
+    let pdf = render_invoice(&view).unwrap();
+    let path = write_temp(dir.path(), "invoice.pdf", &pdf);
+    qpdf_check(&path);
+    assert_eq!(npages(&path), 1);
+    let text = pdftotext(&path);
+    for needle in [
+        "Invoice",
+        "OGT-2027-000482",
+        "14 Feb 2027",
+        "Orange Grid Travel B.V.",
+        "VAT NL859123456B01",
+        "Ömer Çelik",
+        "34728 Kadıköy, İstanbul, Türkiye",
+        "PO-2027-0815",
+        "0f8e6c1b2a3d4e5f60718293a4b5c6d7_bkn",
+        "EVT4QZ",
+        "Formula 1 Dutch Grand Prix — Circuit Zandvoort",
+        "Paddock Club hospitality upgrade",
+        "Booking fee",
+        "21%",
+        "808.26",
+        "169.74",
+        "978.00",
+        "EUR 1,109.92",
+        "EUR 233.08",
+        "EUR 1,343.00",
+        "Prices include VAT.",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    // Descriptions wrap inside their column; every word is there.
+    for line in &view.lines {
+        for word in line.description.split_whitespace() {
+            assert!(text.contains(word), "missing {word:?} of {:?}", line.description);
+        }
+    }
+    assert!(!text.contains("Credits invoice"));
+    assert_eq!(pdf_title(&path), "Invoice OGT-2027-000482");
+}
+
+#[test]
+fn credit_invoice_names_the_invoice_it_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut view = samples::invoice();
+    view.title = "Credit invoice".to_owned();
+    view.number = "OGT-2027-000517".to_owned();
+    view.credits_number = "OGT-2027-000482".to_owned();
+    let pdf = render_invoice(&view).unwrap();
+    let path = write_temp(dir.path(), "credit.pdf", &pdf);
+    qpdf_check(&path);
+    let text = pdftotext(&path);
+    for needle in ["Credit invoice", "OGT-2027-000517", "Credits invoice OGT-2027-000482"] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    assert_eq!(pdf_title(&path), "Credit invoice OGT-2027-000517");
+}
+
+#[test]
+fn many_invoice_lines_continue_on_further_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let view = samples::invoice_with_lines(80);
+    let pdf = render_invoice(&view).unwrap();
+    let path = write_temp(dir.path(), "invoice-long.pdf", &pdf);
+    qpdf_check(&path);
+    let pages = npages(&path);
+    assert!(pages >= 2, "{pages} pages");
+    let text = pdftotext(&path);
+    for i in 1..=80 {
+        // The trailing space keeps "ticket 1" from matching "ticket 10" (the quantity column follows).
+        assert!(text.contains(&format!("Booking fee, ticket {i} ")), "line {i} missing");
+    }
+    // The column header is repeated on every page the table continues on.
+    assert_eq!(text.matches("DESCRIPTION").count(), pages);
+    assert!(text.contains(&format!("Page {pages} of {pages}")));
+    assert!(text.contains("EUR 1,343.00"));
+
+    let empty = tessera_documents::InvoiceView::default();
+    let path = write_temp(dir.path(), "invoice-empty.pdf", &render_invoice(&empty).unwrap());
+    qpdf_check(&path);
+    assert!(pdftotext(&path).contains("No lines"));
+}
+
+#[test]
+fn event_ticket_and_invoice_render_deterministically() {
+    let event = samples::event_ticket();
+    assert_eq!(render_event_ticket(&event).unwrap(), render_event_ticket(&event).unwrap());
+    let mut void = event.clone();
+    void.watermark = Some("VOID".to_owned());
+    assert_eq!(render_event_ticket(&void).unwrap(), render_event_ticket(&void).unwrap());
+    let invoice = samples::invoice();
+    assert_eq!(render_invoice(&invoice).unwrap(), render_invoice(&invoice).unwrap());
+    let long = samples::invoice_with_lines(80);
+    assert_eq!(render_invoice(&long).unwrap(), render_invoice(&long).unwrap());
 }

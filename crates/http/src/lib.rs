@@ -9,6 +9,7 @@ mod assets;
 mod auth;
 mod body;
 mod download;
+pub mod events;
 pub mod gds;
 pub mod group;
 mod health;
@@ -16,6 +17,7 @@ mod layers;
 mod meta;
 pub mod native;
 mod numbers;
+pub mod rate_limit;
 
 use std::sync::Arc;
 
@@ -31,6 +33,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Carrier logo URL template for the agent profile, with `{code}` for the IATA code.
     pub carrier_logo_url: String,
+    /// Requests per credential on the events profile.
+    pub rate_limit: rate_limit::RateLimit,
 }
 
 /// What every handler gets.
@@ -39,12 +43,14 @@ pub struct AppState {
     pub app: Tessera,
     pub config: Arc<HttpConfig>,
     pub(crate) logos: agent::Logos,
+    pub(crate) rate_limiter: rate_limit::RateLimiter,
 }
 
 /// The whole API: health probes, signed links and every profile.
 pub fn router(app: Tessera, config: HttpConfig) -> Router {
     let logos = agent::Logos(config.carrier_logo_url.clone());
-    let state = AppState { app, config: Arc::new(config.clone()), logos };
+    let rate_limiter = rate_limit::RateLimiter::new(config.rate_limit);
+    let state = AppState { app, config: Arc::new(config.clone()), logos, rate_limiter };
     let routes = Router::new()
         .merge(health::routes())
         .merge(download::routes())
@@ -52,6 +58,7 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
         .merge(agent::routes())
         .merge(gds::routes())
         .merge(group::routes())
+        .merge(events::routes())
         .merge(assets::routes())
         .fallback(native::not_found)
         .with_state(state);

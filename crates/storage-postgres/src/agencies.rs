@@ -13,15 +13,15 @@ use tessera_storage::{NewAgency, NewLedgerEntry, StorageError};
 use crate::error::Result;
 use crate::rows;
 
-const AGENCY_COLUMNS: &str =
-    "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, created_at";
+const AGENCY_COLUMNS: &str = "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
+     timezone, created_at, vat_percent";
 const LEDGER_COLUMNS: &str =
     "id, agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, created_at";
 
 pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> {
     let row = sqlx::query(&format!(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8) RETURNING {AGENCY_COLUMNS}"
+         timezone, created_at, vat_percent) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9) RETURNING {AGENCY_COLUMNS}"
     ))
     .bind(agency.id.0)
     .bind(&agency.name)
@@ -31,6 +31,7 @@ pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> 
     .bind(agency.iata_number.as_ref().map(|i| i.as_str()))
     .bind(&agency.timezone)
     .bind(agency.created_at)
+    .bind(agency.vat_percent.to_string())
     .fetch_one(pool)
     .await?;
     rows::agency(&row)

@@ -52,12 +52,14 @@ pub(crate) async fn list(pool: &PgPool, scope: Scope, filter: &AuditFilter) -> R
            AND ($2::uuid IS NULL OR booking_id = $2) \
            AND ($3::text IS NULL OR ticket_number = $3) \
            AND ($4::text IS NULL OR tracking_id = $4) \
-         ORDER BY id LIMIT $5",
+           AND ($5::text IS NULL OR action = $5) \
+         ORDER BY id LIMIT $6",
     )
     .bind(scope.agency().map(|a| a.0))
     .bind(filter.booking_id.map(|b| b.0))
     .bind(filter.ticket_number.as_deref())
     .bind(filter.tracking_id.as_deref())
+    .bind(filter.action.as_deref())
     .bind(limit)
     .fetch_all(pool)
     .await?;

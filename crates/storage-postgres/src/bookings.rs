@@ -1,5 +1,6 @@
-//! Bookings: inserted once at intake, read back within a [`Scope`], and later flipped to `ticketed` by the
-//! issuance transaction (see [`crate::issuance`]).
+//! Bookings: inserted once at intake (an event booking with its booking orders, see [`crate::orders`]), read
+//! back within a [`Scope`], and later flipped to `ticketed` by the issuance transaction (see
+//! [`crate::issuance`]).
 //!
 //! The structured detail is kept as JSONB (the serde form of [`tessera_core::booking::BookingDetail`]); the
 //! columns beside it (`code`, `status`, `agency_id`, `created_by`) are the ones queries filter on.
@@ -8,6 +9,7 @@ use sqlx::types::Json;
 use sqlx::PgPool;
 use tessera_core::booking::Booking;
 use tessera_core::ids::BookingId;
+use tessera_core::orders::BookingOrder;
 use tessera_core::user::Scope;
 use tessera_storage::BookingFilter;
 
@@ -20,7 +22,9 @@ const IN_SCOPE: &str = "($1::uuid IS NULL OR agency_id = $1) AND ($2::uuid IS NU
 /// Used when a caller asks for no limit.
 const DEFAULT_LIMIT: i64 = 50;
 
-pub(crate) async fn insert(pool: &PgPool, booking: &Booking) -> Result<()> {
+/// The booking and its orders commit together: an event booking is never visible without them.
+pub(crate) async fn insert(pool: &PgPool, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -33,8 +37,10 @@ pub(crate) async fn insert(pool: &PgPool, booking: &Booking) -> Result<()> {
     .bind(booking.created_by.map(|u| u.0))
     .bind(booking.created_at)
     .bind(Json(&booking.detail))
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    crate::orders::insert_orders(&mut tx, booking, orders).await?;
+    tx.commit().await?;
     Ok(())
 }
 

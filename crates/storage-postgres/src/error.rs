@@ -90,6 +90,8 @@ fn conflict_word(constraint: Option<&str>) -> &'static str {
         Some("tickets_pkey") => "ticket number",
         Some("coupons_pkey") => "coupon",
         Some("documents_pkey" | "documents_owner_key") => "document",
+        Some("booking_orders_pkey" | "booking_orders_booking_position_key") => "booking order",
+        Some("invoices_pkey") => "invoice",
         Some("idempotency_pkey") => "idempotency key",
         Some("outbox_pkey") => "message",
         _ => "record",

@@ -1,10 +1,12 @@
-//! The issuance transaction and the records it creates (issuances, tickets, coupons, documents).
+//! The issuance transaction and the records it creates (issuances, tickets, coupons, documents, and through
+//! [`crate::orders`] the invoices of event bookings).
 //!
-//! [`issue`] is the one place where money, ticket numbers and booking state change together. Its locks are
-//! always taken in the same order — the booking row (`FOR UPDATE`), then the agency row (the conditional
-//! debit), then the `ticket_serials` rows in prefix order — so two issuances cannot wait on each other in a
-//! cycle. Concurrent attempts on one booking queue on the booking row; the first commits `ticketed` and the
-//! rest, re-reading the row after the lock, see it and fail with `BookingNotConfirmed`. Should PostgreSQL still
+//! [`issue`] is the one place where money, ticket and invoice numbers and booking state change together. Its
+//! locks are always taken in the same order — the booking row (`FOR UPDATE`), then the agency row (the
+//! conditional debit), then the `ticket_serials` rows in prefix order, then the agency's `invoice_serials`
+//! row, then the booking's orders (completed) — so two issuances cannot wait on each other in a cycle.
+//! Concurrent attempts on one booking queue on the booking row; the first commits `ticketed` and the rest,
+//! re-reading the row after the lock, see it and fail with `BookingNotConfirmed`. Should PostgreSQL still
 //! abort a transaction (serialization failure, deadlock), the whole transaction is run again.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +18,7 @@ use tessera_core::booking::BookingStatus;
 use tessera_core::codes::{AccountingPrefix, TicketNumber, MAX_SERIAL};
 use tessera_core::ids::{BookingId, IssuanceId};
 use tessera_core::ledger::LedgerKind;
+use tessera_core::orders::BookingOrderId;
 use tessera_core::ticket::{Ticket, TicketDraft};
 use tessera_core::user::Scope;
 use tessera_storage::{
@@ -25,7 +28,8 @@ use tessera_storage::{
 
 use crate::agencies::{self, LedgerRow};
 use crate::error::{corrupt, unstorable, Error, Result};
-use crate::{audit, rows, ScopeParams};
+use crate::rows::DOCUMENT_COLUMNS;
+use crate::{audit, orders, rows, ScopeParams};
 
 /// How many times a transaction PostgreSQL aborted (40001, 40P01) is attempted in all.
 const MAX_ATTEMPTS: u32 = 5;
@@ -101,17 +105,21 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
         })
         .collect();
 
-    // 4. Documents, rendered while the numbers are reserved but nothing is visible to anyone else.
+    // 4. Invoice numbers (event bookings), gapless per agency.
+    let invoices = orders::allocate_invoices(&mut tx, draft.agency_id, &draft.invoices, issuance.issued_at).await?;
+
+    // 5. Documents, rendered while the numbers are reserved but nothing is visible to anyone else.
     let issued = IssuedTickets {
         issuance_id: issuance.id,
         booking_id: draft.booking_id,
         agency_id: draft.agency_id,
         issued_at: issuance.issued_at,
         tickets,
+        invoices,
     };
     let documents = sink.produce(&issued).await.map_err(StorageError::Documents)?;
 
-    // 5. The records.
+    // 6. The records.
     sqlx::query(
         "INSERT INTO issuances (id, booking_id, agency_id, amount_minor, commission_minor, currency, issued_at, \
          issued_by, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -131,12 +139,17 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
     for document in &documents {
         insert_document(&mut tx, document, &issued).await?;
     }
+    orders::insert_invoices(&mut tx, &issued.invoices).await?;
+    if !issued.invoices.is_empty() {
+        orders::complete_orders(&mut tx, draft.booking_id).await?;
+    }
     sqlx::query("UPDATE bookings SET status = $2 WHERE id = $1")
         .bind(draft.booking_id.0)
         .bind(BookingStatus::Ticketed.as_str())
         .execute(&mut *tx)
         .await?;
     let numbers: Vec<&TicketNumber> = issued.tickets.iter().map(|t| &t.number).collect();
+    let invoice_numbers: Vec<u64> = issued.invoices.iter().map(|i| i.number).collect();
     audit::insert(
         &mut tx,
         &NewAuditEntry {
@@ -149,6 +162,7 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
             outcome: "success".into(),
             detail: serde_json::json!({
                 "tickets": numbers,
+                "invoices": invoice_numbers,
                 "amount": payable.amount_string(),
                 "currency": payable.currency().code(),
                 "attributes": issuance.attributes,
@@ -158,7 +172,7 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
     )
     .await?;
 
-    // 6.
+    // 7.
     tx.commit().await?;
     Ok(IssuanceRecord {
         id: issuance.id,
@@ -328,7 +342,7 @@ struct CouponColumns<'a> {
 async fn insert_document(conn: &mut PgConnection, d: &NewDocument, issued: &IssuedTickets) -> Result<()> {
     sqlx::query(
         "INSERT INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
-         filename, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         filename, created_at, order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(d.id.0)
     .bind(d.owner.kind())
@@ -340,6 +354,7 @@ async fn insert_document(conn: &mut PgConnection, d: &NewDocument, issued: &Issu
     .bind(&d.content_type)
     .bind(&d.filename)
     .bind(issued.issued_at)
+    .bind(d.owner.order().map(BookingOrderId::as_str))
     .execute(conn)
     .await?;
     Ok(())
@@ -447,10 +462,27 @@ async fn with_coupons(pool: &PgPool, rows: &[PgRow]) -> Result<Vec<Ticket>> {
 
 pub(crate) async fn get_document(pool: &PgPool, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
     let s = ScopeParams::of(scope);
-    // Documents carry no booking id: a customer's claim on one goes through its ticket or issuance.
-    let row = sqlx::query(
-        "SELECT d.id, d.owner_kind, d.owner_key, d.agency_id, d.storage_key, d.sha256, d.size, d.content_type, \
-                d.filename, d.created_at \
+    // Documents of a booking order are reached through it, and the scope applies to the order's booking. The
+    // order is matched too: a download item's key alone does not name its order.
+    if let Some(order) = owner.order() {
+        let row = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d \
+             JOIN booking_orders o ON o.id = d.order_id JOIN bookings b ON b.id = o.booking_id \
+             WHERE d.owner_kind = $3 AND d.owner_key = $4 AND d.order_id = $5 \
+               AND ($1::uuid IS NULL OR b.agency_id = $1) AND ($2::uuid IS NULL OR b.created_by = $2)"
+        ))
+        .bind(s.agency)
+        .bind(s.customer)
+        .bind(owner.kind())
+        .bind(owner.key())
+        .bind(order.as_str())
+        .fetch_optional(pool)
+        .await?;
+        return row.as_ref().map(rows::document).transpose();
+    }
+    // Other documents carry no booking id: a customer's claim on one goes through its ticket or issuance.
+    let row = sqlx::query(&format!(
+        "SELECT {DOCUMENT_COLUMNS} \
          FROM documents d \
          WHERE d.owner_kind = $3 AND d.owner_key = $4 \
            AND ($1::uuid IS NULL OR d.agency_id = $1) \
@@ -459,8 +491,8 @@ pub(crate) async fn get_document(pool: &PgPool, scope: Scope, owner: &DocumentOw
                     SELECT t.booking_id FROM tickets t WHERE d.owner_kind = 'ticket' AND t.number = d.owner_key \
                     UNION ALL \
                     SELECT i.booking_id FROM issuances i \
-                    WHERE d.owner_kind = 'issuance' AND i.id::text = d.owner_key)))",
-    )
+                    WHERE d.owner_kind = 'issuance' AND i.id::text = d.owner_key)))"
+    ))
     .bind(s.agency)
     .bind(s.customer)
     .bind(owner.kind())

@@ -1,10 +1,11 @@
 //! PostgreSQL implementation of [`tessera_storage::Database`].
 //!
 //! [`PostgresDatabase`] owns a connection pool and delegates each operation to the module of its area:
-//! `agencies` (money, ledger, agreements), `identity` (users, API keys), `bookings`, `issuance`
-//! (the issuance transaction and the tickets/documents it creates), `audit`, `idempotency` and `outbox`
-//! (e-mails waiting to be sent). Rows are decoded in `rows`, and driver errors mapped in `error`. Queries are
-//! plain runtime SQL (no compile-time checked macros), so building the crate never needs a database.
+//! `agencies` (money, ledger, agreements), `identity` (users, API keys), `bookings`, `orders` (booking
+//! orders of event bookings, their invoices and documents), `issuance` (the issuance transaction and the
+//! tickets/documents it creates), `audit`, `idempotency` and `outbox` (e-mails waiting to be sent). Rows are
+//! decoded in `rows`, and driver errors mapped in `error`. Queries are plain runtime SQL (no compile-time
+//! checked macros), so building the crate never needs a database.
 //!
 //! [`testing`] creates throwaway databases from a migrated template for tests of this and other crates.
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@ mod error;
 mod idempotency;
 mod identity;
 mod issuance;
+mod orders;
 mod outbox;
 mod rows;
 pub mod testing;
@@ -26,16 +28,17 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
-use tessera_core::booking::Booking;
+use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
 use tessera_core::ledger::LedgerEntry;
+use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
-    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance, NewLedgerEntry,
-    NewMessage, NewUser, OutboxMessage, Result, StorageError,
+    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
+    NewLedgerEntry, NewMessage, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError,
 };
 use uuid::Uuid;
 
@@ -173,8 +176,8 @@ impl Database for PostgresDatabase {
         Ok(identity::revoke_api_key(&self.pool, id).await?)
     }
 
-    async fn insert_booking(&self, booking: &Booking) -> Result<()> {
-        Ok(bookings::insert(&self.pool, booking).await?)
+    async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
+        Ok(bookings::insert(&self.pool, booking, orders).await?)
     }
 
     async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
@@ -211,6 +214,38 @@ impl Database for PostgresDatabase {
 
     async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
         Ok(issuance::get_document(&self.pool, scope, owner).await?)
+    }
+
+    async fn orders_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>> {
+        Ok(orders::orders_of_booking(&self.pool, scope, booking).await?)
+    }
+
+    async fn list_booking_orders(
+        &self,
+        scope: Scope,
+        filter: &OrderFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<OrderPage> {
+        Ok(orders::list_booking_orders(&self.pool, scope, filter, offset, limit).await?)
+    }
+
+    async fn get_booking_order(&self, scope: Scope, id: &BookingOrderId) -> Result<Option<OrderRecord>> {
+        Ok(orders::get_booking_order(&self.pool, scope, id).await?)
+    }
+
+    async fn set_distribution_channel(
+        &self,
+        scope: Scope,
+        order: &BookingOrderId,
+        item: &OrderItemId,
+        channel: DistributionChannel,
+    ) -> Result<Option<BookingOrder>> {
+        Ok(orders::set_distribution_channel(&self.pool, scope, order, item, channel).await?)
+    }
+
+    async fn replace_document(&self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
+        Ok(orders::replace_document(&self.pool, agency, document, at).await?)
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {

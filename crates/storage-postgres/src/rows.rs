@@ -12,11 +12,13 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::Row;
 use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
-use tessera_core::booking::{Booking, BookingDetail, BookingStatus, Tax};
+use tessera_core::booking::{Booking, BookingDetail, BookingStatus, Event, Tax};
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId, TicketNumber};
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
+use tessera_core::invoice::{Invoice, InvoiceDraft};
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
+use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus, OrderItem};
 use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, ServiceInfo, Ticket, TicketStatus, TicketType};
 use tessera_core::user::{Role, User};
 use tessera_storage::{
@@ -52,7 +54,13 @@ pub(crate) fn agency(row: &PgRow) -> Result<Agency> {
         office_id: office_id.as_deref().map(OfficeId::parse).transpose().map_err(corrupt)?,
         iata_number: iata_number.as_deref().map(IataNumber::parse).transpose().map_err(corrupt)?,
         timezone: row.try_get("timezone")?,
+        vat_percent: decimal(row.try_get("vat_percent")?, "VAT percent")?,
     })
+}
+
+/// A decimal stored as text (both backends keep decimals that way, so they compare exactly).
+fn decimal(value: &str, what: &str) -> Result<Decimal> {
+    Decimal::from_str(value).map_err(|e| corrupt(format!("{what} `{value}`: {e}")))
 }
 
 pub(crate) fn carrier_agreement(row: &PgRow) -> Result<CarrierAgreement> {
@@ -60,11 +68,7 @@ pub(crate) fn carrier_agreement(row: &PgRow) -> Result<CarrierAgreement> {
     Ok(CarrierAgreement {
         carrier: CarrierCode::parse(row.try_get("carrier")?).map_err(corrupt)?,
         authorized: row.try_get("authorized")?,
-        commission_cap_percent: cap
-            .as_deref()
-            .map(Decimal::from_str)
-            .transpose()
-            .map_err(|e| corrupt(format!("commission cap: {e}")))?,
+        commission_cap_percent: cap.as_deref().map(|c| decimal(c, "commission cap")).transpose()?,
     })
 }
 
@@ -199,11 +203,9 @@ pub(crate) fn coupon(row: &PgRow) -> Result<Coupon> {
 pub(crate) fn document(row: &PgRow) -> Result<DocumentRecord> {
     let kind: String = row.try_get("owner_kind")?;
     let key: String = row.try_get("owner_key")?;
-    let owner = match kind.as_str() {
-        "ticket" => DocumentOwner::Ticket(ticket_number(&key)?),
-        "issuance" => DocumentOwner::Issuance(IssuanceId::from_str(&key).map_err(corrupt)?),
-        other => return Err(corrupt(format!("`{other}` is not a document owner"))),
-    };
+    let order: Option<String> = row.try_get("order_id")?;
+    let owner = DocumentOwner::from_stored(&kind, &key, order.as_deref())
+        .ok_or_else(|| corrupt(format!("`{kind}` `{key}` is not a document owner")))?;
     Ok(DocumentRecord {
         id: DocumentId(row.try_get("id")?),
         owner,
@@ -232,6 +234,45 @@ pub(crate) fn audit_entry(row: &PgRow) -> Result<AuditEntry> {
         outcome: row.try_get("outcome")?,
         detail: row.try_get("detail")?,
         created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The columns [`document`] reads, on a table aliased `d`.
+pub(crate) const DOCUMENT_COLUMNS: &str = "d.id, d.owner_kind, d.owner_key, d.agency_id, d.storage_key, d.sha256, \
+     d.size, d.content_type, d.filename, d.created_at, d.order_id";
+
+/// The columns [`booking_order`] reads, on a table aliased `o`.
+pub(crate) const ORDER_COLUMNS: &str =
+    "o.id, o.booking_id, o.agency_id, o.position, o.logistic_status, o.currency, o.created_at, o.event, o.items";
+
+pub(crate) fn booking_order(row: &PgRow) -> Result<BookingOrder> {
+    let id: String = row.try_get("id")?;
+    let position: i32 = row.try_get("position")?;
+    let status: String = row.try_get("logistic_status")?;
+    let Json(event) = row.try_get::<Json<Event>, _>("event")?;
+    let Json(items) = row.try_get::<Json<Vec<OrderItem>>, _>("items")?;
+    Ok(BookingOrder {
+        id: BookingOrderId::parse(&id).map_err(corrupt)?,
+        booking_id: BookingId(row.try_get("booking_id")?),
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        position: u32::try_from(position).map_err(|_| corrupt(format!("order position {position}")))?,
+        event,
+        currency: currency(row.try_get("currency")?)?,
+        logistic_status: parsed(&status, LogisticStatus::parse, "logistic status")?,
+        items,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// An invoice row: `agency_id`, `number`, `issued_at` and the draft in `detail`.
+pub(crate) fn invoice(row: &PgRow) -> Result<Invoice> {
+    let number: i64 = row.try_get("number")?;
+    let Json(draft) = row.try_get::<Json<InvoiceDraft>, _>("detail")?;
+    Ok(Invoice {
+        number: u64::try_from(number).map_err(|_| corrupt(format!("invoice number {number}")))?,
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        issued_at: row.try_get("issued_at")?,
+        draft,
     })
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use rust_decimal::Decimal;
 use sqlx::{Connection, PgConnection};
 use tessera_core::ids::AgencyId;
 use tessera_core::money::Currency;
@@ -48,6 +49,7 @@ async fn agency(db: &PostgresDatabase) -> AgencyId {
         office_id: None,
         iata_number: None,
         timezone: "UTC".into(),
+        vat_percent: Decimal::ZERO,
         created_at: Utc::now(),
     })
     .await
@@ -117,7 +119,7 @@ async fn racing_booking_codes_conflict_by_name() {
         let db = db.clone();
         let mut same_code = flight_booking(agency, None);
         same_code.detail = first.detail.clone();
-        tasks.push(tokio::spawn(async move { db.insert_booking(&same_code).await }));
+        tasks.push(tokio::spawn(async move { db.insert_booking(&same_code, &[]).await }));
     }
     let (mut ok, mut conflicts) = (0, 0);
     for task in tasks {

@@ -21,7 +21,7 @@ use crate::{backend, begin_read, begin_write, write_error, Result};
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
     sqlx::query(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
+         timezone, created_at, vat_percent) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
     )
     .bind(agency.id.to_string())
     .bind(&agency.name)
@@ -31,6 +31,7 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
     .bind(agency.iata_number.as_ref().map(|i| i.as_str()))
     .bind(&agency.timezone)
     .bind(agency.created_at)
+    .bind(agency.vat_percent.to_string())
     .execute(pool)
     .await
     .map_err(|e| write_error(e, "agency"))?;
@@ -43,6 +44,7 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
         office_id: agency.office_id.clone(),
         iata_number: agency.iata_number.clone(),
         timezone: agency.timezone.clone(),
+        vat_percent: agency.vat_percent,
     })
 }
 

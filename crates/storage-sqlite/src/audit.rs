@@ -44,6 +44,9 @@ pub(crate) async fn list(pool: &SqlitePool, scope: Scope, filter: &AuditFilter) 
     if let Some(agency) = scope.agency() {
         query.push(" AND agency_id = ").push_bind(agency.to_string());
     }
+    if let Some(action) = &filter.action {
+        query.push(" AND action = ").push_bind(action.clone());
+    }
     if let Some(booking) = filter.booking_id {
         query.push(" AND booking_id = ").push_bind(booking.to_string());
     }

@@ -7,16 +7,26 @@
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tessera_core::booking::Booking;
 use tessera_core::ids::BookingId;
+use tessera_core::orders::BookingOrder;
 use tessera_core::user::Scope;
-use tessera_storage::BookingFilter;
+use tessera_storage::{BookingFilter, StorageError};
 
 use crate::rows::{self, BOOKING_COLUMNS};
-use crate::{backend, push_scope, write_error, Result};
+use crate::{backend, begin_write, push_scope, write_error, Result};
 
 /// What `limit: 0` means: the caller did not ask, so a page of reasonable size.
 const DEFAULT_LIMIT: u32 = 50;
 
-pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking) -> Result<()> {
+pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
+    // Reads scope orders through their booking, so an order filed under another booking or agency would be
+    // shown to the wrong people.
+    if let Some(stray) = orders.iter().find(|o| o.booking_id != booking.id || o.agency_id != booking.agency_id) {
+        return Err(StorageError::Backend(format!(
+            "booking order {} does not belong to booking {}",
+            stray.id, booking.id
+        )));
+    }
+    let mut tx = begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -29,7 +39,7 @@ pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking) -> Resu
     .bind(booking.created_by.map(|u| u.to_string()))
     .bind(booking.created_at)
     .bind(rows::json_text(&booking.detail, "booking detail")?)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(|e| {
         // Both the id and (agency, code) are unique; only the code is something a client can collide on.
@@ -37,7 +47,8 @@ pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking) -> Resu
             e.as_database_error().is_some_and(|d| d.is_unique_violation() && d.message().contains("bookings.id"));
         write_error(e, if id_taken { "booking" } else { "booking code" })
     })?;
-    Ok(())
+    crate::orders::insert_orders(&mut tx, orders).await?;
+    tx.commit().await.map_err(backend)
 }
 
 fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {

@@ -23,7 +23,7 @@ use tessera_storage::{
 };
 
 use crate::rows::{self, qualified, COUPON_COLUMNS, DOCUMENT_COLUMNS, ISSUANCE_COLUMNS, TICKET_COLUMNS};
-use crate::{audit, backend, begin_read, begin_write, push_scope, write_error, Result};
+use crate::{audit, backend, begin_read, begin_write, orders, push_scope, write_error, Result};
 
 pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
     let draft = &new.draft;
@@ -96,6 +96,7 @@ pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn Docum
         agency_id: draft.agency_id,
         issued_at: new.issued_at,
         tickets,
+        invoices: orders::allocate_invoices(&mut tx, draft.agency_id, &draft.invoices, new.issued_at).await?,
     };
 
     // 4. Render the documents while the numbers are still ours alone; a failure undoes everything above.
@@ -122,23 +123,13 @@ pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn Docum
         insert_ticket(&mut tx, ticket, ordinal).await?;
     }
     for document in &documents {
-        sqlx::query(
-            "INSERT INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
-             filename, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(document.id.to_string())
-        .bind(document.owner.kind())
-        .bind(document.owner.key())
-        .bind(&agency_id)
-        .bind(&document.storage_key)
-        .bind(&document.sha256)
-        .bind(document.size)
-        .bind(&document.content_type)
-        .bind(&document.filename)
-        .bind(new.issued_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| write_error(e, "document"))?;
+        orders::insert_document(&mut tx, draft.agency_id, document, new.issued_at, false).await?;
+    }
+    for invoice in &issued.invoices {
+        orders::insert_invoice(&mut tx, invoice).await?;
+    }
+    if !issued.invoices.is_empty() {
+        orders::complete_orders(&mut tx, draft.booking_id).await?;
     }
     sqlx::query("UPDATE bookings SET status = ? WHERE id = ?")
         .bind(BookingStatus::Ticketed.as_str())
@@ -156,6 +147,7 @@ pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn Docum
         outcome: "success".into(),
         detail: json!({
             "tickets": issued.tickets.iter().map(|t| t.number.compact()).collect::<Vec<_>>(),
+            "invoices": issued.invoices.iter().map(|i| i.number).collect::<Vec<_>>(),
             "amount": payable.amount_string(),
             "currency": payable.currency().code(),
             "attributes": new.attributes,
@@ -375,12 +367,19 @@ pub(crate) async fn get_document(
     let join = match owner {
         DocumentOwner::Ticket(_) => "JOIN tickets o ON o.number = d.owner_key",
         DocumentOwner::Issuance(_) => "JOIN issuances o ON o.id = d.owner_key",
+        DocumentOwner::Download(..) | DocumentOwner::OrderZip(_) | DocumentOwner::Invoice(..) => {
+            "JOIN booking_orders o ON o.id = d.order_id"
+        }
     };
     let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
         "SELECT {} FROM documents d {join} JOIN bookings b ON b.id = o.booking_id WHERE d.owner_kind = ",
         qualified(DOCUMENT_COLUMNS, "d")
     ));
     query.push_bind(owner.kind()).push(" AND d.owner_key = ").push_bind(owner.key());
+    // A download item's key alone does not name its order: the order asked for must be the document's.
+    if let Some(order) = owner.order() {
+        query.push(" AND d.order_id = ").push_bind(order.to_string());
+    }
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
     let row = query.build().fetch_optional(pool).await.map_err(backend)?;
     row.as_ref().map(rows::document).transpose()

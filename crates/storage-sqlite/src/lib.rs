@@ -15,6 +15,7 @@ mod bookings;
 mod idempotency;
 mod identity;
 mod issuance;
+mod orders;
 mod outbox;
 mod rows;
 
@@ -27,16 +28,17 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
-use tessera_core::booking::Booking;
+use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
 use tessera_core::ledger::LedgerEntry;
+use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
-    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewIssuance, NewLedgerEntry,
-    NewMessage, NewUser, OutboxMessage, StorageError,
+    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
+    NewLedgerEntry, NewMessage, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError,
 };
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -225,8 +227,8 @@ impl Database for SqliteDatabase {
         identity::revoke_api_key(&self.pool, id).await
     }
 
-    async fn insert_booking(&self, booking: &Booking) -> Result<()> {
-        bookings::insert_booking(&self.pool, booking).await
+    async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
+        bookings::insert_booking(&self.pool, booking, orders).await
     }
 
     async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
@@ -267,6 +269,38 @@ impl Database for SqliteDatabase {
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
         audit::insert(&self.pool, entry).await
+    }
+
+    async fn orders_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>> {
+        orders::orders_of_booking(&self.pool, scope, booking).await
+    }
+
+    async fn list_booking_orders(
+        &self,
+        scope: Scope,
+        filter: &OrderFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<OrderPage> {
+        orders::list_booking_orders(&self.pool, scope, filter, offset, limit).await
+    }
+
+    async fn get_booking_order(&self, scope: Scope, id: &BookingOrderId) -> Result<Option<OrderRecord>> {
+        orders::get_booking_order(&self.pool, scope, id).await
+    }
+
+    async fn set_distribution_channel(
+        &self,
+        scope: Scope,
+        order: &BookingOrderId,
+        item: &OrderItemId,
+        channel: DistributionChannel,
+    ) -> Result<Option<BookingOrder>> {
+        orders::set_distribution_channel(&self.pool, scope, order, item, channel).await
+    }
+
+    async fn replace_document(&self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
+        orders::replace_document(&self.pool, agency, document, at).await
     }
 
     async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
@@ -346,6 +380,7 @@ mod tests {
             office_id: None,
             iata_number: None,
             timezone: "Asia/Kathmandu".into(),
+            vat_percent: rust_decimal::Decimal::ZERO,
             created_at: chrono::Utc::now(),
         };
         db.create_agency(&new).await.expect("create agency");
@@ -417,7 +452,7 @@ mod tests {
         let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("open");
         let agency = agency(&db).await;
         let booking = flight_booking(agency, None);
-        db.insert_booking(&booking).await.expect("insert");
+        db.insert_booking(&booking, &[]).await.expect("insert");
         // Two serials left; the issuance needs three.
         sqlx::query("INSERT INTO ticket_serials (prefix, next_serial) VALUES ('157', ?)")
             .bind(i64::try_from(MAX_SERIAL - 1).expect("fits"))
@@ -442,7 +477,7 @@ mod tests {
         let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("open");
         let agency = agency(&db).await;
         let booking = flight_booking(agency, None);
-        db.insert_booking(&booking).await.expect("insert");
+        db.insert_booking(&booking, &[]).await.expect("insert");
         sqlx::query("UPDATE bookings SET detail = '{\"type\":\"flight\"}', status = 'lost'")
             .execute(&db.pool)
             .await

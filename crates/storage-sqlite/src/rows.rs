@@ -13,8 +13,10 @@ use sqlx::{Decode, Row, Sqlite, Type};
 use tessera_core::agency::Agency;
 use tessera_core::booking::{Booking, BookingStatus};
 use tessera_core::codes::{IataNumber, OfficeId, TicketNumber};
+use tessera_core::invoice::Invoice;
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
+use tessera_core::orders::{BookingOrder, LogisticStatus};
 use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, Ticket, TicketStatus, TicketType};
 use tessera_core::user::{Role, User};
 use tessera_storage::{
@@ -24,7 +26,7 @@ use tessera_storage::{
 use crate::Result;
 
 pub(crate) const AGENCY_COLUMNS: &str =
-    "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone";
+    "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, vat_percent";
 
 pub(crate) const USER_COLUMNS: &str = "id, username, role, agency_id";
 
@@ -45,7 +47,12 @@ pub(crate) const COUPON_COLUMNS: &str = "ticket_number, number, status, origin, 
      flight_number, departure_date, booking_class, fare_basis, service_code";
 
 pub(crate) const DOCUMENT_COLUMNS: &str =
-    "id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, filename, created_at";
+    "id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, filename, created_at, order_id";
+
+pub(crate) const ORDER_COLUMNS: &str =
+    "id, booking_id, agency_id, position, event_id, logistic_status, created_at, event, items, currency";
+
+pub(crate) const INVOICE_COLUMNS: &str = "agency_id, number, issued_at, detail";
 
 pub(crate) const AUDIT_COLUMNS: &str = "id, agency_id, user_id, username, client_addr, tracking_id, action, \
      booking_id, ticket_number, issuance_id, outcome, detail, created_at";
@@ -129,6 +136,7 @@ pub(crate) fn agency(row: &SqliteRow) -> Result<Agency> {
         office_id: code(row, "office_id", OfficeId::parse)?,
         iata_number: code(row, "iata_number", IataNumber::parse)?,
         timezone: get(row, "timezone")?,
+        vat_percent: parsed(row, "vat_percent")?,
     })
 }
 
@@ -247,11 +255,10 @@ pub(crate) fn coupon(row: &SqliteRow) -> Result<Coupon> {
 
 pub(crate) fn document(row: &SqliteRow) -> Result<DocumentRecord> {
     let kind: String = get(row, "owner_kind")?;
-    let owner = match kind.as_str() {
-        "ticket" => DocumentOwner::Ticket(ticket_number(row, "owner_key")?),
-        "issuance" => DocumentOwner::Issuance(parsed(row, "owner_key")?),
-        other => return Err(corrupt("owner_kind", format!("`{other}`"))),
-    };
+    let key: String = get(row, "owner_key")?;
+    let order: Option<String> = get(row, "order_id")?;
+    let owner = DocumentOwner::from_stored(&kind, &key, order.as_deref())
+        .ok_or_else(|| corrupt("owner_kind/owner_key", format!("`{kind}` `{key}`")))?;
     Ok(DocumentRecord {
         id: parsed(row, "id")?,
         owner,
@@ -306,4 +313,28 @@ pub(crate) fn outbox_message(row: &SqliteRow) -> Result<OutboxMessage> {
 /// Serializes a value for a JSON TEXT column.
 pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T, column: &str) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("encoding {column}: {e}")))
+}
+
+pub(crate) fn booking_order(row: &SqliteRow) -> Result<BookingOrder> {
+    Ok(BookingOrder {
+        id: parsed(row, "id")?,
+        booking_id: parsed(row, "booking_id")?,
+        agency_id: parsed(row, "agency_id")?,
+        position: get(row, "position")?,
+        event: json(row, "event")?,
+        currency: currency(row, "currency")?,
+        logistic_status: enumerated(row, "logistic_status", LogisticStatus::parse)?,
+        items: json(row, "items")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) fn invoice(row: &SqliteRow) -> Result<Invoice> {
+    let number: i64 = get(row, "number")?;
+    Ok(Invoice {
+        number: u64::try_from(number).map_err(|e| corrupt("number", e))?,
+        agency_id: parsed(row, "agency_id")?,
+        issued_at: get(row, "issued_at")?,
+        draft: json(row, "detail")?,
+    })
 }

@@ -16,10 +16,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub use error::{SinkError, StorageError};
 pub use records::*;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
-use tessera_core::booking::Booking;
+use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
 use tessera_core::ledger::LedgerEntry;
+use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 
@@ -70,8 +71,9 @@ pub trait Database: Send + Sync + 'static {
     async fn revoke_api_key(&self, id: ApiKeyId) -> Result<bool>;
 
     // --- bookings ---
-    /// Fails with [`StorageError::Conflict`] when the agency already has a booking with this code.
-    async fn insert_booking(&self, booking: &Booking) -> Result<()>;
+    /// Stores a booking and, for an event booking, its booking orders, together. Fails with
+    /// [`StorageError::Conflict`] when the agency already has a booking with this code.
+    async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()>;
     async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>>;
     /// Finds by PNR (flights) or booking code (events) within the scope.
     async fn find_booking_by_code(&self, scope: Scope, code: &str) -> Result<Option<Booking>>;
@@ -90,6 +92,30 @@ pub trait Database: Send + Sync + 'static {
     async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>>;
     async fn tickets_of_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>>;
     async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>>;
+
+    // --- booking orders (event bookings) ---
+    /// A booking's orders in intake order, within the scope.
+    async fn orders_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>>;
+    /// Orders matching `filter` within the scope, oldest booking first (then by position), skipping `offset`,
+    /// at most `limit`, with the number that match in all.
+    async fn list_booking_orders(
+        &self,
+        scope: Scope,
+        filter: &OrderFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<OrderPage>;
+    async fn get_booking_order(&self, scope: Scope, id: &BookingOrderId) -> Result<Option<OrderRecord>>;
+    /// Changes one item's distribution channel; `None` when the order or item is not within the scope.
+    async fn set_distribution_channel(
+        &self,
+        scope: Scope,
+        order: &BookingOrderId,
+        item: &OrderItemId,
+        channel: DistributionChannel,
+    ) -> Result<Option<BookingOrder>>;
+    /// Stores a rebuilt document (e.g. an order's zip after a change) in place of the one with the same owner.
+    async fn replace_document(&self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()>;
 
     // --- audit ---
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;

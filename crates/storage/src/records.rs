@@ -1,13 +1,16 @@
 //! Records that cross the storage interface: what goes in to create things, and what comes back.
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tessera_core::booking::BookingStatus;
 use tessera_core::codes::{IataNumber, OfficeId, TicketNumber};
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
+use tessera_core::invoice::Invoice;
 use tessera_core::issuance::IssuanceDraft;
 use tessera_core::ledger::LedgerKind;
 use tessera_core::money::{Currency, Money};
+use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Role, User};
 
@@ -20,6 +23,8 @@ pub struct NewAgency {
     pub office_id: Option<OfficeId>,
     pub iata_number: Option<IataNumber>,
     pub timezone: String,
+    /// VAT included in event ticket prices, in percent.
+    pub vat_percent: Decimal,
     pub created_at: DateTime<Utc>,
 }
 
@@ -107,6 +112,8 @@ pub struct IssuedTickets {
     pub agency_id: AgencyId,
     pub issued_at: DateTime<Utc>,
     pub tickets: Vec<Ticket>,
+    /// Event bookings: the invoices of the draft with the numbers storage assigned.
+    pub invoices: Vec<Invoice>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +133,12 @@ pub struct IssuanceRecord {
 pub enum DocumentOwner {
     Ticket(TicketNumber),
     Issuance(IssuanceId),
+    /// One PDF of an event ticket.
+    Download(BookingOrderId, DownloadItemId),
+    /// The zip bundle of a booking order.
+    OrderZip(BookingOrderId),
+    /// An invoice (or credit invoice) of a booking order, by its number.
+    Invoice(BookingOrderId, u64),
 }
 
 impl DocumentOwner {
@@ -133,14 +146,45 @@ impl DocumentOwner {
         match self {
             Self::Ticket(_) => "ticket",
             Self::Issuance(_) => "issuance",
+            Self::Download(..) => "download",
+            Self::OrderZip(_) => "order_zip",
+            Self::Invoice(..) => "invoice",
         }
     }
 
-    /// The owner's id as stored: the 13-digit ticket number or the issuance UUID.
+    /// The owner's id as stored, unique within its kind: the 13-digit ticket number, the issuance UUID, the
+    /// download item or order id, or `{order}:{number}` for an invoice (numbers are unique per agency only).
     pub fn key(&self) -> String {
         match self {
             Self::Ticket(n) => n.compact(),
             Self::Issuance(i) => i.to_string(),
+            Self::Download(_, d) => d.to_string(),
+            Self::OrderZip(o) => o.to_string(),
+            Self::Invoice(o, n) => format!("{o}:{n}"),
+        }
+    }
+
+    /// The booking order a document belongs to, stored alongside so an order's documents load in one query.
+    pub fn order(&self) -> Option<&BookingOrderId> {
+        match self {
+            Self::Ticket(_) | Self::Issuance(_) => None,
+            Self::Download(o, _) | Self::OrderZip(o) | Self::Invoice(o, _) => Some(o),
+        }
+    }
+
+    /// Rebuilds an owner from its stored columns.
+    pub fn from_stored(kind: &str, key: &str, order: Option<&str>) -> Option<Self> {
+        let order = || order.and_then(|o| BookingOrderId::parse(o).ok());
+        match kind {
+            "ticket" => TicketNumber::parse(key).ok().map(Self::Ticket),
+            "issuance" => key.parse().ok().map(Self::Issuance),
+            "download" => Some(Self::Download(order()?, DownloadItemId::parse(key).ok()?)),
+            "order_zip" => Some(Self::OrderZip(BookingOrderId::parse(key).ok()?)),
+            "invoice" => {
+                let (o, n) = key.split_once(':')?;
+                Some(Self::Invoice(BookingOrderId::parse(o).ok()?, n.parse().ok()?))
+            }
+            _ => None,
         }
     }
 }
@@ -204,6 +248,8 @@ pub struct AuditEntry {
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
+    /// e.g. `document.download` for the access log.
+    pub action: Option<String>,
     pub booking_id: Option<BookingId>,
     pub ticket_number: Option<String>,
     pub tracking_id: Option<String>,
@@ -314,3 +360,27 @@ pub use tessera_core::ledger::LedgerEntry as LedgerRecord;
 
 /// The first serial handed out for an accounting prefix. Serials then grow by one per ticket, never reused.
 pub const FIRST_SERIAL: u64 = 2_100_000_001;
+
+/// A booking order with what was produced for it: its documents (PDFs, zip, invoice PDFs) and invoices.
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub order: BookingOrder,
+    /// The booking's code, which the events API filters by.
+    pub booking_code: String,
+    pub documents: Vec<DocumentRecord>,
+    /// Oldest first.
+    pub invoices: Vec<Invoice>,
+}
+
+impl OrderRecord {
+    pub fn document(&self, owner: &DocumentOwner) -> Option<&DocumentRecord> {
+        self.documents.iter().find(|d| &d.owner == owner)
+    }
+}
+
+/// One page of booking orders and how many match in all.
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub orders: Vec<OrderRecord>,
+    pub total: u64,
+}

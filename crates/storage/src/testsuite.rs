@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SubsecRound, Utc};
 use rust_decimal::Decimal;
-use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{
     Baggage, Booking, BookingDetail, BookingStatus, Contact, Distribution, DistributionChannel, Event, EventBooking,
     EventItem, EventOrder, Fare, FlightBooking, Guest, Journey, Passenger, PassengerType, Place, Seat, Segment,
@@ -36,9 +36,11 @@ use tessera_core::codes::{
     AccountingPrefix, AirportCode, BookingCode, CarrierCode, IataNumber, OfficeId, Pnr, SystemCode, TicketNumber,
 };
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
-use tessera_core::issuance::IssuanceDraft;
+use tessera_core::invoice::Invoice;
+use tessera_core::issuance::{plan_event, IssuanceDraft, IssueOptions};
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
+use tessera_core::orders::{booking_orders, BookingOrder, BookingOrderId, LogisticStatus, OrderFilter, OrderItemId};
 use tessera_core::ticket::{Coupon, CouponStatus, ServiceInfo, Ticket, TicketDraft, TicketStatus, TicketType};
 use tessera_core::user::{Role, Scope, User};
 use uuid::Uuid;
@@ -46,8 +48,8 @@ use uuid::Uuid;
 use crate::{
     Actor, AuditFilter, BookingFilter, Database, DocumentOwner, DocumentRecord, DocumentSink, IdempotencyClaim,
     IssuanceRecord, IssuedTickets, MessageAttachment, MessageStatus, NewAgency, NewApiKey, NewAuditEntry, NewDocument,
-    NewIssuance, NewLedgerEntry, NewMessage, NewUser, OutboxMessage, SinkError, StorageError, FIRST_SERIAL,
-    MAX_MESSAGE_ERROR_CHARS,
+    NewIssuance, NewLedgerEntry, NewMessage, NewUser, OrderPage, OrderRecord, OutboxMessage, SinkError, StorageError,
+    FIRST_SERIAL, MAX_MESSAGE_ERROR_CHARS,
 };
 
 /// Expands to one `#[tokio::test]` per check of [`crate::testsuite`]. `$make` is an expression evaluating to
@@ -79,6 +81,14 @@ macro_rules! database_tests {
             issue_concurrent_balance_race,
             issuance_scope_isolation,
             audit_filters_and_scope,
+            orders_insert_and_read,
+            orders_list_filters_and_paging,
+            issue_event_invoices_and_documents,
+            issue_event_concurrent_invoice_numbers,
+            issue_event_sink_failure_consumes_no_invoice_number,
+            orders_set_distribution_channel,
+            orders_concurrent_channel_changes_are_not_lost,
+            orders_replace_document,
             idempotency_lifecycle,
             outbox_enqueue_and_get,
             outbox_claim_due_selects_orders_and_leases,
@@ -143,6 +153,7 @@ fn new_agency_record(credit_limit_minor: i64) -> NewAgency {
         office_id: Some(OfficeId::parse("KTMNP2100").expect("office id")),
         iata_number: Some(IataNumber::parse("35301234").expect("iata number")),
         timezone: "Asia/Kathmandu".into(),
+        vat_percent: Decimal::new(13, 0),
         created_at: now(),
     }
 }
@@ -285,9 +296,24 @@ pub fn flight_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
     }
 }
 
-/// A confirmed event booking (two seats at a concert).
+/// The event of the first order of an [`event_booking`].
+pub const EVENT_MATCH: &str = "lfc-ars-2027";
+/// The event of the second order of an [`event_booking`]: a three-day pass.
+pub const EVENT_PASS: &str = "f1-zandvoort-2027";
+/// What an [`event_booking`] costs: 2 × 189.00 + 649.50 + 4200.00.
+pub const EVENT_PAYABLE_MINOR: i64 = 2 * 18_900 + 64_950 + 420_000;
+
+/// A confirmed event booking shaped like `examples/bookings/event.json`, in dollars and in the future: a match
+/// (two seats, one PDF each) and a three-day race weekend (a grandstand pass with one PDF per day, and a
+/// hospitality ticket the end client distributes). [`orders_for`] makes its booking orders.
 pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
-    let starts = (now() + Duration::days(60)).with_timezone(&FixedOffset::east_opt(3600).expect("offset"));
+    let utc = FixedOffset::east_opt(0).expect("offset");
+    let cest = FixedOffset::east_opt(2 * 3600).expect("offset");
+    let kickoff = (now() + Duration::days(60)).with_timezone(&utc);
+    let gates = (now() + Duration::days(120)).with_timezone(&cest);
+    let guest =
+        |first: &str, last: &str, lead_guest| Guest { first_name: first.into(), last_name: last.into(), lead_guest };
+    let seat = |seat: &str| Seat { section: Some("Main Stand".into()), row: Some("A".into()), seat: Some(seat.into()) };
     Booking {
         id: BookingId::generate(),
         agency_id: agency,
@@ -297,29 +323,68 @@ pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
         detail: BookingDetail::Event(EventBooking {
             booking_code: BookingCode::parse(&format!("s-{}-t-1", unique(6).to_lowercase())).expect("booking code"),
             currency: usd(),
-            contact: Contact { email: "fan@example.com".into(), phone: None },
-            invoice_reference: Some("INV-2024-0042".into()),
-            orders: vec![EventOrder {
-                event: Event {
-                    id: "ev-981".into(),
-                    name: "Kathmandu Jazz Festival".into(),
-                    venue: "Patan Durbar Square".into(),
-                    starts_at: starts,
-                    ends_at: Some(starts + Duration::hours(4)),
+            contact: Contact { email: "client@example.com".into(), phone: Some("+31123456789".into()) },
+            invoice_reference: Some("PO-7781".into()),
+            orders: vec![
+                EventOrder {
+                    event: Event {
+                        id: EVENT_MATCH.into(),
+                        name: "Liverpool FC vs Arsenal".into(),
+                        venue: "Anfield, Liverpool".into(),
+                        starts_at: kickoff,
+                        ends_at: Some(kickoff + Duration::hours(2)),
+                    },
+                    items: vec![EventItem {
+                        ticket_name: "Main Stand Cat 1".into(),
+                        category: "Cat 1".into(),
+                        quantity: 2,
+                        unit_price: usd_minor(18_900),
+                        distribution_channel: DistributionChannel::Xs2event,
+                        pdfs_per_ticket: 1,
+                        guests: vec![guest("John", "Doe", true), guest("Jane", "Doe", false)],
+                        seats: vec![seat("12"), seat("13")],
+                    }],
                 },
-                items: vec![EventItem {
-                    ticket_name: "Front row".into(),
-                    category: "CAT1".into(),
-                    quantity: 2,
-                    unit_price: usd_minor(12_500),
-                    distribution_channel: DistributionChannel::Xs2event,
-                    pdfs_per_ticket: 1,
-                    guests: vec![Guest { first_name: "Pemba".into(), last_name: "Sherpa".into(), lead_guest: true }],
-                    seats: vec![Seat { section: Some("A".into()), row: Some("1".into()), seat: Some("7".into()) }],
-                }],
-            }],
+                EventOrder {
+                    event: Event {
+                        id: EVENT_PASS.into(),
+                        name: "Formula 1 Dutch Grand Prix — 3-day pass".into(),
+                        venue: "Circuit Zandvoort".into(),
+                        starts_at: gates,
+                        // Three calendar days, so the pass's PDFs are labelled by day.
+                        ends_at: Some(gates + Duration::days(2)),
+                    },
+                    items: vec![
+                        EventItem {
+                            ticket_name: "Grandstand 3 — weekend".into(),
+                            category: "Grandstand".into(),
+                            quantity: 1,
+                            unit_price: usd_minor(64_950),
+                            distribution_channel: DistributionChannel::Xs2event,
+                            pdfs_per_ticket: 3,
+                            guests: vec![guest("Ömer", "Çelik", true)],
+                            seats: vec![],
+                        },
+                        EventItem {
+                            ticket_name: "Paddock Club".into(),
+                            category: "Hospitality".into(),
+                            quantity: 1,
+                            unit_price: usd_minor(420_000),
+                            distribution_channel: DistributionChannel::ExternalEndClient,
+                            pdfs_per_ticket: 1,
+                            guests: vec![guest("Ömer", "Çelik", false)],
+                            seats: vec![],
+                        },
+                    ],
+                },
+            ],
         }),
     }
+}
+
+/// The booking orders intake makes of `booking` (none for a flight), with fresh ids.
+pub fn orders_for(booking: &Booking) -> Vec<BookingOrder> {
+    booking_orders(booking, &mut Uuid::new_v4)
 }
 
 /// The draft [`tessera_core::issuance::plan`] would make for a [`flight_booking`]: one TKT per passenger with
@@ -394,6 +459,7 @@ pub fn draft_for(booking: &Booking) -> IssuanceDraft {
         commission,
         payable,
         tickets,
+        invoices: Vec::new(),
     }
 }
 
@@ -415,7 +481,7 @@ fn issuance_of(draft: IssuanceDraft, by: Option<&User>) -> NewIssuance {
 /// A booking inserted as confirmed, with the issuance that would ticket it.
 async fn booked(db: &dyn Database, agency: AgencyId, created_by: Option<&User>) -> (Booking, NewIssuance) {
     let booking = flight_booking(agency, created_by.map(|u| u.id));
-    db.insert_booking(&booking).await.expect("insert booking");
+    db.insert_booking(&booking, &[]).await.expect("insert booking");
     let issuance = issuance_of(draft_for(&booking), created_by);
     (booking, issuance)
 }
@@ -467,6 +533,100 @@ impl DocumentSink for RecordingSink {
             "application/zip",
         ));
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).push((issued.clone(), documents.clone()));
+        Ok(documents)
+    }
+}
+
+/// An event booking inserted as confirmed, with its orders.
+async fn event_booked(db: &dyn Database, agency: AgencyId, created_by: Option<&User>) -> (Booking, Vec<BookingOrder>) {
+    let booking = event_booking(agency, created_by.map(|u| u.id));
+    let orders = orders_for(&booking);
+    db.insert_booking(&booking, &orders).await.expect("insert event booking");
+    (booking, orders)
+}
+
+/// The issuance [`tessera_core::issuance::plan_event`] makes for an event booking, as the agency stands now.
+async fn event_issuance(
+    db: &dyn Database,
+    booking: &Booking,
+    orders: &[BookingOrder],
+    by: Option<&User>,
+) -> NewIssuance {
+    let agency = db.get_agency(booking.agency_id).await.expect("get agency").expect("agency exists");
+    let draft = plan_event(booking, orders, &agency, &Agreements::default(), &IssueOptions::default(), now())
+        .expect("plan the event issuance");
+    issuance_of(draft, by)
+}
+
+/// The invoices an event issuance must record, numbered from `first`.
+fn expected_invoices(issuance: &NewIssuance, first: u64) -> Vec<Invoice> {
+    issuance
+        .draft
+        .invoices
+        .iter()
+        .zip(first..)
+        .map(|(draft, number)| Invoice {
+            number,
+            agency_id: issuance.draft.agency_id,
+            issued_at: issuance.issued_at,
+            draft: draft.clone(),
+        })
+        .collect()
+}
+
+/// A document sink for event bookings, like the real one without rendering: a PDF per download item, a zip
+/// per order and a PDF per invoice (by the number it was handed). It knows the orders of the bookings it
+/// serves, since issuance hands it only their invoices. [`EventSink::failing`] records the call, then fails.
+pub struct EventSink {
+    orders: Vec<BookingOrder>,
+    fail: bool,
+    calls: Mutex<Vec<(IssuedTickets, Vec<NewDocument>)>>,
+}
+
+impl EventSink {
+    pub fn new(orders: Vec<BookingOrder>) -> Self {
+        Self { orders, fail: false, calls: Mutex::default() }
+    }
+
+    pub fn failing(orders: Vec<BookingOrder>) -> Self {
+        Self { fail: true, ..Self::new(orders) }
+    }
+
+    /// Every call so far: what it was handed and what it returned (or would have).
+    pub fn calls(&self) -> Vec<(IssuedTickets, Vec<NewDocument>)> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[async_trait]
+impl DocumentSink for EventSink {
+    async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
+        let mut documents = Vec::new();
+        for order in self.orders.iter().filter(|o| o.booking_id == issued.booking_id) {
+            for download in order.items.iter().flat_map(|i| &i.downloads) {
+                documents.push(fake_document(
+                    DocumentOwner::Download(order.id.clone(), download.id.clone()),
+                    download.link.as_str().to_owned(),
+                    "application/pdf",
+                ));
+            }
+            documents.push(fake_document(
+                DocumentOwner::OrderZip(order.id.clone()),
+                format!("tickets-{}.zip", order.id),
+                "application/zip",
+            ));
+        }
+        for invoice in &issued.invoices {
+            documents.push(fake_document(
+                DocumentOwner::Invoice(invoice.draft.order_id.clone(), invoice.number),
+                format!("invoice-{}.pdf", invoice.number),
+                "application/pdf",
+            ));
+        }
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push((issued.clone(), documents.clone()));
+        if self.fail {
+            return Err(SinkError("document store unavailable".into()));
+        }
         Ok(documents)
     }
 }
@@ -561,6 +721,7 @@ pub async fn agencies_create_get_list(db: Arc<dyn Database>) {
         office_id: record.office_id.clone(),
         iata_number: record.iata_number.clone(),
         timezone: "Asia/Kathmandu".into(),
+        vat_percent: Decimal::new(13, 0),
     };
     assert_eq!(created, expected);
     assert_eq!(db.get_agency(record.id).await.expect("get agency"), Some(expected.clone()));
@@ -569,6 +730,8 @@ pub async fn agencies_create_get_list(db: Arc<dyn Database>) {
     let mut bare = new_agency_record(0);
     bare.office_id = None;
     bare.iata_number = None;
+    // A fractional rate comes back exactly.
+    bare.vat_percent = Decimal::new(81, 1);
     let bare = db.create_agency(&bare).await.expect("create agency");
     assert_eq!(db.get_agency(bare.id).await.expect("get agency"), Some(bare.clone()));
 
@@ -864,27 +1027,27 @@ pub async fn bookings_insert_and_conflict(db: Arc<dyn Database>) {
     let agent = new_user(db, Some(agency.id), Role::Agent).await;
 
     let flight = flight_booking(agency.id, Some(agent.id));
-    db.insert_booking(&flight).await.expect("insert flight booking");
+    db.insert_booking(&flight, &[]).await.expect("insert flight booking");
     assert_eq!(db.get_booking(Scope::All, flight.id).await.expect("get"), Some(flight.clone()), "round trip");
 
     let event = event_booking(agency.id, None);
-    db.insert_booking(&event).await.expect("insert event booking");
+    db.insert_booking(&event, &orders_for(&event)).await.expect("insert event booking");
     assert_eq!(db.get_booking(Scope::All, event.id).await.expect("get"), Some(event.clone()), "round trip");
     assert_eq!(db.find_booking_by_code(Scope::Agency(agency.id), event.code()).await.expect("find"), Some(event));
 
     let mut same_code = flight_booking(agency.id, None);
     same_code.detail = flight.detail.clone();
-    let refused = db.insert_booking(&same_code).await;
+    let refused = db.insert_booking(&same_code, &[]).await;
     assert!(matches!(refused, Err(StorageError::Conflict("booking code"))), "got {refused:?}");
     assert!(db.get_booking(Scope::All, same_code.id).await.expect("get").is_none());
 
     // Codes are unique per agency only.
     let mut elsewhere = flight_booking(other.id, None);
     elsewhere.detail = flight.detail.clone();
-    db.insert_booking(&elsewhere).await.expect("the same PNR in another agency");
+    db.insert_booking(&elsewhere, &[]).await.expect("the same PNR in another agency");
 
     let cancelled = Booking { status: BookingStatus::Cancelled, ..flight_booking(agency.id, None) };
-    db.insert_booking(&cancelled).await.expect("insert cancelled booking");
+    db.insert_booking(&cancelled, &[]).await.expect("insert cancelled booking");
     assert_eq!(
         db.get_booking(Scope::All, cancelled.id).await.expect("get").map(|b| b.status),
         Some(BookingStatus::Cancelled)
@@ -903,7 +1066,7 @@ pub async fn bookings_scoped_reads(db: Arc<dyn Database>) {
     let agents = flight_booking(agency.id, Some(agent.id));
     let anonymous = flight_booking(agency.id, None);
     for b in [&mine, &agents, &anonymous] {
-        db.insert_booking(b).await.expect("insert booking");
+        db.insert_booking(b, &[]).await.expect("insert booking");
     }
 
     let sees = [Scope::All, Scope::Agency(agency.id), Scope::Customer { agency: agency.id, user: customer.id }];
@@ -945,13 +1108,13 @@ pub async fn bookings_list_filters_and_paging(db: Arc<dyn Database>) {
         if i == 3 {
             booking.status = BookingStatus::Cancelled;
         }
-        db.insert_booking(&booking).await.expect("insert booking");
+        db.insert_booking(&booking, &[]).await.expect("insert booking");
         ours.push(booking);
     }
     let mut theirs = Vec::new();
     for _ in 0..2 {
         let booking = flight_booking(other.id, None);
-        db.insert_booking(&booking).await.expect("insert booking");
+        db.insert_booking(&booking, &[]).await.expect("insert booking");
         theirs.push(booking);
     }
     let ids = |bookings: &[Booking]| bookings.iter().map(|b| b.id).collect::<Vec<_>>();
@@ -1204,7 +1367,7 @@ pub async fn issue_refuses_unconfirmed_and_unknown_bookings(db: Arc<dyn Database
     let sink = RecordingSink::default();
 
     let cancelled = Booking { status: BookingStatus::Cancelled, ..flight_booking(agency.id, None) };
-    db.insert_booking(&cancelled).await.expect("insert booking");
+    db.insert_booking(&cancelled, &[]).await.expect("insert booking");
     let issuance = issuance_of(draft_for(&cancelled), None);
     let refused = db.issue(&issuance, &sink).await;
     assert!(matches!(refused, Err(StorageError::BookingNotConfirmed(BookingStatus::Cancelled))), "got {refused:?}");
@@ -1425,8 +1588,8 @@ pub async fn audit_filters_and_scope(db: Arc<dyn Database>) {
     let agent = new_user(db, Some(agency.id), Role::Agent).await;
     let ours = flight_booking(agency.id, Some(agent.id));
     let theirs = flight_booking(other.id, None);
-    db.insert_booking(&ours).await.expect("insert booking");
-    db.insert_booking(&theirs).await.expect("insert booking");
+    db.insert_booking(&ours, &[]).await.expect("insert booking");
+    db.insert_booking(&theirs, &[]).await.expect("insert booking");
 
     let entry = |agency: Option<AgencyId>, action: &str, tracking: &str| NewAuditEntry {
         agency_id: agency,
@@ -1498,6 +1661,18 @@ pub async fn audit_filters_and_scope(db: Arc<dyn Database>) {
     let by_both =
         AuditFilter { booking_id: Some(ours.id), tracking_id: Some("trk-2".into()), ..AuditFilter::default() };
     assert!(list(Scope::All, by_both).await.is_empty(), "filters combine");
+    let by_action = AuditFilter { action: Some("booking.create".into()), ..AuditFilter::default() };
+    let created = list(Scope::All, by_action.clone()).await;
+    assert_eq!(created.iter().map(|e| e.booking_id).collect::<Vec<_>>(), [Some(ours.id), Some(theirs.id)]);
+    assert_eq!(list(Scope::Agency(other.id), by_action).await.len(), 1, "and within the scope");
+    let downloads = AuditFilter { action: Some("document.download".into()), ..AuditFilter::default() };
+    assert_eq!(list(Scope::All, downloads.clone()).await[0].tracking_id.as_deref(), Some("trk-2"));
+    assert!(list(Scope::Agency(other.id), downloads).await.is_empty());
+    let download_of_booking =
+        AuditFilter { action: Some("document.download".into()), booking_id: Some(ours.id), ..AuditFilter::default() };
+    assert!(list(Scope::All, download_of_booking).await.is_empty(), "the action combines with the other filters");
+    let unknown_action = AuditFilter { action: Some("document".into()), ..AuditFilter::default() };
+    assert!(list(Scope::All, unknown_action).await.is_empty(), "actions match exactly");
 
     let limited = list(Scope::All, AuditFilter { limit: 2, ..AuditFilter::default() }).await;
     assert_eq!(actions(limited), ["booking.create", "document.download"], "the oldest first");
@@ -1537,6 +1712,530 @@ pub async fn idempotency_lifecycle(db: Arc<dyn Database>) {
         db.claim_idempotency(scope, "empty", hash).await.expect("claim"),
         IdempotencyClaim::Completed { status: 204, body: Vec::new() }
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Booking orders (event bookings)
+// ---------------------------------------------------------------------------------------------------------
+
+/// An order as issuance leaves it.
+fn completed(order: &BookingOrder) -> BookingOrder {
+    BookingOrder { logistic_status: LogisticStatus::Completed, ..order.clone() }
+}
+
+fn order_ids(page: &OrderPage) -> Vec<BookingOrderId> {
+    page.orders.iter().map(|r| r.order.id.clone()).collect()
+}
+
+async fn order_record(db: &dyn Database, id: &BookingOrderId) -> OrderRecord {
+    db.get_booking_order(Scope::All, id).await.expect("get booking order").expect("order exists")
+}
+
+pub async fn orders_insert_and_read(db: Arc<dyn Database>) {
+    let db = &*db;
+    let agency = new_agency(db, 0).await;
+    let other = new_agency(db, 0).await;
+    let customer = new_user(db, Some(agency.id), Role::Customer).await;
+    let other_customer = new_user(db, Some(agency.id), Role::Customer).await;
+
+    let (booking, orders) = event_booked(db, agency.id, Some(&customer)).await;
+    assert_eq!(orders.len(), 2);
+    assert_eq!(orders[1].items[0].downloads.len(), 3, "a multi-day pass has one PDF per day");
+    assert!(orders.iter().all(|o| o.logistic_status == LogisticStatus::Processing));
+
+    let sees = [Scope::All, Scope::Agency(agency.id), Scope::Customer { agency: agency.id, user: customer.id }];
+    let blind = [
+        Scope::Agency(other.id),
+        Scope::Customer { agency: agency.id, user: other_customer.id },
+        Scope::Customer { agency: other.id, user: customer.id },
+    ];
+    for scope in sees {
+        assert_eq!(db.orders_of_booking(scope, booking.id).await.expect("orders"), orders, "{scope:?}");
+        for order in &orders {
+            let record = db.get_booking_order(scope, &order.id).await.expect("get order").expect("in scope");
+            assert_eq!(&record.order, order, "{scope:?}");
+            assert_eq!(record.booking_code, booking.code());
+            assert!(record.documents.is_empty() && record.invoices.is_empty(), "nothing issued yet");
+        }
+    }
+    for scope in blind {
+        assert!(db.orders_of_booking(scope, booking.id).await.expect("orders").is_empty(), "{scope:?}");
+        for order in &orders {
+            assert!(db.get_booking_order(scope, &order.id).await.expect("get order").is_none(), "{scope:?}");
+        }
+    }
+    // The agency sees bookings its customers did not make; a customer does not.
+    let (agents, agents_orders) = event_booked(db, agency.id, None).await;
+    assert_eq!(db.orders_of_booking(Scope::Agency(agency.id), agents.id).await.expect("orders"), agents_orders);
+    let customer_scope = Scope::Customer { agency: agency.id, user: customer.id };
+    assert!(db.orders_of_booking(customer_scope, agents.id).await.expect("orders").is_empty());
+
+    let (flight, _) = booked(db, agency.id, None).await;
+    assert!(db.orders_of_booking(Scope::All, flight.id).await.expect("orders").is_empty(), "flights have none");
+    assert!(db.orders_of_booking(Scope::All, BookingId::generate()).await.expect("orders").is_empty());
+    let unknown = BookingOrderId::from_uuid(Uuid::new_v4());
+    assert!(db.get_booking_order(Scope::All, &unknown).await.expect("get order").is_none());
+
+    // The booking and its orders go in together or not at all.
+    let mut same_code = event_booking(agency.id, None);
+    same_code.detail = booking.detail.clone();
+    let same_code_orders = orders_for(&same_code);
+    let refused = db.insert_booking(&same_code, &same_code_orders).await;
+    assert!(matches!(refused, Err(StorageError::Conflict("booking code"))), "got {refused:?}");
+    assert!(db.orders_of_booking(Scope::All, same_code.id).await.expect("orders").is_empty());
+    assert!(db.get_booking_order(Scope::All, &same_code_orders[0].id).await.expect("get order").is_none());
+
+    // Orders made for another booking are refused, and the booking is not stored without them.
+    let stray = event_booking(agency.id, None);
+    let foreign = orders_for(&event_booking(agency.id, None));
+    let refused = db.insert_booking(&stray, &foreign).await;
+    assert!(matches!(refused, Err(StorageError::Backend(_))), "got {refused:?}");
+    assert!(db.get_booking(Scope::All, stray.id).await.expect("get").is_none());
+    assert!(db.get_booking_order(Scope::All, &foreign[0].id).await.expect("get order").is_none());
+}
+
+pub async fn orders_list_filters_and_paging(db: Arc<dyn Database>) {
+    let db = &*db;
+    let agency = new_agency(db, 0).await;
+    let other = new_agency(db, 0).await;
+    let customer = new_user(db, Some(agency.id), Role::Customer).await;
+    let agent = new_user(db, Some(agency.id), Role::Agent).await;
+    top_up(db, agency.id, 10 * EVENT_PAYABLE_MINOR).await;
+    let t0 = now();
+
+    // Created out of id order (ids are time-ordered), so the listing must sort by time: oldest is [2], then
+    // [0], [3], [1]. Another agency's booking is older than all of them.
+    let mut ours: Vec<(Booking, Vec<BookingOrder>)> = Vec::new();
+    for (i, minutes_ago) in [30, 10, 40, 20].into_iter().enumerate() {
+        let creator = if i == 0 { customer.id } else { agent.id };
+        let mut booking = event_booking(agency.id, Some(creator));
+        booking.created_at = t0 - Duration::minutes(minutes_ago);
+        let orders = orders_for(&booking);
+        db.insert_booking(&booking, &orders).await.expect("insert booking");
+        ours.push((booking, orders));
+    }
+    let mut theirs = event_booking(other.id, None);
+    theirs.created_at = t0 - Duration::minutes(50);
+    let their_orders = orders_for(&theirs);
+    db.insert_booking(&theirs, &their_orders).await.expect("insert booking");
+    let o = |b: usize, p: usize| ours[b].1[p].id.clone();
+    let chronological = vec![o(2, 0), o(2, 1), o(0, 0), o(0, 1), o(3, 0), o(3, 1), o(1, 0), o(1, 1)];
+
+    // Issuing [3] completes its orders.
+    let issuance = event_issuance(db, &ours[3].0, &ours[3].1, None).await;
+    let sink = EventSink::new(ours[3].1.clone());
+    db.issue(&issuance, &sink).await.expect("issue");
+
+    let list = |scope: Scope, filter: OrderFilter, offset: u64, limit: u32| async move {
+        let page = db.list_booking_orders(scope, &filter, offset, limit).await.expect("list booking orders");
+        (order_ids(&page), page.total, page)
+    };
+    let ours_scope = Scope::Agency(agency.id);
+    let all = OrderFilter::default;
+
+    let (ids, total, page) = list(ours_scope, all(), 0, 100).await;
+    assert_eq!(ids, chronological, "oldest booking first, then by position");
+    assert_eq!(total, 8);
+    for record in &page.orders {
+        let (booking, orders) =
+            ours.iter().find(|(b, _)| b.id == record.order.booking_id).expect("one of our bookings");
+        assert_eq!(record.booking_code, booking.code());
+        let inserted = orders.iter().find(|o| o.id == record.order.id).expect("one of its orders");
+        if booking.id == ours[3].0.id {
+            assert_eq!(record.order, completed(inserted));
+            assert_eq!(record.invoices.len(), 1, "each order has its invoice");
+            assert!(!record.documents.is_empty());
+            assert!(record.documents.iter().all(|d| d.owner.order() == Some(&record.order.id)));
+        } else {
+            assert_eq!(&record.order, inserted);
+            assert!(record.documents.is_empty() && record.invoices.is_empty());
+        }
+    }
+    let (ids, total, _) = list(Scope::All, all(), 0, 100).await;
+    assert_eq!(ids[..2], [their_orders[0].id.clone(), their_orders[1].id.clone()]);
+    assert_eq!((ids[2..].to_vec(), total), (chronological.clone(), 10));
+    let (ids, total, _) = list(Scope::Agency(other.id), all(), 0, 100).await;
+    assert_eq!((ids.len(), total), (2, 2));
+    let (ids, total, _) = list(Scope::Customer { agency: agency.id, user: customer.id }, all(), 0, 100).await;
+    assert_eq!((ids, total), (vec![o(0, 0), o(0, 1)], 2), "a customer sees the orders of their own bookings");
+    let (ids, total, _) = list(Scope::Customer { agency: agency.id, user: UserId::generate() }, all(), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0));
+
+    // Paging: offset and limit cut the same ordered list; the total stays the full count.
+    let mut paged = Vec::new();
+    for offset in [0, 3, 6] {
+        let (ids, total, _) = list(ours_scope, all(), offset, 3).await;
+        assert_eq!(total, 8);
+        paged.extend(ids);
+    }
+    assert_eq!(paged, chronological);
+    for offset in [8, 100, u64::MAX] {
+        let (ids, total, _) = list(ours_scope, all(), offset, 3).await;
+        assert_eq!((ids.len(), total), (0, 8), "offset {offset} is past the end");
+    }
+
+    // booking_ids: any of them; an empty list matches nothing; never wider than the scope.
+    let by_bookings = |ids: Vec<BookingId>| OrderFilter { booking_ids: Some(ids), ..all() };
+    let (ids, total, _) = list(ours_scope, by_bookings(vec![ours[1].0.id, ours[3].0.id]), 0, 100).await;
+    assert_eq!((ids, total), (vec![o(3, 0), o(3, 1), o(1, 0), o(1, 1)], 4));
+    let (ids, total, _) = list(ours_scope, by_bookings(vec![ours[1].0.id, ours[3].0.id]), 1, 2).await;
+    assert_eq!((ids, total), (vec![o(3, 1), o(1, 0)], 4), "filters and paging combine");
+    let (ids, total, _) = list(Scope::All, by_bookings(Vec::new()), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0), "an empty list matches nothing");
+    let (ids, total, _) = list(ours_scope, by_bookings(vec![theirs.id]), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0), "filters never widen the scope");
+    let (_, total, _) = list(Scope::All, by_bookings(vec![theirs.id]), 0, 100).await;
+    assert_eq!(total, 2);
+
+    // order_ids.
+    let by_orders = |ids: Vec<BookingOrderId>| OrderFilter { order_ids: Some(ids), ..all() };
+    let (ids, total, _) = list(ours_scope, by_orders(vec![o(1, 1), o(2, 0), their_orders[0].id.clone()]), 0, 100).await;
+    assert_eq!((ids, total), (vec![o(2, 0), o(1, 1)], 2));
+    let (ids, total, _) = list(Scope::All, by_orders(Vec::new()), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0));
+
+    // logistic_status.
+    let by_status = |status| OrderFilter { logistic_status: Some(status), ..all() };
+    let (ids, total, _) = list(ours_scope, by_status(LogisticStatus::Completed), 0, 100).await;
+    assert_eq!((ids, total), (vec![o(3, 0), o(3, 1)], 2));
+    let (ids, total, _) = list(ours_scope, by_status(LogisticStatus::Processing), 0, 100).await;
+    assert_eq!((ids, total), (vec![o(2, 0), o(2, 1), o(0, 0), o(0, 1), o(1, 0), o(1, 1)], 6));
+    let (ids, total, _) = list(ours_scope, by_status(LogisticStatus::Cancelled), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0));
+
+    // booking_code.
+    let by_code = |code: &str| OrderFilter { booking_code: Some(code.to_owned()), ..all() };
+    let (ids, total, _) = list(ours_scope, by_code(ours[0].0.code()), 0, 100).await;
+    assert_eq!((ids, total), (vec![o(0, 0), o(0, 1)], 2));
+    let (ids, total, _) = list(ours_scope, by_code(theirs.code()), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0));
+    let (ids, total, _) = list(ours_scope, by_code("s-nosuch-t-1"), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0));
+
+    // event_id, alone and with other filters.
+    let by_event = |event: &str| OrderFilter { event_id: Some(event.to_owned()), ..all() };
+    let (ids, total, _) = list(ours_scope, by_event(EVENT_PASS), 0, 100).await;
+    assert_eq!((ids, total), (vec![o(2, 1), o(0, 1), o(3, 1), o(1, 1)], 4));
+    let (ids, total, _) = list(ours_scope, by_event(EVENT_PASS), 1, 2).await;
+    assert_eq!((ids, total), (vec![o(0, 1), o(3, 1)], 4));
+    let (_, total, _) = list(Scope::All, by_event(EVENT_PASS), 0, 100).await;
+    assert_eq!(total, 5);
+    let pass_completed = OrderFilter { logistic_status: Some(LogisticStatus::Completed), ..by_event(EVENT_PASS) };
+    let (ids, total, _) = list(ours_scope, pass_completed, 0, 100).await;
+    assert_eq!((ids, total), (vec![o(3, 1)], 1), "every set field must match");
+    let (ids, total, _) = list(ours_scope, by_event("no-such-event"), 0, 100).await;
+    assert_eq!((ids.len(), total), (0, 0));
+}
+
+pub async fn issue_event_invoices_and_documents(db: Arc<dyn Database>) {
+    let db = &*db;
+    let agency = new_agency(db, 0).await;
+    let other = new_agency(db, 0).await;
+    let agent = new_user(db, Some(agency.id), Role::Agent).await;
+    let customer = new_user(db, Some(agency.id), Role::Customer).await;
+    let other_customer = new_user(db, Some(agency.id), Role::Customer).await;
+    top_up(db, agency.id, 2 * EVENT_PAYABLE_MINOR).await;
+    let (booking, orders) = event_booked(db, agency.id, Some(&customer)).await;
+    let issuance = event_issuance(db, &booking, &orders, Some(&agent)).await;
+    assert_eq!(issuance.draft.payable, usd_minor(EVENT_PAYABLE_MINOR));
+    assert_eq!(issuance.draft.invoices.len(), 2, "one invoice per order");
+    let sink = EventSink::new(orders.clone());
+
+    let record = db.issue(&issuance, &sink).await.expect("issue");
+    assert_eq!(record.amount_charged, usd_minor(EVENT_PAYABLE_MINOR));
+    assert!(db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets").is_empty(), "no tickets drawn");
+
+    // The sink was handed the invoices with their numbers: 1.. per agency, in draft order.
+    let invoices = expected_invoices(&issuance, 1);
+    let calls = sink.calls();
+    assert_eq!(calls.len(), 1);
+    let (handed, documents) = &calls[0];
+    assert_eq!(handed.invoices, invoices);
+    assert!(handed.tickets.is_empty());
+    assert_eq!(documents.len(), 6 + 2 + 2, "a PDF per download item, a zip and an invoice PDF per order");
+
+    // Each order: completed, with its invoice and its documents.
+    for (order, invoice) in orders.iter().zip(&invoices) {
+        let record = order_record(db, &order.id).await;
+        assert_eq!(record.order, completed(order));
+        assert_eq!(record.booking_code, booking.code());
+        assert_eq!(record.invoices, vec![invoice.clone()]);
+        let expected: Vec<&NewDocument> = documents.iter().filter(|d| d.owner.order() == Some(&order.id)).collect();
+        assert_eq!(record.documents.len(), expected.len());
+        for document in expected {
+            let stored = record.document(&document.owner).expect("the order lists the document");
+            assert_document_eq(stored, document, agency.id, issuance.issued_at);
+        }
+    }
+    assert_eq!(
+        db.orders_of_booking(Scope::All, booking.id).await.expect("orders"),
+        orders.iter().map(completed).collect::<Vec<_>>()
+    );
+
+    // The documents are found by owner, within the booking's scope only.
+    let sees = [Scope::All, Scope::Agency(agency.id), Scope::Customer { agency: agency.id, user: customer.id }];
+    let blind = [
+        Scope::Agency(other.id),
+        Scope::Customer { agency: agency.id, user: other_customer.id },
+        Scope::Customer { agency: other.id, user: customer.id },
+    ];
+    for document in documents {
+        for scope in sees {
+            let found = db.get_document(scope, &document.owner).await.expect("get document");
+            assert_document_eq(&found.expect("in scope"), document, agency.id, issuance.issued_at);
+        }
+        for scope in blind {
+            assert!(db.get_document(scope, &document.owner).await.expect("get document").is_none(), "{scope:?}");
+        }
+    }
+    // A download item is found under its own order only; unknown owners are not found.
+    let download = &orders[0].items[0].downloads[0];
+    let misfiled = DocumentOwner::Download(orders[1].id.clone(), download.id.clone());
+    assert!(db.get_document(Scope::All, &misfiled).await.expect("get document").is_none());
+    let not_issued = DocumentOwner::Invoice(orders[0].id.clone(), 3);
+    assert!(db.get_document(Scope::All, &not_issued).await.expect("get document").is_none());
+    let unknown = DocumentOwner::OrderZip(BookingOrderId::from_uuid(Uuid::new_v4()));
+    assert!(db.get_document(Scope::All, &unknown).await.expect("get document").is_none());
+
+    // Money, the booking, the audit trail.
+    assert_eq!(balance(db, agency.id).await, EVENT_PAYABLE_MINOR);
+    ledger_matches_balance(db, agency.id).await;
+    let after = db.get_booking(Scope::All, booking.id).await.expect("get booking").expect("exists");
+    assert_eq!(after.status, BookingStatus::Ticketed);
+    let audit = db
+        .list_audit(Scope::All, &AuditFilter { booking_id: Some(booking.id), ..AuditFilter::default() })
+        .await
+        .expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "issuance.create");
+    assert_eq!(audit[0].issuance_id, Some(issuance.id));
+    assert_eq!(audit[0].detail["invoices"], serde_json::json!([1, 2]));
+    assert_eq!(audit[0].detail["tickets"], serde_json::json!([]));
+    assert_eq!(audit[0].detail["amount"], "5227.50");
+
+    // The agency's next issuance continues its numbers; another agency's start at 1.
+    let (second, second_orders) = event_booked(db, agency.id, None).await;
+    let next = event_issuance(db, &second, &second_orders, None).await;
+    db.issue(&next, &EventSink::new(second_orders.clone())).await.expect("issue");
+    for (order, invoice) in second_orders.iter().zip(expected_invoices(&next, 3)) {
+        assert_eq!(order_record(db, &order.id).await.invoices, vec![invoice]);
+    }
+    top_up(db, other.id, EVENT_PAYABLE_MINOR).await;
+    let (theirs, their_orders) = event_booked(db, other.id, None).await;
+    let their_issuance = event_issuance(db, &theirs, &their_orders, None).await;
+    db.issue(&their_issuance, &EventSink::new(their_orders.clone())).await.expect("issue");
+    for (order, invoice) in their_orders.iter().zip(expected_invoices(&their_issuance, 1)) {
+        assert_eq!(order_record(db, &order.id).await.invoices, vec![invoice]);
+    }
+    // Invoice numbers repeat across agencies, and their documents stay apart.
+    let ours = DocumentOwner::Invoice(orders[0].id.clone(), 1);
+    let their_first = DocumentOwner::Invoice(their_orders[0].id.clone(), 1);
+    assert!(db.get_document(Scope::Agency(agency.id), &ours).await.expect("get").is_some());
+    assert!(db.get_document(Scope::Agency(agency.id), &their_first).await.expect("get").is_none());
+    assert!(db.get_document(Scope::Agency(other.id), &their_first).await.expect("get").is_some());
+}
+
+pub async fn issue_event_concurrent_invoice_numbers(db: Arc<dyn Database>) {
+    const BOOKINGS: usize = 8;
+    let agency = new_agency(&*db, 0).await;
+    top_up(&*db, agency.id, BOOKINGS as i64 * EVENT_PAYABLE_MINOR).await;
+    let mut issuances = Vec::new();
+    let mut all_orders = Vec::new();
+    for _ in 0..BOOKINGS {
+        let (booking, orders) = event_booked(&*db, agency.id, None).await;
+        issuances.push(event_issuance(&*db, &booking, &orders, None).await);
+        all_orders.extend(orders);
+    }
+    let sink = Arc::new(EventSink::new(all_orders.clone()));
+    let start = Arc::new(tokio::sync::Barrier::new(BOOKINGS));
+    let mut tasks = Vec::new();
+    for issuance in issuances {
+        let (db, sink, start) = (db.clone(), sink.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            db.issue(&issuance, sink.as_ref()).await.expect("every issuance fits the balance");
+            issuance
+        }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        let issuance = task.await.expect("task");
+        let mut own = Vec::new();
+        for draft in &issuance.draft.invoices {
+            let record = order_record(&*db, &draft.order_id).await;
+            assert_eq!(record.order.logistic_status, LogisticStatus::Completed);
+            assert_eq!(record.invoices.len(), 1);
+            own.push(record.invoices[0].number);
+        }
+        assert!(own.windows(2).all(|w| w[1] == w[0] + 1), "an issuance's invoices are numbered in a block: {own:?}");
+        numbers.extend(own);
+    }
+    numbers.sort_unstable();
+    let expected: Vec<u64> = (1..=2 * BOOKINGS as u64).collect();
+    assert_eq!(numbers, expected, "invoice numbers are unique and gapless");
+    assert_eq!(balance(&*db, agency.id).await, 0);
+}
+
+pub async fn issue_event_sink_failure_consumes_no_invoice_number(db: Arc<dyn Database>) {
+    let db = &*db;
+    let agency = new_agency(db, 0).await;
+    top_up(db, agency.id, EVENT_PAYABLE_MINOR).await;
+    let (booking, orders) = event_booked(db, agency.id, None).await;
+    let issuance = event_issuance(db, &booking, &orders, None).await;
+
+    let failing = EventSink::failing(orders.clone());
+    let failed = db.issue(&issuance, &failing).await;
+    assert!(matches!(failed, Err(StorageError::Documents(_))), "got {failed:?}");
+    assert_eq!(failing.calls()[0].0.invoices, expected_invoices(&issuance, 1), "the sink saw numbers");
+    assert_nothing_issued(db, &issuance).await;
+    assert_eq!(balance(db, agency.id).await, EVENT_PAYABLE_MINOR);
+    assert_eq!(
+        db.get_booking(Scope::All, booking.id).await.expect("get").map(|b| b.status),
+        Some(BookingStatus::Confirmed)
+    );
+    for order in &orders {
+        let record = order_record(db, &order.id).await;
+        assert_eq!(&record.order, order, "still processing");
+        assert!(record.invoices.is_empty() && record.documents.is_empty());
+        assert!(db.get_document(Scope::All, &DocumentOwner::OrderZip(order.id.clone())).await.expect("get").is_none());
+    }
+
+    // The retry gets the very same numbers: the failed attempt consumed none.
+    let retry = NewIssuance { id: IssuanceId::generate(), ..issuance };
+    let sink = EventSink::new(orders.clone());
+    db.issue(&retry, &sink).await.expect("retry");
+    assert_eq!(sink.calls()[0].0.invoices, expected_invoices(&retry, 1));
+    for (order, invoice) in orders.iter().zip(expected_invoices(&retry, 1)) {
+        let record = order_record(db, &order.id).await;
+        assert_eq!(record.order, completed(order));
+        assert_eq!(record.invoices, vec![invoice]);
+    }
+}
+
+pub async fn orders_set_distribution_channel(db: Arc<dyn Database>) {
+    let db = &*db;
+    let agency = new_agency(db, 0).await;
+    let other = new_agency(db, 0).await;
+    let customer = new_user(db, Some(agency.id), Role::Customer).await;
+    let other_customer = new_user(db, Some(agency.id), Role::Customer).await;
+    let (booking, orders) = event_booked(db, agency.id, Some(&customer)).await;
+    let (pass, paddock) = (orders[1].items[0].id.clone(), orders[1].items[1].id.clone());
+    let set = |scope: Scope, order: BookingOrderId, item: OrderItemId, channel| async move {
+        db.set_distribution_channel(scope, &order, &item, channel).await.expect("set distribution channel")
+    };
+
+    // Out of reach: another agency, another customer, an unknown item or order, an item of another order.
+    let external = DistributionChannel::External;
+    assert!(set(Scope::Agency(other.id), orders[1].id.clone(), pass.clone(), external).await.is_none());
+    let elsewhere = Scope::Customer { agency: agency.id, user: other_customer.id };
+    assert!(set(elsewhere, orders[1].id.clone(), pass.clone(), external).await.is_none());
+    let unknown_item = OrderItemId::from_uuid(Uuid::new_v4());
+    assert!(set(Scope::All, orders[1].id.clone(), unknown_item, external).await.is_none());
+    let unknown_order = BookingOrderId::from_uuid(Uuid::new_v4());
+    assert!(set(Scope::All, unknown_order, pass.clone(), external).await.is_none());
+    assert!(set(Scope::All, orders[0].id.clone(), pass.clone(), external).await.is_none());
+    assert_eq!(db.orders_of_booking(Scope::All, booking.id).await.expect("orders"), orders, "nothing changed");
+
+    // Only the item asked for changes.
+    let mut expected = orders[1].clone();
+    expected.items[0].distribution_channel = external;
+    let updated = set(Scope::Agency(agency.id), orders[1].id.clone(), pass.clone(), external).await;
+    assert_eq!(updated.as_ref(), Some(&expected));
+    assert_eq!(
+        db.orders_of_booking(Scope::All, booking.id).await.expect("orders"),
+        [orders[0].clone(), expected.clone()]
+    );
+
+    // Any scope that reaches the booking may; the change is visible through every read.
+    let mine = Scope::Customer { agency: agency.id, user: customer.id };
+    expected.items[1].distribution_channel = DistributionChannel::Xs2event;
+    let updated = set(mine, orders[1].id.clone(), paddock, DistributionChannel::Xs2event).await;
+    assert_eq!(updated.as_ref(), Some(&expected));
+    expected.items[0].distribution_channel = DistributionChannel::Xs2event;
+    let updated = set(Scope::All, orders[1].id.clone(), pass, DistributionChannel::Xs2event).await;
+    assert_eq!(updated.as_ref(), Some(&expected));
+    assert_eq!(order_record(db, &orders[1].id).await.order, expected);
+    assert_eq!(order_record(db, &orders[0].id).await.order, orders[0]);
+}
+
+pub async fn orders_concurrent_channel_changes_are_not_lost(db: Arc<dyn Database>) {
+    const TICKETS: usize = 10;
+    let agency = new_agency(&*db, 0).await;
+    let mut booking = event_booking(agency.id, None);
+    if let BookingDetail::Event(event) = &mut booking.detail {
+        event.orders[0].items[0].quantity = TICKETS as u32;
+    }
+    let orders = orders_for(&booking);
+    db.insert_booking(&booking, &orders).await.expect("insert booking");
+    let order = orders[0].clone();
+    assert_eq!(order.items.len(), TICKETS);
+
+    // Every item changed at once, each by its own caller: each read-modify-write must see the others'.
+    let start = Arc::new(tokio::sync::Barrier::new(TICKETS));
+    let mut tasks = Vec::new();
+    for item in &order.items {
+        let (db, start, order_id, item_id) = (db.clone(), start.clone(), order.id.clone(), item.id.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            db.set_distribution_channel(Scope::Agency(agency.id), &order_id, &item_id, DistributionChannel::External)
+                .await
+        }));
+    }
+    for task in tasks {
+        assert!(task.await.expect("task").expect("set distribution channel").is_some());
+    }
+    let stored = order_record(&*db, &order.id).await.order;
+    assert!(
+        stored.items.iter().all(|i| i.distribution_channel == DistributionChannel::External),
+        "a concurrent change was lost: {:?}",
+        stored.items.iter().map(|i| i.distribution_channel).collect::<Vec<_>>()
+    );
+    let mut expected = order.clone();
+    for item in &mut expected.items {
+        item.distribution_channel = DistributionChannel::External;
+    }
+    assert_eq!(stored, expected);
+}
+
+pub async fn orders_replace_document(db: Arc<dyn Database>) {
+    let db = &*db;
+    let agency = new_agency(db, 0).await;
+    let other = new_agency(db, 0).await;
+    top_up(db, agency.id, EVENT_PAYABLE_MINOR).await;
+    let (booking, orders) = event_booked(db, agency.id, None).await;
+    let issuance = event_issuance(db, &booking, &orders, None).await;
+    db.issue(&issuance, &EventSink::new(orders.clone())).await.expect("issue");
+    let zip = DocumentOwner::OrderZip(orders[0].id.clone());
+    let before = order_record(db, &orders[0].id).await;
+    let old = before.document(&zip).expect("a zip from issuance").clone();
+    let rebuilt = fake_document(zip.clone(), format!("tickets-{}.zip", orders[0].id), "application/zip");
+    let at = now() + Duration::minutes(5);
+
+    // Another agency cannot replace it.
+    let refused = db.replace_document(other.id, &rebuilt, at).await;
+    assert!(matches!(refused, Err(StorageError::NotFound)), "got {refused:?}");
+    let still = db.get_document(Scope::All, &zip).await.expect("get").expect("stored");
+    assert_eq!((still.id, &still.sha256), (old.id, &old.sha256));
+
+    db.replace_document(agency.id, &rebuilt, at).await.expect("replace document");
+    let after = order_record(db, &orders[0].id).await;
+    assert_eq!(after.documents.len(), before.documents.len(), "replaced, not added");
+    assert_document_eq(after.document(&zip).expect("the zip"), &rebuilt, agency.id, at);
+    for document in before.documents.iter().filter(|d| d.owner != zip) {
+        let same = after.document(&document.owner).expect("still there");
+        assert_eq!((same.id, &same.sha256, same.created_at), (document.id, &document.sha256, document.created_at));
+    }
+    let found = db.get_document(Scope::Agency(agency.id), &zip).await.expect("get").expect("stored");
+    assert_document_eq(&found, &rebuilt, agency.id, at);
+    let other_zip = DocumentOwner::OrderZip(orders[1].id.clone());
+    let untouched = db.get_document(Scope::All, &other_zip).await.expect("get").expect("stored");
+    assert_eq!(untouched.created_at, issuance.issued_at, "the other order's zip is left alone");
+
+    // And again: the latest wins.
+    let again = fake_document(zip.clone(), format!("tickets-{}.zip", orders[0].id), "application/zip");
+    db.replace_document(agency.id, &again, at + Duration::minutes(1)).await.expect("replace document");
+    let found = db.get_document(Scope::All, &zip).await.expect("get").expect("stored");
+    assert_document_eq(&found, &again, agency.id, at + Duration::minutes(1));
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -55,6 +55,9 @@ pub enum Admin {
         iata_number: Option<String>,
         #[arg(long)]
         timezone: Option<String>,
+        /// VAT included in event ticket prices, in percent (printed on invoices).
+        #[arg(long)]
+        vat_percent: Option<String>,
     },
     /// Authorize (or not) a validating carrier for an agency, with a commission cap in percent.
     SetAgreement {
@@ -164,10 +167,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)]
 async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
     match cmd {
-        Admin::CreateAgency { name, currency, balance, credit_limit, office_id, iata_number, timezone } => {
-            let a = app
-                .create_agency(&AgencyInput { name, currency, balance, credit_limit, office_id, iata_number, timezone })
-                .await?;
+        Admin::CreateAgency {
+            name,
+            currency,
+            balance,
+            credit_limit,
+            office_id,
+            iata_number,
+            timezone,
+            vat_percent,
+        } => {
+            let input =
+                AgencyInput { name, currency, balance, credit_limit, office_id, iata_number, timezone, vat_percent };
+            let a = app.create_agency(&input).await?;
             println!(
                 "created agency {} ({}, balance {} {}) {}",
                 a.name,

@@ -36,6 +36,10 @@ pub struct Settings {
     /// Lifetime of signed download links, in seconds.
     #[arg(long, env = "TESSERA_LINK_TTL", global = true)]
     pub link_ttl: Option<u64>,
+    /// Lifetime of the events API's signed zip download links, in seconds (at most 300: the API promises
+    /// they expire within 5 minutes).
+    #[arg(long, env = "TESSERA_ZIP_LINK_TTL", global = true)]
+    pub zip_link_ttl: Option<u64>,
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "TESSERA_MAX_BODY_BYTES", global = true)]
     pub max_body_bytes: Option<usize>,
@@ -61,6 +65,12 @@ pub struct Settings {
     /// Carrier logo URL template (agent profile), with `{code}`; default: Tessera's own badges.
     #[arg(long, env = "TESSERA_CARRIER_LOGO_URL", global = true)]
     pub carrier_logo_url: Option<String>,
+    /// Events API: requests per second allowed per credential (API key or user), sustained.
+    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_SECOND", global = true)]
+    pub rate_limit_per_second: Option<u32>,
+    /// Events API: requests a credential may make at once after being idle (the token bucket's size).
+    #[arg(long, env = "TESSERA_RATE_LIMIT_BURST", global = true)]
+    pub rate_limit_burst: Option<u32>,
 }
 
 impl Settings {
@@ -74,6 +84,7 @@ impl Settings {
             jwt_secret: self.jwt_secret.or(lower.jwt_secret),
             token_ttl: self.token_ttl.or(lower.token_ttl),
             link_ttl: self.link_ttl.or(lower.link_ttl),
+            zip_link_ttl: self.zip_link_ttl.or(lower.zip_link_ttl),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
             log_format: self.log_format.or(lower.log_format),
@@ -82,6 +93,8 @@ impl Settings {
             smtp_from: self.smtp_from.or(lower.smtp_from),
             outbox_interval: self.outbox_interval.or(lower.outbox_interval),
             mail_retry_base: self.mail_retry_base.or(lower.mail_retry_base),
+            rate_limit_per_second: self.rate_limit_per_second.or(lower.rate_limit_per_second),
+            rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
         }
     }
 }
@@ -109,12 +122,18 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     pub token_ttl: Duration,
     pub link_ttl: Duration,
+    /// Lifetime of the events API's zip download links, 1 s to 5 min.
+    pub zip_link_ttl: Duration,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
     pub carrier_logo_url: String,
     pub mail: Option<tessera_app::mail::MailSettings>,
     pub outbox_interval: Duration,
+    /// Events API rate limit per credential: sustained requests per second, at least 1.
+    pub rate_limit_per_second: u32,
+    /// Events API rate limit per credential: token bucket size, at least 1 (may be below `rate_limit_per_second`).
+    pub rate_limit_burst: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -159,11 +178,15 @@ impl Config {
         };
         let token_ttl = s.token_ttl.unwrap_or(3600);
         let link_ttl = s.link_ttl.unwrap_or(900);
+        let zip_link_ttl = s.zip_link_ttl.unwrap_or(300);
         if !(1..=7 * 86_400).contains(&token_ttl) {
             bail!("--token-ttl must be between 1 second and 7 days");
         }
         if !(1..=86_400).contains(&link_ttl) {
             bail!("--link-ttl must be between 1 second and 1 day");
+        }
+        if !(1..=300).contains(&zip_link_ttl) {
+            bail!("--zip-link-ttl must be between 1 and 300 seconds (the events API promises zip links expire within 5 minutes)");
         }
         let max_body_bytes = s.max_body_bytes.unwrap_or(1024 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
@@ -172,6 +195,14 @@ impl Config {
         let db_max_connections = s.db_max_connections.unwrap_or(10);
         if db_max_connections == 0 {
             bail!("--db-max-connections must be at least 1");
+        }
+        let rate_limit_per_second = s.rate_limit_per_second.unwrap_or(10);
+        if rate_limit_per_second == 0 {
+            bail!("--rate-limit-per-second must be at least 1");
+        }
+        let rate_limit_burst = s.rate_limit_burst.unwrap_or(20);
+        if rate_limit_burst == 0 {
+            bail!("--rate-limit-burst must be at least 1");
         }
         let log_format = match s.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -206,9 +237,12 @@ impl Config {
             jwt_secret,
             token_ttl: Duration::from_secs(token_ttl),
             link_ttl: Duration::from_secs(link_ttl),
+            zip_link_ttl: Duration::from_secs(zip_link_ttl),
             max_body_bytes,
             db_max_connections,
             log_format,
+            rate_limit_per_second,
+            rate_limit_burst,
         })
     }
 }
@@ -222,6 +256,8 @@ mod tests {
         let c = Config::validate(Settings::default()).unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.link_ttl, Duration::from_secs(900));
+        assert_eq!(c.zip_link_ttl, Duration::from_secs(300));
+        assert_eq!((c.rate_limit_per_second, c.rate_limit_burst), (10, 20));
         assert_eq!(c.max_body_bytes, 1024 * 1024);
         assert_eq!(c.database, DatabaseConfig::Sqlite(PathBuf::from("./data/tessera.db")));
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
@@ -238,11 +274,75 @@ mod tests {
     }
 
     #[test]
+    fn rate_limit_and_zip_link_ttl_layer_like_the_rest() {
+        let file: Settings =
+            toml::from_str("rate-limit-per-second = 5\nrate-limit-burst = 50\nzip-link-ttl = 120").unwrap();
+        let cli = Settings { rate_limit_per_second: Some(2), zip_link_ttl: Some(60), ..Default::default() };
+        let c = Config::validate(cli.or(file)).unwrap();
+        assert_eq!(c.rate_limit_per_second, 2);
+        assert_eq!(c.rate_limit_burst, 50);
+        assert_eq!(c.zip_link_ttl, Duration::from_secs(60));
+
+        // A burst below the rate is allowed (requests are then spread out, never bunched).
+        let c = Config::validate(Settings {
+            rate_limit_per_second: Some(100),
+            rate_limit_burst: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((c.rate_limit_per_second, c.rate_limit_burst), (100, 1));
+        let c = Config::validate(Settings { zip_link_ttl: Some(1), ..Default::default() }).unwrap();
+        assert_eq!(c.zip_link_ttl, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn rate_limit_and_zip_link_ttl_flags_parse() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let cli = <Cli as clap::Parser>::try_parse_from([
+            "tessera",
+            "--rate-limit-per-second",
+            "3",
+            "--rate-limit-burst",
+            "7",
+            "--zip-link-ttl",
+            "90",
+        ])
+        .unwrap();
+        let s = cli.settings;
+        assert_eq!((s.rate_limit_per_second, s.rate_limit_burst, s.zip_link_ttl), (Some(3), Some(7), Some(90)));
+    }
+
+    #[test]
+    fn bad_rate_limit_and_zip_link_ttl_are_refused_with_a_clear_message() {
+        let error = |s: Settings| Config::validate(s).unwrap_err().to_string();
+        assert_eq!(
+            error(Settings { rate_limit_per_second: Some(0), ..Default::default() }),
+            "--rate-limit-per-second must be at least 1"
+        );
+        assert_eq!(
+            error(Settings { rate_limit_burst: Some(0), ..Default::default() }),
+            "--rate-limit-burst must be at least 1"
+        );
+        for ttl in [0, 301, 3600] {
+            let message = error(Settings { zip_link_ttl: Some(ttl), ..Default::default() });
+            assert!(message.starts_with("--zip-link-ttl must be between 1 and 300 seconds"), "{ttl}: {message}");
+        }
+    }
+
+    #[test]
     fn bad_settings_are_refused() {
         let bad = |s: Settings| Config::validate(s).is_err();
         assert!(bad(Settings { jwt_secret: Some("short".into()), ..Default::default() }));
         assert!(bad(Settings { database_url: Some("mysql://x".into()), ..Default::default() }));
         assert!(bad(Settings { link_ttl: Some(0), ..Default::default() }));
+        assert!(bad(Settings { zip_link_ttl: Some(0), ..Default::default() }));
+        assert!(bad(Settings { zip_link_ttl: Some(301), ..Default::default() }));
+        assert!(bad(Settings { rate_limit_per_second: Some(0), ..Default::default() }));
+        assert!(bad(Settings { rate_limit_burst: Some(0), ..Default::default() }));
         assert!(bad(Settings { log_format: Some("xml".into()), ..Default::default() }));
         assert!(toml::from_str::<Settings>("unknown-key = 1").is_err());
     }

@@ -35,6 +35,7 @@ fn input(name: &str, currency: &str, balance: &str, office: &str, iata: &str, tz
         office_id: Some(office.into()),
         iata_number: Some(iata.into()),
         timezone: Some(tz.into()),
+        vat_percent: None,
     }
 }
 
@@ -49,7 +50,7 @@ async fn user(
 
 async fn book(app: &Tessera, who: &User, document: &str) -> anyhow::Result<Booking> {
     let scope = Scope::of(who).context("demo user without scope")?;
-    let principal = Principal { user: who.clone(), scope };
+    let principal = Principal { user: who.clone(), scope, api_key: None };
     let actor = Actor {
         user_id: Some(who.id),
         username: who.username.clone(),
@@ -87,7 +88,11 @@ pub async fn seed(app: &Tessera, config: &Config, addr: SocketAddr) -> anyhow::R
     app.add_corporate_account(han.id, "CORP001").await?;
     app.add_booker_code(han.id, "AGENT001").await?;
     let ams = app
-        .create_agency(&input("Demo Events Amsterdam", "EUR", "20000", "AMSNL2100", "63212345", "Europe/Amsterdam"))
+        // Dutch VAT on event tickets (9%), printed on the e-invoices.
+        .create_agency(&AgencyInput {
+            vat_percent: Some("9".into()),
+            ..input("Demo Events Amsterdam", "EUR", "20000", "AMSNL2100", "63212345", "Europe/Amsterdam")
+        })
         .await?;
 
     user(app, ADMIN, Role::Admin, None).await?;

@@ -90,6 +90,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         jwt_secret: jwt,
         token_ttl: config.token_ttl,
         link_ttl: config.link_ttl,
+        zip_link_ttl: config.zip_link_ttl,
         link_secret,
         public_url: config.public_url.clone(),
     };
@@ -120,7 +121,14 @@ pub fn spawn_outbox_worker(app: Tessera, interval: std::time::Duration) -> tokio
 pub fn router(app: Tessera, config: &Config) -> Router {
     tessera_http::router(
         app,
-        HttpConfig { max_body_bytes: config.max_body_bytes, carrier_logo_url: config.carrier_logo_url.clone() },
+        HttpConfig {
+            max_body_bytes: config.max_body_bytes,
+            carrier_logo_url: config.carrier_logo_url.clone(),
+            rate_limit: tessera_http::rate_limit::RateLimit {
+                per_second: config.rate_limit_per_second,
+                burst: config.rate_limit_burst,
+            },
+        },
     )
 }
 

@@ -46,6 +46,7 @@ fn agency(currency: &str, balance: i64, credit: i64) -> Agency {
         office_id: None,
         iata_number: None,
         timezone: "UTC".into(),
+        vat_percent: Decimal::ZERO,
     }
 }
 
@@ -267,12 +268,76 @@ fn ndc_needs_payment() {
     assert!(plan(&booking_from(doc), &a, &Agreements::default(), &IssueOptions::default(), now()).is_ok());
 }
 
+fn event() -> Booking {
+    booking_from(serde_json::from_str(include_str!("../../../../examples/bookings/event.json")).unwrap())
+}
+
+fn orders_of(b: &Booking) -> Vec<BookingOrder> {
+    let mut n = 0u128;
+    crate::orders::booking_orders(b, &mut || {
+        n += 1;
+        uuid::Uuid::from_u128(n * 7919)
+    })
+}
+
+#[test]
+fn an_event_plan_charges_every_ticket_and_invoices_each_order() {
+    let b = event();
+    let mut a = agency("EUR", 1_000_000, 0);
+    a.vat_percent = Decimal::new(21, 0);
+    let draft = plan_event(&b, &orders_of(&b), &a, &Agreements::default(), &IssueOptions::default(), now()).unwrap();
+    // 2 × 189.00 + 649.50 + 4200.00
+    assert_eq!(draft.payable, Money::from_minor(522_750, a.currency));
+    assert!(draft.tickets.is_empty());
+    assert_eq!(draft.invoices.len(), 2);
+    assert_eq!(draft.invoices[0].gross, Money::from_minor(37_800, a.currency));
+    assert_eq!(draft.invoices[1].lines.len(), 2);
+    let invoiced = Money::sum(draft.invoices.iter().map(|i| i.gross), a.currency).unwrap();
+    assert_eq!(invoiced, draft.payable);
+}
+
+#[test]
+fn an_event_plan_refuses_what_does_not_apply_and_what_cannot_be_paid() {
+    let b = event();
+    let orders = orders_of(&b);
+    let a = agency("EUR", 1_000_000, 0);
+    let none = Agreements::default();
+    let run = |a: &Agency, o: &IssueOptions, at| plan_event(&b, &orders, a, &none, o, at);
+    let tour = IssueOptions { tour_code: Some("X".into()), ..Default::default() };
+    assert_eq!(run(&a, &tour, now()), Err(IssueError::NotApplicable("tour code")));
+    let commission = IssueOptions { commission: Some(Commission::Amount(Decimal::ONE)), ..Default::default() };
+    assert_eq!(run(&a, &commission, now()), Err(IssueError::NotApplicable("commission")));
+    let booker = IssueOptions { booker_code: Some("NOPE".into()), ..Default::default() };
+    assert_eq!(run(&a, &booker, now()), Err(IssueError::UnknownBookerCode("NOPE".into())));
+    let kickoff = Utc.with_ymd_and_hms(2027, 3, 2, 20, 0, 0).single().unwrap_or_default();
+    assert_eq!(run(&a, &IssueOptions::default(), kickoff), Err(IssueError::EventStarted));
+    assert!(matches!(
+        run(&agency("EUR", 522_749, 0), &IssueOptions::default(), now()),
+        Err(IssueError::InsufficientBalance { .. })
+    ));
+    assert!(run(&agency("EUR", 522_750, 0), &IssueOptions::default(), now()).is_ok());
+    assert!(matches!(
+        run(&agency("USD", 1_000_000, 0), &IssueOptions::default(), now()),
+        Err(IssueError::CurrencyMismatch { .. })
+    ));
+    assert_eq!(
+        plan_event(&b, &[], &a, &none, &IssueOptions::default(), now()),
+        Err(IssueError::RequestMismatch("orders"))
+    );
+    let mut ticketed = b.clone();
+    ticketed.status = BookingStatus::Ticketed;
+    assert_eq!(
+        plan_event(&ticketed, &orders, &a, &none, &IssueOptions::default(), now()),
+        Err(IssueError::AlreadyIssued)
+    );
+}
+
 #[test]
 fn event_bookings_are_not_issued_here() {
     let b = booking_from(serde_json::from_str(include_str!("../../../../examples/bookings/event.json")).unwrap());
     assert_eq!(
         plan(&b, &agency("EUR", 1_000_000, 0), &Agreements::default(), &IssueOptions::default(), now()),
-        Err(IssueError::EventIssuanceUnavailable)
+        Err(IssueError::NotAFlight)
     );
 }
 

@@ -1,14 +1,15 @@
 //! PDF rendering of Tessera's documents with `pdf-writer`: layout on a small canvas, embedded subset fonts,
 //! vector QR codes, and byte-for-byte reproducible output (no clock, no random ids).
 //!
-//! Each document type is a layout function in its own module (`flight`, `emd`) that draws onto a shared
-//! `layout::Doc` with the common `blocks`; an event ticket will be one more such module plus a
-//! `render_event_ticket` entry point here.
+//! Each document type is a layout function in its own module (`flight`, `emd`, `event`, `invoice`) that draws
+//! onto a shared `layout::Doc` with the common `blocks`; the entry points here only add the file metadata.
 
 mod blocks;
 mod emd;
+mod event;
 mod flight;
 mod font;
+mod invoice;
 mod layout;
 mod qr;
 
@@ -19,7 +20,7 @@ use pdf_writer::{Filter, Finish, Pdf, Rect, Ref, Settings, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::error::DocumentError;
-use crate::model::{EmdView, FlightTicketView};
+use crate::model::{EmdView, EventTicketView, FlightTicketView, InvoiceView};
 use font::{write_font, FontRefs, Weight};
 use layout::{Doc, PAGE_H, PAGE_W};
 
@@ -49,6 +50,26 @@ pub fn render_emd(view: &EmdView) -> Result<Vec<u8>, DocumentError> {
     let mut doc = Doc::new()?;
     emd::emd(&mut doc, view)?;
     let title = format!("EMD {} — {}", view.document_number, view.passenger_name);
+    finish(doc, &title)
+}
+
+/// One event ticket: one PDF of an order item (a multi-day pass has one per day), a single A4 page.
+pub fn render_event_ticket(view: &EventTicketView) -> Result<Vec<u8>, DocumentError> {
+    let mut doc = Doc::new()?;
+    event::event_ticket(&mut doc, view)?;
+    let title = if view.holder.trim().is_empty() {
+        format!("Event ticket {}", view.order_item_id)
+    } else {
+        format!("Event ticket {} — {}", view.order_item_id, view.holder)
+    };
+    finish(doc, &title)
+}
+
+/// An invoice or a credit invoice (one or more A4 pages, depending on the number of lines).
+pub fn render_invoice(view: &InvoiceView) -> Result<Vec<u8>, DocumentError> {
+    let mut doc = Doc::new()?;
+    invoice::invoice(&mut doc, view)?;
+    let title = format!("{} {}", invoice::title(view), view.number);
     finish(doc, &title)
 }
 

@@ -43,7 +43,7 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
             IssueError::Cancelled
             | IssueError::DeadlinePassed(_)
             | IssueError::Departed
-            | IssueError::EventIssuanceUnavailable
+            | IssueError::NotAFlight
             | IssueError::CarrierNotAuthorized(_)
             | IssueError::NdcPaymentMissing => (StatusCode::CONFLICT, NOT_AVAILABLE),
             _ => (StatusCode::UNPROCESSABLE_ENTITY, INVALID),
@@ -57,7 +57,9 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
         | AppError::IdempotencyInProgress
         | AppError::LinkInvalid
         | AppError::LinkExpired => (StatusCode::UNPROCESSABLE_ENTITY, INVALID),
-        AppError::NothingToSend => (StatusCode::NOT_FOUND, TICKET_NOT_FOUND),
+        AppError::NothingToSend | AppError::NotReady | AppError::NotDownloadable(_) => {
+            (StatusCode::NOT_FOUND, TICKET_NOT_FOUND)
+        }
         AppError::Internal(_) | AppError::MailFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
     }
 }

@@ -29,7 +29,9 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::Issue(i) => match i {
             IssueError::AlreadyIssued => (S::CONFLICT, "BOOKING_ALREADY_TICKETED"),
             IssueError::Cancelled => (S::CONFLICT, "BOOKING_CANCELLED"),
-            IssueError::EventIssuanceUnavailable => (S::UNPROCESSABLE_ENTITY, "BOOKING_NOT_A_FLIGHT"),
+            IssueError::NotAFlight | IssueError::EventStarted | IssueError::NotApplicable(_) => {
+                (S::UNPROCESSABLE_ENTITY, "BOOKING_NOT_A_FLIGHT")
+            }
             IssueError::DeadlinePassed(_) => (S::UNPROCESSABLE_ENTITY, "TICKETING_TIME_LIMIT_EXPIRED"),
             IssueError::Departed => (S::UNPROCESSABLE_ENTITY, "FLIGHT_DEPARTED"),
             IssueError::IncompletePassenger { .. } => (S::UNPROCESSABLE_ENTITY, "PASSENGER_INFO_INCOMPLETE"),
@@ -53,7 +55,9 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         | AppError::IdempotencyInProgress
         | AppError::LinkInvalid
         | AppError::LinkExpired => (S::CONFLICT, "REQUEST_CONFLICT"),
-        AppError::NothingToSend => (S::CONFLICT, "REQUEST_CONFLICT"),
+        AppError::NothingToSend | AppError::NotReady | AppError::NotDownloadable(_) => {
+            (S::CONFLICT, "REQUEST_CONFLICT")
+        }
         AppError::Internal(_) | AppError::MailFailed(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
 }

@@ -37,6 +37,9 @@ pub struct CreateAgency {
     pub office_id: Option<String>,
     pub iata_number: Option<String>,
     pub timezone: Option<String>,
+    /// VAT included in event ticket prices, in percent (`"21"`, or a number).
+    #[schema(value_type = Option<String>)]
+    pub vat_percent: Option<AmountInput>,
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = CreateAgency,
@@ -55,6 +58,7 @@ pub async fn create_agency(
         office_id: body.office_id,
         iata_number: body.iata_number,
         timezone: body.timezone,
+        vat_percent: body.vat_percent.map(|v| v.as_text()),
     };
     let agency = state.app.create_agency(&input).await?;
     Ok((StatusCode::CREATED, Json(AgencyBody::from(&agency))))

@@ -17,6 +17,8 @@ pub struct AuditQuery {
     pub booking: Option<String>,
     pub ticket: Option<String>,
     pub tracking_id: Option<String>,
+    /// e.g. `document.download` (the access log), `issuance.create`
+    pub action: Option<String>,
     /// 1-1000, default 200
     pub limit: Option<u32>,
 }
@@ -41,6 +43,7 @@ pub async fn list(
         }
     }
     let filter = AuditFilter {
+        action: q.action.clone().filter(|a| !a.is_empty()),
         booking_id: match q.booking.as_deref() {
             Some(b) => Some(b.parse().map_err(|_| AppError::NotFound("booking"))?),
             None => None,

@@ -47,6 +47,8 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
         AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, "document_generation_failed"),
         AppError::NothingToSend => (StatusCode::CONFLICT, "nothing_to_send"),
+        AppError::NotDownloadable(_) => (StatusCode::FORBIDDEN, "not_downloadable"),
+        AppError::NotReady => (StatusCode::CONFLICT, "not_completed"),
         AppError::MailFailed(_) => (StatusCode::BAD_GATEWAY, "mail_failed"),
         AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     }

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod issuance;
 mod openapi;
+mod orders;
 mod outbox;
 mod sign_in;
 mod tickets;
@@ -15,6 +16,7 @@ mod wire;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
+pub(crate) use error::classify;
 pub use error::ApiError;
 pub use openapi::ApiDoc;
 
@@ -47,6 +49,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/api-keys/{id}", delete(admin::revoke_api_key))
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/outbox", get(outbox::list))
+        .route("/api/v1/downloads", get(orders::downloads))
+        .route("/api/v1/booking-orders/{order}/items/{item}/distribution-channel", put(orders::set_channel))
 }
 
 /// Unknown paths answer in the native envelope too.

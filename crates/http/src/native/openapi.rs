@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, bookings, issuance, outbox, sign_in, tickets, wire};
+use super::{admin, audit, bookings, issuance, orders, outbox, sign_in, tickets, wire};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,7 @@ use super::{admin, audit, bookings, issuance, outbox, sign_in, tickets, wire};
         admin::create_user, admin::list_users, admin::create_api_key, admin::list_api_keys, admin::revoke_api_key,
         audit::list,
         outbox::list,
+        orders::set_channel, orders::downloads,
     ),
     components(schemas(wire::BookingBody, wire::BookingList, wire::TicketBody, wire::IssuanceBody, wire::AgencyBody,
         wire::LedgerBody, wire::UserBody, wire::ApiKeyBody, wire::LinkBody, wire::TaxBody)),

@@ -142,6 +142,8 @@ pub struct AgencyBody {
     pub office_id: Option<String>,
     pub iata_number: Option<String>,
     pub timezone: String,
+    /// VAT included in event ticket prices, in percent.
+    pub vat_percent: String,
 }
 
 impl From<&Agency> for AgencyBody {
@@ -156,6 +158,7 @@ impl From<&Agency> for AgencyBody {
             office_id: a.office_id.as_ref().map(ToString::to_string),
             iata_number: a.iata_number.as_ref().map(ToString::to_string),
             timezone: a.timezone.clone(),
+            vat_percent: a.vat_percent.normalize().to_string(),
         }
     }
 }

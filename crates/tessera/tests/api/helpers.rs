@@ -27,6 +27,9 @@ pub struct Options {
     pub token_ttl: Option<u64>,
     pub max_body_bytes: Option<usize>,
     pub smtp_url: Option<String>,
+    /// Events API (per second, burst); the suite's default is high enough never to get in the way.
+    pub rate_limit: Option<(u32, u32)>,
+    pub zip_link_ttl: Option<u64>,
 }
 
 pub struct TestApp {
@@ -80,6 +83,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         smtp_from: Some("Tessera Tickets <tickets@tessera.test>".into()),
         outbox_interval: Some(1),
         mail_retry_base: Some(1),
+        rate_limit_per_second: Some(options.rate_limit.map_or(10_000, |r| r.0)),
+        rate_limit_burst: Some(options.rate_limit.map_or(10_000, |r| r.1)),
+        zip_link_ttl: options.zip_link_ttl,
         ..Default::default()
     };
     let config = Config::validate(settings).expect("config");

@@ -1,0 +1,164 @@
+//! Event tickets and invoices turned into what their PDFs print, and the names their files get.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use tessera_core::agency::Agency;
+use tessera_core::booking::EventBooking;
+use tessera_core::invoice::{Invoice, InvoiceKind};
+use tessera_core::orders::{BookingOrder, DownloadItem, OrderItem};
+use tessera_documents::model::{EventTicketView, InvoiceLineView, InvoiceView, PartyView};
+
+use crate::views::{agency_view, format_amount};
+
+/// `Tue 02 Mar 2027 20:00 (UTC+00:00)`, in the venue's own offset.
+fn event_time(t: DateTime<FixedOffset>) -> String {
+    t.format("%a %d %b %Y %H:%M (UTC%:z)").to_string()
+}
+
+pub fn holder(item: &OrderItem) -> String {
+    item.guest.as_ref().map(|g| format!("{} {}", g.first_name, g.last_name)).unwrap_or_default()
+}
+
+pub fn event_ticket(
+    agency: &Agency,
+    booking: &EventBooking,
+    order: &BookingOrder,
+    item: &OrderItem,
+    download: &DownloadItem,
+    qr_payload: String,
+) -> EventTicketView {
+    let seat = item.seat.clone().unwrap_or(tessera_core::booking::Seat { section: None, row: None, seat: None });
+    EventTicketView {
+        agency: agency_view(agency),
+        event_name: order.event.name.clone(),
+        venue: order.event.venue.clone(),
+        starts: event_time(order.event.starts_at),
+        ends: order.event.ends_at.map(event_time).unwrap_or_default(),
+        holder: holder(item),
+        ticket_name: item.ticket_name.clone(),
+        category: item.category.clone(),
+        section: seat.section.unwrap_or_default(),
+        row: seat.row.unwrap_or_default(),
+        seat: seat.seat.unwrap_or_default(),
+        booking_code: booking.booking_code.to_string(),
+        order_id: order.id.to_string(),
+        order_item_id: item.id.to_string(),
+        label: download.label.clone(),
+        price: format!("{} {}", item.unit_price.currency(), format_amount(item.unit_price)),
+        qr_payload,
+        watermark: None,
+    }
+}
+
+pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, invoice: &Invoice) -> InvoiceView {
+    let draft = &invoice.draft;
+    let mut seller = Vec::new();
+    if let Some(office) = &agency.office_id {
+        seller.push(format!("Office {office}"));
+    }
+    if let Some(iata) = &agency.iata_number {
+        seller.push(format!("IATA {iata}"));
+    }
+    seller.push(format!("VAT rate {}%", agency.vat_percent.normalize()));
+    let lead = order.items.iter().filter_map(|i| i.guest.as_ref()).find(|g| g.lead_guest);
+    let mut buyer = vec![booking.contact.email.clone()];
+    if let Some(phone) = &booking.contact.phone {
+        buyer.push(phone.clone());
+    }
+    let buyer_name = lead.map(|g| format!("{} {}", g.first_name, g.last_name)).unwrap_or_else(|| buyer[0].clone());
+    let kind = match draft.kind {
+        InvoiceKind::Invoice => "Invoice",
+        InvoiceKind::Credit => "Credit invoice",
+    };
+    InvoiceView {
+        title: kind.into(),
+        number: invoice.number.to_string(),
+        issue_date: invoice.issued_at.format("%d %b %Y").to_string(),
+        credits_number: draft.credits.map(|n| n.to_string()).unwrap_or_default(),
+        seller: PartyView { name: agency.name.clone(), lines: seller },
+        buyer: PartyView { name: buyer_name, lines: buyer },
+        reference: booking.invoice_reference.clone().unwrap_or_default(),
+        order_id: order.id.to_string(),
+        booking_code: booking.booking_code.to_string(),
+        event: format!("{} — {}, {}", order.event.name, order.event.venue, event_time(order.event.starts_at)),
+        currency: draft.currency.to_string(),
+        lines: draft
+            .lines
+            .iter()
+            .map(|l| InvoiceLineView {
+                description: l.description.clone(),
+                quantity: l.quantity.to_string(),
+                unit_price: format_amount(l.unit_price),
+                vat_rate: format!("{}%", l.vat_percent.normalize()),
+                net: format_amount(l.net),
+                vat: format_amount(l.vat),
+                gross: format_amount(l.gross),
+            })
+            .collect(),
+        net_total: format_amount(draft.net),
+        vat_total: format_amount(draft.vat),
+        gross_total: format_amount(draft.gross),
+        notes: vec![
+            "Prices include VAT.".into(),
+            format!("Issued {}", invoice.issued_at.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC")),
+        ],
+    }
+}
+
+/// A zip entry name a person understands: `01 Main Stand Cat 1 (03-02) - John Doe.pdf`, with anything a
+/// file system or extractor could misread (separators, `:`, control characters, `..`) replaced.
+pub fn zip_entry_name(index: usize, item: &OrderItem, download: &DownloadItem) -> String {
+    let mut name = format!("{:02} {}", index + 1, item.ticket_name);
+    let who = holder(item);
+    if !who.is_empty() {
+        name.push_str(" - ");
+        name.push_str(&who);
+    }
+    if !download.label.is_empty() {
+        name.push_str(" - ");
+        name.push_str(&download.label);
+    }
+    let mut clean: String =
+        name.chars().map(|c| if matches!(c, '/' | '\\' | ':') || c.is_control() { '-' } else { c }).collect();
+    while clean.contains("..") {
+        clean = clean.replace("..", ".");
+    }
+    let clean: String = clean.trim().chars().take(200).collect();
+    format!("{clean}.pdf")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_core::booking::DistributionChannel;
+    use tessera_core::money::{Currency, Money};
+    use tessera_core::orders::{DownloadItemId, DownloadLink, ItemStatus, OrderItemId};
+    use uuid::Uuid;
+
+    #[test]
+    fn zip_names_are_readable_and_safe() {
+        let item = OrderItem {
+            id: OrderItemId::from_uuid(Uuid::from_u128(1)),
+            ticket_name: "Main Stand Cat 1 (03/02) ..\\x".into(),
+            category: "Cat 1".into(),
+            unit_price: Money::zero(Currency::parse("EUR").unwrap()),
+            distribution_channel: DistributionChannel::Xs2event,
+            status: ItemStatus::Active,
+            guest: Some(tessera_core::booking::Guest {
+                first_name: "Ömer".into(),
+                last_name: "Çelik".into(),
+                lead_guest: true,
+            }),
+            seat: None,
+            downloads: vec![],
+        };
+        let download = DownloadItem {
+            id: DownloadItemId::from_uuid(Uuid::from_u128(2)),
+            label: "Day 1 of 3 — Fri 27 Aug 2027".into(),
+            link: DownloadLink::from_uuid(Uuid::from_u128(3)),
+        };
+        assert_eq!(
+            zip_entry_name(0, &item, &download),
+            "01 Main Stand Cat 1 (03-02) .-x - Ömer Çelik - Day 1 of 3 — Fri 27 Aug 2027.pdf"
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! Booking orders of event bookings: the documents issuance produces for them (a PDF per ticket and day, a
+//! zip bundle per order, an invoice per order), the listing partners page through, and downloads that only
+//! ever open one of the order's own files.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tessera_core::agency::Agency;
+use tessera_core::booking::{DistributionChannel, EventBooking};
+use tessera_core::ids::DocumentId;
+use tessera_core::invoice::Invoice;
+use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, LogisticStatus, OrderFilter, OrderItemId};
+use tessera_core::user::Scope;
+use tessera_documents::{pdf, zip_bundle, DocumentKey};
+use tessera_storage::{
+    Actor, AuditEntry, AuditFilter, DocumentOwner, NewAuditEntry, NewDocument, OrderPage, OrderRecord,
+};
+
+use crate::links::{Download, SignedLink};
+use crate::{event_views, AppError, Principal, Tessera};
+
+/// The most orders one page of the listing holds.
+pub const MAX_PAGE_SIZE: u32 = 200;
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// Everything the documents of an event issuance are rendered from.
+pub(crate) struct EventRender {
+    pub event: EventBooking,
+    pub orders: Vec<BookingOrder>,
+    pub agency: Agency,
+    pub invoices: Vec<Invoice>,
+}
+
+struct Rendered {
+    owner: DocumentOwner,
+    filename: String,
+    content_type: &'static str,
+    bytes: Bytes,
+}
+
+impl Tessera {
+    /// Renders and stores every ticket PDF, each order's zip bundle and invoice; storage records them in the
+    /// issuance transaction.
+    pub(crate) async fn produce_event_documents(&self, job: EventRender) -> Result<Vec<NewDocument>, AppError> {
+        let payloads: HashMap<DownloadItemId, String> = job
+            .orders
+            .iter()
+            .flat_map(|o| o.items.iter().flat_map(|i| i.downloads.iter()))
+            .map(|d| Ok((d.id.clone(), self.gate_payload(&d.id)?)))
+            .collect::<Result<_, AppError>>()?;
+        let rendered = tokio::task::spawn_blocking(move || render_event(&job, &payloads))
+            .await
+            .map_err(|e| AppError::Internal(format!("render task: {e}")))??;
+        let mut out = Vec::with_capacity(rendered.len());
+        for (agency, doc) in rendered {
+            out.push(self.store(agency, doc).await?);
+        }
+        Ok(out)
+    }
+
+    async fn store(&self, agency: tessera_core::ids::AgencyId, doc: Rendered) -> Result<NewDocument, AppError> {
+        let order = doc.owner.order().map(ToString::to_string).unwrap_or_default();
+        let key = DocumentKey::parse(&format!("agencies/{agency}/orders/{order}/{}", doc.filename))?;
+        let stored = self.docs.put(&key, doc.bytes).await?;
+        Ok(NewDocument {
+            id: DocumentId::generate(),
+            owner: doc.owner,
+            storage_key: key.to_string(),
+            sha256: stored.sha256,
+            size: stored.size as i64,
+            content_type: doc.content_type.into(),
+            filename: doc.filename,
+        })
+    }
+
+    /// What a ticket's QR code carries: the download item and an HMAC over it, so a gate holding the key can
+    /// tell a real ticket from a forged one without asking us.
+    pub fn gate_payload(&self, id: &DownloadItemId) -> Result<String, AppError> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.settings.link_secret.expose())
+            .map_err(|e| AppError::Internal(format!("gate key: {e}")))?;
+        mac.update(b"tessera-gate:");
+        mac.update(id.as_str().as_bytes());
+        let tag = mac.finalize().into_bytes();
+        Ok(format!("TSR1.{id}.{}", URL_SAFE_NO_PAD.encode(&tag[..16])))
+    }
+
+    pub async fn list_orders(
+        &self,
+        who: &Principal,
+        filter: &OrderFilter,
+        page: u64,
+        page_size: u32,
+    ) -> Result<OrderPage, AppError> {
+        let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
+        let offset = page.saturating_sub(1).saturating_mul(u64::from(page_size));
+        Ok(self.db.list_booking_orders(who.scope, filter, offset, page_size).await?)
+    }
+
+    /// An order within the caller's reach; an id of the wrong shape is simply not found.
+    pub async fn get_order(&self, who: &Principal, id: &str) -> Result<OrderRecord, AppError> {
+        let id = BookingOrderId::parse(id).map_err(|_| AppError::NotFound("booking order"))?;
+        self.db.get_booking_order(who.scope, &id).await?.ok_or(AppError::NotFound("booking order"))
+    }
+
+    /// One ticket PDF, only by one of the item's own links, only for tickets we distribute.
+    pub async fn download_ticket(
+        &self,
+        who: &Principal,
+        order: &str,
+        item: &str,
+        link: &str,
+    ) -> Result<Download, AppError> {
+        let record = self.get_order(who, order).await?;
+        let item = record.order.item(item).ok_or(AppError::NotFound("order item"))?;
+        let download = item.download(link).ok_or(AppError::NotFound("download link"))?;
+        if !item.distribution_channel.downloadable() {
+            return Err(AppError::NotDownloadable(item.distribution_channel.as_str()));
+        }
+        if item.status != tessera_core::orders::ItemStatus::Active {
+            return Err(AppError::NotFound("order item"));
+        }
+        if record.order.logistic_status != LogisticStatus::Completed {
+            return Err(AppError::NotReady);
+        }
+        self.download(who.scope, &DocumentOwner::Download(record.order.id.clone(), download.id.clone())).await
+    }
+
+    /// A link to the order's zip bundle that needs no credentials and expires within minutes.
+    pub async fn order_zip_link(&self, who: &Principal, order: &str) -> Result<SignedLink, AppError> {
+        let record = self.get_order(who, order).await?;
+        if record.order.logistic_status != LogisticStatus::Completed {
+            return Err(AppError::NotReady);
+        }
+        let owner = DocumentOwner::OrderZip(record.order.id.clone());
+        self.sign_link_for(who.scope, owner, self.settings.zip_link_ttl).await
+    }
+
+    pub async fn invoice_pdf(&self, who: &Principal, order: &str, number: &str) -> Result<Download, AppError> {
+        let record = self.get_order(who, order).await?;
+        let number: u64 = number.parse().map_err(|_| AppError::NotFound("invoice"))?;
+        let invoice = record.invoices.iter().find(|i| i.number == number).ok_or(AppError::NotFound("invoice"))?;
+        self.download(who.scope, &DocumentOwner::Invoice(record.order.id.clone(), invoice.number)).await
+    }
+
+    /// Moves a ticket to another distribution channel (admins only). A completed order's zip is rebuilt so
+    /// that it holds exactly the tickets that can be downloaded now.
+    pub async fn set_distribution_channel(
+        &self,
+        who: &Principal,
+        order: &str,
+        item: &str,
+        channel: DistributionChannel,
+        actor: Actor,
+    ) -> Result<OrderRecord, AppError> {
+        who.require_admin()?;
+        let order_id = BookingOrderId::parse(order).map_err(|_| AppError::NotFound("booking order"))?;
+        let item_id = OrderItemId::parse(item).map_err(|_| AppError::NotFound("order item"))?;
+        let before = self.get_order(who, order).await?;
+        let previous =
+            before.order.item(item).map(|i| i.distribution_channel).ok_or(AppError::NotFound("order item"))?;
+        let updated = self
+            .db
+            .set_distribution_channel(who.scope, &order_id, &item_id, channel)
+            .await?
+            .ok_or(AppError::NotFound("order item"))?;
+        if updated.logistic_status == LogisticStatus::Completed {
+            // Rebuilds run one at a time and from the order as it is now, so of two concurrent changes the
+            // bundle that lands last reflects both.
+            let _one_at_a_time = self.zip_rebuilds.lock().await;
+            let current = self.get_order(who, order).await?;
+            self.rebuild_zip(&current).await?;
+        }
+        self.db
+            .append_audit(&NewAuditEntry {
+                agency_id: Some(updated.agency_id),
+                actor,
+                action: "order_item.distribution_channel".into(),
+                booking_id: Some(updated.booking_id),
+                ticket_number: None,
+                issuance_id: None,
+                outcome: "success".into(),
+                detail: serde_json::json!({
+                    "bookingorder_id": updated.id,
+                    "orderitem_id": item_id,
+                    "from": previous.as_str(),
+                    "to": channel.as_str(),
+                }),
+                created_at: self.now(),
+            })
+            .await?;
+        self.get_order(who, order).await
+    }
+
+    /// Re-zips the downloadable PDFs of `order` from the store and replaces the bundle (an order with nothing
+    /// downloadable keeps an empty bundle, as at issuance).
+    async fn rebuild_zip(&self, stored: &OrderRecord) -> Result<(), AppError> {
+        let order = &stored.order;
+        let mut entries = Vec::new();
+        for (index, item) in order.items.iter().enumerate().filter(|(_, i)| i.downloadable()) {
+            for d in &item.downloads {
+                let owner = DocumentOwner::Download(order.id.clone(), d.id.clone());
+                let doc = stored.document(&owner).ok_or(AppError::Internal(format!("missing PDF {}", d.id)))?;
+                let bytes = self.docs.get(&DocumentKey::parse(&doc.storage_key)?).await?;
+                entries.push((event_views::zip_entry_name(index, item, d), bytes));
+            }
+        }
+        let bytes = zip_bundle(&entries)?;
+        let doc = Rendered {
+            owner: DocumentOwner::OrderZip(order.id.clone()),
+            filename: zip_name(order),
+            content_type: "application/zip",
+            bytes: Bytes::from(bytes),
+        };
+        let new = self.store(order.agency_id, doc).await?;
+        self.db.replace_document(order.agency_id, &new, self.now()).await?;
+        Ok(())
+    }
+
+    /// The access log: every download of a ticket, bundle or invoice, oldest first, at most `limit` (admins only).
+    pub async fn access_log(&self, who: &Principal, limit: u32) -> Result<Vec<AuditEntry>, AppError> {
+        who.require_admin()?;
+        let filter = AuditFilter { action: Some("document.download".into()), limit, ..Default::default() };
+        Ok(self.db.list_audit(Scope::All, &filter).await?)
+    }
+}
+
+fn zip_name(order: &BookingOrder) -> String {
+    format!("tickets-{}.zip", order.id)
+}
+
+/// Every PDF of every ticket, a zip per order of the downloadable ones, an invoice PDF per order. CPU work:
+/// runs on the blocking pool.
+fn render_event(
+    job: &EventRender,
+    payloads: &HashMap<DownloadItemId, String>,
+) -> Result<Vec<(tessera_core::ids::AgencyId, Rendered)>, AppError> {
+    let mut out = Vec::new();
+    let gen = |e: tessera_documents::DocumentError| AppError::DocumentGeneration(e.to_string());
+    for order in &job.orders {
+        let mut zip_entries = Vec::new();
+        for (index, item) in order.items.iter().enumerate() {
+            for d in &item.downloads {
+                let payload = payloads.get(&d.id).cloned().unwrap_or_default();
+                let view = event_views::event_ticket(&job.agency, &job.event, order, item, d, payload);
+                let bytes = Bytes::from(pdf::render_event_ticket(&view).map_err(gen)?);
+                if item.downloadable() {
+                    zip_entries.push((event_views::zip_entry_name(index, item, d), bytes.clone()));
+                }
+                out.push(Rendered {
+                    owner: DocumentOwner::Download(order.id.clone(), d.id.clone()),
+                    filename: d.link.as_str().to_owned(),
+                    content_type: "application/pdf",
+                    bytes,
+                });
+            }
+        }
+        out.push(Rendered {
+            owner: DocumentOwner::OrderZip(order.id.clone()),
+            filename: zip_name(order),
+            content_type: "application/zip",
+            bytes: Bytes::from(zip_bundle(&zip_entries).map_err(gen)?),
+        });
+        for invoice in job.invoices.iter().filter(|i| i.draft.order_id == order.id) {
+            let view = event_views::invoice(&job.agency, &job.event, order, invoice);
+            out.push(Rendered {
+                owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),
+                filename: format!("invoice-{}.pdf", invoice.number),
+                content_type: "application/pdf",
+                bytes: Bytes::from(pdf::render_invoice(&view).map_err(gen)?),
+            });
+        }
+    }
+    Ok(out.into_iter().map(|r| (job.agency.id, r)).collect())
+}

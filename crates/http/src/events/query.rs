@@ -1,0 +1,183 @@
+//! The listing's query string: the seed's filters (`booking_id=in:[a,b]`, plain `booking_id=`,
+//! `bookingorder_id=in:[…]`, `logistic_status`, `booking_code`, `event_id`) and paging (`page`, `page_size`).
+//! Anything malformed is a 400 naming the parameter, never an empty list.
+
+use std::borrow::Cow;
+
+use tessera_core::ids::BookingId;
+use tessera_core::orders::{BookingOrderId, LogisticStatus, OrderFilter};
+
+use super::error::EventsError;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub filter: OrderFilter,
+    pub page: u64,
+    pub page_size: u32,
+    /// The filter parameters as sent (still encoded), to carry into `next_page`/`previous_page`.
+    kept: Vec<String>,
+}
+
+fn bad(message: impl Into<String>) -> EventsError {
+    EventsError::BadRequest(message.into())
+}
+
+/// Percent-decoding of one query component (`+` is a space, as in forms).
+fn decode(raw: &str) -> Result<String, EventsError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| bad("malformed percent-encoding"))?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| bad("query parameters must be UTF-8"))
+}
+
+/// `in:[a,b]` → `[a, b]`; a plain value → `[value]`.
+fn values<'a>(name: &str, value: &'a str) -> Result<Vec<Cow<'a, str>>, EventsError> {
+    let Some(list) = value.strip_prefix("in:") else { return Ok(vec![Cow::Borrowed(value)]) };
+    let inner = list
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .ok_or_else(|| bad(format!("{name}: `in:` takes a list in brackets, like in:[a,b]")))?;
+    if inner.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|v| {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+            if v.is_empty() {
+                Err(bad(format!("{name}: empty value in the in:[...] list")))
+            } else {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+        })
+        .collect()
+}
+
+fn number<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
+    name: &str,
+    value: &str,
+    min: T,
+    max: T,
+) -> Result<T, EventsError> {
+    value
+        .parse::<T>()
+        .ok()
+        .filter(|n| *n >= min && *n <= max)
+        .ok_or_else(|| bad(format!("{name} must be a whole number from {min} to {max}")))
+}
+
+pub fn parse(raw: Option<&str>) -> Result<ListQuery, EventsError> {
+    let mut filter = OrderFilter::default();
+    let mut page = 1u64;
+    let mut page_size = DEFAULT_PAGE_SIZE;
+    let mut kept = Vec::new();
+    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(name)?;
+        let value = decode(value)?;
+        match name.as_str() {
+            "page" => page = number("page", &value, 1, u64::MAX / u64::from(MAX_PAGE_SIZE))?,
+            "page_size" => page_size = number("page_size", &value, 1, MAX_PAGE_SIZE)?,
+            "booking_id" => {
+                let ids = values("booking_id", &value)?
+                    .iter()
+                    .map(|v| v.parse::<BookingId>().map_err(|_| bad(format!("booking_id: `{v}` is not a booking id"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                filter.booking_ids = Some(ids);
+            }
+            "bookingorder_id" => {
+                let ids = values("bookingorder_id", &value)?
+                    .iter()
+                    .map(|v| BookingOrderId::parse(v).map_err(|e| bad(format!("bookingorder_id: {e}"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                filter.order_ids = Some(ids);
+            }
+            "logistic_status" => {
+                filter.logistic_status = Some(
+                    LogisticStatus::parse(&value)
+                        .ok_or_else(|| bad("logistic_status must be processing, completed or cancelled"))?,
+                );
+            }
+            "booking_code" => filter.booking_code = Some(value.trim().to_owned()),
+            "event_id" => filter.event_id = Some(value.trim().to_owned()),
+            // Unknown parameters are ignored, as most APIs do, and not carried into the paging links.
+            _ => continue,
+        }
+        if !matches!(name.as_str(), "page" | "page_size") {
+            kept.push(pair.to_owned());
+        }
+    }
+    Ok(ListQuery { filter, page, page_size, kept })
+}
+
+impl ListQuery {
+    /// The relative URL of another page of the same listing.
+    pub fn link(&self, page: u64) -> String {
+        let mut parts = self.kept.clone();
+        parts.push(format!("page={page}"));
+        parts.push(format!("page_size={}", self.page_size));
+        format!("/v1/bookingorders?{}", parts.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_lists_plain_values_and_paging() {
+        let id = "0193a7a0-0000-7000-8000-000000000001";
+        let q =
+            parse(Some(&format!("booking_id=in:[{id},{id}]&logistic_status=completed&page=2&page_size=10"))).unwrap();
+        assert_eq!(q.filter.booking_ids.as_ref().map(Vec::len), Some(2));
+        assert_eq!(q.filter.logistic_status, Some(LogisticStatus::Completed));
+        assert_eq!((q.page, q.page_size), (2, 10));
+        assert_eq!(
+            q.link(3),
+            format!("/v1/bookingorders?booking_id=in:[{id},{id}]&logistic_status=completed&page=3&page_size=10")
+        );
+        let encoded = parse(Some(&format!("booking_id=in%3A%5B{id}%5D"))).unwrap();
+        assert_eq!(encoded.filter.booking_ids.map(|v| v.len()), Some(1));
+        assert_eq!(parse(Some("booking_id=in:[]")).unwrap().filter.booking_ids, Some(vec![]));
+        assert_eq!(parse(None).unwrap().page_size, DEFAULT_PAGE_SIZE);
+    }
+
+    #[test]
+    fn malformed_queries_are_refused_with_the_parameter_named() {
+        for (q, needle) in [
+            ("booking_id=in:[abc", "booking_id"),
+            ("booking_id=in:abc", "booking_id"),
+            ("booking_id=nope", "booking_id"),
+            ("bookingorder_id=in:[x_bkn]", "bookingorder_id"),
+            ("booking_id=in:[a,,b]", "booking_id"),
+            ("logistic_status=done", "logistic_status"),
+            ("page=0", "page"),
+            ("page_size=201", "page_size"),
+            ("page_size=abc", "page_size"),
+            ("booking_code=%zz", "percent"),
+        ] {
+            match parse(Some(q)) {
+                Err(EventsError::BadRequest(m)) => assert!(m.contains(needle), "{q}: {m}"),
+                other => panic!("{q}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Booking orders of event bookings, their invoices and documents: inserted with the booking, completed by
+//! issuance, listed with the events API's filters.
+//!
+//! An order's event and items live as JSONB in its row (they are always read whole); the columns beside them
+//! carry what is filtered and sorted on. Every read joins the booking and applies the [`Scope`] there, like
+//! every other read: the agency on `bookings.agency_id`, a customer on `bookings.created_by`.
+//!
+//! Invoice numbers come from `invoice_serials`, one counter row per agency, bumped inside the issuance
+//! transaction ([`allocate_invoices`]): the row stays locked until that transaction ends, so concurrent
+//! issuances of one agency take their numbers one after the other, and numbers of a transaction that rolls
+//! back are never seen. The issuance already holds the agency row at that point (its debit), so this lock
+//! adds no new wait and cannot close a cycle.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
+use tessera_core::booking::{Booking, DistributionChannel};
+use tessera_core::ids::{AgencyId, BookingId};
+use tessera_core::invoice::{Invoice, InvoiceDraft};
+use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus, OrderFilter, OrderItemId};
+use tessera_core::user::Scope;
+use tessera_storage::{DocumentRecord, NewDocument, OrderPage, OrderRecord, StorageError};
+
+use crate::error::{corrupt, unstorable, Result};
+use crate::rows::{self, DOCUMENT_COLUMNS, ORDER_COLUMNS};
+use crate::ScopeParams;
+
+/// Orders joined with their booking, in scope: the agency in `$1`, the customer in `$2`. The WHERE clause is
+/// left open for more conditions.
+const FROM_SCOPED: &str = "FROM booking_orders o JOIN bookings b ON b.id = o.booking_id \
+     WHERE ($1::uuid IS NULL OR b.agency_id = $1) AND ($2::uuid IS NULL OR b.created_by = $2)";
+
+/// The [`OrderFilter`] in `$3`..`$7`. A list that is present but empty matches nothing, as `in:[]` asks:
+/// `= ANY('{}')` is false.
+const FILTERED: &str = "AND ($3::uuid[] IS NULL OR o.booking_id = ANY($3)) \
+     AND ($4::text[] IS NULL OR o.id = ANY($4)) \
+     AND ($5::text IS NULL OR o.logistic_status = $5) \
+     AND ($6::text IS NULL OR b.code = $6) \
+     AND ($7::text IS NULL OR o.event_id = $7)";
+
+/// Stores the orders of `booking`, inside the caller's transaction (the one inserting the booking).
+pub(crate) async fn insert_orders(conn: &mut PgConnection, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    // Reads scope orders through their booking, so an order filed under another booking or agency would be
+    // shown to the wrong people.
+    if let Some(stray) = orders.iter().find(|o| o.booking_id != booking.id || o.agency_id != booking.agency_id) {
+        return Err(unstorable(format!("booking order {} does not belong to booking {}", stray.id, booking.id)));
+    }
+    let mut c = OrderColumns::default();
+    for o in orders {
+        c.id.push(o.id.as_str());
+        c.booking.push(o.booking_id.0);
+        c.agency.push(o.agency_id.0);
+        c.position.push(i32::try_from(o.position).map_err(|_| unstorable("order position out of range"))?);
+        c.event_id.push(o.event.id.as_str());
+        c.status.push(o.logistic_status.as_str());
+        c.currency.push(o.currency.code());
+        c.created_at.push(o.created_at);
+        c.event.push(serde_json::to_value(&o.event).map_err(|e| unstorable(format!("order event: {e}")))?);
+        c.items.push(serde_json::to_value(&o.items).map_err(|e| unstorable(format!("order items: {e}")))?);
+    }
+    // One statement for all of them (arrays unnested), like tickets.
+    sqlx::query(
+        "INSERT INTO booking_orders (id, booking_id, agency_id, position, event_id, logistic_status, currency, \
+         created_at, event, items) \
+         SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], \
+                              $8::timestamptz[], $9::jsonb[], $10::jsonb[])",
+    )
+    .bind(&c.id)
+    .bind(&c.booking)
+    .bind(&c.agency)
+    .bind(&c.position)
+    .bind(&c.event_id)
+    .bind(&c.status)
+    .bind(&c.currency)
+    .bind(&c.created_at)
+    .bind(&c.event)
+    .bind(&c.items)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct OrderColumns<'a> {
+    id: Vec<&'a str>,
+    booking: Vec<uuid::Uuid>,
+    agency: Vec<uuid::Uuid>,
+    position: Vec<i32>,
+    event_id: Vec<&'a str>,
+    status: Vec<&'static str>,
+    currency: Vec<&'a str>,
+    created_at: Vec<DateTime<Utc>>,
+    event: Vec<serde_json::Value>,
+    items: Vec<serde_json::Value>,
+}
+
+/// A read-only transaction on one snapshot, so a read spanning several statements (a page and its count, an
+/// order and its documents) sees a single state of the database.
+async fn begin_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+    Ok(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?)
+}
+
+pub(crate) async fn orders_of_booking(pool: &PgPool, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>> {
+    let s = ScopeParams::of(scope);
+    let rows = sqlx::query(&format!("SELECT {ORDER_COLUMNS} {FROM_SCOPED} AND o.booking_id = $3 ORDER BY o.position"))
+        .bind(s.agency)
+        .bind(s.customer)
+        .bind(booking.0)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(rows::booking_order).collect()
+}
+
+pub(crate) async fn list_booking_orders(
+    pool: &PgPool,
+    scope: Scope,
+    filter: &OrderFilter,
+    offset: u64,
+    limit: u32,
+) -> Result<OrderPage> {
+    let s = ScopeParams::of(scope);
+    let booking_ids: Option<Vec<uuid::Uuid>> = filter.booking_ids.as_ref().map(|ids| ids.iter().map(|b| b.0).collect());
+    let order_ids: Option<Vec<&str>> = filter.order_ids.as_ref().map(|ids| ids.iter().map(|o| o.as_str()).collect());
+    let status = filter.logistic_status.map(|st| st.as_str());
+    // An offset past what i64 holds is past the end of any table.
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+
+    // One snapshot for the count and the page, so the total describes the rows returned.
+    let mut tx = begin_snapshot(pool).await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {FROM_SCOPED} {FILTERED}"))
+        .bind(s.agency)
+        .bind(s.customer)
+        .bind(&booking_ids)
+        .bind(&order_ids)
+        .bind(status)
+        .bind(filter.booking_code.as_deref())
+        .bind(filter.event_id.as_deref())
+        .fetch_one(&mut *tx)
+        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLUMNS}, b.code AS booking_code {FROM_SCOPED} {FILTERED} \
+         ORDER BY o.created_at, o.booking_id, o.position LIMIT $8 OFFSET $9"
+    ))
+    .bind(s.agency)
+    .bind(s.customer)
+    .bind(&booking_ids)
+    .bind(&order_ids)
+    .bind(status)
+    .bind(filter.booking_code.as_deref())
+    .bind(filter.event_id.as_deref())
+    .bind(i64::from(limit))
+    .bind(offset)
+    .fetch_all(&mut *tx)
+    .await?;
+    let orders = records(&mut tx, &rows).await?;
+    tx.commit().await?;
+    Ok(OrderPage { orders, total: u64::try_from(total).map_err(|_| corrupt(format!("order count {total}")))? })
+}
+
+pub(crate) async fn get_booking_order(pool: &PgPool, scope: Scope, id: &BookingOrderId) -> Result<Option<OrderRecord>> {
+    let s = ScopeParams::of(scope);
+    let mut tx = begin_snapshot(pool).await?;
+    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS}, b.code AS booking_code {FROM_SCOPED} AND o.id = $3"))
+        .bind(s.agency)
+        .bind(s.customer)
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut found = records(&mut tx, &[row]).await?;
+    tx.commit().await?;
+    Ok(found.pop())
+}
+
+/// The orders of `rows` with their documents and invoices: two more queries for the whole page.
+async fn records(conn: &mut PgConnection, rows: &[PgRow]) -> Result<Vec<OrderRecord>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(OrderRecord {
+            order: rows::booking_order(row)?,
+            booking_code: row.try_get("booking_code")?,
+            documents: Vec::new(),
+            invoices: Vec::new(),
+        });
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<&str> = out.iter().map(|r| r.order.id.as_str()).collect();
+    // Byte order (COLLATE "C"), as SQLite sorts, rather than whatever the database's locale says.
+    let documents: Vec<DocumentRecord> = sqlx::query(&format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.order_id = ANY($1) \
+         ORDER BY d.owner_kind COLLATE \"C\", d.owner_key COLLATE \"C\""
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(rows::document)
+    .collect::<Result<_>>()?;
+    let invoices: Vec<Invoice> = sqlx::query(
+        "SELECT agency_id, number, issued_at, detail FROM invoices WHERE order_id = ANY($1) ORDER BY number",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(rows::invoice)
+    .collect::<Result<_>>()?;
+    for record in &mut out {
+        let id = &record.order.id;
+        record.documents = documents.iter().filter(|d| d.owner.order() == Some(id)).cloned().collect();
+        record.invoices = invoices.iter().filter(|i| &i.draft.order_id == id).cloned().collect();
+    }
+    Ok(out)
+}
+
+pub(crate) async fn set_distribution_channel(
+    pool: &PgPool,
+    scope: Scope,
+    order: &BookingOrderId,
+    item: &OrderItemId,
+    channel: DistributionChannel,
+) -> Result<Option<BookingOrder>> {
+    let s = ScopeParams::of(scope);
+    // Returning early drops `tx`, which rolls back and releases the lock.
+    let mut tx = pool.begin().await?;
+    // The items are rewritten whole: the row lock keeps a concurrent change of another item from being
+    // overwritten with the state read here. Only the order is locked, not its booking.
+    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} {FROM_SCOPED} AND o.id = $3 FOR UPDATE OF o"))
+        .bind(s.agency)
+        .bind(s.customer)
+        .bind(order.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut order = rows::booking_order(&row)?;
+    let Some(target) = order.item_mut(item) else { return Ok(None) };
+    target.distribution_channel = channel;
+    sqlx::query("UPDATE booking_orders SET items = $2 WHERE id = $1")
+        .bind(order.id.as_str())
+        .bind(Json(&order.items))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(order))
+}
+
+/// Takes the next `drafts.len()` invoice numbers of the agency, in draft order, as one block. Runs inside the
+/// issuance transaction (see the module docs for why that makes them gapless and unique).
+pub(crate) async fn allocate_invoices(
+    conn: &mut PgConnection,
+    agency: AgencyId,
+    drafts: &[InvoiceDraft],
+    at: DateTime<Utc>,
+) -> Result<Vec<Invoice>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = i64::try_from(drafts.len()).map_err(|_| unstorable("too many invoices"))?;
+    let after: i64 = sqlx::query_scalar(
+        "INSERT INTO invoice_serials (agency_id, next_number) VALUES ($1, $2) \
+         ON CONFLICT (agency_id) DO UPDATE SET next_number = invoice_serials.next_number + $3 \
+         RETURNING next_number",
+    )
+    .bind(agency.0)
+    .bind(n + 1)
+    .bind(n)
+    .fetch_one(conn)
+    .await?;
+    let first = u64::try_from(after - n).map_err(|_| corrupt(format!("invoice counter of agency {agency}")))?;
+    Ok(drafts
+        .iter()
+        .zip(first..)
+        .map(|(draft, number)| Invoice { number, agency_id: agency, issued_at: at, draft: draft.clone() })
+        .collect())
+}
+
+pub(crate) async fn insert_invoices(conn: &mut PgConnection, invoices: &[Invoice]) -> Result<()> {
+    let Some(first) = invoices.first() else { return Ok(()) };
+    let (mut number, mut order, mut kind, mut gross, mut currency, mut detail) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in invoices {
+        number.push(i64::try_from(i.number).map_err(|_| unstorable("invoice number out of range"))?);
+        order.push(i.draft.order_id.as_str());
+        kind.push(i.draft.kind.as_str());
+        gross.push(i.draft.gross.minor());
+        currency.push(i.draft.currency.code());
+        detail.push(serde_json::to_value(&i.draft).map_err(|e| unstorable(format!("invoice: {e}")))?);
+    }
+    sqlx::query(
+        "INSERT INTO invoices (agency_id, number, order_id, kind, gross_minor, currency, issued_at, detail) \
+         SELECT $1, u.number, u.order_id, u.kind, u.gross, u.currency, $2, u.detail \
+         FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::jsonb[]) \
+              AS u(number, order_id, kind, gross, currency, detail)",
+    )
+    .bind(first.agency_id.0)
+    .bind(first.issued_at)
+    .bind(&number)
+    .bind(&order)
+    .bind(&kind)
+    .bind(&gross)
+    .bind(&currency)
+    .bind(&detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every order of the booking is delivered once its issuance commits.
+pub(crate) async fn complete_orders(conn: &mut PgConnection, booking: BookingId) -> Result<()> {
+    sqlx::query("UPDATE booking_orders SET logistic_status = $2 WHERE booking_id = $1")
+        .bind(booking.0)
+        .bind(LogisticStatus::Completed.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn replace_document(
+    pool: &PgPool,
+    agency: AgencyId,
+    document: &NewDocument,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    // The order a document belongs to must be the agency's: the agency is all the caller vouches for.
+    if let Some(order) = document.owner.order() {
+        let ours: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM booking_orders WHERE id = $1 AND agency_id = $2)")
+                .bind(order.as_str())
+                .bind(agency.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !ours {
+            return Err(StorageError::NotFound.into());
+        }
+    }
+    // The new row takes the old one's place whole (id included), unless the old one is another agency's: then
+    // nothing is written and the caller learns that no such document is theirs.
+    let written = sqlx::query(
+        "INSERT INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
+         filename, created_at, order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (owner_kind, owner_key) DO UPDATE SET id = EXCLUDED.id, storage_key = EXCLUDED.storage_key, \
+             sha256 = EXCLUDED.sha256, size = EXCLUDED.size, content_type = EXCLUDED.content_type, \
+             filename = EXCLUDED.filename, created_at = EXCLUDED.created_at, order_id = EXCLUDED.order_id \
+         WHERE documents.agency_id = EXCLUDED.agency_id",
+    )
+    .bind(document.id.0)
+    .bind(document.owner.kind())
+    .bind(document.owner.key())
+    .bind(agency.0)
+    .bind(&document.storage_key)
+    .bind(&document.sha256)
+    .bind(document.size)
+    .bind(&document.content_type)
+    .bind(&document.filename)
+    .bind(at)
+    .bind(document.owner.order().map(BookingOrderId::as_str))
+    .execute(&mut *tx)
+    .await?;
+    if written.rows_affected() == 0 {
+        return Err(StorageError::NotFound.into());
+    }
+    tx.commit().await?;
+    Ok(())
+}
