@@ -161,6 +161,12 @@ fn print_usage(out: &mut impl Write, base: &str, fresh: Option<(&str, &Booking)>
     writeln!(out, "  REF=$(curl -s -X POST {base}/api/v1/bookings/{booking}/issue -H \"Authorization: Bearer $TOKEN\" | sed -E 's/.*\"ticketReferenceID\":\"([^\"]+)\".*/\\1/')")?;
     writeln!(out, "  curl -s -o eticket.pdf {base}/api/v1/issuances/$REF/pdf -H \"Authorization: Bearer $TOKEN\"")?;
     writeln!(out, "  curl -s -X POST {base}/api/v1/issuances/$REF/link -H \"Authorization: Bearer $TOKEN\"")?;
+    writeln!(
+        out,
+        "Events profile (booking orders of the event booking CODE123, as agent.events; README has the whole flow):"
+    )?;
+    writeln!(out, "  ETOKEN=$(curl -s -X POST {base}/api/v1/sign-in -H 'content-type: application/json' -d '{{\"username\":\"agent.events\",\"password\":\"tessera-agent\"}}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')")?;
+    writeln!(out, "  curl -s '{base}/v1/bookingorders?booking_code=CODE123' -H \"Authorization: Bearer $ETOKEN\"")?;
     writeln!(out, "OpenAPI: {base}/api/v1/openapi.json\n")?;
     Ok(())
 }
