@@ -327,3 +327,12 @@ fn watermark_text(doc: &mut Doc, mark: &str) {
     doc.text_pdf(-width / 2.0, -size * 0.36, style, mark);
     doc.content().restore_state().end_marked_content();
 }
+
+/// `text`, or an em dash when it is blank, so an empty cell reads as "none" rather than as a printing fault.
+pub(super) fn or_dash(text: &str) -> &str {
+    if text.trim().is_empty() {
+        "—"
+    } else {
+        text
+    }
+}

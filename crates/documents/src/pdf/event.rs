@@ -92,14 +92,6 @@ pub(crate) fn event_ticket(doc: &mut Doc, view: &EventTicketView) -> Result<(), 
     Ok(())
 }
 
-/// `text`, or an em dash when it is blank, so an empty cell reads as "none" rather than as a printing fault.
-fn or_dash(text: &str) -> &str {
-    if text.trim().is_empty() {
-        "—"
-    } else {
-        text
-    }
-}
 
 /// The event name in the largest size at which it takes at most two lines (three at the smallest size).
 fn event_name_lines(doc: &Doc, name: &str) -> (Style, Vec<String>) {

@@ -89,14 +89,6 @@ pub(crate) fn invoice(doc: &mut Doc, view: &InvoiceView) -> Result<(), DocumentE
     Ok(())
 }
 
-/// `text`, or an em dash when it is blank, so an empty cell reads as "none" rather than as a printing fault.
-fn or_dash(text: &str) -> &str {
-    if text.trim().is_empty() {
-        "—"
-    } else {
-        text
-    }
-}
 
 fn with_currency(currency: &str, amount: &str) -> String {
     match (currency.trim(), amount.trim()) {
