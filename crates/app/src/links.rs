@@ -48,8 +48,11 @@ impl Tessera {
     ) -> Result<SignedLink, AppError> {
         self.db.get_document(scope, &owner).await?.ok_or(AppError::NotFound("document"))?;
         let ttl = TimeDelta::from_std(ttl).map_err(|e| AppError::Internal(e.to_string()))?;
-        let expires_at = self.now() + ttl;
-        let claims = LinkClaims { d: owner, e: expires_at.timestamp() };
+        // Claims hold whole seconds: round the expiry up, so a link always lives at least its TTL.
+        let exact = self.now() + ttl;
+        let e = exact.timestamp() + i64::from(exact.timestamp_subsec_nanos() > 0);
+        let expires_at = DateTime::<Utc>::from_timestamp(e, 0).unwrap_or(exact);
+        let claims = LinkClaims { d: owner, e };
         let payload = serde_json::to_vec(&claims).map_err(|e| AppError::Internal(e.to_string()))?;
         let payload = URL_SAFE_NO_PAD.encode(payload);
         let signature = URL_SAFE_NO_PAD.encode(self.mac(&payload)?.finalize().into_bytes());

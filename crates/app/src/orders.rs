@@ -141,7 +141,9 @@ impl Tessera {
 
     pub async fn invoice_pdf(&self, who: &Principal, order: &str, number: &str) -> Result<Download, AppError> {
         let record = self.get_order(who, order).await?;
-        let number: u64 = number.parse().map_err(|_| AppError::NotFound("invoice"))?;
+        // Only the canonical spelling names an invoice (`1`, not `01` or `+1`).
+        let number: u64 =
+            number.parse().ok().filter(|n: &u64| n.to_string() == number).ok_or(AppError::NotFound("invoice"))?;
         let invoice = record.invoices.iter().find(|i| i.number == number).ok_or(AppError::NotFound("invoice"))?;
         self.download(who.scope, &DocumentOwner::Invoice(record.order.id.clone(), invoice.number)).await
     }

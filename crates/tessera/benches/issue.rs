@@ -1,6 +1,6 @@
 //! End-to-end issuance benchmark: a real server on SQLite (and on PostgreSQL when `TESSERA_BENCH_DATABASE_URL`
 //! is set), real HTTP from this process. Reports per-request latency of booking intake, issuance (with its PDFs)
-//! and PDF download. Run: `cargo bench -p tessera --bench issue` (release build).
+//! and PDF download, then of event issuance (ticket PDFs, zips, invoices), the order listing and a ticket download. Run: `cargo bench -p tessera --bench issue` (release build).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,7 @@ use tessera::server;
 use tessera_core::user::Role;
 
 const BOOKINGS: usize = 300;
+const EVENT_BOOKINGS: usize = 100;
 
 fn stats(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -79,6 +80,60 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
     stats("POST /bookings/{id}/issue", issue);
     stats("GET /tickets/{n}/pdf", download);
     eprintln!("e-ticket PDF size: {pdf_size} bytes");
+    events(&app, &client, &base).await
+}
+
+/// Event bookings: each issuance renders 6 ticket PDFs, 2 zip bundles and 2 invoices (examples/bookings/event.json).
+async fn events(app: &tessera_app::Tessera, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let agency = app
+        .create_agency(&tessera_app::admin::AgencyInput {
+            name: "Bench Events".into(),
+            currency: "EUR".into(),
+            balance: Some("100000000".into()),
+            vat_percent: Some("9".into()),
+            ..Default::default()
+        })
+        .await?;
+    let agent = app.create_user("bench.events", "bench-password", Role::Agent, Some(agency.id)).await?;
+    let token = app.issue_token(&agent)?.access_token;
+    let template: Value = serde_json::from_str(include_str!("../../../examples/bookings/event.json"))?;
+    let (mut issue, mut list, mut pdf) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..EVENT_BOOKINGS {
+        let mut doc = template.clone();
+        doc["booking_code"] = Value::String(format!("EV{i:05}"));
+        let booking: Value =
+            client.post(format!("{base}/api/v1/bookings")).bearer_auth(&token).json(&doc).send().await?.json().await?;
+        let id = booking["id"].as_str().unwrap_or_default();
+        let t = Instant::now();
+        let res = client.post(format!("{base}/api/v1/bookings/{id}/issue")).bearer_auth(&token).send().await?;
+        anyhow::ensure!(res.status() == 201, "event issue failed: {}", res.text().await?);
+        issue.push(t.elapsed());
+        let t = Instant::now();
+        let orders: Value = client
+            .get(format!("{base}/v1/bookingorders?booking_id={id}"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        list.push(t.elapsed());
+        let order = &orders["bookingorders"][0];
+        let (o, item) = (order["bookingorder_id"].as_str().unwrap_or_default(), &order["items"][0]);
+        let url = format!(
+            "{base}/v1/etickets/download/{o}/{}/url/{}",
+            item["orderitem_id"].as_str().unwrap_or_default(),
+            item["download_link"].as_str().unwrap_or_default()
+        );
+        let t = Instant::now();
+        let res = client.get(url).bearer_auth(&token).send().await?;
+        anyhow::ensure!(res.status() == 200, "event PDF download failed");
+        res.bytes().await?;
+        pdf.push(t.elapsed());
+    }
+    eprintln!("{EVENT_BOOKINGS} event bookings (2 orders, 6 ticket PDFs, 2 zips, 2 invoices each)");
+    stats("POST /bookings/{id}/issue", issue);
+    stats("GET /v1/bookingorders", list);
+    stats("GET /v1/etickets/…/url/…", pdf);
     Ok(())
 }
 

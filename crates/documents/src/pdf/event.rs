@@ -92,7 +92,6 @@ pub(crate) fn event_ticket(doc: &mut Doc, view: &EventTicketView) -> Result<(), 
     Ok(())
 }
 
-
 /// The event name in the largest size at which it takes at most two lines (three at the smallest size).
 fn event_name_lines(doc: &Doc, name: &str) -> (Style, Vec<String>) {
     for size in [22.0, 19.0] {

@@ -89,7 +89,6 @@ pub(crate) fn invoice(doc: &mut Doc, view: &InvoiceView) -> Result<(), DocumentE
     Ok(())
 }
 
-
 fn with_currency(currency: &str, amount: &str) -> String {
     match (currency.trim(), amount.trim()) {
         (_, "") => "—".to_owned(),

@@ -10,6 +10,7 @@ mod auth;
 mod bookings;
 mod concurrency;
 mod documents;
+mod events;
 mod gds;
 mod group;
 mod issuance;
