@@ -35,6 +35,9 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         database_url,
         listen: Some(addr),
         jwt_secret: Some("bench-secret-bench-secret-bench-secret-01".into()),
+        // Measure the server, not the events profile's per-key limit.
+        rate_limit_per_second: Some(1_000_000),
+        rate_limit_burst: Some(1_000_000),
         ..Default::default()
     })?;
     let app = server::build_app(&config).await?;
@@ -126,7 +129,7 @@ async fn events(app: &tessera_app::Tessera, client: &reqwest::Client, base: &str
         );
         let t = Instant::now();
         let res = client.get(url).bearer_auth(&token).send().await?;
-        anyhow::ensure!(res.status() == 200, "event PDF download failed");
+        anyhow::ensure!(res.status() == 200, "event PDF download failed: {}", res.status());
         res.bytes().await?;
         pdf.push(t.elapsed());
     }
