@@ -23,7 +23,7 @@ use tessera_storage::{
 use crate::links::{Download, SignedLink};
 use crate::{event_views, AppError, Principal, Tessera};
 
-/// The most orders one page of the listing holds.
+/// The most orders one page of the listing holds; the events profile's default page is 50.
 pub const MAX_PAGE_SIZE: u32 = 200;
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
@@ -52,11 +52,12 @@ impl Tessera {
             .flat_map(|o| o.items.iter().flat_map(|i| i.downloads.iter()))
             .map(|d| Ok((d.id.clone(), self.gate_payload(&d.id)?)))
             .collect::<Result<_, AppError>>()?;
+        let agency = job.agency.id;
         let rendered = tokio::task::spawn_blocking(move || render_event(&job, &payloads))
             .await
             .map_err(|e| AppError::Internal(format!("render task: {e}")))??;
         let mut out = Vec::with_capacity(rendered.len());
-        for (agency, doc) in rendered {
+        for doc in rendered {
             out.push(self.store(agency, doc).await?);
         }
         Ok(out)
@@ -236,10 +237,7 @@ fn zip_name(order: &BookingOrder) -> String {
 
 /// Every PDF of every ticket, a zip per order of the downloadable ones, an invoice PDF per order. CPU work:
 /// runs on the blocking pool.
-fn render_event(
-    job: &EventRender,
-    payloads: &HashMap<DownloadItemId, String>,
-) -> Result<Vec<(tessera_core::ids::AgencyId, Rendered)>, AppError> {
+fn render_event(job: &EventRender, payloads: &HashMap<DownloadItemId, String>) -> Result<Vec<Rendered>, AppError> {
     let mut out = Vec::new();
     let gen = |e: tessera_documents::DocumentError| AppError::DocumentGeneration(e.to_string());
     for order in &job.orders {
@@ -276,5 +274,5 @@ fn render_event(
             });
         }
     }
-    Ok(out.into_iter().map(|r| (job.agency.id, r)).collect())
+    Ok(out)
 }

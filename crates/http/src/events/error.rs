@@ -26,16 +26,14 @@ impl<E: Into<AppError>> From<E> for EventsError {
 
 impl IntoResponse for EventsError {
     fn into_response(self) -> Response {
-        let (status, code, message) = match self {
-            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message),
-            Self::RateLimited(secs) => {
-                let body = json!({"error": "rate_limited", "message": format!("Too many requests; retry in {secs} s")});
-                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                return response;
-            }
+        let (status, code, message, retry_after) = match self {
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message, None),
+            Self::RateLimited(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many requests; retry in {secs} s"),
+                Some(secs),
+            ),
             Self::App(e) => {
                 let (status, code) = classify(&e);
                 let message = match &e {
@@ -46,10 +44,14 @@ impl IntoResponse for EventsError {
                     AppError::NotFound(what) => format!("{} not found", capitalized(what)),
                     other => other.to_string(),
                 };
-                (status, code, message)
+                (status, code, message, None)
             }
         };
-        (status, Json(json!({"error": code, "message": message}))).into_response()
+        let mut response = (status, Json(json!({"error": code, "message": message}))).into_response();
+        if let Some(v) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 

@@ -4,13 +4,11 @@
 
 use std::borrow::Cow;
 
+use tessera_app::orders::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use tessera_core::ids::BookingId;
 use tessera_core::orders::{BookingOrderId, LogisticStatus, OrderFilter};
 
 use super::error::EventsError;
-
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
-pub const MAX_PAGE_SIZE: u32 = 200;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {

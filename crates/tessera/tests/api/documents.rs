@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tessera_core::user::Role;
 
-use crate::helpers::{example, expect_problem, new_agency, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{example, expect_problem, new_agency, readable_text, spawn_app_with, Backend, Options, TestApp};
 
 /// Books and issues the oneway example as the agent: (ticket number, ticketReferenceID).
 async fn issue_oneway(app: &TestApp) -> (String, String) {
@@ -45,23 +45,6 @@ async fn download(app: &TestApp, url: &str, token: Option<&str>) -> Pdf {
     assert!(bytes.starts_with(b"%PDF-"), "{url} is not a PDF");
     assert_eq!(etag, format!("\"{}\"", sha256_hex(&bytes)), "{url}: the ETag is the SHA-256 of the bytes");
     Pdf { bytes, etag, disposition }
-}
-
-/// `qpdf --check` must be clean; returns what `pdftotext` reads.
-fn readable_text(bytes: &[u8]) -> String {
-    let file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
-    std::fs::write(file.path(), bytes).unwrap();
-    let check = Command::new("qpdf").arg("--check").arg(file.path()).output().expect("qpdf is installed");
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "qpdf --check: {}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let text = Command::new("pdftotext").arg(file.path()).arg("-").output().expect("pdftotext is installed");
-    assert!(text.status.success(), "pdftotext: {}", String::from_utf8_lossy(&text.stderr));
-    String::from_utf8(text.stdout).expect("pdftotext prints UTF-8")
 }
 
 fn page_count(bytes: &[u8]) -> u32 {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tessera_core::agency::Agency;
 use tessera_core::user::Role;
 
-use crate::helpers::{example, expect_problem, new_agency, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{example, expect_problem, new_agency, readable_text, spawn_app_with, Backend, Options, TestApp};
 
 const PASS_LABELS: [&str; 3] =
     ["Day 1 of 3 — Fri 27 Aug 2027", "Day 2 of 3 — Sat 28 Aug 2027", "Day 3 of 3 — Sun 29 Aug 2027"];
@@ -176,19 +176,7 @@ fn ids(orders: &Value) -> Vec<String> {
 /// `qpdf --check` must be clean; returns what `pdftotext` reads, every run of white space made one space (so
 /// text wrapped in the layout still reads as one phrase).
 fn pdf_text(bytes: &[u8]) -> String {
-    let file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
-    std::fs::write(file.path(), bytes).unwrap();
-    let check = Command::new("qpdf").arg("--check").arg(file.path()).output().expect("qpdf is installed");
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "qpdf --check: {}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let text = Command::new("pdftotext").arg(file.path()).arg("-").output().expect("pdftotext is installed");
-    assert!(text.status.success(), "pdftotext: {}", String::from_utf8_lossy(&text.stderr));
-    String::from_utf8(text.stdout).expect("pdftotext prints UTF-8").split_whitespace().collect::<Vec<_>>().join(" ")
+    readable_text(bytes).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn assert_shows(text: &str, what: &str, expected: &[&str]) {

@@ -255,3 +255,21 @@ macro_rules! both_backends_custom {
         }
     };
 }
+
+/// `qpdf --check` must be clean; returns what `pdftotext` reads.
+pub fn readable_text(bytes: &[u8]) -> String {
+    let file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(file.path(), bytes).unwrap();
+    let check = std::process::Command::new("qpdf").arg("--check").arg(file.path()).output().expect("qpdf is installed");
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "qpdf --check: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let text =
+        std::process::Command::new("pdftotext").arg(file.path()).arg("-").output().expect("pdftotext is installed");
+    assert!(text.status.success(), "pdftotext: {}", String::from_utf8_lossy(&text.stderr));
+    String::from_utf8(text.stdout).expect("pdftotext prints UTF-8")
+}
