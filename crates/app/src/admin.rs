@@ -24,6 +24,8 @@ pub struct AgencyInput {
     pub timezone: Option<String>,
     /// VAT included in the agency's event ticket prices, in percent (default 0).
     pub vat_percent: Option<String>,
+    /// Refunds wait for an admin's approval (`TORFND`) before money moves (default false).
+    pub refund_approval: Option<bool>,
 }
 
 fn invalid(pointer: &str, reason: impl Into<String>) -> AppError {
@@ -106,6 +108,7 @@ impl Tessera {
                 iata_number,
                 timezone,
                 vat_percent,
+                refund_approval: input.refund_approval.unwrap_or(false),
                 created_at: now,
             })
             .await?;
@@ -249,6 +252,12 @@ impl Tessera {
             return Err(invalid("/code", "must be 1-32 characters A-Z, 0-9, - and _"));
         }
         Ok(self.db.add_booker_code(agency, code).await?)
+    }
+
+    /// Whether the agency's refunds wait for an admin's approval; the agency's other settings stay.
+    pub async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency, AppError> {
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        Ok(self.db.set_refund_approval(agency, required).await?)
     }
 
     pub async fn agreements(&self, who: &Principal, agency: AgencyId) -> Result<Agreements, AppError> {

@@ -16,3 +16,24 @@ impl Clock for SystemClock {
         Utc::now().trunc_subsecs(6)
     }
 }
+
+/// The system clock moved by an offset that can be advanced: lets a test (or a rehearsal) reach tomorrow
+/// without waiting for it. Never goes backwards.
+#[derive(Debug, Default)]
+pub struct OffsetClock {
+    offset_micros: std::sync::atomic::AtomicI64,
+}
+
+impl OffsetClock {
+    pub fn advance(&self, by: chrono::TimeDelta) {
+        let micros = by.num_microseconds().unwrap_or(i64::MAX).max(0);
+        self.offset_micros.fetch_add(micros, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = self.offset_micros.load(std::sync::atomic::Ordering::SeqCst);
+        SystemClock.now() + chrono::TimeDelta::microseconds(offset)
+    }
+}

@@ -23,6 +23,9 @@ pub enum AppError {
     /// A business rule refused the issuance.
     #[error(transparent)]
     Issue(#[from] IssueError),
+    /// A lifecycle rule refused the action (void, refund, exchange, use).
+    #[error(transparent)]
+    Lifecycle(#[from] tessera_core::lifecycle::LifecycleError),
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyMismatch,
     #[error("a request with this Idempotency-Key is still in progress")]
@@ -64,6 +67,7 @@ impl From<StorageError> for AppError {
             StorageError::BookingNotConfirmed(_) => Self::Issue(IssueError::AlreadyIssued),
             StorageError::Documents(e) => Self::DocumentGeneration(e.0),
             other @ (StorageError::InsufficientBalance
+            | StorageError::Stale
             | StorageError::SerialsExhausted(_)
             | StorageError::Backend(_)) => Self::Internal(other.to_string()),
         }

@@ -46,6 +46,7 @@ pub fn event_ticket(
         price: format!("{} {}", item.unit_price.currency(), format_amount(item.unit_price)),
         qr_payload,
         watermark: None,
+        status_mark: None,
     }
 }
 
@@ -131,7 +132,8 @@ mod tests {
     use super::*;
     use tessera_core::booking::DistributionChannel;
     use tessera_core::money::{Currency, Money};
-    use tessera_core::orders::{DownloadItemId, DownloadLink, ItemStatus, OrderItemId};
+    use tessera_core::orders::{DownloadItemId, DownloadLink, OrderItemId};
+    use tessera_core::ticket::{CouponStatus, TicketStatus};
     use uuid::Uuid;
 
     #[test]
@@ -142,7 +144,8 @@ mod tests {
             category: "Cat 1".into(),
             unit_price: Money::zero(Currency::parse("EUR").unwrap()),
             distribution_channel: DistributionChannel::Xs2event,
-            status: ItemStatus::Active,
+            status: TicketStatus::Open,
+            pending_penalty: None,
             guest: Some(tessera_core::booking::Guest {
                 first_name: "Ömer".into(),
                 last_name: "Çelik".into(),
@@ -155,6 +158,8 @@ mod tests {
             id: DownloadItemId::from_uuid(Uuid::from_u128(2)),
             label: "Day 1 of 3 — Fri 27 Aug 2027".into(),
             link: DownloadLink::from_uuid(Uuid::from_u128(3)),
+            status: CouponStatus::Open,
+            activated: None,
         };
         assert_eq!(
             zip_entry_name(0, &item, &download),

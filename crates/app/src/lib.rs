@@ -13,6 +13,8 @@ mod event_views;
 pub mod idempotency;
 pub mod identity;
 pub mod issuing;
+pub mod lifecycle;
+mod lifecycle_docs;
 pub mod links;
 pub mod mail;
 pub mod orders;
@@ -22,7 +24,7 @@ pub mod views;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, OffsetClock, SystemClock};
 pub use error::AppError;
 pub use identity::Principal;
 pub use secret::Secret;
@@ -42,6 +44,9 @@ pub struct Settings {
     pub public_url: String,
     /// How long a signed link to a booking order's zip bundle stays valid (the events API promises ≤ 5 min).
     pub zip_link_ttl: Duration,
+    /// Whole days after the issue day (in the agency's time zone) a ticket may still be voided; 0 = the issue
+    /// day only.
+    pub void_window_days: u32,
 }
 
 /// The application: shared by every request, cheap to clone.
@@ -67,6 +72,12 @@ impl Tessera {
             mailer: None,
             zip_rebuilds: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// Reads time from `clock` instead (tests move it forward).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sends e-mail through this relay.

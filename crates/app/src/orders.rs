@@ -121,7 +121,7 @@ impl Tessera {
         if !item.distribution_channel.downloadable() {
             return Err(AppError::NotDownloadable(item.distribution_channel.as_str()));
         }
-        if item.status != tessera_core::orders::ItemStatus::Active {
+        if !item.counts() {
             return Err(AppError::NotFound("order item"));
         }
         if record.order.logistic_status != LogisticStatus::Completed {
@@ -231,7 +231,7 @@ impl Tessera {
     }
 }
 
-fn zip_name(order: &BookingOrder) -> String {
+pub(crate) fn zip_name(order: &BookingOrder) -> String {
     format!("tickets-{}.zip", order.id)
 }
 
@@ -264,7 +264,7 @@ fn render_event(job: &EventRender, payloads: &HashMap<DownloadItemId, String>) -
             content_type: "application/zip",
             bytes: Bytes::from(zip_bundle(&zip_entries).map_err(gen)?),
         });
-        for invoice in job.invoices.iter().filter(|i| i.draft.order_id == order.id) {
+        for invoice in job.invoices.iter().filter(|i| i.draft.order_id.as_ref() == Some(&order.id)) {
             let view = event_views::invoice(&job.agency, &job.event, order, invoice);
             out.push(Rendered {
                 owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),

@@ -55,11 +55,24 @@ fn journey_title(trip: TripType, index: usize) -> String {
     }
 }
 
-fn watermark(status: TicketStatus) -> Option<String> {
+pub(crate) fn watermark(status: TicketStatus) -> Option<String> {
     match status {
         TicketStatus::Open | TicketStatus::Used => None,
         other => Some(other.as_str().to_owned()),
     }
+}
+
+/// The stamp printed under the header of a ticket that no longer stands as issued, in words.
+pub(crate) fn status_mark(status: TicketStatus) -> Option<String> {
+    let words = match status {
+        TicketStatus::Open => return None,
+        TicketStatus::Void => "VOID",
+        TicketStatus::Used => "USED",
+        TicketStatus::Refunded => "REFUNDED",
+        TicketStatus::Exchanged => "EXCHANGED",
+        TicketStatus::RefundPending => "REFUND PENDING",
+    };
+    Some(words.to_owned())
 }
 
 fn fare_view(ticket: &Ticket) -> FareView {
@@ -157,6 +170,7 @@ pub fn flight_ticket(
         remarks,
         qr_payload: ticket.number.compact(),
         watermark: watermark(ticket.status),
+        status_mark: status_mark(ticket.status),
     }
 }
 
@@ -190,6 +204,7 @@ pub fn emd(flight: &FlightBooking, agency: &Agency, ticket: &Ticket, all: &[Tick
         fare: fare_view(ticket),
         qr_payload: ticket.number.compact(),
         watermark: watermark(ticket.status),
+        status_mark: status_mark(ticket.status),
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Agency {
     pub timezone: String,
     /// VAT included in the event ticket prices this agency sells, in percent (0 when it charges none).
     pub vat_percent: Decimal,
+    /// Refunds wait in `TORFND` until an admin approves them.
+    pub refund_approval: bool,
 }
 
 impl Agency {

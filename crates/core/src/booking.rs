@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{AirportCode, BookingCode, CarrierCode, Pnr, SystemCode};
+use crate::codes::{AirportCode, BookingCode, CarrierCode, Pnr, SystemCode, TicketNumber};
 use crate::ids::{AgencyId, BookingId, UserId};
 use crate::money::{Currency, Money};
 
@@ -309,9 +309,38 @@ pub struct FlightBooking {
     pub refundable: bool,
     pub distribution: Distribution,
     pub payment: Option<serde_json::Value>,
+    /// Exchanges, oldest first: each gives one passenger a new itinerary and fare.
+    #[serde(default)]
+    pub amendments: Vec<Amendment>,
+}
+
+/// What an exchange changed: the itinerary and fare of the ticket that replaced `replaces`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Amendment {
+    pub replaces: TicketNumber,
+    pub passenger_id: String,
+    pub journeys: Vec<Journey>,
+    pub fare: Fare,
+    pub change_fee: Money,
 }
 
 impl FlightBooking {
+    /// The booking as a ticket sees it: a ticket issued by an exchange (`ORGN`, related to the ticket it
+    /// replaced) flies the amendment's journeys at its fare; every other ticket flies the original ones.
+    pub fn as_seen_by(&self, reissue_of: Option<&TicketNumber>) -> std::borrow::Cow<'_, FlightBooking> {
+        let amendment = reissue_of.and_then(|old| self.amendments.iter().find(|a| &a.replaces == old));
+        match amendment {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(a) => {
+                let mut seen = self.clone();
+                seen.journeys = a.journeys.clone();
+                seen.fares.retain(|f| f.passenger_type != a.fare.passenger_type);
+                seen.fares.push(a.fare.clone());
+                std::borrow::Cow::Owned(seen)
+            }
+        }
+    }
+
     pub fn fare_for(&self, kind: PassengerType) -> Option<&Fare> {
         self.fares.iter().find(|f| f.passenger_type == kind)
     }

@@ -1,4 +1,7 @@
-//! E-invoices of event booking orders: what is invoiced at issuance and what a credit invoice takes back.
+//! E-invoices: what is invoiced at issuance (one per event booking order, one per flight issuance) and what
+//! credit invoices take back on a void, refund or exchange.
+//!
+//! Flight fares carry no VAT here (international carriage is zero-rated), so flight invoices use rate 0.
 //!
 //! Prices at intake are what the buyer pays, VAT included. Each line (one per ticket name, category and unit
 //! price) splits its gross into VAT = gross × rate / (100 + rate), rounded half away from zero to the minor
@@ -9,9 +12,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::AgencyId;
+use crate::ids::{AgencyId, BookingId};
 use crate::money::{Currency, Money, MoneyError};
-use crate::orders::{BookingOrder, BookingOrderId, ItemStatus, OrderItem};
+use crate::orders::{BookingOrder, BookingOrderId, OrderItem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -48,7 +51,13 @@ pub struct InvoiceLine {
 /// An invoice before it has a number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceDraft {
-    pub order_id: BookingOrderId,
+    pub booking_id: BookingId,
+    /// The booking order of an event invoice; flight invoices have none.
+    pub order_id: Option<BookingOrderId>,
+    /// The tickets it bills or credits: ticket numbers or order item ids. Storage adds the numbers of tickets
+    /// it numbers in the same transaction (a flight issuance, an exchange's new ticket).
+    #[serde(default)]
+    pub covers: Vec<String>,
     pub kind: InvoiceKind,
     /// For a credit invoice, the number of the invoice it credits.
     pub credits: Option<u64>,
@@ -72,60 +81,104 @@ pub struct Invoice {
 
 /// The invoice of an order at issuance: every ticket that counts, grouped into lines.
 pub fn invoice_for(order: &BookingOrder, vat_percent: Decimal) -> Result<InvoiceDraft, MoneyError> {
-    let items: Vec<&OrderItem> = order.items.iter().filter(|i| i.status == ItemStatus::Active).collect();
-    draft(order, &items, vat_percent, InvoiceKind::Invoice, None)
-}
-
-/// A credit invoice taking back `items` of `order`, crediting invoice number `credits`.
-pub fn credit_for(
-    order: &BookingOrder,
-    items: &[&OrderItem],
-    vat_percent: Decimal,
-    credits: u64,
-) -> Result<InvoiceDraft, MoneyError> {
-    draft(order, items, vat_percent, InvoiceKind::Credit, Some(credits))
-}
-
-fn draft(
-    order: &BookingOrder,
-    items: &[&OrderItem],
-    vat_percent: Decimal,
-    kind: InvoiceKind,
-    credits: Option<u64>,
-) -> Result<InvoiceDraft, MoneyError> {
-    let currency = order.currency;
-    let sign = match kind {
-        InvoiceKind::Invoice => 1,
-        InvoiceKind::Credit => -1,
-    };
+    let items: Vec<&OrderItem> = order.items.iter().filter(|i| i.counts()).collect();
     // Lines in the order items first appear, one per ticket name, category and price.
     let mut groups: Vec<(&OrderItem, u32)> = Vec::new();
-    for item in items {
+    for item in &items {
         match groups.iter_mut().find(|(g, _)| same_line(g, item)) {
             Some((_, n)) => *n += 1,
             None => groups.push((item, 1)),
         }
     }
-    let mut lines = Vec::with_capacity(groups.len());
-    for (item, quantity) in groups {
-        let gross_minor =
-            item.unit_price.minor().checked_mul(i64::from(quantity) * sign).ok_or(MoneyError::Overflow)?;
-        let gross = Money::from_minor(gross_minor, currency);
-        let vat = vat_included(gross, vat_percent)?;
-        lines.push(InvoiceLine {
-            description: format!("{} ({})", item.ticket_name, item.category),
-            quantity,
-            unit_price: item.unit_price,
-            vat_percent,
-            net: gross.checked_sub(vat)?,
-            vat,
-            gross,
-        });
+    let lines = groups
+        .into_iter()
+        .map(|(item, quantity)| {
+            line(format!("{} ({})", item.ticket_name, item.category), quantity, item.unit_price, vat_percent)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let covers = items.iter().map(|i| i.id.to_string()).collect();
+    assemble(order.booking_id, Some(order.id.clone()), covers, InvoiceKind::Invoice, None, order.currency, lines)
+}
+
+/// The invoice of a flight issuance: one line per ticket and EMD at what the agency pays for it, rate 0.
+/// `tickets` are (description, charged); storage fills `covers` with the numbers it assigns.
+pub fn invoice_for_flight(
+    booking_id: BookingId,
+    currency: Currency,
+    tickets: &[(String, Money)],
+) -> Result<InvoiceDraft, MoneyError> {
+    let lines = tickets.iter().map(|(d, m)| line(d.clone(), 1, *m, Decimal::ZERO)).collect::<Result<Vec<_>, _>>()?;
+    assemble(booking_id, None, Vec::new(), InvoiceKind::Invoice, None, currency, lines)
+}
+
+/// A credit invoice taking `amount` (positive) back for one ticket or order item, crediting invoice `credits`.
+/// The VAT rate is the credited invoice's.
+pub struct Credit<'a> {
+    pub booking_id: BookingId,
+    pub order_id: Option<BookingOrderId>,
+    /// The ticket number or order item id.
+    pub covers: &'a str,
+    pub description: String,
+    pub amount: Money,
+    pub vat_percent: Decimal,
+    pub credits: u64,
+}
+
+pub fn credit_for(credit: Credit<'_>) -> Result<InvoiceDraft, MoneyError> {
+    let currency = credit.amount.currency();
+    let line = line(credit.description, 1, credit.amount.negate(), credit.vat_percent)?;
+    assemble(
+        credit.booking_id,
+        credit.order_id,
+        vec![credit.covers.to_owned()],
+        InvoiceKind::Credit,
+        Some(credit.credits),
+        currency,
+        vec![line],
+    )
+}
+
+/// What an exchange bills: the new ticket, the change fee and, deducted, the old ticket's residual value. A
+/// negative total makes it a credit invoice. Storage adds the new ticket's number to `covers`.
+pub fn exchange_invoice(
+    booking_id: BookingId,
+    old_ticket: &str,
+    new_total: Money,
+    change_fee: Money,
+    residual: Money,
+) -> Result<InvoiceDraft, MoneyError> {
+    let currency = new_total.currency();
+    let mut lines = vec![line("New ticket (exchange)".into(), 1, new_total, Decimal::ZERO)?];
+    if !change_fee.is_zero() {
+        lines.push(line("Change fee".into(), 1, change_fee, Decimal::ZERO)?);
     }
+    lines.push(line(format!("Residual value of ticket {old_ticket}"), 1, residual.negate(), Decimal::ZERO)?);
+    let gross = Money::sum(lines.iter().map(|l| l.gross), currency)?;
+    let kind = if gross.is_negative() { InvoiceKind::Credit } else { InvoiceKind::Invoice };
+    assemble(booking_id, None, vec![old_ticket.to_owned()], kind, None, currency, lines)
+}
+
+/// One line of `quantity` × `unit` (signed), with the VAT contained in it split out.
+fn line(description: String, quantity: u32, unit: Money, vat_percent: Decimal) -> Result<InvoiceLine, MoneyError> {
+    let gross_minor = unit.minor().checked_mul(i64::from(quantity)).ok_or(MoneyError::Overflow)?;
+    let gross = Money::from_minor(gross_minor, unit.currency());
+    let vat = vat_included(gross, vat_percent)?;
+    Ok(InvoiceLine { description, quantity, unit_price: unit, vat_percent, net: gross.checked_sub(vat)?, vat, gross })
+}
+
+fn assemble(
+    booking_id: BookingId,
+    order_id: Option<BookingOrderId>,
+    covers: Vec<String>,
+    kind: InvoiceKind,
+    credits: Option<u64>,
+    currency: Currency,
+    lines: Vec<InvoiceLine>,
+) -> Result<InvoiceDraft, MoneyError> {
     let net = Money::sum(lines.iter().map(|l| l.net), currency)?;
     let vat = Money::sum(lines.iter().map(|l| l.vat), currency)?;
     let gross = Money::sum(lines.iter().map(|l| l.gross), currency)?;
-    Ok(InvoiceDraft { order_id: order.id.clone(), kind, credits, currency, lines, net, vat, gross })
+    Ok(InvoiceDraft { booking_id, order_id, covers, kind, credits, currency, lines, net, vat, gross })
 }
 
 fn same_line(a: &OrderItem, b: &OrderItem) -> bool {
@@ -151,8 +204,8 @@ pub fn vat_included(gross: Money, vat_percent: Decimal) -> Result<Money, MoneyEr
 mod tests {
     use super::*;
     use crate::booking::{DistributionChannel, Event};
-    use crate::ids::BookingId;
     use crate::orders::{LogisticStatus, OrderItemId};
+    use crate::ticket::TicketStatus;
     use uuid::Uuid;
 
     fn eur(minor: i64) -> Money {
@@ -166,7 +219,8 @@ mod tests {
             category: "Cat 1".into(),
             unit_price: eur(price),
             distribution_channel: DistributionChannel::Xs2event,
-            status: ItemStatus::Active,
+            status: TicketStatus::Open,
+            pending_penalty: None,
             guest: None,
             seat: None,
             downloads: vec![],
@@ -210,16 +264,35 @@ mod tests {
     #[test]
     fn zero_rate_has_no_vat_and_cancelled_items_are_not_invoiced() {
         let mut cancelled = item(11, "Main", 18_900);
-        cancelled.status = ItemStatus::Cancelled;
+        cancelled.status = TicketStatus::Void;
         let inv = invoice_for(&order(vec![item(10, "Main", 18_900), cancelled]), Decimal::ZERO).unwrap();
         assert_eq!((inv.lines[0].quantity, inv.vat, inv.net, inv.gross), (1, eur(0), eur(18_900), eur(18_900)));
     }
 
     #[test]
+    fn an_exchange_invoice_nets_the_residual_and_turns_into_a_credit_when_negative() {
+        let b = BookingId(Uuid::from_u128(2));
+        let up = exchange_invoice(b, "1572100000001", eur(30_000), eur(2_500), eur(20_000)).unwrap();
+        assert_eq!((up.kind, up.gross, up.lines.len()), (InvoiceKind::Invoice, eur(12_500), 3));
+        let down = exchange_invoice(b, "1572100000001", eur(15_000), eur(0), eur(20_000)).unwrap();
+        assert_eq!((down.kind, down.gross, down.lines.len()), (InvoiceKind::Credit, eur(-5_000), 2));
+    }
+
+    #[test]
     fn a_credit_invoice_is_the_negative_of_its_items() {
         let o = order(vec![item(10, "Main", 18_900), item(11, "Main", 18_900)]);
-        let credit = credit_for(&o, &[&o.items[1]], Decimal::new(21, 0), 7).unwrap();
+        let credit = credit_for(Credit {
+            booking_id: o.booking_id,
+            order_id: Some(o.id.clone()),
+            covers: o.items[1].id.as_str(),
+            description: "Refund".into(),
+            amount: eur(18_900),
+            vat_percent: Decimal::new(21, 0),
+            credits: 7,
+        })
+        .unwrap();
         assert_eq!((credit.kind, credit.credits), (InvoiceKind::Credit, Some(7)));
+        assert_eq!(credit.covers, vec![o.items[1].id.to_string()]);
         assert_eq!((credit.gross, credit.vat, credit.net), (eur(-18_900), eur(-3_280), eur(-15_620)));
     }
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::agency::{Agency, Agreements};
-use crate::booking::{Booking, BookingDetail, BookingStatus, Distribution, FlightBooking, PassengerType, Tax};
+use crate::booking::{Booking, BookingDetail, BookingStatus, Distribution, FlightBooking, Journey, PassengerType, Tax};
 use crate::codes::{AccountingPrefix, CarrierCode};
 use crate::ids::{AgencyId, BookingId};
 use crate::invoice::{self, InvoiceDraft};
@@ -207,7 +207,13 @@ pub fn plan(
     let prefix = reference::airline(flight.validating_carrier.as_str())
         .and_then(|a| AccountingPrefix::parse(&a.prefix).ok())
         .ok_or_else(|| IssueError::UnknownPrefix(flight.validating_carrier.clone()))?;
-    let tickets = drafts(flight, &prefix);
+    let mut tickets = drafts(flight, &prefix);
+    let shares: Vec<_> = tickets.iter().map(|t| (t.base, t.total, t.kind == TicketType::TKT)).collect();
+    for (ticket, charged) in tickets.iter_mut().zip(crate::lifecycle::charged_amounts(&shares, commission)?) {
+        ticket.charged = charged;
+    }
+    let lines: Vec<(String, Money)> = tickets.iter().map(|t| (invoice_description(flight, t), t.charged)).collect();
+    let invoice = invoice::invoice_for_flight(booking.id, currency, &lines)?;
     Ok(IssuanceDraft {
         booking_id: booking.id,
         agency_id: booking.agency_id,
@@ -217,8 +223,34 @@ pub fn plan(
         commission,
         payable,
         tickets,
-        invoices: Vec::new(),
+        invoices: vec![invoice],
     })
+}
+
+/// `E-ticket MAHARJAN/RABI MR (ADT) KTM-DOH` or `EMD XBAG 10 Kg extra (MAHARJAN/RABI MR)`.
+fn invoice_description(flight: &FlightBooking, ticket: &TicketDraft) -> String {
+    let name = flight.passenger(&ticket.passenger_id).map_or_else(
+        || ticket.passenger_id.clone(),
+        |p| {
+            let given = p.given_name.as_deref().map(|g| format!("/{g}")).unwrap_or_default();
+            let title = p.title.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
+            format!("{}{given}{title} ({})", p.surname, p.kind.as_str())
+        },
+    );
+    match &ticket.service {
+        Some(service) => format!("EMD {} {} — {name}", service.code, service.description),
+        None => {
+            let route: Vec<&str> =
+                ticket.coupons.iter().flat_map(|c| [c.origin.as_deref(), c.destination.as_deref()]).flatten().collect();
+            let mut stops: Vec<&str> = Vec::new();
+            for code in route {
+                if stops.last() != Some(&code) {
+                    stops.push(code);
+                }
+            }
+            format!("E-ticket {name} {}", stops.join("-"))
+        }
+    }
 }
 
 /// Plans an event booking: the agency pays every ticket of every booking order, and each order gets its
@@ -364,10 +396,11 @@ pub fn commission(
     Ok(requested)
 }
 
-/// One TKT per passenger with a coupon per segment, then one EMD per paid service.
-fn drafts(flight: &FlightBooking, prefix: &AccountingPrefix) -> Vec<TicketDraft> {
-    let coupons: Vec<Coupon> = flight
-        .segments()
+/// One coupon per segment of `journeys`, numbered from 1 in itinerary order.
+pub fn flight_coupons(journeys: &[Journey]) -> Vec<Coupon> {
+    journeys
+        .iter()
+        .flat_map(|j| j.segments.iter())
         .enumerate()
         .map(|(i, s)| Coupon {
             number: i as u32 + 1,
@@ -380,8 +413,14 @@ fn drafts(flight: &FlightBooking, prefix: &AccountingPrefix) -> Vec<TicketDraft>
             booking_class: Some(s.booking_class.clone()),
             fare_basis: Some(s.fare_basis.clone()),
             service_code: None,
+            used_at: None,
         })
-        .collect();
+        .collect()
+}
+
+/// One TKT per passenger with a coupon per segment, then one EMD per paid service.
+fn drafts(flight: &FlightBooking, prefix: &AccountingPrefix) -> Vec<TicketDraft> {
+    let coupons = flight_coupons(&flight.journeys);
     let mut out = Vec::new();
     for p in &flight.passengers {
         if let Some(fare) = flight.fare_for(p.kind) {
@@ -392,6 +431,7 @@ fn drafts(flight: &FlightBooking, prefix: &AccountingPrefix) -> Vec<TicketDraft>
                 base: fare.base,
                 taxes: fare.taxes.clone(),
                 total: fare.total,
+                charged: fare.total,
                 service: None,
                 coupons: coupons.clone(),
             });
@@ -405,6 +445,7 @@ fn drafts(flight: &FlightBooking, prefix: &AccountingPrefix) -> Vec<TicketDraft>
             base: s.amount,
             taxes: Vec::<Tax>::new(),
             total: s.amount,
+            charged: s.amount,
             service: Some(ServiceInfo { kind: s.kind, code: s.code.clone(), description: s.description.clone() }),
             coupons: vec![Coupon {
                 number: 1,
@@ -417,6 +458,7 @@ fn drafts(flight: &FlightBooking, prefix: &AccountingPrefix) -> Vec<TicketDraft>
                 booking_class: None,
                 fare_basis: None,
                 service_code: Some(s.code.clone()),
+                used_at: None,
             }],
         });
     }

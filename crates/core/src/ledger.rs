@@ -13,6 +13,10 @@ pub enum LedgerKind {
     IssuanceDebit,
     RefundCredit,
     VoidCredit,
+    /// An exchange's add-collect: the new ticket and fee cost more than the old one's residual value.
+    ExchangeDebit,
+    /// An exchange's residual returned: the old ticket was worth more than the new one and the fee.
+    ExchangeCredit,
     Adjustment,
 }
 
@@ -23,14 +27,24 @@ impl LedgerKind {
             Self::IssuanceDebit => "issuance_debit",
             Self::RefundCredit => "refund_credit",
             Self::VoidCredit => "void_credit",
+            Self::ExchangeDebit => "exchange_debit",
+            Self::ExchangeCredit => "exchange_credit",
             Self::Adjustment => "adjustment",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::TopUp, Self::IssuanceDebit, Self::RefundCredit, Self::VoidCredit, Self::Adjustment]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::TopUp,
+            Self::IssuanceDebit,
+            Self::RefundCredit,
+            Self::VoidCredit,
+            Self::ExchangeDebit,
+            Self::ExchangeCredit,
+            Self::Adjustment,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

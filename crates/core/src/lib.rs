@@ -12,6 +12,7 @@ pub mod intake;
 pub mod invoice;
 pub mod issuance;
 pub mod ledger;
+pub mod lifecycle;
 pub mod money;
 pub mod orders;
 pub mod reference;

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::booking::{Booking, BookingDetail, DistributionChannel, Event, EventItem, Guest, Seat};
 use crate::ids::{AgencyId, BookingId};
+use crate::lifecycle::CouponState;
 use crate::money::{Currency, Money, MoneyError};
+use crate::ticket::{CouponStatus, TicketStatus};
 
 /// Why an id from a request is not one of ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,21 +155,18 @@ impl<'de> Deserialize<'de> for DownloadLink {
     }
 }
 
-/// One PDF of a ticket.
+/// One PDF of a ticket, and the ticket's coupon for that PDF: scanning it at the gate uses the coupon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DownloadItem {
     pub id: DownloadItemId,
     /// Which PDF this is, e.g. `Day 1 of 3 — Fri 27 Aug 2027`; empty for single-PDF tickets.
     pub label: String,
     pub link: DownloadLink,
-}
-
-/// Whether a ticket still counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ItemStatus {
-    Active,
-    Cancelled,
+    #[serde(default)]
+    pub status: CouponStatus,
+    /// When it was first scanned (the events API's `activated`).
+    #[serde(default)]
+    pub activated: Option<DateTime<Utc>>,
 }
 
 /// One ticket bought.
@@ -178,7 +177,11 @@ pub struct OrderItem {
     pub category: String,
     pub unit_price: Money,
     pub distribution_channel: DistributionChannel,
-    pub status: ItemStatus,
+    /// The lifecycle status it shares with flight tickets (`OPEN`, `USED`, `RFND`, ...).
+    pub status: TicketStatus,
+    /// The penalty asked for with a refund that awaits approval.
+    #[serde(default)]
+    pub pending_penalty: Option<Money>,
     pub guest: Option<Guest>,
     pub seat: Option<Seat>,
     /// At least one; several for a ticket with one PDF per day.
@@ -188,7 +191,17 @@ pub struct OrderItem {
 impl OrderItem {
     /// Tickets we distribute ourselves and that still count can be downloaded.
     pub fn downloadable(&self) -> bool {
-        self.distribution_channel.downloadable() && self.status == ItemStatus::Active
+        self.distribution_channel.downloadable() && self.counts()
+    }
+
+    /// Not voided, refunded or exchanged: still a ticket someone holds (possibly already used).
+    pub fn counts(&self) -> bool {
+        matches!(self.status, TicketStatus::Open | TicketStatus::Used | TicketStatus::RefundPending)
+    }
+
+    /// The coupons the lifecycle state machine sees: one per PDF.
+    pub fn coupon_states(&self) -> Vec<CouponState> {
+        self.downloads.iter().map(|d| CouponState { status: d.status, used_at: d.activated }).collect()
     }
 
     pub fn download(&self, link: &str) -> Option<&DownloadItem> {
@@ -221,7 +234,7 @@ impl BookingOrder {
 
     /// What the order costs: every item that still counts.
     pub fn total(&self) -> Result<Money, MoneyError> {
-        Money::sum(self.items.iter().filter(|i| i.status == ItemStatus::Active).map(|i| i.unit_price), self.currency)
+        Money::sum(self.items.iter().filter(|i| i.counts()).map(|i| i.unit_price), self.currency)
     }
 }
 
@@ -257,7 +270,8 @@ fn tickets(item: &EventItem, event: &Event, next_id: &mut dyn FnMut() -> Uuid) -
             category: item.category.clone(),
             unit_price: item.unit_price,
             distribution_channel: item.distribution_channel,
-            status: ItemStatus::Active,
+            status: TicketStatus::Open,
+            pending_penalty: None,
             guest: item.guests.get(i).cloned(),
             seat: item.seats.get(i).cloned(),
             downloads: downloads(item.pdfs_per_ticket, event, next_id),
@@ -284,7 +298,13 @@ fn downloads(count: u32, event: &Event, next_id: &mut dyn FnMut() -> Uuid) -> Ve
                 break (id, link);
             }
         };
-        out.push(DownloadItem { id: DownloadItemId::from_uuid(id), label, link });
+        out.push(DownloadItem {
+            id: DownloadItemId::from_uuid(id),
+            label,
+            link,
+            status: CouponStatus::Open,
+            activated: None,
+        });
     }
     out
 }

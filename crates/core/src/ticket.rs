@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::booking::{ServiceType, Tax};
 use crate::codes::{AccountingPrefix, TicketNumber};
 use crate::ids::{AgencyId, BookingId, IssuanceId};
+use crate::lifecycle::CouponState;
 use crate::money::Money;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,9 +37,10 @@ impl TicketType {
 /// Ticket statuses as the trade writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TicketStatus {
-    #[serde(rename = "OPEN")]
+    // The aliases read event order items stored before they shared this status.
+    #[serde(rename = "OPEN", alias = "active")]
     Open,
-    #[serde(rename = "VOID")]
+    #[serde(rename = "VOID", alias = "cancelled")]
     Void,
     #[serde(rename = "USED")]
     Used,
@@ -71,9 +73,10 @@ impl TicketStatus {
 }
 
 /// Coupon statuses, one letter as on a ticket display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CouponStatus {
     /// Open for use.
+    #[default]
     #[serde(rename = "O")]
     Open,
     /// Flown / used.
@@ -139,6 +142,15 @@ pub struct Coupon {
     pub fare_basis: Option<String>,
     /// For EMD coupons, the service code.
     pub service_code: Option<String>,
+    /// When it was flown (first use); a second use answers with this time.
+    #[serde(default)]
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+impl Coupon {
+    pub fn state(&self) -> CouponState {
+        CouponState { status: self.status, used_at: self.used_at }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +170,8 @@ pub struct TicketDraft {
     pub base: Money,
     pub taxes: Vec<Tax>,
     pub total: Money,
+    /// What the agency pays for it: the total less its share of the commission.
+    pub charged: Money,
     pub service: Option<ServiceInfo>,
     pub coupons: Vec<Coupon>,
 }
@@ -174,11 +188,26 @@ pub struct Ticket {
     pub base: Money,
     pub taxes: Vec<Tax>,
     pub total: Money,
+    /// What the agency paid for it; voids credit this back and refunds prorate it.
+    pub charged: Money,
     pub service: Option<ServiceInfo>,
     pub related_number: Option<TicketNumber>,
     pub related_type: Option<RelatedType>,
     pub coupons: Vec<Coupon>,
     pub issued_at: DateTime<Utc>,
+    /// The penalty asked for with a refund that awaits approval (`TORFND`).
+    pub pending_penalty: Option<Money>,
+}
+
+impl Ticket {
+    pub fn coupon_states(&self) -> Vec<CouponState> {
+        self.coupons.iter().map(Coupon::state).collect()
+    }
+
+    /// Issued by an exchange.
+    pub fn is_reissue(&self) -> bool {
+        self.related_type == Some(RelatedType::ORGN)
+    }
 }
 
 impl Ticket {
@@ -201,11 +230,13 @@ impl Ticket {
             base: draft.base,
             taxes: draft.taxes,
             total: draft.total,
+            charged: draft.charged,
             service: draft.service,
             related_number: None,
             related_type: None,
             coupons: draft.coupons,
             issued_at,
+            pending_penalty: None,
         }
     }
 }

@@ -15,14 +15,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut long = samples::flight_ticket_with_segments(12);
     long.watermark = Some("VOID".to_owned());
+    long.status_mark = Some("VOID".to_owned());
     write("tessera-sample-long.pdf", render_flight_ticket(&long)?)?;
 
     write("tessera-sample-emd.pdf", render_emd(&samples::emd())?)?;
+    let mut refunded = samples::emd();
+    refunded.status_mark = Some("REFUNDED".to_owned());
+    write("tessera-sample-emd-refunded.pdf", render_emd(&refunded)?)?;
 
     let event = samples::event_ticket();
     write("tessera-sample-event.pdf", render_event_ticket(&event)?)?;
     let mut cancelled = event;
     cancelled.watermark = Some("CANCELLED".to_owned());
+    cancelled.status_mark = Some("REFUND PENDING".to_owned());
     cancelled.holder = String::new();
     cancelled.label = String::new();
     cancelled.section = String::new();

@@ -104,6 +104,10 @@ pub struct FlightTicketView {
     pub qr_payload: String,
     /// When set, a large diagonal mark over the page (e.g. `VOID`).
     pub watermark: Option<String>,
+    /// Printed across the page when the ticket no longer stands as issued, e.g. `VOID`, `REFUNDED`,
+    /// `EXCHANGED`, `USED`, `REFUND PENDING`: a red stamp under the header of its first page (and the
+    /// mark in the heading of continuation pages). `None` renders exactly as a ticket without it.
+    pub status_mark: Option<String>,
 }
 
 /// A paid-service document (EMD) receipt.
@@ -121,6 +125,10 @@ pub struct EmdView {
     pub fare: FareView,
     pub qr_payload: String,
     pub watermark: Option<String>,
+    /// Printed across the page when the ticket no longer stands as issued, e.g. `VOID`, `REFUNDED`,
+    /// `EXCHANGED`, `USED`, `REFUND PENDING`: a red stamp under the header of its first page (and the
+    /// mark in the heading of continuation pages). `None` renders exactly as a ticket without it.
+    pub status_mark: Option<String>,
 }
 
 /// One event ticket (one PDF of an order item; a multi-day pass has one per day).
@@ -151,6 +159,10 @@ pub struct EventTicketView {
     pub qr_payload: String,
     /// When set, a large diagonal mark over the page (e.g. `VOID`, `CANCELLED`).
     pub watermark: Option<String>,
+    /// Printed across the page when the ticket no longer stands as issued, e.g. `VOID`, `REFUNDED`,
+    /// `EXCHANGED`, `USED`, `REFUND PENDING`: a red stamp under the header of its first page (and the
+    /// mark in the heading of continuation pages). `None` renders exactly as a ticket without it.
+    pub status_mark: Option<String>,
 }
 
 /// The seller or the buyer of an invoice.

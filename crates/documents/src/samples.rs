@@ -130,6 +130,7 @@ pub fn flight_ticket() -> FlightTicketView {
         remarks: vec!["Tour code: HWT27SUMMER   ·   Corporate code: NPGOV-114".to_owned()],
         qr_payload: "157-6752209683".to_owned(),
         watermark: None,
+        status_mark: None,
     }
 }
 
@@ -185,6 +186,7 @@ pub fn emd() -> EmdView {
         },
         qr_payload: "157-2400012345".to_owned(),
         watermark: None,
+        status_mark: None,
     }
 }
 
@@ -220,6 +222,7 @@ pub fn event_ticket() -> EventTicketView {
         price: "EUR 489.00".to_owned(),
         qr_payload: "TSR1-3C9A2B7E-Q7XK2MP9VR4TW8YZBN3C".to_owned(),
         watermark: None,
+        status_mark: None,
     }
 }
 

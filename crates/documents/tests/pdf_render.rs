@@ -357,3 +357,104 @@ fn event_ticket_and_invoice_render_deterministically() {
     let long = samples::invoice_with_lines(80);
     assert_eq!(render_invoice(&long).unwrap(), render_invoice(&long).unwrap());
 }
+
+/// The text of pages `first..=last` only.
+fn pdftotext_pages(path: &Path, first: usize, last: usize) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8", "-layout", "-f", &first.to_string(), "-l", &last.to_string()])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A document rendered with a status mark is valid, prints the mark (large, and as "Status: MARK") so that it
+/// extracts as text, stays on as many pages as without it, and has other bytes and so another SHA-256.
+fn check_status_mark(dir: &Path, name: &str, unmarked: &[u8], marked: &[u8], mark: &str) {
+    let plain_path = write_temp(dir, &format!("{name}-plain.pdf"), unmarked);
+    let path = write_temp(dir, &format!("{name}-{mark}.pdf"), marked);
+    qpdf_check(&path);
+    assert_eq!(npages(&path), npages(&plain_path), "{name}: the stamp must not add a page");
+    let text = pdftotext(&path);
+    assert!(text.contains(&format!("Status: {mark}")), "{name}: missing status line in:\n{text}");
+    // Once in the stamp's large type, once in its status line.
+    assert!(text.matches(mark).count() >= 2, "{name}: mark {mark:?} printed once or not at all in:\n{text}");
+    assert!(!pdftotext(&plain_path).contains("Status:"), "{name}: unmarked document shows a status line");
+    assert_ne!(unmarked, marked, "{name}: the mark must change the bytes");
+    assert_ne!(tessera_documents::sha256_hex(unmarked), tessera_documents::sha256_hex(marked));
+}
+
+#[test]
+fn status_mark_is_stamped_on_flight_ticket_emd_and_event_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let flight = samples::flight_ticket();
+    let emd = samples::emd();
+    let event = samples::event_ticket();
+    assert!(flight.status_mark.is_none() && emd.status_mark.is_none() && event.status_mark.is_none());
+    let (flight_pdf, emd_pdf, event_pdf) =
+        (render_flight_ticket(&flight).unwrap(), render_emd(&emd).unwrap(), render_event_ticket(&event).unwrap());
+    assert_eq!(npages(&write_temp(dir.path(), "emd-one.pdf", &emd_pdf)), 1);
+    assert_eq!(npages(&write_temp(dir.path(), "event-one.pdf", &event_pdf)), 1);
+
+    for mark in ["VOID", "REFUNDED", "REFUND PENDING"] {
+        let mut view = flight.clone();
+        view.status_mark = Some(mark.to_owned());
+        let marked = render_flight_ticket(&view).unwrap();
+        assert_eq!(marked, render_flight_ticket(&view).unwrap(), "stamped rendering is deterministic");
+        check_status_mark(dir.path(), "flight", &flight_pdf, &marked, mark);
+
+        let mut view = emd.clone();
+        view.status_mark = Some(mark.to_owned());
+        let marked = render_emd(&view).unwrap();
+        assert_eq!(marked, render_emd(&view).unwrap());
+        check_status_mark(dir.path(), "emd", &emd_pdf, &marked, mark);
+
+        let mut view = event.clone();
+        view.status_mark = Some(mark.to_owned());
+        let marked = render_event_ticket(&view).unwrap();
+        assert_eq!(marked, render_event_ticket(&view).unwrap());
+        check_status_mark(dir.path(), "event", &event_pdf, &marked, mark);
+    }
+
+    // Different marks give different files: a VOID ticket later refunded is re-rendered with a new hash.
+    let with = |mark: &str| {
+        let mut view = flight.clone();
+        view.status_mark = Some(mark.to_owned());
+        render_flight_ticket(&view).unwrap()
+    };
+    assert_ne!(with("VOID"), with("REFUNDED"));
+    // A blank mark is no mark: the file is the unmarked one, byte for byte.
+    assert_eq!(with("  "), flight_pdf);
+}
+
+#[test]
+fn status_mark_stays_with_its_passenger_in_the_itinerary_and_on_continuation_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = samples::flight_ticket();
+    let mut void = samples::flight_ticket();
+    void.passenger_name = "ÇELİK/ÖMER MR".to_owned();
+    void.status_mark = Some("VOID".to_owned());
+    let pdf = render_flight_itinerary(&[plain.clone(), void.clone()]).unwrap();
+    let path = write_temp(dir.path(), "itinerary-void.pdf", &pdf);
+    qpdf_check(&path);
+    let plain_pages = npages(&write_temp(dir.path(), "plain.pdf", &render_flight_ticket(&plain).unwrap()));
+    assert_eq!(npages(&path), 2 * plain_pages);
+    assert!(!pdftotext_pages(&path, 1, plain_pages).contains("VOID"), "the unmarked passenger got the stamp");
+    let first = pdftotext_pages(&path, plain_pages + 1, plain_pages + 1);
+    assert!(first.contains("Status: VOID") && first.contains("ÇELİK/ÖMER MR"), "{first}");
+    assert_ne!(pdf, render_flight_itinerary(&[plain.clone(), plain.clone()]).unwrap());
+
+    // Pages after the first repeat the mark in their heading, kept whole even when it is long.
+    let mut long = samples::flight_ticket_with_segments(12);
+    long.status_mark = Some("REFUND PENDING".to_owned());
+    let path = write_temp(dir.path(), "long-refund-pending.pdf", &render_flight_ticket(&long).unwrap());
+    qpdf_check(&path);
+    let pages = npages(&path);
+    assert!(pages >= 2);
+    for page in 2..=pages {
+        let text = pdftotext_pages(&path, page, page);
+        assert!(text.contains("Electronic Ticket (continued)") && text.contains("REFUND PENDING"), "{text}");
+    }
+}

@@ -14,14 +14,15 @@ use crate::error::Result;
 use crate::rows;
 
 const AGENCY_COLUMNS: &str = "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-     timezone, created_at, vat_percent";
+     timezone, created_at, vat_percent, refund_approval";
 const LEDGER_COLUMNS: &str =
     "id, agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, created_at";
 
 pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> {
     let row = sqlx::query(&format!(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at, vat_percent) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9) RETURNING {AGENCY_COLUMNS}"
+         timezone, created_at, vat_percent, refund_approval) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10) \
+         RETURNING {AGENCY_COLUMNS}"
     ))
     .bind(agency.id.0)
     .bind(&agency.name)
@@ -32,6 +33,7 @@ pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> 
     .bind(&agency.timezone)
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
+    .bind(agency.refund_approval)
     .fetch_one(pool)
     .await?;
     rows::agency(&row)
@@ -159,6 +161,19 @@ pub(crate) async fn set_credit_limit(pool: &PgPool, agency: AgencyId, credit_lim
     match row {
         Some(row) => rows::agency(&row),
         None if exists(&mut conn, agency).await? => Err(StorageError::InsufficientBalance.into()),
+        None => Err(StorageError::NotFound.into()),
+    }
+}
+
+pub(crate) async fn set_refund_approval(pool: &PgPool, agency: AgencyId, required: bool) -> Result<Agency> {
+    let row =
+        sqlx::query(&format!("UPDATE agencies SET refund_approval = $2 WHERE id = $1 RETURNING {AGENCY_COLUMNS}"))
+            .bind(agency.0)
+            .bind(required)
+            .fetch_optional(pool)
+            .await?;
+    match row {
+        Some(row) => rows::agency(&row),
         None => Err(StorageError::NotFound.into()),
     }
 }

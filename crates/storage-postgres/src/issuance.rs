@@ -22,8 +22,8 @@ use tessera_core::orders::BookingOrderId;
 use tessera_core::ticket::{Ticket, TicketDraft};
 use tessera_core::user::Scope;
 use tessera_storage::{
-    DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument,
-    NewIssuance, StorageError, FIRST_SERIAL,
+    covering_issued, DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry,
+    NewDocument, NewIssuance, StorageError, FIRST_SERIAL,
 };
 
 use crate::agencies::{self, LedgerRow};
@@ -32,7 +32,7 @@ use crate::rows::DOCUMENT_COLUMNS;
 use crate::{audit, orders, rows, ScopeParams};
 
 /// How many times a transaction PostgreSQL aborted (40001, 40P01) is attempted in all.
-const MAX_ATTEMPTS: u32 = 5;
+pub(crate) const MAX_ATTEMPTS: u32 = 5;
 
 pub(crate) async fn issue(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
     let mut attempt = 1;
@@ -105,8 +105,9 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
         })
         .collect();
 
-    // 4. Invoice numbers (event bookings), gapless per agency.
-    let invoices = orders::allocate_invoices(&mut tx, draft.agency_id, &draft.invoices, issuance.issued_at).await?;
+    // 4. Invoice numbers, gapless per agency; a flight invoice lists the ticket numbers just drawn.
+    let invoices = covering_issued(&draft.invoices, &tickets);
+    let invoices = orders::allocate_invoices(&mut tx, draft.agency_id, &invoices, issuance.issued_at).await?;
 
     // 5. Documents, rendered while the numbers are reserved but nothing is visible to anyone else.
     let issued = IssuedTickets {
@@ -135,12 +136,13 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
     .bind(&issuance.attributes)
     .execute(&mut *tx)
     .await?;
-    insert_tickets(&mut tx, &issued.tickets).await?;
+    insert_tickets(&mut tx, &issued.tickets, 0).await?;
     for document in &documents {
         insert_document(&mut tx, document, &issued).await?;
     }
     orders::insert_invoices(&mut tx, &issued.invoices).await?;
-    if !issued.invoices.is_empty() {
+    // An event booking's orders are delivered with their invoices; a flight invoice has no order.
+    if issued.invoices.iter().any(|i| i.draft.order_id.is_some()) {
         orders::complete_orders(&mut tx, draft.booking_id).await?;
     }
     sqlx::query("UPDATE bookings SET status = $2 WHERE id = $1")
@@ -191,7 +193,7 @@ async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSi
 /// Each prefix's counter moves once, by the number of tickets needing it, so an issuance gets a contiguous
 /// block. The counters are bumped in sorted prefix order (not order of appearance) so that two issuances with
 /// the same prefixes lock the rows in the same order; which serials a ticket gets does not depend on it.
-async fn allocate_serials(conn: &mut PgConnection, drafts: &[TicketDraft]) -> Result<Vec<TicketNumber>> {
+pub(crate) async fn allocate_serials(conn: &mut PgConnection, drafts: &[TicketDraft]) -> Result<Vec<TicketNumber>> {
     let mut counts: BTreeMap<&AccountingPrefix, u64> = BTreeMap::new();
     for d in drafts {
         *counts.entry(&d.prefix).or_default() += 1;
@@ -229,14 +231,16 @@ async fn allocate_serials(conn: &mut PgConnection, drafts: &[TicketDraft]) -> Re
 }
 
 /// All tickets and all their coupons in two statements (arrays unnested), to keep the time the agency row
-/// stays locked short.
-async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<()> {
+/// stays locked short. The tickets take the ordinals from `first_ordinal` on, among those of their issuance.
+pub(crate) async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket], first_ordinal: i32) -> Result<()> {
     let mut ordinal = Vec::new();
     let (mut number, mut passenger, mut kind, mut status) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut base, mut total, mut currency, mut taxes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut service, mut related_number, mut related_type) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut charged, mut pending_penalty) = (Vec::new(), Vec::new());
     for (i, t) in tickets.iter().enumerate() {
-        ordinal.push(i32::try_from(i).map_err(|_| unstorable("too many tickets"))?);
+        let i = i32::try_from(i).map_err(|_| unstorable("too many tickets"))?;
+        ordinal.push(first_ordinal.checked_add(i).ok_or_else(|| unstorable("ticket ordinal out of range"))?);
         number.push(t.number.compact());
         passenger.push(t.passenger_id.clone());
         kind.push(t.kind.as_str());
@@ -254,15 +258,18 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
         );
         related_number.push(t.related_number.as_ref().map(TicketNumber::compact));
         related_type.push(t.related_type.map(|r| r.as_str()));
+        charged.push(t.charged.minor());
+        pending_penalty.push(t.pending_penalty.map(|p| p.minor()));
     }
     let Some(first) = tickets.first() else { return Ok(()) };
     sqlx::query(
         "INSERT INTO tickets (number, issuance_id, booking_id, agency_id, ordinal, passenger_id, kind, status, \
-         base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at) \
-         SELECT n, $1, $2, $3, o, p, k, s, b, t, c, x, sv, rn, rt, $4 \
+         base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at, charged_minor, \
+         pending_penalty_minor) \
+         SELECT n, $1, $2, $3, o, p, k, s, b, t, c, x, sv, rn, rt, $4, ch, pp \
          FROM UNNEST($5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], \
-                     $12::text[], $13::jsonb[], $14::jsonb[], $15::text[], $16::text[]) \
-              AS u(n, o, p, k, s, b, t, c, x, sv, rn, rt)",
+                     $12::text[], $13::jsonb[], $14::jsonb[], $15::text[], $16::text[], $17::bigint[], $18::bigint[]) \
+              AS u(n, o, p, k, s, b, t, c, x, sv, rn, rt, ch, pp)",
     )
     .bind(first.issuance_id.0)
     .bind(first.booking_id.0)
@@ -280,6 +287,8 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
     .bind(&service)
     .bind(&related_number)
     .bind(&related_type)
+    .bind(&charged)
+    .bind(&pending_penalty)
     .execute(&mut *conn)
     .await?;
 
@@ -297,6 +306,7 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
             c.booking_class.push(coupon.booking_class.as_deref());
             c.fare_basis.push(coupon.fare_basis.as_deref());
             c.service_code.push(coupon.service_code.as_deref());
+            c.used_at.push(coupon.used_at);
         }
     }
     if c.ticket.is_empty() {
@@ -304,9 +314,9 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
     }
     sqlx::query(
         "INSERT INTO coupons (ticket_number, number, status, origin, destination, carrier, flight_number, \
-         departure_date, booking_class, fare_basis, service_code) \
+         departure_date, booking_class, fare_basis, service_code, used_at) \
          SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-                              $8::date[], $9::text[], $10::text[], $11::text[])",
+                              $8::date[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])",
     )
     .bind(&c.ticket)
     .bind(&c.number)
@@ -319,6 +329,7 @@ async fn insert_tickets(conn: &mut PgConnection, tickets: &[Ticket]) -> Result<(
     .bind(&c.booking_class)
     .bind(&c.fare_basis)
     .bind(&c.service_code)
+    .bind(&c.used_at)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -337,6 +348,7 @@ struct CouponColumns<'a> {
     booking_class: Vec<Option<&'a str>>,
     fare_basis: Vec<Option<&'a str>>,
     service_code: Vec<Option<&'a str>>,
+    used_at: Vec<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 async fn insert_document(conn: &mut PgConnection, d: &NewDocument, issued: &IssuedTickets) -> Result<()> {
@@ -360,9 +372,10 @@ async fn insert_document(conn: &mut PgConnection, d: &NewDocument, issued: &Issu
     Ok(())
 }
 
-const TICKET_COLUMNS: &str = "t.number, t.issuance_id, t.booking_id, t.agency_id, t.passenger_id, t.kind, \
-     t.status, t.base_minor, t.total_minor, t.currency, t.taxes, t.service, t.related_number, t.related_type, \
-     t.issued_at";
+/// The columns [`rows::ticket`] reads, on a table aliased `t`.
+pub(crate) const TICKET_COLUMNS: &str = "t.number, t.issuance_id, t.booking_id, t.agency_id, t.passenger_id, \
+     t.kind, t.status, t.base_minor, t.total_minor, t.currency, t.taxes, t.service, t.related_number, \
+     t.related_type, t.issued_at, t.charged_minor, t.pending_penalty_minor";
 /// Scope on a table aliased `x` that has `agency_id` and `booking_id`: agency in `$1`, customer in `$2`
 /// (customers see what belongs to bookings they created).
 const IN_SCOPE: &str = "($1::uuid IS NULL OR x.agency_id = $1) AND ($2::uuid IS NULL OR EXISTS \
@@ -414,7 +427,8 @@ pub(crate) async fn get_ticket(pool: &PgPool, scope: Scope, number: &TicketNumbe
         .fetch_optional(pool)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    Ok(with_coupons(pool, &[row]).await?.pop())
+    let mut conn = pool.acquire().await?;
+    Ok(with_coupons(&mut conn, &[row]).await?.pop())
 }
 
 pub(crate) async fn tickets_of_issuance(pool: &PgPool, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
@@ -428,11 +442,12 @@ pub(crate) async fn tickets_of_issuance(pool: &PgPool, scope: Scope, id: Issuanc
     .bind(id.0)
     .fetch_all(pool)
     .await?;
-    with_coupons(pool, &rows).await
+    let mut conn = pool.acquire().await?;
+    with_coupons(&mut conn, &rows).await
 }
 
 /// Decodes ticket rows and attaches their coupons (fetched in one query), keeping the rows' order.
-async fn with_coupons(pool: &PgPool, rows: &[PgRow]) -> Result<Vec<Ticket>> {
+pub(crate) async fn with_coupons(conn: &mut PgConnection, rows: &[PgRow]) -> Result<Vec<Ticket>> {
     let mut tickets: Vec<Ticket> = rows.iter().map(rows::ticket).collect::<Result<_>>()?;
     if tickets.is_empty() {
         return Ok(tickets);
@@ -440,11 +455,11 @@ async fn with_coupons(pool: &PgPool, rows: &[PgRow]) -> Result<Vec<Ticket>> {
     let numbers: Vec<String> = tickets.iter().map(|t| t.number.compact()).collect();
     let coupon_rows = sqlx::query(
         "SELECT ticket_number, number, status, origin, destination, carrier, flight_number, departure_date, \
-         booking_class, fare_basis, service_code FROM coupons WHERE ticket_number = ANY($1) \
+         booking_class, fare_basis, service_code, used_at FROM coupons WHERE ticket_number = ANY($1) \
          ORDER BY ticket_number, number",
     )
     .bind(&numbers)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     let position: HashMap<&str, usize> = numbers.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
     let mut coupons: Vec<Vec<_>> = vec![Vec::new(); tickets.len()];

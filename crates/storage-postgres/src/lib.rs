@@ -3,9 +3,10 @@
 //! [`PostgresDatabase`] owns a connection pool and delegates each operation to the module of its area:
 //! `agencies` (money, ledger, agreements), `identity` (users, API keys), `bookings`, `orders` (booking
 //! orders of event bookings, their invoices and documents), `issuance` (the issuance transaction and the
-//! tickets/documents it creates), `audit`, `idempotency` and `outbox` (e-mails waiting to be sent). Rows are
-//! decoded in `rows`, and driver errors mapped in `error`. Queries are plain runtime SQL (no compile-time
-//! checked macros), so building the crate never needs a database.
+//! tickets/documents it creates), `lifecycle` (void, refund, exchange and use after issuance), `audit`,
+//! `idempotency` and `outbox` (e-mails waiting to be sent). Rows are decoded in `rows`, and driver errors
+//! mapped in `error`. Queries are plain runtime SQL (no compile-time checked macros), so building the crate
+//! never needs a database.
 //!
 //! [`testing`] creates throwaway databases from a migrated template for tests of this and other crates.
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ mod error;
 mod idempotency;
 mod identity;
 mod issuance;
+mod lifecycle;
 mod orders;
 mod outbox;
 mod rows;
@@ -31,14 +33,16 @@ use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
+use tessera_core::invoice::Invoice;
 use tessera_core::ledger::LedgerEntry;
-use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
+use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError,
+    TransitionOutcome, TransitionSink,
 };
 use uuid::Uuid;
 
@@ -214,6 +218,22 @@ impl Database for PostgresDatabase {
 
     async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
         Ok(issuance::get_document(&self.pool, scope, owner).await?)
+    }
+
+    async fn transition(&self, change: &NewTransition, sink: &dyn TransitionSink) -> Result<TransitionOutcome> {
+        Ok(lifecycle::transition(&self.pool, change, sink).await?)
+    }
+
+    async fn invoices_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>> {
+        Ok(lifecycle::invoices_of_booking(&self.pool, scope, booking).await?)
+    }
+
+    async fn order_of_download(&self, scope: Scope, download: &DownloadItemId) -> Result<Option<BookingOrderId>> {
+        Ok(lifecycle::order_of_download(&self.pool, scope, download).await?)
+    }
+
+    async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency> {
+        Ok(agencies::set_refund_approval(&self.pool, agency, required).await?)
     }
 
     async fn orders_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>> {

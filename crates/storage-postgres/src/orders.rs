@@ -23,7 +23,7 @@ use tessera_core::user::Scope;
 use tessera_storage::{DocumentRecord, NewDocument, OrderPage, OrderRecord, StorageError};
 
 use crate::error::{corrupt, unstorable, Result};
-use crate::rows::{self, DOCUMENT_COLUMNS, ORDER_COLUMNS};
+use crate::rows::{self, DOCUMENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS};
 use crate::ScopeParams;
 
 /// Orders joined with their booking, in scope: the agency in `$1`, the customer in `$2`. The WHERE clause is
@@ -202,19 +202,18 @@ async fn records(conn: &mut PgConnection, rows: &[PgRow]) -> Result<Vec<OrderRec
     .iter()
     .map(rows::document)
     .collect::<Result<_>>()?;
-    let invoices: Vec<Invoice> = sqlx::query(
-        "SELECT agency_id, number, issued_at, detail FROM invoices WHERE order_id = ANY($1) ORDER BY number",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(rows::invoice)
-    .collect::<Result<_>>()?;
+    let invoices: Vec<Invoice> =
+        sqlx::query(&format!("SELECT {INVOICE_COLUMNS} FROM invoices i WHERE i.order_id = ANY($1) ORDER BY i.number"))
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(rows::invoice)
+            .collect::<Result<_>>()?;
     for record in &mut out {
         let id = &record.order.id;
         record.documents = documents.iter().filter(|d| d.owner.order() == Some(id)).cloned().collect();
-        record.invoices = invoices.iter().filter(|i| &i.draft.order_id == id).cloned().collect();
+        record.invoices = invoices.iter().filter(|i| i.draft.order_id.as_ref() == Some(id)).cloned().collect();
     }
     Ok(out)
 }
@@ -282,25 +281,28 @@ pub(crate) async fn allocate_invoices(
 
 pub(crate) async fn insert_invoices(conn: &mut PgConnection, invoices: &[Invoice]) -> Result<()> {
     let Some(first) = invoices.first() else { return Ok(()) };
-    let (mut number, mut order, mut kind, mut gross, mut currency, mut detail) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut number, mut booking, mut order, mut kind, mut gross, mut currency, mut detail) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in invoices {
         number.push(i64::try_from(i.number).map_err(|_| unstorable("invoice number out of range"))?);
-        order.push(i.draft.order_id.as_str());
+        booking.push(i.draft.booking_id.0);
+        order.push(i.draft.order_id.as_ref().map(BookingOrderId::as_str));
         kind.push(i.draft.kind.as_str());
         gross.push(i.draft.gross.minor());
         currency.push(i.draft.currency.code());
         detail.push(serde_json::to_value(&i.draft).map_err(|e| unstorable(format!("invoice: {e}")))?);
     }
     sqlx::query(
-        "INSERT INTO invoices (agency_id, number, order_id, kind, gross_minor, currency, issued_at, detail) \
-         SELECT $1, u.number, u.order_id, u.kind, u.gross, u.currency, $2, u.detail \
-         FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::jsonb[]) \
-              AS u(number, order_id, kind, gross, currency, detail)",
+        "INSERT INTO invoices (agency_id, number, booking_id, order_id, kind, gross_minor, currency, issued_at, \
+         detail) \
+         SELECT $1, u.number, u.booking_id, u.order_id, u.kind, u.gross, u.currency, $2, u.detail \
+         FROM UNNEST($3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::jsonb[]) \
+              AS u(number, booking_id, order_id, kind, gross, currency, detail)",
     )
     .bind(first.agency_id.0)
     .bind(first.issued_at)
     .bind(&number)
+    .bind(&booking)
     .bind(&order)
     .bind(&kind)
     .bind(&gross)
@@ -328,13 +330,26 @@ pub(crate) async fn replace_document(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    // The order a document belongs to must be the agency's: the agency is all the caller vouches for.
+    upsert_document(&mut tx, agency, document, at).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores `document` in place of the one with the same owner (or as a new one), inside the caller's
+/// transaction; the caller rolls back on error. The agency is all the caller vouches for: the document's order
+/// must be the agency's, and so must the document it replaces, or it fails with [`StorageError::NotFound`].
+pub(crate) async fn upsert_document(
+    conn: &mut PgConnection,
+    agency: AgencyId,
+    document: &NewDocument,
+    at: DateTime<Utc>,
+) -> Result<()> {
     if let Some(order) = document.owner.order() {
         let ours: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM booking_orders WHERE id = $1 AND agency_id = $2)")
                 .bind(order.as_str())
                 .bind(agency.0)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *conn)
                 .await?;
         if !ours {
             return Err(StorageError::NotFound.into());
@@ -361,11 +376,10 @@ pub(crate) async fn replace_document(
     .bind(&document.filename)
     .bind(at)
     .bind(document.owner.order().map(BookingOrderId::as_str))
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if written.rows_affected() == 0 {
         return Err(StorageError::NotFound.into());
     }
-    tx.commit().await?;
     Ok(())
 }

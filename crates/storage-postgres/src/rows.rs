@@ -15,15 +15,15 @@ use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, BookingDetail, BookingStatus, Event, Tax};
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId, TicketNumber};
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
-use tessera_core::invoice::{Invoice, InvoiceDraft};
+use tessera_core::invoice::Invoice;
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
 use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus, OrderItem};
 use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, ServiceInfo, Ticket, TicketStatus, TicketType};
 use tessera_core::user::{Role, User};
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, MessageAttachment, MessageStatus,
-    OutboxMessage,
+    invoice_draft_from_stored, ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord,
+    MessageAttachment, MessageStatus, OutboxMessage,
 };
 use uuid::Uuid;
 
@@ -55,6 +55,7 @@ pub(crate) fn agency(row: &PgRow) -> Result<Agency> {
         iata_number: iata_number.as_deref().map(IataNumber::parse).transpose().map_err(corrupt)?,
         timezone: row.try_get("timezone")?,
         vat_percent: decimal(row.try_get("vat_percent")?, "VAT percent")?,
+        refund_approval: row.try_get("refund_approval")?,
     })
 }
 
@@ -161,6 +162,11 @@ pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
     let related_type: Option<String> = row.try_get("related_type")?;
     let Json(taxes) = row.try_get::<Json<Vec<Tax>>, _>("taxes")?;
     let service = row.try_get::<Option<Json<ServiceInfo>>, _>("service")?.map(|Json(s)| s);
+    let total = money(row, "total_minor", currency)?;
+    // Tickets issued before `charged_minor` existed were charged their total.
+    let charged = row.try_get::<Option<i64>, _>("charged_minor")?.map_or(total, |m| Money::from_minor(m, currency));
+    let pending_penalty =
+        row.try_get::<Option<i64>, _>("pending_penalty_minor")?.map(|m| Money::from_minor(m, currency));
     Ok(Ticket {
         number: ticket_number(row.try_get("number")?)?,
         kind: parsed(&kind, TicketType::parse, "ticket type")?,
@@ -171,7 +177,8 @@ pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
         passenger_id: row.try_get("passenger_id")?,
         base: money(row, "base_minor", currency)?,
         taxes,
-        total: money(row, "total_minor", currency)?,
+        total,
+        charged,
         service,
         related_number: related_number.as_deref().map(ticket_number).transpose()?,
         related_type: related_type
@@ -180,6 +187,7 @@ pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
             .transpose()?,
         coupons: Vec::new(),
         issued_at: row.try_get("issued_at")?,
+        pending_penalty,
     })
 }
 
@@ -197,6 +205,7 @@ pub(crate) fn coupon(row: &PgRow) -> Result<Coupon> {
         booking_class: row.try_get("booking_class")?,
         fare_basis: row.try_get("fare_basis")?,
         service_code: row.try_get("service_code")?,
+        used_at: row.try_get::<Option<DateTime<Utc>>, _>("used_at")?,
     })
 }
 
@@ -264,10 +273,17 @@ pub(crate) fn booking_order(row: &PgRow) -> Result<BookingOrder> {
     })
 }
 
-/// An invoice row: `agency_id`, `number`, `issued_at` and the draft in `detail`.
+/// The columns [`invoice`] reads, on a table aliased `i`.
+pub(crate) const INVOICE_COLUMNS: &str = "i.agency_id, i.number, i.booking_id, i.order_id, i.issued_at, i.detail";
+
+/// An invoice row: the draft from `detail`, its booking and order from their columns.
 pub(crate) fn invoice(row: &PgRow) -> Result<Invoice> {
     let number: i64 = row.try_get("number")?;
-    let Json(draft) = row.try_get::<Json<InvoiceDraft>, _>("detail")?;
+    let order: Option<String> = row.try_get("order_id")?;
+    let order = order.as_deref().map(BookingOrderId::parse).transpose().map_err(corrupt)?;
+    let detail: serde_json::Value = row.try_get("detail")?;
+    let draft = invoice_draft_from_stored(detail, BookingId(row.try_get("booking_id")?), order.as_ref())
+        .map_err(|e| corrupt(format!("invoice detail: {e}")))?;
     Ok(Invoice {
         number: u64::try_from(number).map_err(|_| corrupt(format!("invoice number {number}")))?,
         agency_id: AgencyId(row.try_get("agency_id")?),

@@ -7,7 +7,7 @@
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
@@ -21,7 +21,7 @@ use crate::{backend, begin_read, begin_write, write_error, Result};
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
     sqlx::query(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at, vat_percent) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+         timezone, created_at, vat_percent, refund_approval) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(agency.id.to_string())
     .bind(&agency.name)
@@ -32,6 +32,7 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
     .bind(&agency.timezone)
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
+    .bind(agency.refund_approval)
     .execute(pool)
     .await
     .map_err(|e| write_error(e, "agency"))?;
@@ -45,6 +46,7 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
         iata_number: agency.iata_number.clone(),
         timezone: agency.timezone.clone(),
         vat_percent: agency.vat_percent,
+        refund_approval: agency.refund_approval,
     })
 }
 
@@ -76,6 +78,14 @@ async fn agency_exists<'e>(executor: impl sqlx::SqliteExecutor<'e>, id: AgencyId
 
 pub(crate) async fn post_ledger(pool: &SqlitePool, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
     let mut tx = begin_write(pool).await?;
+    let posted = apply_ledger(&mut tx, entry).await?;
+    tx.commit().await.map_err(backend)?;
+    Ok(posted)
+}
+
+/// Moves the balance by the entry's signed amount and appends the entry, inside the caller's transaction (a
+/// lifecycle transition posts its entry with everything else it writes). The caller rolls back on error.
+pub(crate) async fn apply_ledger(conn: &mut SqliteConnection, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
     let amount = entry.amount.minor();
     let updated: Option<(i64, String)> = sqlx::query_as(
         "UPDATE agencies SET balance_minor = balance_minor + ?1 \
@@ -83,17 +93,17 @@ pub(crate) async fn post_ledger(pool: &SqlitePool, entry: &NewLedgerEntry) -> Re
     )
     .bind(amount)
     .bind(entry.agency_id.to_string())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(backend)?;
     let Some((balance_after, currency)) = updated else {
-        return Err(if agency_exists(&mut *tx, entry.agency_id).await? {
+        return Err(if agency_exists(&mut *conn, entry.agency_id).await? {
             StorageError::InsufficientBalance
         } else {
             StorageError::NotFound
         });
     };
-    // Checked after the UPDATE to save a round trip; returning here drops `tx`, which rolls the UPDATE back.
+    // Checked after the UPDATE to save a round trip; the caller's rollback undoes the UPDATE.
     if currency != entry.amount.currency().code() {
         return Err(StorageError::Backend(format!(
             "ledger entry in {} for an agency keeping its account in {currency}",
@@ -112,10 +122,9 @@ pub(crate) async fn post_ledger(pool: &SqlitePool, entry: &NewLedgerEntry) -> Re
     .bind(entry.issuance_id.map(|i| i.to_string()))
     .bind(&entry.note)
     .bind(entry.created_at)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
-    tx.commit().await.map_err(backend)?;
     Ok(LedgerEntry {
         id,
         agency_id: entry.agency_id,
@@ -153,6 +162,16 @@ pub(crate) async fn set_credit_limit(pool: &SqlitePool, agency: AgencyId, credit
         None if agency_exists(pool, agency).await? => Err(StorageError::InsufficientBalance),
         None => Err(StorageError::NotFound),
     }
+}
+
+pub(crate) async fn set_refund_approval(pool: &SqlitePool, agency: AgencyId, required: bool) -> Result<Agency> {
+    let row = sqlx::query(&format!("UPDATE agencies SET refund_approval = ? WHERE id = ? RETURNING {AGENCY_COLUMNS}"))
+        .bind(required)
+        .bind(agency.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound)
 }
 
 pub(crate) async fn set_agreement(pool: &SqlitePool, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {

@@ -18,8 +18,8 @@ use tessera_core::ledger::LedgerKind;
 use tessera_core::ticket::{Coupon, Ticket, TicketDraft};
 use tessera_core::user::Scope;
 use tessera_storage::{
-    DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewIssuance,
-    StorageError, FIRST_SERIAL,
+    covering_issued, DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry,
+    NewIssuance, StorageError, FIRST_SERIAL,
 };
 
 use crate::rows::{self, qualified, COUPON_COLUMNS, DOCUMENT_COLUMNS, ISSUANCE_COLUMNS, TICKET_COLUMNS};
@@ -90,13 +90,15 @@ pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn Docum
         .zip(numbers)
         .map(|(t, number)| Ticket::from_draft(t, number, new.id, draft.booking_id, draft.agency_id, new.issued_at))
         .collect();
+    // A flight invoice lists the numbers just drawn.
+    let invoices = covering_issued(&draft.invoices, &tickets);
     let issued = IssuedTickets {
         issuance_id: new.id,
         booking_id: draft.booking_id,
         agency_id: draft.agency_id,
         issued_at: new.issued_at,
         tickets,
-        invoices: orders::allocate_invoices(&mut tx, draft.agency_id, &draft.invoices, new.issued_at).await?,
+        invoices: orders::allocate_invoices(&mut tx, draft.agency_id, &invoices, new.issued_at).await?,
     };
 
     // 4. Render the documents while the numbers are still ours alone; a failure undoes everything above.
@@ -128,7 +130,8 @@ pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn Docum
     for invoice in &issued.invoices {
         orders::insert_invoice(&mut tx, invoice).await?;
     }
-    if !issued.invoices.is_empty() {
+    // An event booking's orders are delivered with their invoices; a flight invoice has no order.
+    if issued.invoices.iter().any(|i| i.draft.order_id.is_some()) {
         orders::complete_orders(&mut tx, draft.booking_id).await?;
     }
     sqlx::query("UPDATE bookings SET status = ? WHERE id = ?")
@@ -172,7 +175,7 @@ pub(crate) async fn issue(pool: &SqlitePool, new: &NewIssuance, sink: &dyn Docum
 
 /// Reserves one serial per ticket from each prefix's counter and returns the numbers in ticket order.
 /// Within a prefix, tickets get consecutive serials in the order they appear in the draft.
-async fn allocate_numbers(conn: &mut SqliteConnection, drafts: &[TicketDraft]) -> Result<Vec<TicketNumber>> {
+pub(crate) async fn allocate_numbers(conn: &mut SqliteConnection, drafts: &[TicketDraft]) -> Result<Vec<TicketNumber>> {
     // Prefixes in order of first appearance, each with how many tickets it numbers.
     let mut counts: Vec<(&AccountingPrefix, i64)> = Vec::new();
     for draft in drafts {
@@ -217,13 +220,14 @@ async fn allocate_numbers(conn: &mut SqliteConnection, drafts: &[TicketDraft]) -
         .collect()
 }
 
-async fn insert_ticket(conn: &mut SqliteConnection, ticket: &Ticket, ordinal: usize) -> Result<()> {
+/// Stores a ticket and its coupons; `ordinal` is its place among the tickets of its issuance.
+pub(crate) async fn insert_ticket(conn: &mut SqliteConnection, ticket: &Ticket, ordinal: usize) -> Result<()> {
     let number = ticket.number.compact();
     let ordinal = i64::try_from(ordinal).map_err(|e| StorageError::Backend(e.to_string()))?;
     sqlx::query(
         "INSERT INTO tickets (number, issuance_id, booking_id, agency_id, ordinal, passenger_id, kind, status, \
-         base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at, charged_minor, \
+         pending_penalty_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&number)
     .bind(ticket.issuance_id.to_string())
@@ -241,13 +245,16 @@ async fn insert_ticket(conn: &mut SqliteConnection, ticket: &Ticket, ordinal: us
     .bind(ticket.related_number.as_ref().map(TicketNumber::compact))
     .bind(ticket.related_type.map(|r| r.as_str()))
     .bind(ticket.issued_at)
+    .bind(ticket.charged.minor())
+    .bind(ticket.pending_penalty.map(|p| p.minor()))
     .execute(&mut *conn)
     .await
     .map_err(|e| write_error(e, "ticket number"))?;
     for coupon in &ticket.coupons {
         sqlx::query(
             "INSERT INTO coupons (ticket_number, number, status, origin, destination, carrier, flight_number, \
-             departure_date, booking_class, fare_basis, service_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             departure_date, booking_class, fare_basis, service_code, used_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&number)
         .bind(i64::from(coupon.number))
@@ -260,6 +267,7 @@ async fn insert_ticket(conn: &mut SqliteConnection, ticket: &Ticket, ordinal: us
         .bind(&coupon.booking_class)
         .bind(&coupon.fare_basis)
         .bind(&coupon.service_code)
+        .bind(coupon.used_at)
         .execute(&mut *conn)
         .await
         .map_err(|e| write_error(e, "coupon"))?;

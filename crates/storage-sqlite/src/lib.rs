@@ -15,6 +15,7 @@ mod bookings;
 mod idempotency;
 mod identity;
 mod issuance;
+mod lifecycle;
 mod orders;
 mod outbox;
 mod rows;
@@ -31,14 +32,16 @@ use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
+use tessera_core::invoice::Invoice;
 use tessera_core::ledger::LedgerEntry;
-use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
+use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError,
+    TransitionOutcome, TransitionSink,
 };
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -267,6 +270,22 @@ impl Database for SqliteDatabase {
         issuance::get_document(&self.pool, scope, owner).await
     }
 
+    async fn transition(&self, change: &NewTransition, sink: &dyn TransitionSink) -> Result<TransitionOutcome> {
+        lifecycle::transition(&self.pool, change, sink).await
+    }
+
+    async fn invoices_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>> {
+        lifecycle::invoices_of_booking(&self.pool, scope, booking).await
+    }
+
+    async fn order_of_download(&self, scope: Scope, download: &DownloadItemId) -> Result<Option<BookingOrderId>> {
+        lifecycle::order_of_download(&self.pool, scope, download).await
+    }
+
+    async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency> {
+        agencies::set_refund_approval(&self.pool, agency, required).await
+    }
+
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
         audit::insert(&self.pool, entry).await
     }
@@ -364,7 +383,9 @@ mod tests {
     use tessera_core::ledger::LedgerKind;
     use tessera_core::money::{Currency, Money};
     use tessera_core::user::Scope;
-    use tessera_storage::testsuite::{draft_for, flight_booking, RecordingSink, PAYABLE_MINOR};
+    use tessera_storage::testsuite::{
+        draft_for, event_booking, flight_booking, orders_for, RecordingSink, PAYABLE_MINOR,
+    };
     use tessera_storage::{Actor, Database, NewAgency, NewIssuance, NewLedgerEntry, StorageError};
 
     use super::*;
@@ -381,6 +402,7 @@ mod tests {
             iata_number: None,
             timezone: "Asia/Kathmandu".into(),
             vat_percent: rust_decimal::Decimal::ZERO,
+            refund_approval: false,
             created_at: chrono::Utc::now(),
         };
         db.create_agency(&new).await.expect("create agency");
@@ -397,7 +419,7 @@ mod tests {
         id
     }
 
-    fn issuance(booking: &Booking) -> NewIssuance {
+    fn issuance_of(booking: &Booking) -> NewIssuance {
         NewIssuance {
             id: IssuanceId::generate(),
             draft: draft_for(booking),
@@ -459,7 +481,7 @@ mod tests {
             .execute(&db.pool)
             .await
             .expect("seed serials");
-        let new = issuance(&booking);
+        let new = issuance_of(&booking);
         let refused = db.issue(&new, &RecordingSink::default()).await;
         assert!(matches!(&refused, Err(StorageError::SerialsExhausted(p)) if p == "157"), "got {refused:?}");
         assert!(db.get_issuance(Scope::All, new.id).await.expect("get").is_none());
@@ -486,6 +508,141 @@ mod tests {
         assert!(matches!(read, Err(StorageError::Backend(_))), "got {read:?}");
         sqlx::query("UPDATE agencies SET currency = 'usd'").execute(&db.pool).await.expect("corrupt");
         assert!(matches!(db.get_agency(agency).await, Err(StorageError::Backend(_))));
+    }
+
+    /// A database migrated only up to `last` (a migration file name prefix, e.g. `0004`), through a migrator
+    /// over a copy of those files: their checksums match the embedded ones, so opening it later applies the rest.
+    async fn migrated_up_to(dir: &Path, last: &str) -> sqlx::SqlitePool {
+        let older = dir.join("older-migrations");
+        std::fs::create_dir(&older).expect("migrations folder");
+        let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for entry in std::fs::read_dir(ours).expect("read migrations") {
+            let path = entry.expect("migration").path();
+            let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+            if name.as_str() <= last || name.starts_with(last) {
+                std::fs::copy(&path, older.join(&name)).expect("copy migration");
+            }
+        }
+        let options = SqliteConnectOptions::new().filename(dir.join("t.db")).create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePoolOptions::new().connect_with(options).await.expect("connect");
+        let migrator = sqlx::migrate::Migrator::new(older.as_path()).await.expect("older migrations");
+        migrator.run(&pool).await.expect("migrate");
+        pool
+    }
+
+    #[tokio::test]
+    async fn rows_written_before_the_lifecycle_migration_still_read() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let pool = migrated_up_to(dir.path(), "0004").await;
+        let now = chrono::Utc::now();
+        // What the code before 0005 wrote: an agency, an event booking whose order has an invoice without booking
+        // id or covers in its detail, and a flight ticket without a charged amount.
+        let agency = AgencyId::generate();
+        sqlx::query(
+            "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, timezone, created_at, \
+             vat_percent) VALUES (?, 'Old agency', 'USD', 0, 0, 'UTC', ?, '0')",
+        )
+        .bind(agency.to_string())
+        .bind(now)
+        .execute(&pool)
+        .await
+        .expect("old agency");
+        let event = event_booking(agency, None);
+        let orders = orders_for(&event);
+        bookings::insert_booking(&pool, &event, &orders).await.expect("old event booking");
+        let invoice = tessera_core::invoice::invoice_for(&orders[0], rust_decimal::Decimal::ZERO).expect("invoice");
+        let mut detail = serde_json::to_value(&invoice).expect("detail");
+        let fields = detail.as_object_mut().expect("an object");
+        fields.remove("booking_id");
+        fields.remove("covers");
+        sqlx::query(
+            "INSERT INTO invoices (agency_id, number, order_id, kind, gross_minor, currency, issued_at, detail) \
+             VALUES (?, 1, ?, 'invoice', ?, 'USD', ?, ?)",
+        )
+        .bind(agency.to_string())
+        .bind(orders[0].id.as_str())
+        .bind(invoice.gross.minor())
+        .bind(now)
+        .bind(detail.to_string())
+        .execute(&pool)
+        .await
+        .expect("old invoice");
+        sqlx::query("INSERT INTO invoice_serials (agency_id, next_number) VALUES (?, 2)")
+            .bind(agency.to_string())
+            .execute(&pool)
+            .await
+            .expect("old invoice counter");
+        let flight = flight_booking(agency, None);
+        bookings::insert_booking(&pool, &flight, &[]).await.expect("old flight booking");
+        let issuance = IssuanceId::generate();
+        sqlx::query(
+            "INSERT INTO issuances (id, booking_id, agency_id, amount_minor, commission_minor, currency, issued_at, \
+             attributes) VALUES (?, ?, ?, 46000, 0, 'USD', ?, '{}')",
+        )
+        .bind(issuance.to_string())
+        .bind(flight.id.to_string())
+        .bind(agency.to_string())
+        .bind(now)
+        .execute(&pool)
+        .await
+        .expect("old issuance");
+        sqlx::query(
+            "INSERT INTO tickets (number, issuance_id, booking_id, agency_id, ordinal, passenger_id, kind, status, \
+             base_minor, total_minor, currency, taxes, issued_at) \
+             VALUES ('1762100000001', ?, ?, ?, 0, 'P1', 'TKT', 'OPEN', 40000, 46000, 'USD', '[]', ?)",
+        )
+        .bind(issuance.to_string())
+        .bind(flight.id.to_string())
+        .bind(agency.to_string())
+        .bind(now)
+        .execute(&pool)
+        .await
+        .expect("old ticket");
+        sqlx::query("INSERT INTO coupons (ticket_number, number, status) VALUES ('1762100000001', 1, 'O')")
+            .execute(&pool)
+            .await
+            .expect("old coupon");
+        pool.close().await;
+
+        let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("migrate to the lifecycle schema");
+        // The rebuilt invoices table keeps every reference intact.
+        let broken: Vec<(String, i64, String, i64)> =
+            sqlx::query_as("PRAGMA foreign_key_check").fetch_all(&db.pool).await.expect("foreign key check");
+        assert!(broken.is_empty(), "{broken:?}");
+        let found = db.get_agency(agency).await.expect("get agency").expect("agency");
+        assert!(!found.refund_approval);
+        // The invoice: its booking from its order, nothing covered.
+        let expected = tessera_core::invoice::InvoiceDraft { covers: Vec::new(), ..invoice };
+        let invoices = db.invoices_of_booking(Scope::All, event.id).await.expect("invoices");
+        assert_eq!(invoices.iter().map(|i| (i.number, &i.draft)).collect::<Vec<_>>(), [(1, &expected)]);
+        let record = db.get_booking_order(Scope::All, &orders[0].id).await.expect("get order").expect("order");
+        assert_eq!(record.invoices, invoices);
+        // The ticket: charged its total, no penalty, coupons never used.
+        let number = TicketNumber::parse("1762100000001").expect("number");
+        let ticket = db.get_ticket(Scope::All, &number).await.expect("get ticket").expect("ticket");
+        let total = Money::from_minor(46_000, found.currency);
+        assert_eq!((ticket.charged, ticket.total, ticket.pending_penalty), (total, total, None));
+        assert_eq!(ticket.coupons[0].used_at, None);
+
+        // New rows go in beside them: a flight invoice, without an order, takes the agency's next number.
+        db.post_ledger(&NewLedgerEntry {
+            agency_id: agency,
+            kind: LedgerKind::TopUp,
+            amount: Money::from_minor(PAYABLE_MINOR, found.currency),
+            issuance_id: None,
+            note: None,
+            created_at: now,
+        })
+        .await
+        .expect("top up");
+        let next = flight_booking(agency, None);
+        db.insert_booking(&next, &[]).await.expect("insert booking");
+        db.issue(&issuance_of(&next), &RecordingSink::default()).await.expect("issue");
+        let invoices = db.invoices_of_booking(Scope::All, next.id).await.expect("invoices");
+        assert_eq!(
+            invoices.iter().map(|i| (i.number, i.draft.order_id.is_none(), i.draft.covers.len())).collect::<Vec<_>>(),
+            [(2, true, 3)]
+        );
     }
 
     #[tokio::test]

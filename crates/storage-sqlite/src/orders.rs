@@ -153,7 +153,7 @@ async fn records(conn: &mut SqliteConnection, rows: &[SqliteRow]) -> Result<Vec<
     let documents: Vec<DocumentRecord> =
         docs.build().fetch_all(&mut *conn).await.map_err(backend)?.iter().map(rows::document).collect::<Result<_>>()?;
     let mut inv: QueryBuilder<'_, Sqlite> =
-        QueryBuilder::new(format!("SELECT {INVOICE_COLUMNS}, order_id FROM invoices WHERE 1 = 1"));
+        QueryBuilder::new(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE 1 = 1"));
     push_in(&mut inv, "order_id", ids());
     inv.push(" ORDER BY number");
     let invoices: Vec<Invoice> =
@@ -161,7 +161,7 @@ async fn records(conn: &mut SqliteConnection, rows: &[SqliteRow]) -> Result<Vec<
     for record in &mut out {
         let id = &record.order.id;
         record.documents = documents.iter().filter(|d| d.owner.order() == Some(id)).cloned().collect();
-        record.invoices = invoices.iter().filter(|i| &i.draft.order_id == id).cloned().collect();
+        record.invoices = invoices.iter().filter(|i| i.draft.order_id.as_ref() == Some(id)).cloned().collect();
     }
     Ok(out)
 }
@@ -221,12 +221,13 @@ pub(crate) async fn allocate_invoices(
 
 pub(crate) async fn insert_invoice(conn: &mut SqliteConnection, invoice: &Invoice) -> Result<()> {
     sqlx::query(
-        "INSERT INTO invoices (agency_id, number, order_id, kind, gross_minor, currency, issued_at, detail) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO invoices (agency_id, number, booking_id, order_id, kind, gross_minor, currency, issued_at, \
+         detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(invoice.agency_id.to_string())
     .bind(i64::try_from(invoice.number).map_err(|e| StorageError::Backend(e.to_string()))?)
-    .bind(invoice.draft.order_id.as_str())
+    .bind(invoice.draft.booking_id.to_string())
+    .bind(invoice.draft.order_id.as_ref().map(BookingOrderId::as_str))
     .bind(invoice.draft.kind.as_str())
     .bind(invoice.draft.gross.minor())
     .bind(invoice.draft.currency.code())
@@ -284,14 +285,25 @@ pub(crate) async fn replace_document(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    // The agency is all the caller vouches for: the document's order, and the document it replaces, must be
-    // the agency's, or a caller could overwrite another agency's files.
+    upsert_document(&mut tx, agency, document, at).await?;
+    tx.commit().await.map_err(backend)
+}
+
+/// Stores `document` in place of the one with the same owner (or as a new one), inside the caller's
+/// transaction. The agency is all the caller vouches for: the document's order, and the document it replaces,
+/// must be the agency's, or a caller could overwrite another agency's files ([`StorageError::NotFound`]).
+pub(crate) async fn upsert_document(
+    conn: &mut SqliteConnection,
+    agency: AgencyId,
+    document: &NewDocument,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     if let Some(order) = document.owner.order() {
         let ours: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM booking_orders WHERE id = ? AND agency_id = ?)")
                 .bind(order.as_str())
                 .bind(agency.to_string())
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *conn)
                 .await
                 .map_err(backend)?;
         if !ours {
@@ -304,12 +316,11 @@ pub(crate) async fn replace_document(
     .bind(document.owner.kind())
     .bind(document.owner.key())
     .bind(agency.to_string())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
     if theirs {
         return Err(StorageError::NotFound);
     }
-    insert_document(&mut tx, agency, document, at, true).await?;
-    tx.commit().await.map_err(backend)
+    insert_document(conn, agency, document, at, true).await
 }

@@ -16,17 +16,19 @@ use tessera_core::codes::{IataNumber, OfficeId, TicketNumber};
 use tessera_core::invoice::Invoice;
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
-use tessera_core::orders::{BookingOrder, LogisticStatus};
+use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
 use tessera_core::ticket::{Coupon, CouponStatus, RelatedType, Ticket, TicketStatus, TicketType};
 use tessera_core::user::{Role, User};
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, MessageStatus, OutboxMessage, StorageError,
+    invoice_draft_from_stored, ApiKeyRecord, AuditEntry, DocumentOwner, DocumentRecord, IssuanceRecord, MessageStatus,
+    OutboxMessage, StorageError,
 };
 
 use crate::Result;
 
 pub(crate) const AGENCY_COLUMNS: &str =
-    "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, vat_percent";
+    "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, vat_percent, \
+     refund_approval";
 
 pub(crate) const USER_COLUMNS: &str = "id, username, role, agency_id";
 
@@ -41,10 +43,11 @@ pub(crate) const ISSUANCE_COLUMNS: &str =
     "id, booking_id, agency_id, amount_minor, commission_minor, currency, issued_at, issued_by, attributes";
 
 pub(crate) const TICKET_COLUMNS: &str = "number, issuance_id, booking_id, agency_id, passenger_id, kind, status, \
-     base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at";
+     base_minor, total_minor, currency, taxes, service, related_number, related_type, issued_at, charged_minor, \
+     pending_penalty_minor";
 
 pub(crate) const COUPON_COLUMNS: &str = "ticket_number, number, status, origin, destination, carrier, \
-     flight_number, departure_date, booking_class, fare_basis, service_code";
+     flight_number, departure_date, booking_class, fare_basis, service_code, used_at";
 
 pub(crate) const DOCUMENT_COLUMNS: &str =
     "id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, filename, created_at, order_id";
@@ -52,7 +55,7 @@ pub(crate) const DOCUMENT_COLUMNS: &str =
 pub(crate) const ORDER_COLUMNS: &str =
     "id, booking_id, agency_id, position, event_id, logistic_status, created_at, event, items, currency";
 
-pub(crate) const INVOICE_COLUMNS: &str = "agency_id, number, issued_at, detail";
+pub(crate) const INVOICE_COLUMNS: &str = "agency_id, number, booking_id, order_id, issued_at, detail";
 
 pub(crate) const AUDIT_COLUMNS: &str = "id, agency_id, user_id, username, client_addr, tracking_id, action, \
      booking_id, ticket_number, issuance_id, outcome, detail, created_at";
@@ -137,6 +140,7 @@ pub(crate) fn agency(row: &SqliteRow) -> Result<Agency> {
         iata_number: code(row, "iata_number", IataNumber::parse)?,
         timezone: get(row, "timezone")?,
         vat_percent: parsed(row, "vat_percent")?,
+        refund_approval: get(row, "refund_approval")?,
     })
 }
 
@@ -211,6 +215,9 @@ pub(crate) fn issuance(row: &SqliteRow) -> Result<IssuanceRecord> {
 
 pub(crate) fn ticket(row: &SqliteRow, coupons: Vec<Coupon>) -> Result<Ticket> {
     let currency = currency(row, "currency")?;
+    let total = Money::from_minor(get(row, "total_minor")?, currency);
+    // Tickets issued before `charged_minor` existed were charged their total.
+    let charged = get::<Option<i64>>(row, "charged_minor")?.map_or(total, |m| Money::from_minor(m, currency));
     Ok(Ticket {
         number: ticket_number(row, "number")?,
         kind: enumerated(row, "kind", TicketType::parse)?,
@@ -221,7 +228,8 @@ pub(crate) fn ticket(row: &SqliteRow, coupons: Vec<Coupon>) -> Result<Ticket> {
         passenger_id: get(row, "passenger_id")?,
         base: Money::from_minor(get(row, "base_minor")?, currency),
         taxes: json(row, "taxes")?,
-        total: Money::from_minor(get(row, "total_minor")?, currency),
+        total,
+        charged,
         service: json_opt(row, "service")?,
         related_number: code(row, "related_number", TicketNumber::parse)?,
         related_type: get::<Option<String>>(row, "related_type")?
@@ -229,6 +237,7 @@ pub(crate) fn ticket(row: &SqliteRow, coupons: Vec<Coupon>) -> Result<Ticket> {
             .transpose()?,
         coupons,
         issued_at: get(row, "issued_at")?,
+        pending_penalty: get::<Option<i64>>(row, "pending_penalty_minor")?.map(|m| Money::from_minor(m, currency)),
     })
 }
 
@@ -250,6 +259,7 @@ pub(crate) fn coupon(row: &SqliteRow) -> Result<Coupon> {
         booking_class: get(row, "booking_class")?,
         fare_basis: get(row, "fare_basis")?,
         service_code: get(row, "service_code")?,
+        used_at: get(row, "used_at")?,
     })
 }
 
@@ -329,12 +339,16 @@ pub(crate) fn booking_order(row: &SqliteRow) -> Result<BookingOrder> {
     })
 }
 
+/// An invoice row ([`INVOICE_COLUMNS`]): the draft from `detail`, its booking and order from their columns.
 pub(crate) fn invoice(row: &SqliteRow) -> Result<Invoice> {
     let number: i64 = get(row, "number")?;
+    let order: Option<BookingOrderId> = parsed_opt(row, "order_id")?;
+    let draft = invoice_draft_from_stored(json(row, "detail")?, parsed(row, "booking_id")?, order.as_ref())
+        .map_err(|e| corrupt("detail", e))?;
     Ok(Invoice {
         number: u64::try_from(number).map_err(|e| corrupt("number", e))?,
         agency_id: parsed(row, "agency_id")?,
         issued_at: get(row, "issued_at")?,
-        draft: json(row, "detail")?,
+        draft,
     })
 }

@@ -14,6 +14,9 @@ pub enum StorageError {
     BookingNotConfirmed(BookingStatus),
     #[error("insufficient balance")]
     InsufficientBalance,
+    /// A lifecycle transition found its subject changed since it was planned; nothing was written.
+    #[error("the ticket changed while the request ran")]
+    Stale,
     #[error("ticket serials exhausted for prefix {0}")]
     SerialsExhausted(String),
     #[error("document rendering failed: {0}")]

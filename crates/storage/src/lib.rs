@@ -19,8 +19,9 @@ use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
+use tessera_core::invoice::Invoice;
 use tessera_core::ledger::LedgerEntry;
-use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
+use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 
@@ -31,6 +32,14 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 #[async_trait]
 pub trait DocumentSink: Send + Sync {
     async fn produce(&self, issued: &IssuedTickets) -> std::result::Result<Vec<NewDocument>, SinkError>;
+}
+
+/// Called by [`Database::transition`] inside its transaction to re-render what the change affects (the ticket's
+/// PDF with its new status, a new ticket's PDF, a credit invoice, an order's zip). Every document returned
+/// replaces the stored one with the same owner, in the same transaction.
+#[async_trait]
+pub trait TransitionSink: Send + Sync {
+    async fn produce(&self, done: &TransitionOutcome) -> std::result::Result<Vec<NewDocument>, SinkError>;
 }
 
 #[async_trait]
@@ -92,6 +101,19 @@ pub trait Database: Send + Sync + 'static {
     async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>>;
     async fn tickets_of_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>>;
     async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>>;
+
+    // --- lifecycle ---
+    /// Executes a planned lifecycle action atomically: checks the subject is still in `from` (else
+    /// [`StorageError::Stale`]; [`StorageError::NotFound`] when it does not exist in the agency), writes its new
+    /// status, coupons and pending penalty, posts the ledger entry, numbers and stores the invoice, issues the
+    /// reissue, lets `sink` render, replaces the documents and appends the audit entry — all or nothing.
+    async fn transition(&self, change: &NewTransition, sink: &dyn TransitionSink) -> Result<TransitionOutcome>;
+    /// Every invoice of a booking (flight or event), oldest first, within the scope.
+    async fn invoices_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>>;
+    /// The booking order holding a download item, found through its stored PDF, within the scope.
+    async fn order_of_download(&self, scope: Scope, download: &DownloadItemId) -> Result<Option<BookingOrderId>>;
+    /// Whether refunds of this agency wait for approval.
+    async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency>;
 
     // --- booking orders (event bookings) ---
     /// A booking's orders in intake order, within the scope.

@@ -3,15 +3,16 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use tessera_core::booking::BookingStatus;
+use tessera_core::booking::{BookingDetail, BookingStatus};
 use tessera_core::codes::{IataNumber, OfficeId, TicketNumber};
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
-use tessera_core::invoice::Invoice;
+use tessera_core::invoice::{Invoice, InvoiceDraft};
 use tessera_core::issuance::IssuanceDraft;
-use tessera_core::ledger::LedgerKind;
+use tessera_core::ledger::{LedgerEntry, LedgerKind};
+use tessera_core::lifecycle::CouponState;
 use tessera_core::money::{Currency, Money};
-use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId};
-use tessera_core::ticket::Ticket;
+use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderItemId};
+use tessera_core::ticket::{RelatedType, Ticket, TicketDraft, TicketStatus};
 use tessera_core::user::{Role, User};
 
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct NewAgency {
     pub timezone: String,
     /// VAT included in event ticket prices, in percent.
     pub vat_percent: Decimal,
+    /// Refunds wait for an admin's approval (`TORFND`).
+    pub refund_approval: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -383,4 +386,171 @@ impl OrderRecord {
 pub struct OrderPage {
     pub orders: Vec<OrderRecord>,
     pub total: u64,
+}
+
+/// What a lifecycle action applies to: a flight ticket or EMD, or an event ticket (an order item).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    Ticket { number: TicketNumber },
+    Item { order: BookingOrderId, item: OrderItemId },
+}
+
+impl Subject {
+    /// The ticket number or order item id, as invoices list what they cover and the audit names it.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Ticket { number } => number.compact(),
+            Self::Item { item, .. } => item.to_string(),
+        }
+    }
+}
+
+/// An exchange's new ticket: numbered by storage from its draft's prefix, put under the old ticket's issuance
+/// with `relatedType` `ORGN`, while the old one gets `EXCH` and the new number.
+#[derive(Debug, Clone)]
+pub struct Reissue {
+    pub draft: TicketDraft,
+    /// The booking with the exchange's amendment recorded, stored in place of the old detail.
+    pub booking: BookingDetail,
+}
+
+/// A lifecycle action planned by the core, executed by [`crate::Database::transition`] atomically.
+#[derive(Debug, Clone)]
+pub struct NewTransition {
+    pub agency_id: AgencyId,
+    pub booking_id: BookingId,
+    pub subject: Subject,
+    /// The state the plan was made from. If the subject is no longer in it, nothing changes and the call
+    /// fails with [`crate::StorageError::Stale`], so the caller plans again from the fresh state.
+    pub from: TicketStatus,
+    pub from_coupons: Vec<CouponState>,
+    pub to: TicketStatus,
+    /// Every coupon's new state, in coupon order (an item's coupons are its download items).
+    pub coupons: Vec<CouponState>,
+    pub pending_penalty: Option<Money>,
+    /// At most one ledger entry: signed (credits positive). A debit beyond the credit limit fails with
+    /// [`crate::StorageError::InsufficientBalance`].
+    pub ledger: Option<(LedgerKind, Money)>,
+    /// Recorded on the ledger entry: the issuance the subject belongs to.
+    pub issuance_id: Option<IssuanceId>,
+    /// Numbered like every invoice (gapless per agency); a reissue's number is added to its `covers`.
+    pub invoice: Option<InvoiceDraft>,
+    pub reissue: Option<Reissue>,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    /// The audit action, e.g. `ticket.void`.
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// What a transition did, handed to the [`crate::TransitionSink`] before commit and returned after.
+#[derive(Debug, Clone)]
+pub struct TransitionOutcome {
+    pub subject: Subject,
+    /// The exchange's new ticket, numbered.
+    pub reissued: Option<Ticket>,
+    pub invoice: Option<Invoice>,
+    pub ledger: Option<LedgerEntry>,
+}
+
+// What follows is shared by the backends, so both number, check and record a transition the same way.
+
+impl Reissue {
+    /// The exchange's new ticket, numbered `number`: under the old ticket's issuance, booking and agency,
+    /// issued at `at` and related to the old ticket as its origin (`ORGN`).
+    pub fn ticket(&self, old: &Ticket, number: TicketNumber, at: DateTime<Utc>) -> Ticket {
+        let mut ticket =
+            Ticket::from_draft(self.draft.clone(), number, old.issuance_id, old.booking_id, old.agency_id, at);
+        ticket.related_number = Some(old.number.clone());
+        ticket.related_type = Some(RelatedType::ORGN);
+        ticket
+    }
+}
+
+impl NewTransition {
+    /// Whether a subject found in `status` with `coupons` is still in the state the plan was made from. Both
+    /// the coupons' statuses and their use times count: a coupon scanned meanwhile makes the plan stale.
+    pub fn is_current(&self, status: TicketStatus, coupons: &[CouponState]) -> bool {
+        status == self.from && coupons == self.from_coupons.as_slice()
+    }
+
+    /// The invoice draft to number, covering the reissued ticket too when there is one.
+    pub fn invoice_draft(&self, reissued: Option<&Ticket>) -> Option<InvoiceDraft> {
+        let mut draft = self.invoice.clone()?;
+        if let Some(ticket) = reissued {
+            add_cover(&mut draft, ticket.number.compact());
+        }
+        Some(draft)
+    }
+
+    /// The audit entry of the committed transition: the caller's detail with the change's facts added (the
+    /// statuses, the invoice number, the ledger amount and the reissued number, each `null` when absent).
+    pub fn audit_entry(&self, outcome: &TransitionOutcome) -> NewAuditEntry {
+        let mut detail = match &self.detail {
+            serde_json::Value::Object(map) => map.clone(),
+            serde_json::Value::Null => serde_json::Map::new(),
+            // Not an object: kept whole under its own key rather than dropped.
+            other => serde_json::Map::from_iter([("detail".to_owned(), other.clone())]),
+        };
+        let facts = [
+            ("from", serde_json::json!(self.from.as_str())),
+            ("to", serde_json::json!(self.to.as_str())),
+            ("invoice", serde_json::json!(outcome.invoice.as_ref().map(|i| i.number))),
+            ("ledger", serde_json::json!(outcome.ledger.as_ref().map(|e| e.amount.amount_string()))),
+            ("reissued", serde_json::json!(outcome.reissued.as_ref().map(|t| t.number.compact()))),
+        ];
+        for (key, value) in facts {
+            detail.insert(key.to_owned(), value);
+        }
+        NewAuditEntry {
+            agency_id: Some(self.agency_id),
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            booking_id: Some(self.booking_id),
+            ticket_number: Some(self.subject.key()),
+            issuance_id: self.issuance_id,
+            outcome: "success".into(),
+            detail: serde_json::Value::Object(detail),
+            created_at: self.at,
+        }
+    }
+}
+
+/// The invoices of an issuance as storage records them: a flight invoice (one without a booking order) covers
+/// every ticket the issuance numbered, in ticket order; event invoices already name their order items.
+pub fn covering_issued(drafts: &[InvoiceDraft], tickets: &[Ticket]) -> Vec<InvoiceDraft> {
+    drafts
+        .iter()
+        .cloned()
+        .map(|mut draft| {
+            if draft.order_id.is_none() {
+                for ticket in tickets {
+                    add_cover(&mut draft, ticket.number.compact());
+                }
+            }
+            draft
+        })
+        .collect()
+}
+
+fn add_cover(draft: &mut InvoiceDraft, key: String) {
+    if !draft.covers.contains(&key) {
+        draft.covers.push(key);
+    }
+}
+
+/// An invoice's stored detail (the draft as JSON) read back, with its booking and order taken from their
+/// columns: the columns are what the database keeps, and invoices stored before flight invoices existed have
+/// no booking id (nor `covers`, which reads as empty) in their detail.
+pub fn invoice_draft_from_stored(
+    mut detail: serde_json::Value,
+    booking: BookingId,
+    order: Option<&BookingOrderId>,
+) -> serde_json::Result<InvoiceDraft> {
+    if let serde_json::Value::Object(map) = &mut detail {
+        map.insert("booking_id".into(), serde_json::to_value(booking)?);
+        map.insert("order_id".into(), serde_json::to_value(order)?);
+    }
+    serde_json::from_value(detail)
 }

@@ -58,6 +58,9 @@ pub enum Admin {
         /// VAT included in event ticket prices, in percent (printed on invoices).
         #[arg(long)]
         vat_percent: Option<String>,
+        /// Refunds wait in TORFND until an admin approves them.
+        #[arg(long)]
+        refund_approval: bool,
     },
     /// Authorize (or not) a validating carrier for an agency, with a commission cap in percent.
     SetAgreement {
@@ -176,9 +179,19 @@ async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
             iata_number,
             timezone,
             vat_percent,
+            refund_approval,
         } => {
-            let input =
-                AgencyInput { name, currency, balance, credit_limit, office_id, iata_number, timezone, vat_percent };
+            let input = AgencyInput {
+                name,
+                currency,
+                balance,
+                credit_limit,
+                office_id,
+                iata_number,
+                timezone,
+                vat_percent,
+                refund_approval: Some(refund_approval),
+            };
             let a = app.create_agency(&input).await?;
             println!(
                 "created agency {} ({}, balance {} {}) {}",

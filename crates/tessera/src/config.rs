@@ -40,6 +40,10 @@ pub struct Settings {
     /// they expire within 5 minutes).
     #[arg(long, env = "TESSERA_ZIP_LINK_TTL", global = true)]
     pub zip_link_ttl: Option<u64>,
+    /// Whole days after the issue day (in the agency's time zone) a ticket may still be voided; 0 (the
+    /// default) allows voids until the end of the issue day only.
+    #[arg(long, env = "TESSERA_VOID_WINDOW_DAYS", global = true)]
+    pub void_window_days: Option<u32>,
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "TESSERA_MAX_BODY_BYTES", global = true)]
     pub max_body_bytes: Option<usize>,
@@ -85,6 +89,7 @@ impl Settings {
             token_ttl: self.token_ttl.or(lower.token_ttl),
             link_ttl: self.link_ttl.or(lower.link_ttl),
             zip_link_ttl: self.zip_link_ttl.or(lower.zip_link_ttl),
+            void_window_days: self.void_window_days.or(lower.void_window_days),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
             log_format: self.log_format.or(lower.log_format),
@@ -124,6 +129,8 @@ pub struct Config {
     pub link_ttl: Duration,
     /// Lifetime of the events API's zip download links, 1 s to 5 min.
     pub zip_link_ttl: Duration,
+    /// Days after the issue day a ticket may still be voided (0-30).
+    pub void_window_days: u32,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
@@ -188,6 +195,10 @@ impl Config {
         if !(1..=300).contains(&zip_link_ttl) {
             bail!("--zip-link-ttl must be between 1 and 300 seconds (the events API promises zip links expire within 5 minutes)");
         }
+        let void_window_days = s.void_window_days.unwrap_or(0);
+        if void_window_days > 30 {
+            bail!("--void-window-days must be between 0 and 30");
+        }
         let max_body_bytes = s.max_body_bytes.unwrap_or(1024 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
             bail!("--max-body-bytes must be between 1 KiB and 64 MiB");
@@ -238,6 +249,7 @@ impl Config {
             token_ttl: Duration::from_secs(token_ttl),
             link_ttl: Duration::from_secs(link_ttl),
             zip_link_ttl: Duration::from_secs(zip_link_ttl),
+            void_window_days,
             max_body_bytes,
             db_max_connections,
             log_format,

@@ -36,6 +36,7 @@ fn input(name: &str, currency: &str, balance: &str, office: &str, iata: &str, tz
         iata_number: Some(iata.into()),
         timezone: Some(tz.into()),
         vat_percent: None,
+        refund_approval: None,
     }
 }
 

@@ -91,6 +91,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         token_ttl: config.token_ttl,
         link_ttl: config.link_ttl,
         zip_link_ttl: config.zip_link_ttl,
+        void_window_days: config.void_window_days,
         link_secret,
         public_url: config.public_url.clone(),
     };

@@ -81,6 +81,7 @@ pub(super) fn validate(req: &FlightRequest, today: NaiveDate, r: &mut Report) ->
         refundable: req.refundable.unwrap_or(true),
         distribution: distribution?,
         payment: payment?,
+        amendments: Vec::new(),
     })
 }
 
@@ -233,7 +234,7 @@ fn infants(passengers: &[Passenger], r: &mut Report) -> bool {
     ok
 }
 
-fn journeys(req: &FlightRequest, trip: Option<TripType>, r: &mut Report) -> Option<Vec<Journey>> {
+pub(super) fn journeys(req: &FlightRequest, trip: Option<TripType>, r: &mut Report) -> Option<Vec<Journey>> {
     let list = r.required(&req.journeys, "/journeys")?;
     let count_ok = match trip {
         Some(TripType::Oneway) if list.len() != 1 => Some("a oneway trip has exactly one journey"),
@@ -396,7 +397,7 @@ fn place(p: &Option<PlaceRequest>, at: &str, r: &mut Report) -> Option<Place> {
     Some(Place { airport, airport_name: airport_name?, city: city?, country: country?, terminal, time: time? })
 }
 
-fn fares(
+pub(super) fn fares(
     req: &FlightRequest,
     currency: Option<Currency>,
     passengers: Option<&[Passenger]>,

@@ -5,6 +5,7 @@
 //! names from the reference data, collecting all problems as JSON pointers.
 
 mod event;
+mod exchange;
 mod flight;
 mod wire;
 
@@ -15,6 +16,7 @@ use crate::booking::BookingDetail;
 use crate::ids::AgencyId;
 use crate::money::{Currency, Money};
 
+pub use exchange::{parse_exchange, ExchangeTerms};
 pub use wire::{AmountInput, BookingRequest};
 
 /// One offending field: where (RFC 6901 JSON pointer) and why.

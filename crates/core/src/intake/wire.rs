@@ -221,7 +221,7 @@ fn pointer_of(path: &str) -> String {
     out
 }
 
-fn structural<T: for<'de> Deserialize<'de>>(value: serde_json::Value) -> Result<T, ValidationErrors> {
+pub(super) fn structural<T: for<'de> Deserialize<'de>>(value: serde_json::Value) -> Result<T, ValidationErrors> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_of(&e.path().to_string());
         ValidationErrors::single(pointer, e.into_inner().to_string())

@@ -47,6 +47,7 @@ fn agency(currency: &str, balance: i64, credit: i64) -> Agency {
         iata_number: None,
         timezone: "UTC".into(),
         vat_percent: Decimal::ZERO,
+        refund_approval: false,
     }
 }
 

@@ -57,6 +57,44 @@ pub(crate) fn header(
     Ok(())
 }
 
+/// The status mark to print, if any; a blank mark counts as none.
+pub(crate) fn status_mark(mark: Option<&str>) -> Option<&str> {
+    mark.map(str::trim).filter(|m| !m.is_empty())
+}
+
+const STAMP_H: f32 = 42.0;
+const STAMP_PAD: f32 = 14.0;
+const STAMP_MARK: Style = Style::new(26.0, Weight::Bold, STAMP_RED).spaced(1.0);
+const STAMP_STATUS: Style = Style::new(10.0, Weight::Bold, STAMP_RED);
+const STAMP_NOTE: Style = Style::new(7.5, Weight::Regular, STAMP_RED);
+
+/// The stamp of a document that no longer stands as issued: a red-bordered, red-tinted banner across the
+/// page under the header, with the mark in large bold type on the left and "Status: MARK" over `note` on
+/// the right. Draws nothing without a mark, so such documents render exactly as before stamps existed.
+pub(crate) fn status_stamp(doc: &mut Doc, mark: Option<&str>, note: &str) {
+    let Some(mark) = status_mark(mark) else {
+        return;
+    };
+    doc.ensure(STAMP_H + 12.0);
+    let top = doc.y();
+    doc.fill_rect(LEFT, top, CONTENT_W, STAMP_H, STAMP_TINT);
+    // Stroked inside the tint so the 1.5 pt border keeps to the content width.
+    doc.stroke_rect(LEFT + 0.75, top + 0.75, CONTENT_W - 1.5, STAMP_H - 1.5, 1.5, STAMP_RED);
+
+    let inner_w = CONTENT_W - 2.0 * STAMP_PAD;
+    let side_max = inner_w * 0.45;
+    let status = doc.fit(STAMP_STATUS, &format!("Status: {mark}"), side_max);
+    let note = doc.fit(STAMP_NOTE, note, side_max);
+    let side_w = doc.width(STAMP_STATUS, &status).max(doc.width(STAMP_NOTE, &note));
+    doc.text_right(RIGHT - STAMP_PAD, top + 18.0, STAMP_STATUS, &status);
+    doc.text_right(RIGHT - STAMP_PAD, top + 30.5, STAMP_NOTE, &note);
+
+    let (style, mark) = doc.fit_shrinking(STAMP_MARK, 14.0, mark, inner_w - side_w - 16.0);
+    // Centre the capitals (about 0.7 em high) in the banner.
+    doc.text(LEFT + STAMP_PAD, top + STAMP_H / 2.0 + style.size * 0.35, style, &mark);
+    doc.set_y(top + STAMP_H + 12.0);
+}
+
 /// One cell of the detail panel.
 pub(crate) struct Field<'a> {
     pub label: &'a str,

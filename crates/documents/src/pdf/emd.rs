@@ -34,6 +34,7 @@ pub(crate) fn emd(doc: &mut Doc, view: &EmdView) -> Result<(), DocumentError> {
         running_title: "EMD Receipt (continued)".to_owned(),
         running_detail: format!("{}   ·   {}", view.passenger_name, view.document_number),
         watermark: view.watermark.clone(),
+        status: status_mark(view.status_mark.as_deref()).map(str::to_owned),
     });
     header(
         doc,
@@ -42,6 +43,7 @@ pub(crate) fn emd(doc: &mut Doc, view: &EmdView) -> Result<(), DocumentError> {
         "Receipt for a paid service. Keep it with your electronic ticket.",
         &view.qr_payload,
     )?;
+    status_stamp(doc, view.status_mark.as_deref(), "This document has changed status since it was issued.");
 
     let rows = vec![
         vec![

@@ -63,9 +63,11 @@ pub(crate) fn event_ticket(doc: &mut Doc, view: &EventTicketView) -> Result<(), 
         running_title: "Event Ticket (continued)".to_owned(),
         running_detail: format!("{}   ·   {}", or_dash(&view.holder), view.order_item_id),
         watermark: view.watermark.clone(),
+        status: status_mark(view.status_mark.as_deref()).map(str::to_owned),
     });
     // The entry code gets its own large QR in the card, so the header stays without one.
     header(doc, &view.agency, TITLE, "Show this ticket at the entrance, printed or on your phone.", "")?;
+    status_stamp(doc, view.status_mark.as_deref(), "This ticket has changed status since it was issued.");
 
     ticket_card(doc, view)?;
 

@@ -44,6 +44,7 @@ pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), Docum
         running_title: "Electronic Ticket (continued)".to_owned(),
         running_detail: format!("{}   ·   {}", view.passenger_name, view.ticket_number),
         watermark: view.watermark.clone(),
+        status: status_mark(view.status_mark.as_deref()).map(str::to_owned),
     });
     header(
         doc,
@@ -52,6 +53,7 @@ pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), Docum
         "Please carry this receipt, or have it available on your phone, together with your travel documents.",
         &view.qr_payload,
     )?;
+    status_stamp(doc, view.status_mark.as_deref(), "This ticket has changed status since it was issued.");
 
     let passenger_type = describe_passenger_type(&view.passenger_type);
     let rows = vec![

@@ -61,6 +61,7 @@ pub(crate) fn invoice(doc: &mut Doc, view: &InvoiceView) -> Result<(), DocumentE
         running_title: format!("{title} (continued)"),
         running_detail: format!("{}   ·   {}", view.number, view.buyer.name),
         watermark: None,
+        status: None,
     });
     invoice_header(doc, view, title);
     parties(doc, &view.seller, &view.buyer);

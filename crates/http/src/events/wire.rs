@@ -51,7 +51,7 @@ fn item(record: &OrderRecord, item: &OrderItem) -> Value {
                     "ticket_sha": sha,
                     "downloaditem_id": d.id,
                     "label": d.label,
-                    "activated": Value::Null,
+                    "activated": d.activated,
                 })
             })
             .collect()
@@ -66,10 +66,7 @@ fn item(record: &OrderRecord, item: &OrderItem) -> Value {
         "quantity": 1,
         "price": item.unit_price.amount_string(),
         "currency": item.unit_price.currency().code(),
-        "status": match item.status {
-            tessera_core::orders::ItemStatus::Active => "active",
-            tessera_core::orders::ItemStatus::Cancelled => "cancelled",
-        },
+        "status": tessera_app::lifecycle::item_status_word(item.status),
         "distribution_channel": item.distribution_channel.as_str(),
         "section": seat.and_then(|s| s.section.clone()),
         "row": seat.and_then(|s| s.row.clone()),

@@ -40,6 +40,8 @@ pub struct CreateAgency {
     /// VAT included in event ticket prices, in percent (`"21"`, or a number).
     #[schema(value_type = Option<String>)]
     pub vat_percent: Option<AmountInput>,
+    /// Refunds wait for an admin's approval (`TORFND`); default false.
+    pub refund_approval: Option<bool>,
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = CreateAgency,
@@ -59,6 +61,7 @@ pub async fn create_agency(
         iata_number: body.iata_number,
         timezone: body.timezone,
         vat_percent: body.vat_percent.map(|v| v.as_text()),
+        refund_approval: body.refund_approval,
     };
     let agency = state.app.create_agency(&input).await?;
     Ok((StatusCode::CREATED, Json(AgencyBody::from(&agency))))
@@ -202,6 +205,24 @@ pub async fn add_booker_code(
     who.require_admin()?;
     state.app.add_booker_code(agency_id(&id)?, &b.code).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundApproval {
+    pub required: bool,
+}
+
+#[utoipa::path(put, path = "/api/v1/agencies/{id}/refund-approval", tag = "admin", request_body = RefundApproval,
+    params(("id" = String, Path)), responses((status = 200, body = AgencyBody), (status = 403), (status = 404)))]
+pub async fn set_refund_approval(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+    ValidJson(b): ValidJson<RefundApproval>,
+) -> Result<Json<AgencyBody>, ApiError> {
+    who.require_admin()?;
+    Ok(Json(AgencyBody::from(&state.app.set_refund_approval(agency_id(&id)?, b.required).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]

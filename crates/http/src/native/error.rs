@@ -5,9 +5,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tessera_app::issuing::issue_error_code;
+use tessera_app::lifecycle::{first_use, lifecycle_error_code};
 use tessera_app::AppError;
 use tessera_core::intake::FieldError;
 use tessera_core::issuance::IssueError;
+use tessera_core::lifecycle::LifecycleError;
 
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
@@ -28,6 +30,9 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [FieldError]>,
+    /// An "already used" refusal: when the first use was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    used_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Status and stable code for every application error.
@@ -40,6 +45,7 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         AppError::Issue(i) => (issue_status(i), issue_error_code(i)),
+        AppError::Lifecycle(l) => (lifecycle_status(l), lifecycle_error_code(l)),
         AppError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
         AppError::IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress"),
         AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -59,6 +65,17 @@ fn issue_status(e: &IssueError) -> StatusCode {
         IssueError::AlreadyIssued | IssueError::Cancelled => StatusCode::CONFLICT,
         IssueError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// Refusals of the ticket's state are conflicts; bad amounts are the request's fault.
+pub(crate) fn lifecycle_status(e: &LifecycleError) -> StatusCode {
+    match e {
+        LifecycleError::NoSuchCoupon(_) => StatusCode::NOT_FOUND,
+        LifecycleError::InvalidPenalty { .. } | LifecycleError::InvalidChangeFee | LifecycleError::Money(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::CONFLICT,
     }
 }
 
@@ -84,6 +101,10 @@ impl IntoResponse for ApiError {
             code,
             detail,
             errors,
+            used_at: match &self.0 {
+                AppError::Lifecycle(l) => first_use(l),
+                _ => None,
+            },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();

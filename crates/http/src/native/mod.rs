@@ -6,6 +6,7 @@ mod bookings;
 mod error;
 mod extract;
 mod issuance;
+mod lifecycle;
 mod openapi;
 mod orders;
 mod outbox;
@@ -35,6 +36,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/{number}", get(tickets::get))
         .route("/api/v1/tickets/{number}/pdf", get(tickets::ticket_pdf))
         .route("/api/v1/tickets/{number}/link", post(tickets::ticket_link))
+        .route("/api/v1/tickets/{number}/void", post(lifecycle::void))
+        .route("/api/v1/tickets/{number}/refund", post(lifecycle::refund))
+        .route("/api/v1/tickets/{number}/refund/approve", post(lifecycle::approve))
+        .route("/api/v1/tickets/{number}/refund/reject", post(lifecycle::reject))
+        .route("/api/v1/tickets/{number}/exchange", post(lifecycle::exchange))
+        .route("/api/v1/tickets/{number}/coupons/{coupon}/use", post(lifecycle::use_coupon))
+        .route("/api/v1/checkin", post(lifecycle::checkin))
         .route("/api/v1/agencies", post(admin::create_agency).get(admin::list_agencies))
         .route("/api/v1/agencies/{id}", get(admin::get_agency))
         .route("/api/v1/agencies/{id}/top-ups", post(admin::top_up))
@@ -51,6 +59,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/outbox", get(outbox::list))
         .route("/api/v1/downloads", get(orders::downloads))
         .route("/api/v1/booking-orders/{order}/items/{item}/distribution-channel", put(orders::set_channel))
+        .route("/api/v1/booking-orders/{order}/items/{item}/void", post(lifecycle::void_item))
+        .route("/api/v1/booking-orders/{order}/items/{item}/refund", post(lifecycle::refund_item))
+        .route("/api/v1/booking-orders/{order}/items/{item}/refund/approve", post(lifecycle::approve_item))
+        .route("/api/v1/booking-orders/{order}/items/{item}/refund/reject", post(lifecycle::reject_item))
+        .route("/api/v1/agencies/{id}/refund-approval", put(admin::set_refund_approval))
 }
 
 /// Unknown paths answer in the native envelope too.

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, bookings, issuance, orders, outbox, sign_in, tickets, wire};
+use super::{admin, audit, bookings, issuance, lifecycle, orders, outbox, sign_in, tickets, wire};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,9 +21,14 @@ use super::{admin, audit, bookings, issuance, orders, outbox, sign_in, tickets, 
         audit::list,
         outbox::list,
         orders::set_channel, orders::downloads,
+        admin::set_refund_approval,
+        lifecycle::void, lifecycle::refund, lifecycle::approve, lifecycle::reject, lifecycle::exchange,
+        lifecycle::use_coupon, lifecycle::checkin,
+        lifecycle::void_item, lifecycle::refund_item, lifecycle::approve_item, lifecycle::reject_item,
     ),
     components(schemas(wire::BookingBody, wire::BookingList, wire::TicketBody, wire::IssuanceBody, wire::AgencyBody,
-        wire::LedgerBody, wire::UserBody, wire::ApiKeyBody, wire::LinkBody, wire::TaxBody)),
+        wire::LedgerBody, wire::UserBody, wire::ApiKeyBody, wire::LinkBody, wire::TaxBody, wire::InvoiceBody,
+        lifecycle::RefundRequest, lifecycle::CheckinRequest)),
     modifiers(&Security),
     security(("bearer" = []), ("api_key" = []))
 )]

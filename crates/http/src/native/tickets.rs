@@ -28,8 +28,10 @@ pub async fn get(
     Auth(who): Auth,
     NativePath(number): NativePath<String>,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let ticket = state.app.get_ticket(&who, &parse_number(&number)?).await?;
-    Ok(Json(TicketBody::from(&ticket)))
+    let (ticket, invoices) = state.app.ticket_with_invoices(&who, &parse_number(&number)?).await?;
+    let mut body = TicketBody::from(&ticket);
+    body.invoices = Some(invoices.iter().map(super::wire::InvoiceBody::from).collect());
+    Ok(Json(body))
 }
 
 async fn send(

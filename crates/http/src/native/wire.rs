@@ -5,6 +5,7 @@ use serde::Serialize;
 use tessera_app::issuing::Issued;
 use tessera_core::agency::Agency;
 use tessera_core::booking::Booking;
+use tessera_core::invoice::Invoice;
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::User;
@@ -66,6 +67,8 @@ pub struct TicketBody {
     pub base_fare: String,
     pub taxes: Vec<TaxBody>,
     pub total: String,
+    /// What the agency paid for it: the total less its share of the commission.
+    pub charged: String,
     pub currency: String,
     #[schema(value_type = Option<Object>)]
     pub service: Option<serde_json::Value>,
@@ -74,6 +77,62 @@ pub struct TicketBody {
     #[schema(value_type = Vec<Object>)]
     pub coupons: Vec<serde_json::Value>,
     pub issued_at: DateTime<Utc>,
+    /// With a refund awaiting approval: the penalty asked for.
+    pub pending_penalty: Option<String>,
+    /// Invoices and credit invoices covering the ticket, oldest first (only on `GET /api/v1/tickets/{number}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoices: Option<Vec<InvoiceBody>>,
+}
+
+/// An invoice or credit invoice with its lines; credit amounts are negative.
+#[derive(Serialize, ToSchema)]
+pub struct InvoiceBody {
+    pub number: u64,
+    /// `invoice` or `credit`
+    pub kind: String,
+    /// For a credit invoice: the number of the invoice it credits.
+    pub credits: Option<u64>,
+    pub issued_at: DateTime<Utc>,
+    pub currency: String,
+    /// Ticket numbers or order item ids it bills or credits.
+    pub covers: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub lines: Vec<serde_json::Value>,
+    pub net: String,
+    pub vat: String,
+    pub gross: String,
+}
+
+impl From<&Invoice> for InvoiceBody {
+    fn from(i: &Invoice) -> Self {
+        let d = &i.draft;
+        Self {
+            number: i.number,
+            kind: d.kind.as_str().to_owned(),
+            credits: d.credits,
+            issued_at: i.issued_at,
+            currency: d.currency.to_string(),
+            covers: d.covers.clone(),
+            lines: d
+                .lines
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "description": l.description,
+                        "quantity": l.quantity,
+                        "unit_price": l.unit_price.amount_string(),
+                        "vat_percent": l.vat_percent.normalize().to_string(),
+                        "net": l.net.amount_string(),
+                        "vat": l.vat.amount_string(),
+                        "gross": l.gross.amount_string(),
+                    })
+                })
+                .collect(),
+            net: d.net.amount_string(),
+            vat: d.vat.amount_string(),
+            gross: d.gross.amount_string(),
+        }
+    }
 }
 
 impl From<&Ticket> for TicketBody {
@@ -88,12 +147,15 @@ impl From<&Ticket> for TicketBody {
             base_fare: t.base.amount_string(),
             taxes: t.taxes.iter().map(|x| TaxBody { code: x.code.clone(), amount: x.amount.amount_string() }).collect(),
             total: t.total.amount_string(),
+            charged: t.charged.amount_string(),
             currency: t.total.currency().to_string(),
             service: t.service.as_ref().and_then(|s| serde_json::to_value(s).ok()),
             related_number: t.related_number.as_ref().map(ToString::to_string),
             related_type: t.related_type.map(|r| r.as_str().to_owned()),
             coupons: t.coupons.iter().filter_map(|c| serde_json::to_value(c).ok()).collect(),
             issued_at: t.issued_at,
+            pending_penalty: t.pending_penalty.map(|p| p.amount_string()),
+            invoices: None,
         }
     }
 }
@@ -144,6 +206,8 @@ pub struct AgencyBody {
     pub timezone: String,
     /// VAT included in event ticket prices, in percent.
     pub vat_percent: String,
+    /// Refunds wait for an admin's approval (`TORFND`).
+    pub refund_approval: bool,
 }
 
 impl From<&Agency> for AgencyBody {
@@ -159,6 +223,7 @@ impl From<&Agency> for AgencyBody {
             iata_number: a.iata_number.as_ref().map(ToString::to_string),
             timezone: a.timezone.clone(),
             vat_percent: a.vat_percent.normalize().to_string(),
+            refund_approval: a.refund_approval,
         }
     }
 }

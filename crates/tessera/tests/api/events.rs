@@ -17,28 +17,28 @@ const PASS_LABELS: [&str; 3] =
     ["Day 1 of 3 — Fri 27 Aug 2027", "Day 2 of 3 — Sat 28 Aug 2027", "Day 3 of 3 — Sun 29 Aug 2027"];
 
 /// A EUR agency with an agent (a JWT for the native API, an API key for `/v1`) and the example event booking.
-struct Events {
-    app: TestApp,
-    agency: Agency,
-    token: String,
-    key: String,
-    booking_id: String,
+pub(crate) struct Events {
+    pub(crate) app: TestApp,
+    pub(crate) agency: Agency,
+    pub(crate) token: String,
+    pub(crate) key: String,
+    pub(crate) booking_id: String,
 }
 
 /// A downloaded file with the headers every download carries.
-struct File {
-    bytes: Vec<u8>,
-    content_type: String,
-    disposition: String,
-    etag: String,
+pub(crate) struct File {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) content_type: String,
+    pub(crate) disposition: String,
+    pub(crate) etag: String,
 }
 
-async fn setup(app: TestApp) -> Events {
+pub(crate) async fn setup(app: TestApp) -> Events {
     let agency = new_agency(&app.app, "Events BV", "EUR", "100000").await;
     agent_with_booking(app, agency, "events").await
 }
 
-async fn agent_with_booking(app: TestApp, agency: Agency, username: &str) -> Events {
+pub(crate) async fn agent_with_booking(app: TestApp, agency: Agency, username: &str) -> Events {
     let agent = app.app.create_user(username, "events-password", Role::Agent, Some(agency.id)).await.expect("agent");
     let token = app.app.issue_token(&agent).expect("token").access_token;
     let (_, key) = app.app.create_api_key(agent.id).await.expect("api key");
@@ -48,51 +48,51 @@ async fn agent_with_booking(app: TestApp, agency: Agency, username: &str) -> Eve
 }
 
 impl Events {
-    async fn get_as(&self, key: &str, path: &str) -> Response {
+    pub(crate) async fn get_as(&self, key: &str, path: &str) -> Response {
         self.app.client.get(self.app.url(path)).header("X-Api-Key", key).send().await.expect("request")
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.get_as(&self.key, path).await
     }
 
-    async fn json(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn json(&self, path: &str) -> (StatusCode, Value) {
         let res = self.get(path).await;
         (res.status(), res.json().await.expect("json"))
     }
 
     /// A listing that must succeed.
-    async fn list(&self, query: &str) -> Value {
+    pub(crate) async fn list(&self, query: &str) -> Value {
         let (status, body) = self.json(&format!("/v1/bookingorders{query}")).await;
         assert_eq!(status, StatusCode::OK, "{query}: {body}");
         body
     }
 
     /// The orders of a booking, in their intake order.
-    async fn orders_of(&self, booking_id: &str) -> Vec<Value> {
+    pub(crate) async fn orders_of(&self, booking_id: &str) -> Vec<Value> {
         self.list(&format!("?booking_id={booking_id}")).await["bookingorders"].as_array().expect("orders").clone()
     }
 
-    async fn orders(&self) -> Vec<Value> {
+    pub(crate) async fn orders(&self) -> Vec<Value> {
         self.orders_of(&self.booking_id).await
     }
 
     /// Issues the booking through the native endpoint and returns its orders.
-    async fn issue(&self) -> Vec<Value> {
+    pub(crate) async fn issue(&self) -> Vec<Value> {
         let (status, body) = self.app.issue(&self.token, &self.booking_id, json!({})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         self.orders().await
     }
 
     /// Books the example event again under another booking code; returns the booking id.
-    async fn book_again(&self, code: &str) -> String {
+    pub(crate) async fn book_again(&self, code: &str) -> String {
         let mut doc = example("event");
         doc["booking_code"] = json!(code);
         self.app.book(&self.token, &doc).await["id"].as_str().expect("booking id").to_owned()
     }
 
     /// A ticket PDF that must download.
-    async fn pdf(&self, order: &str, item: &str, link: &str) -> File {
+    pub(crate) async fn pdf(&self, order: &str, item: &str, link: &str) -> File {
         let path = format!("/v1/etickets/download/{order}/{item}/url/{link}");
         let file = file(self.get(&path).await, &path).await;
         assert_eq!(file.content_type, "application/pdf", "{path}");
@@ -101,7 +101,7 @@ impl Events {
     }
 
     /// The zip link of an order, and the zip it opens (followed without any header).
-    async fn zip(&self, order: &str) -> (String, File) {
+    pub(crate) async fn zip(&self, order: &str) -> (String, File) {
         let (status, link) = self.json(&format!("/v1/etickets/download/zip/{order}")).await;
         assert_eq!(status, StatusCode::OK, "{link}");
         let url = link.as_str().unwrap_or_else(|| panic!("the zip link is a bare JSON string: {link}")).to_owned();
@@ -113,7 +113,7 @@ impl Events {
         (url, zip)
     }
 
-    async fn set_channel(&self, token: &str, order: &str, item: &str, channel: &str) -> Response {
+    pub(crate) async fn set_channel(&self, token: &str, order: &str, item: &str, channel: &str) -> Response {
         let path = format!("/api/v1/booking-orders/{order}/items/{item}/distribution-channel");
         let body = json!({ "distribution_channel": channel });
         self.app.client.put(self.app.url(&path)).bearer_auth(token).json(&body).send().await.expect("request")
@@ -121,7 +121,7 @@ impl Events {
 }
 
 /// A 200 file answer: its bytes and headers, with the ETag checked against the bytes.
-async fn file(res: Response, what: &str) -> File {
+pub(crate) async fn file(res: Response, what: &str) -> File {
     assert_eq!(res.status(), StatusCode::OK, "{what}");
     let header = |name: &str| res.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     let (content_type, disposition, etag) = (header("content-type"), header("content-disposition"), header("etag"));
@@ -131,22 +131,22 @@ async fn file(res: Response, what: &str) -> File {
 }
 
 /// Asserts the events profile's error envelope, exactly.
-async fn expect_error(res: Response, status: StatusCode, code: &str, message: &str) {
+pub(crate) async fn expect_error(res: Response, status: StatusCode, code: &str, message: &str) {
     let got = res.status();
     let body: Value = res.json().await.expect("error json");
     assert_eq!((got, body), (status, json!({"error": code, "message": message})));
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn is_sha(value: &Value) -> bool {
+pub(crate) fn is_sha(value: &Value) -> bool {
     value.as_str().is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
 /// `^[0-9a-f]{32}<suffix>$`
-fn assert_id(value: &Value, suffix: &str) -> String {
+pub(crate) fn assert_id(value: &Value, suffix: &str) -> String {
     let id = value.as_str().unwrap_or_else(|| panic!("not an id: {value}"));
     let hex = id.strip_suffix(suffix).unwrap_or_else(|| panic!("{id} does not end in {suffix}"));
     assert!(hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
@@ -154,39 +154,39 @@ fn assert_id(value: &Value, suffix: &str) -> String {
 }
 
 /// `ticket-` and five lower-case letters, `.pdf`.
-fn assert_link(value: &Value) -> String {
+pub(crate) fn assert_link(value: &Value) -> String {
     let link = value.as_str().unwrap_or_else(|| panic!("not a link: {value}"));
     let letters = link.strip_prefix("ticket-").and_then(|l| l.strip_suffix(".pdf")).unwrap_or_default();
     assert!(letters.len() == 5 && letters.bytes().all(|b| b.is_ascii_lowercase()), "{link}");
     link.to_owned()
 }
 
-fn s(value: &Value) -> &str {
+pub(crate) fn s(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
 }
 
-fn items(order: &Value) -> &Vec<Value> {
+pub(crate) fn items(order: &Value) -> &Vec<Value> {
     order["items"].as_array().expect("items")
 }
 
-fn ids(orders: &Value) -> Vec<String> {
+pub(crate) fn ids(orders: &Value) -> Vec<String> {
     orders["bookingorders"].as_array().expect("orders").iter().map(|o| s(&o["bookingorder_id"]).to_owned()).collect()
 }
 
 /// `qpdf --check` must be clean; returns what `pdftotext` reads, every run of white space made one space (so
 /// text wrapped in the layout still reads as one phrase).
-fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     readable_text(bytes).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn assert_shows(text: &str, what: &str, expected: &[&str]) {
+pub(crate) fn assert_shows(text: &str, what: &str, expected: &[&str]) {
     for e in expected {
         assert!(text.contains(e), "{what} should show {e:?}:\n{text}");
     }
 }
 
 /// Every entry of a zip (name, bytes) in archive order, read with Info-ZIP's `unzip` after `unzip -t`.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let file = tempfile::Builder::new().suffix(".zip").tempfile().unwrap();
     std::fs::write(file.path(), bytes).unwrap();
     let run = |args: &[&str]| {
@@ -211,7 +211,7 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn names(entries: &[(String, Vec<u8>)]) -> Vec<&str> {
+pub(crate) fn names(entries: &[(String, Vec<u8>)]) -> Vec<&str> {
     entries.iter().map(|(n, _)| n.as_str()).collect()
 }
 

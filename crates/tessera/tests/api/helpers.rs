@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use tempfile::TempDir;
 use tessera::config::{Config, Settings};
 use tessera::server;
-use tessera_app::Tessera;
+
+use tessera_app::{OffsetClock, Tessera};
 use tessera_core::agency::Agency;
 use tessera_core::user::{Role, User};
 
@@ -30,6 +32,7 @@ pub struct Options {
     /// Events API (per second, burst); the suite's default is high enough never to get in the way.
     pub rate_limit: Option<(u32, u32)>,
     pub zip_link_ttl: Option<u64>,
+    pub void_window_days: Option<u32>,
 }
 
 pub struct TestApp {
@@ -49,6 +52,8 @@ pub struct TestApp {
     pub customer_token: String,
     pub other_token: String,
     pub data_dir: TempDir,
+    /// The server's clock: `advance` it to reach a later day.
+    pub clock: Arc<OffsetClock>,
 }
 
 pub fn pg_admin_url() -> String {
@@ -86,10 +91,13 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         rate_limit_per_second: Some(options.rate_limit.map_or(10_000, |r| r.0)),
         rate_limit_burst: Some(options.rate_limit.map_or(10_000, |r| r.1)),
         zip_link_ttl: options.zip_link_ttl,
+        // A day of slack, so a void never meets the local midnight of a test that runs across it.
+        void_window_days: Some(options.void_window_days.unwrap_or(1)),
         ..Default::default()
     };
     let config = Config::validate(settings).expect("config");
-    let app = server::build_app(&config).await.expect("build app");
+    let clock = Arc::new(OffsetClock::default());
+    let app = server::build_app(&config).await.expect("build app").with_clock(clock.clone());
     let router = server::router(app.clone(), &config);
     server::spawn_outbox_worker(app.clone(), config.outbox_interval);
     tokio::spawn(async move {
@@ -119,6 +127,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         agent,
         customer,
         data_dir,
+        clock,
     }
 }
 

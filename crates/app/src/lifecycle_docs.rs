@@ -1,0 +1,255 @@
+//! Documents a lifecycle change re-renders inside its transaction: the ticket's PDF with its new status (a new
+//! SHA-256), an exchange's new ticket and the issuance's combined PDF; for an event ticket its PDFs, the
+//! order's zip without it once it no longer counts, and the credit invoice.
+//!
+//! Every re-rendered file goes to a fresh key in the store (`.../r/{document id}/{name}`), so a transaction
+//! that rolls back never leaves a stored record pointing at bytes it did not commit.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tessera_core::booking::{BookingDetail, FlightBooking};
+use tessera_core::ids::DocumentId;
+use tessera_core::orders::{BookingOrder, LogisticStatus};
+use tessera_core::ticket::{RelatedType, Ticket, TicketType};
+use tessera_documents::{pdf, zip_bundle, DocumentKey};
+use tessera_storage::{
+    DocumentOwner, NewDocument, NewTransition, SinkError, Subject, TransitionOutcome, TransitionSink,
+};
+
+use crate::lifecycle::Facts;
+use crate::{event_views, views, AppError, Tessera};
+
+pub(crate) struct LifecycleSink<'a> {
+    pub app: &'a Tessera,
+    pub facts: &'a Facts,
+    pub change: &'a NewTransition,
+}
+
+struct File {
+    owner: DocumentOwner,
+    filename: String,
+    content_type: &'static str,
+    bytes: Vec<u8>,
+}
+
+#[async_trait]
+impl TransitionSink for LifecycleSink<'_> {
+    async fn produce(&self, done: &TransitionOutcome) -> Result<Vec<NewDocument>, SinkError> {
+        let files = match &done.subject {
+            Subject::Ticket { .. } => self.flight_files(done).await,
+            Subject::Item { .. } => self.event_files(done).await,
+        }
+        .map_err(|e| SinkError(e.to_string()))?;
+        let mut out = Vec::with_capacity(files.len());
+        for file in files {
+            out.push(self.store(file).await.map_err(|e| SinkError(e.to_string()))?);
+        }
+        Ok(out)
+    }
+}
+
+impl LifecycleSink<'_> {
+    async fn store(&self, file: File) -> Result<NewDocument, AppError> {
+        let id = DocumentId::generate();
+        let folder = match (&file.owner.order(), self.facts.issuance_id) {
+            (Some(order), _) => format!("orders/{order}"),
+            (None, Some(issuance)) => format!("issuances/{issuance}"),
+            (None, None) => "documents".to_owned(),
+        };
+        let key = format!("agencies/{}/{folder}/r/{id}/{}", self.facts.agency.id, file.filename);
+        let key = DocumentKey::parse(&key)?;
+        let stored = self.app.docs.put(&key, Bytes::from(file.bytes)).await?;
+        Ok(NewDocument {
+            id,
+            owner: file.owner,
+            storage_key: key.to_string(),
+            sha256: stored.sha256,
+            size: stored.size as i64,
+            content_type: file.content_type.into(),
+            filename: file.filename,
+        })
+    }
+
+    /// The subject ticket as the change leaves it, the reissue, and every ticket of the issuance.
+    fn tickets_after(&self, done: &TransitionOutcome) -> Result<(Ticket, Vec<Ticket>), AppError> {
+        let before = self.facts.ticket.as_ref().ok_or(AppError::Internal("flight change without ticket".into()))?;
+        let mut ticket = before.clone();
+        ticket.status = self.change.to;
+        ticket.pending_penalty = self.change.pending_penalty;
+        for (coupon, state) in ticket.coupons.iter_mut().zip(&self.change.coupons) {
+            coupon.status = state.status;
+            coupon.used_at = state.used_at;
+        }
+        if let Some(new) = &done.reissued {
+            ticket.related_number = Some(new.number.clone());
+            ticket.related_type = Some(RelatedType::EXCH);
+        }
+        let mut all: Vec<Ticket> = self
+            .facts
+            .siblings
+            .iter()
+            .map(|t| if t.number == ticket.number { ticket.clone() } else { t.clone() })
+            .collect();
+        all.extend(done.reissued.clone());
+        Ok((ticket, all))
+    }
+
+    async fn flight_files(&self, done: &TransitionOutcome) -> Result<Vec<File>, AppError> {
+        let (ticket, all) = self.tickets_after(done)?;
+        let detail = self.change.reissue.as_ref().map_or(&self.facts.booking.detail, |r| &r.booking);
+        let BookingDetail::Flight(flight) = detail else {
+            return Err(AppError::Internal("ticket of a booking that is not a flight".into()));
+        };
+        let job = FlightJob {
+            flight: flight.clone(),
+            agency: self.facts.agency.clone(),
+            changed: std::iter::once(ticket).chain(done.reissued.clone()).collect(),
+            all,
+            attributes: self.facts.attributes.clone(),
+            issuance: self.facts.issuance_id,
+        };
+        tokio::task::spawn_blocking(move || job.render())
+            .await
+            .map_err(|e| AppError::Internal(format!("render task: {e}")))?
+    }
+
+    async fn event_files(&self, done: &TransitionOutcome) -> Result<Vec<File>, AppError> {
+        let (Some(order), Some(item_id)) = (&self.facts.order, &self.facts.item) else {
+            return Err(AppError::Internal("event change without its order".into()));
+        };
+        let BookingDetail::Event(event) = &self.facts.booking.detail else {
+            return Err(AppError::Internal("order item of a booking that is not an event".into()));
+        };
+        let mut order = order.clone();
+        let item = order.item_mut(item_id).ok_or(AppError::NotFound("order item"))?;
+        let was_downloadable = item.downloadable();
+        item.status = self.change.to;
+        item.pending_penalty = self.change.pending_penalty;
+        for (d, state) in item.downloads.iter_mut().zip(&self.change.coupons) {
+            d.status = state.status;
+            d.activated = state.used_at;
+        }
+        let mut files = Vec::new();
+        // A gate scan changes no document: the ticket still admits on its other days.
+        let rerender = !matches!(
+            self.change.to,
+            tessera_core::ticket::TicketStatus::Used | tessera_core::ticket::TicketStatus::Open
+        ) || self.change.from == tessera_core::ticket::TicketStatus::RefundPending;
+        let item = order.item(item_id.as_str()).cloned().ok_or(AppError::NotFound("order item"))?;
+        if rerender {
+            for d in &item.downloads {
+                let payload = self.app.gate_payload(&d.id)?;
+                let mut view = event_views::event_ticket(&self.facts.agency, event, &order, &item, d, payload);
+                view.watermark = views::watermark(item.status);
+                view.status_mark = views::status_mark(item.status);
+                files.push(File {
+                    owner: DocumentOwner::Download(order.id.clone(), d.id.clone()),
+                    filename: d.link.as_str().to_owned(),
+                    content_type: "application/pdf",
+                    bytes: pdf::render_event_ticket(&view)?,
+                });
+            }
+        }
+        if was_downloadable != item.downloadable() && order.logistic_status == LogisticStatus::Completed {
+            files.push(self.zip(&order, &files).await?);
+        }
+        if let Some(invoice) = &done.invoice {
+            let view = event_views::invoice(&self.facts.agency, event, &order, invoice);
+            files.push(File {
+                owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),
+                filename: format!("invoice-{}.pdf", invoice.number),
+                content_type: "application/pdf",
+                bytes: pdf::render_invoice(&view)?,
+            });
+        }
+        Ok(files)
+    }
+
+    /// The order's bundle of what can be downloaded now: fresh PDFs where this change made them, the stored
+    /// ones otherwise.
+    async fn zip(&self, order: &BookingOrder, fresh: &[File]) -> Result<File, AppError> {
+        let mut entries = Vec::new();
+        for (index, item) in order.items.iter().enumerate().filter(|(_, i)| i.downloadable()) {
+            for d in &item.downloads {
+                let owner = DocumentOwner::Download(order.id.clone(), d.id.clone());
+                let bytes = match fresh.iter().find(|f| f.owner == owner) {
+                    Some(f) => Bytes::from(f.bytes.clone()),
+                    None => {
+                        let doc = self
+                            .facts
+                            .documents
+                            .iter()
+                            .find(|doc| doc.owner == owner)
+                            .ok_or(AppError::Internal(format!("missing PDF {}", d.id)))?;
+                        self.app.docs.get(&DocumentKey::parse(&doc.storage_key)?).await?
+                    }
+                };
+                entries.push((event_views::zip_entry_name(index, item, d), bytes));
+            }
+        }
+        Ok(File {
+            owner: DocumentOwner::OrderZip(order.id.clone()),
+            filename: crate::orders::zip_name(order),
+            content_type: "application/zip",
+            bytes: zip_bundle(&entries)?,
+        })
+    }
+}
+
+/// A flight re-render, moved to the blocking pool: PDF rendering is CPU work.
+struct FlightJob {
+    flight: FlightBooking,
+    agency: tessera_core::agency::Agency,
+    changed: Vec<Ticket>,
+    all: Vec<Ticket>,
+    attributes: serde_json::Value,
+    issuance: Option<tessera_core::ids::IssuanceId>,
+}
+
+impl FlightJob {
+    fn render(self) -> Result<Vec<File>, AppError> {
+        let mut files = Vec::new();
+        for ticket in &self.changed {
+            let seen = self.flight.as_seen_by(reissue_of(ticket));
+            let (filename, bytes) = match ticket.kind {
+                TicketType::TKT => {
+                    let view = views::flight_ticket(&seen, &self.agency, ticket, &self.all, &self.attributes);
+                    (format!("eticket-{}.pdf", ticket.number.compact()), pdf::render_flight_ticket(&view)?)
+                }
+                TicketType::EMD => {
+                    let view = views::emd(&seen, &self.agency, ticket, &self.all);
+                    (format!("emd-{}.pdf", ticket.number.compact()), pdf::render_emd(&view)?)
+                }
+            };
+            files.push(File {
+                owner: DocumentOwner::Ticket(ticket.number.clone()),
+                filename,
+                content_type: "application/pdf",
+                bytes,
+            });
+        }
+        if let Some(issuance) = self.issuance {
+            let views: Vec<_> = self
+                .all
+                .iter()
+                .filter(|t| t.kind == TicketType::TKT)
+                .map(|t| {
+                    let seen = self.flight.as_seen_by(reissue_of(t));
+                    views::flight_ticket(&seen, &self.agency, t, &self.all, &self.attributes)
+                })
+                .collect();
+            files.push(File {
+                owner: DocumentOwner::Issuance(issuance),
+                filename: format!("itinerary-{}.pdf", self.flight.pnr),
+                content_type: "application/pdf",
+                bytes: pdf::render_flight_itinerary(&views)?,
+            });
+        }
+        Ok(files)
+    }
+}
+
+/// The ticket an exchange's new ticket replaced, which names the amendment it flies.
+fn reissue_of(ticket: &Ticket) -> Option<&tessera_core::codes::TicketNumber> {
+    ticket.is_reissue().then_some(ticket.related_number.as_ref()).flatten()
+}

@@ -1,0 +1,270 @@
+//! Lifecycle actions of the native profile: void, refund (and its approval), exchange and coupon use on flight
+//! tickets and EMDs, the same actions on event tickets (order items), and gate check-in by QR payload.
+
+use axum::extract::State;
+use axum::Json;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tessera_app::lifecycle::{item_status_word, Changed, Command};
+use tessera_app::AppError;
+use tessera_core::codes::TicketNumber;
+use tessera_core::ledger::LedgerEntry;
+use utoipa::ToSchema;
+
+use super::extract::{Auth, Body, NativePath, ValidJson};
+use super::wire::{InvoiceBody, TicketBody};
+use super::ApiError;
+use crate::meta::RequestMeta;
+use crate::AppState;
+
+fn parse_number(text: &str) -> Result<TicketNumber, AppError> {
+    TicketNumber::parse(text).map_err(|_| AppError::NotFound("ticket"))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Kept by the agency, in major units; at most the refundable value. Default 0.
+    #[schema(value_type = Option<String>)]
+    pub penalty: Option<Decimal>,
+    /// Admins only: refund a ticket whose fare is non-refundable.
+    #[serde(default)]
+    pub override_non_refundable: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinRequest {
+    /// The QR code's content, `TSR1.<download item>.<signature>`.
+    pub payload: String,
+}
+
+/// What every action answers: the subject as it is now and what the action created.
+fn answer(changed: &Changed) -> Value {
+    let ledger = changed.ledger.as_ref().map(ledger_json);
+    let mut body = json!({
+        "action": changed.action,
+        "invoice": changed.invoice.as_ref().map(InvoiceBody::from),
+        "ledger_entry": ledger,
+    });
+    if let Some(ticket) = &changed.ticket {
+        body["ticket"] = json!(TicketBody::from(ticket));
+    }
+    if let Some(new) = &changed.reissued {
+        body["new_ticket"] = json!(TicketBody::from(new));
+    }
+    if let Some(settled) = &changed.exchange {
+        body["exchange"] = json!({
+            "residual_value": settled.residual.amount_string(),
+            "new_total": settled.new_total.amount_string(),
+            "change_fee": settled.change_fee.amount_string(),
+            "add_collect": settled.difference.amount_string(),
+            "currency": settled.difference.currency().code(),
+        });
+    }
+    if let (Some(order), Some(item)) = (&changed.order, &changed.item) {
+        if let Some(item) = order.item(item.as_str()) {
+            body["order_item"] = item_json(order.id.as_str(), item);
+        }
+    }
+    body
+}
+
+pub(crate) fn item_json(order: &str, item: &tessera_core::orders::OrderItem) -> Value {
+    json!({
+        "bookingorder_id": order,
+        "orderitem_id": item.id,
+        "status": item_status_word(item.status),
+        "ticket_status": item.status.as_str(),
+        "coupons": item.downloads.iter().enumerate().map(|(i, d)| json!({
+            "number": i + 1,
+            "downloaditem_id": d.id,
+            "label": d.label,
+            "status": d.status.as_str(),
+            "used_at": d.activated,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn ledger_json(e: &LedgerEntry) -> Value {
+    json!({
+        "id": e.id,
+        "kind": e.kind.as_str(),
+        "amount": e.amount.amount_string(),
+        "balance_after": e.balance_after.amount_string(),
+        "currency": e.amount.currency().code(),
+        "created_at": e.created_at,
+    })
+}
+
+async fn on_ticket(
+    state: &AppState,
+    who: &tessera_app::Principal,
+    meta: RequestMeta,
+    number: &str,
+    command: Command,
+) -> Result<Json<Value>, ApiError> {
+    let number = parse_number(number)?;
+    let changed = state.app.ticket_command(who, &number, command, meta.actor(Some(who))).await?;
+    Ok(Json(answer(&changed)))
+}
+
+async fn on_item(
+    state: &AppState,
+    who: &tessera_app::Principal,
+    meta: RequestMeta,
+    (order, item): (String, String),
+    command: Command,
+) -> Result<Json<Value>, ApiError> {
+    let changed = state.app.item_command(who, &order, &item, command, meta.actor(Some(who))).await?;
+    Ok(Json(answer(&changed)))
+}
+
+fn refund_command(body: &[u8]) -> Result<Command, ApiError> {
+    let request: RefundRequest = super::extract::parse_json(body)?;
+    Ok(Command::Refund { penalty: request.penalty, override_nonrefundable: request.override_non_refundable })
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/void", tag = "lifecycle", params(("number" = String, Path)),
+    responses((status = 200, description = "the ticket VOID, coupons V, the charged amount credited, a credit invoice", body = Object),
+        (status = 404), (status = 409, description = "used coupon, void window closed, or a status that cannot be voided")))]
+pub async fn void(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(number): NativePath<String>,
+) -> Result<Json<Value>, ApiError> {
+    on_ticket(&state, &who, meta, &number, Command::Void).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/refund", tag = "lifecycle", params(("number" = String, Path)),
+    request_body = RefundRequest,
+    responses((status = 200, description = "RFND (or TORFND when the agency approves refunds), unused coupons R, the refund credited", body = Object),
+        (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn refund(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(number): NativePath<String>,
+    Body(body): Body,
+) -> Result<Json<Value>, ApiError> {
+    let command = refund_command(&body)?;
+    on_ticket(&state, &who, meta, &number, command).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/refund/approve", tag = "lifecycle", params(("number" = String, Path)),
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(number): NativePath<String>,
+) -> Result<Json<Value>, ApiError> {
+    on_ticket(&state, &who, meta, &number, Command::ApproveRefund).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/refund/reject", tag = "lifecycle", params(("number" = String, Path)),
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(number): NativePath<String>,
+) -> Result<Json<Value>, ApiError> {
+    on_ticket(&state, &who, meta, &number, Command::RejectRefund).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/exchange", tag = "lifecycle", params(("number" = String, Path)),
+    request_body(content = Object, description = "`journeys` and `fares` in the intake's shapes, `change_fee`"),
+    responses((status = 200, description = "the old ticket EXCH, the new one issued (relatedType ORGN), add-collect debited or residual credited", body = Object),
+        (status = 402), (status = 404), (status = 409), (status = 422)))]
+pub async fn exchange(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(number): NativePath<String>,
+    Body(body): Body,
+) -> Result<Json<Value>, ApiError> {
+    on_ticket(&state, &who, meta, &number, Command::Exchange(body.to_vec())).await
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/coupons/{coupon}/use", tag = "lifecycle",
+    params(("number" = String, Path), ("coupon" = u32, Path, description = "from 1")),
+    responses((status = 200, description = "coupon F; the ticket USED once every coupon is", body = Object), (status = 404), (status = 409)))]
+pub async fn use_coupon(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath((number, coupon)): NativePath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    // Only the canonical spelling names a coupon (`1`, not `01`).
+    let n: u32 = coupon.parse().ok().filter(|n: &u32| n.to_string() == coupon).ok_or(AppError::NotFound("coupon"))?;
+    on_ticket(&state, &who, meta, &number, Command::Use(n)).await
+}
+
+#[utoipa::path(post, path = "/api/v1/booking-orders/{order}/items/{item}/void", tag = "lifecycle",
+    params(("order" = String, Path), ("item" = String, Path)),
+    responses((status = 200, description = "the event ticket void, credited, a credit invoice, gone from the zip", body = Object), (status = 404), (status = 409)))]
+pub async fn void_item(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(path): NativePath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    on_item(&state, &who, meta, path, Command::Void).await
+}
+
+#[utoipa::path(post, path = "/api/v1/booking-orders/{order}/items/{item}/refund", tag = "lifecycle",
+    params(("order" = String, Path), ("item" = String, Path)), request_body = RefundRequest,
+    responses((status = 200, body = Object), (status = 404), (status = 409), (status = 422)))]
+pub async fn refund_item(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(path): NativePath<(String, String)>,
+    Body(body): Body,
+) -> Result<Json<Value>, ApiError> {
+    let command = refund_command(&body)?;
+    on_item(&state, &who, meta, path, command).await
+}
+
+#[utoipa::path(post, path = "/api/v1/booking-orders/{order}/items/{item}/refund/approve", tag = "lifecycle",
+    params(("order" = String, Path), ("item" = String, Path)),
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409)))]
+pub async fn approve_item(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(path): NativePath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    on_item(&state, &who, meta, path, Command::ApproveRefund).await
+}
+
+#[utoipa::path(post, path = "/api/v1/booking-orders/{order}/items/{item}/refund/reject", tag = "lifecycle",
+    params(("order" = String, Path), ("item" = String, Path)),
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409)))]
+pub async fn reject_item(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    NativePath(path): NativePath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    on_item(&state, &who, meta, path, Command::RejectRefund).await
+}
+
+#[utoipa::path(post, path = "/api/v1/checkin", tag = "lifecycle", request_body = CheckinRequest,
+    responses((status = 200, description = "first scan: accepted", body = Object),
+        (status = 404, description = "not a ticket of ours (or another agency's)"),
+        (status = 409, description = "already used: `used_at` is the first scan's time")))]
+pub async fn checkin(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<CheckinRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let changed = state.app.checkin(&who, &body.payload, meta.actor(Some(&who))).await?;
+    let mut answer = answer(&changed);
+    answer["result"] = json!("accepted");
+    Ok(Json(answer))
+}
