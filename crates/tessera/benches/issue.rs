@@ -57,6 +57,7 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
     let base = format!("http://{addr}");
     let template: Value = serde_json::from_str(include_str!("../../../examples/bookings/flight-oneway.json"))?;
     let (mut intake, mut issue, mut download) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut voids, mut refunds) = (Vec::new(), Vec::new());
     let mut pdf_size = 0;
     for i in 0..BOOKINGS {
         let mut doc = template.clone();
@@ -77,11 +78,23 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
             client.get(format!("{base}/api/v1/tickets/{number}/pdf")).bearer_auth(&token).send().await?.bytes().await?;
         download.push(t.elapsed());
         pdf_size = pdf.len();
+        // Every other ticket is voided, the rest refunded: each re-renders the ticket and itinerary PDFs.
+        let action = if i % 2 == 0 { "void" } else { "refund" };
+        let t = Instant::now();
+        let res = client.post(format!("{base}/api/v1/tickets/{number}/{action}")).bearer_auth(&token).send().await?;
+        anyhow::ensure!(res.status() == 200, "{action} failed: {}", res.text().await?);
+        if i % 2 == 0 {
+            voids.push(t.elapsed())
+        } else {
+            refunds.push(t.elapsed())
+        }
     }
     eprintln!("\n{label}: {BOOKINGS} one-way bookings, sequential requests over loopback");
     stats("POST /bookings", intake);
     stats("POST /bookings/{id}/issue", issue);
     stats("GET /tickets/{n}/pdf", download);
+    stats("POST /tickets/{n}/void", voids);
+    stats("POST /tickets/{n}/refund", refunds);
     eprintln!("e-ticket PDF size: {pdf_size} bytes");
     events(&app, &client, &base).await
 }
