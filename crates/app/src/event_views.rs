@@ -51,6 +51,24 @@ pub fn event_ticket(
 }
 
 pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, invoice: &Invoice) -> InvoiceView {
+    let lead = order.items.iter().filter_map(|i| i.guest.as_ref()).find(|g| g.lead_guest);
+    let mut buyer = vec![booking.contact.email.clone()];
+    if let Some(phone) = &booking.contact.phone {
+        buyer.push(phone.clone());
+    }
+    let buyer_name = lead.map(|g| format!("{} {}", g.first_name, g.last_name)).unwrap_or_else(|| buyer[0].clone());
+    InvoiceView {
+        reference: booking.invoice_reference.clone().unwrap_or_default(),
+        order_id: order.id.to_string(),
+        booking_code: booking.booking_code.to_string(),
+        event: format!("{} — {}, {}", order.event.name, order.event.venue, event_time(order.event.starts_at)),
+        notes: vec!["Prices include VAT.".into(), issued_note(invoice)],
+        ..invoice_base(agency, invoice, PartyView { name: buyer_name, lines: buyer })
+    }
+}
+
+/// What every invoice prints, whatever it bills: numbers, parties, lines and totals.
+pub(crate) fn invoice_base(agency: &Agency, invoice: &Invoice, buyer: PartyView) -> InvoiceView {
     let draft = &invoice.draft;
     let mut seller = Vec::new();
     if let Some(office) = &agency.office_id {
@@ -60,12 +78,6 @@ pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, in
         seller.push(format!("IATA {iata}"));
     }
     seller.push(format!("VAT rate {}%", agency.vat_percent.normalize()));
-    let lead = order.items.iter().filter_map(|i| i.guest.as_ref()).find(|g| g.lead_guest);
-    let mut buyer = vec![booking.contact.email.clone()];
-    if let Some(phone) = &booking.contact.phone {
-        buyer.push(phone.clone());
-    }
-    let buyer_name = lead.map(|g| format!("{} {}", g.first_name, g.last_name)).unwrap_or_else(|| buyer[0].clone());
     let kind = match draft.kind {
         InvoiceKind::Invoice => "Invoice",
         InvoiceKind::Credit => "Credit invoice",
@@ -76,11 +88,11 @@ pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, in
         issue_date: invoice.issued_at.format("%d %b %Y").to_string(),
         credits_number: draft.credits.map(|n| n.to_string()).unwrap_or_default(),
         seller: PartyView { name: agency.name.clone(), lines: seller },
-        buyer: PartyView { name: buyer_name, lines: buyer },
-        reference: booking.invoice_reference.clone().unwrap_or_default(),
-        order_id: order.id.to_string(),
-        booking_code: booking.booking_code.to_string(),
-        event: format!("{} — {}, {}", order.event.name, order.event.venue, event_time(order.event.starts_at)),
+        buyer,
+        reference: String::new(),
+        order_id: String::new(),
+        booking_code: String::new(),
+        event: String::new(),
         currency: draft.currency.to_string(),
         lines: draft
             .lines
@@ -98,11 +110,12 @@ pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, in
         net_total: format_amount(draft.net),
         vat_total: format_amount(draft.vat),
         gross_total: format_amount(draft.gross),
-        notes: vec![
-            "Prices include VAT.".into(),
-            format!("Issued {}", invoice.issued_at.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC")),
-        ],
+        notes: vec![issued_note(invoice)],
     }
+}
+
+fn issued_note(invoice: &Invoice) -> String {
+    format!("Issued {}", invoice.issued_at.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC"))
 }
 
 /// A zip entry name a person understands: `01 Main Stand Cat 1 (03-02) - John Doe.pdf`, with anything a

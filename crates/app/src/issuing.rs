@@ -262,6 +262,14 @@ async fn render_all(
             };
             out.push(Rendered { owner: DocumentOwner::Ticket(ticket.number.clone()), filename, bytes });
         }
+        for invoice in &issued.invoices {
+            let view = views::flight_invoice(&agency, &flight, invoice);
+            out.push(Rendered {
+                owner: DocumentOwner::BookingInvoice(issued.booking_id, invoice.number),
+                filename: format!("invoice-{}.pdf", invoice.number),
+                bytes: pdf::render_invoice(&view).map_err(|e| SinkError(e.to_string()))?,
+            });
+        }
         let combined = pdf::render_flight_itinerary(&passenger_views).map_err(|e| SinkError(e.to_string()))?;
         out.push(Rendered {
             owner: DocumentOwner::Issuance(issued.issuance_id),

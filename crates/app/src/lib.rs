@@ -12,6 +12,7 @@ mod error;
 mod event_views;
 pub mod idempotency;
 pub mod identity;
+mod invoices;
 pub mod issuing;
 pub mod lifecycle;
 mod lifecycle_docs;

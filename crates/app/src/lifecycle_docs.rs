@@ -101,6 +101,8 @@ impl LifecycleSink<'_> {
             return Err(AppError::Internal("ticket of a booking that is not a flight".into()));
         };
         let job = FlightJob {
+            invoice: done.invoice.clone(),
+            booking_id: self.facts.booking.id,
             flight: flight.clone(),
             agency: self.facts.agency.clone(),
             changed: std::iter::once(ticket).chain(done.reissued.clone()).collect(),
@@ -198,6 +200,8 @@ impl LifecycleSink<'_> {
 
 /// A flight re-render, moved to the blocking pool: PDF rendering is CPU work.
 struct FlightJob {
+    invoice: Option<tessera_core::invoice::Invoice>,
+    booking_id: tessera_core::ids::BookingId,
     flight: FlightBooking,
     agency: tessera_core::agency::Agency,
     changed: Vec<Ticket>,
@@ -226,6 +230,14 @@ impl FlightJob {
                 filename,
                 content_type: "application/pdf",
                 bytes,
+            });
+        }
+        if let Some(invoice) = &self.invoice {
+            files.push(File {
+                owner: DocumentOwner::BookingInvoice(self.booking_id, invoice.number),
+                filename: format!("invoice-{}.pdf", invoice.number),
+                content_type: "application/pdf",
+                bytes: pdf::render_invoice(&views::flight_invoice(&self.agency, &self.flight, invoice))?,
             });
         }
         if let Some(issuance) = self.issuance {

@@ -3,10 +3,12 @@
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use tessera_core::agency::Agency;
 use tessera_core::booking::{FlightBooking, TripType};
+use tessera_core::invoice::Invoice;
 use tessera_core::money::Money;
 use tessera_core::ticket::{Ticket, TicketStatus, TicketType};
 use tessera_documents::model::{
-    AgencyView, EmdView, FareView, FlightTicketView, JourneyView, SegmentView, ServiceView, TaxLine,
+    AgencyView, EmdView, FareView, FlightTicketView, InvoiceView, JourneyView, PartyView, SegmentView, ServiceView,
+    TaxLine,
 };
 
 /// `41,893.00` — grouped thousands, the currency's decimals.
@@ -172,6 +174,30 @@ pub fn flight_ticket(
         watermark: watermark(ticket.status),
         status_mark: status_mark(ticket.status),
     }
+}
+
+/// The invoice of a flight booking: the PNR as booking code, the route and the passengers in the notes.
+pub fn flight_invoice(agency: &Agency, flight: &FlightBooking, invoice: &Invoice) -> InvoiceView {
+    let lead = flight.passengers.first().map(|p| p.ticket_name()).unwrap_or_else(|| flight.contact.email.clone());
+    let mut buyer = vec![flight.contact.email.clone()];
+    buyer.extend(flight.contact.phone.clone());
+    let route: Vec<String> = flight
+        .segments()
+        .map(|s| {
+            format!(
+                "{} {} {}-{} {}",
+                s.carrier,
+                s.flight_number,
+                s.departure.airport,
+                s.arrival.airport,
+                s.departure.time.format("%d %b %Y")
+            )
+        })
+        .collect();
+    let base = crate::event_views::invoice_base(agency, invoice, PartyView { name: lead, lines: buyer });
+    let mut notes = vec![format!("Booked itinerary: {}", route.join(", ")), "International carriage: VAT 0%.".into()];
+    notes.extend(base.notes.clone());
+    InvoiceView { booking_code: flight.pnr.to_string(), notes, ..base }
 }
 
 fn baggage_line(cabin: Option<&str>, checked: Option<&str>) -> String {

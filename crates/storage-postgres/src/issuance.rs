@@ -495,7 +495,8 @@ pub(crate) async fn get_document(pool: &PgPool, scope: Scope, owner: &DocumentOw
         .await?;
         return row.as_ref().map(rows::document).transpose();
     }
-    // Other documents carry no booking id: a customer's claim on one goes through its ticket or issuance.
+    // Other documents carry no booking id: a customer's claim on one goes through its ticket, issuance or
+    // invoice.
     let row = sqlx::query(&format!(
         "SELECT {DOCUMENT_COLUMNS} \
          FROM documents d \
@@ -506,7 +507,10 @@ pub(crate) async fn get_document(pool: &PgPool, scope: Scope, owner: &DocumentOw
                     SELECT t.booking_id FROM tickets t WHERE d.owner_kind = 'ticket' AND t.number = d.owner_key \
                     UNION ALL \
                     SELECT i.booking_id FROM issuances i \
-                    WHERE d.owner_kind = 'issuance' AND i.id::text = d.owner_key)))"
+                    WHERE d.owner_kind = 'issuance' AND i.id::text = d.owner_key \
+                    UNION ALL \
+                    SELECT iv.booking_id FROM invoices iv WHERE d.owner_kind = 'booking_invoice' \
+                      AND iv.agency_id = d.agency_id AND d.owner_key = iv.booking_id::text || ':' || iv.number::text)))"
     ))
     .bind(s.agency)
     .bind(s.customer)

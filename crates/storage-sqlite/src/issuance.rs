@@ -378,6 +378,9 @@ pub(crate) async fn get_document(
         DocumentOwner::Download(..) | DocumentOwner::OrderZip(_) | DocumentOwner::Invoice(..) => {
             "JOIN booking_orders o ON o.id = d.order_id"
         }
+        DocumentOwner::BookingInvoice(..) => {
+            "JOIN invoices o ON o.agency_id = d.agency_id AND d.owner_key = o.booking_id || ':' || o.number"
+        }
     };
     let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
         "SELECT {} FROM documents d {join} JOIN bookings b ON b.id = o.booking_id WHERE d.owner_kind = ",

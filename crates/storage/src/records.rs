@@ -142,6 +142,8 @@ pub enum DocumentOwner {
     OrderZip(BookingOrderId),
     /// An invoice (or credit invoice) of a booking order, by its number.
     Invoice(BookingOrderId, u64),
+    /// An invoice of a flight booking (its issuance invoice, a credit or exchange invoice), by its number.
+    BookingInvoice(BookingId, u64),
 }
 
 impl DocumentOwner {
@@ -152,6 +154,7 @@ impl DocumentOwner {
             Self::Download(..) => "download",
             Self::OrderZip(_) => "order_zip",
             Self::Invoice(..) => "invoice",
+            Self::BookingInvoice(..) => "booking_invoice",
         }
     }
 
@@ -164,13 +167,14 @@ impl DocumentOwner {
             Self::Download(_, d) => d.to_string(),
             Self::OrderZip(o) => o.to_string(),
             Self::Invoice(o, n) => format!("{o}:{n}"),
+            Self::BookingInvoice(b, n) => format!("{b}:{n}"),
         }
     }
 
     /// The booking order a document belongs to, stored alongside so an order's documents load in one query.
     pub fn order(&self) -> Option<&BookingOrderId> {
         match self {
-            Self::Ticket(_) | Self::Issuance(_) => None,
+            Self::Ticket(_) | Self::Issuance(_) | Self::BookingInvoice(..) => None,
             Self::Download(o, _) | Self::OrderZip(o) | Self::Invoice(o, _) => Some(o),
         }
     }
@@ -186,6 +190,10 @@ impl DocumentOwner {
             "invoice" => {
                 let (o, n) = key.split_once(':')?;
                 Some(Self::Invoice(BookingOrderId::parse(o).ok()?, n.parse().ok()?))
+            }
+            "booking_invoice" => {
+                let (b, n) = key.split_once(':')?;
+                Some(Self::BookingInvoice(b.parse().ok()?, n.parse().ok()?))
             }
             _ => None,
         }

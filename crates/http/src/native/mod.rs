@@ -5,6 +5,7 @@ mod audit;
 mod bookings;
 mod error;
 mod extract;
+mod invoices;
 mod issuance;
 mod lifecycle;
 mod openapi;
@@ -30,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/bookings", post(bookings::create).get(bookings::list))
         .route("/api/v1/bookings/{id}", get(bookings::get))
         .route("/api/v1/bookings/{id}/issue", post(issuance::issue))
+        .route("/api/v1/bookings/{id}/invoices", get(invoices::list))
+        .route("/api/v1/bookings/{id}/invoices/{number}/pdf", get(invoices::pdf))
         .route("/api/v1/issuances/{id}", get(issuance::get))
         .route("/api/v1/issuances/{id}/pdf", get(tickets::issuance_pdf))
         .route("/api/v1/issuances/{id}/link", post(tickets::issuance_link))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, bookings, issuance, lifecycle, orders, outbox, sign_in, tickets, wire};
+use super::{admin, audit, bookings, invoices, issuance, lifecycle, orders, outbox, sign_in, tickets, wire};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,7 +12,7 @@ use super::{admin, audit, bookings, issuance, lifecycle, orders, outbox, sign_in
     paths(
         sign_in::sign_in,
         bookings::create, bookings::get, bookings::list,
-        issuance::issue, issuance::get,
+        issuance::issue, issuance::get, invoices::list, invoices::pdf,
         tickets::get, tickets::ticket_pdf, tickets::issuance_pdf, tickets::ticket_link, tickets::issuance_link,
         admin::create_agency, admin::list_agencies, admin::get_agency, admin::top_up, admin::ledger, admin::agreements,
         admin::set_agreement, admin::add_tour_code, admin::add_corporate_account,

@@ -123,6 +123,27 @@ async fn void_credits_what_was_charged_and_rerenders_the_ticket(app: TestApp) {
     let audit: Value = audit.json().await.unwrap();
     let entries = audit["entries"].as_array().unwrap();
     assert!(entries.iter().any(|e| e["action"] == "ticket.void" && e["outcome"] == "success"), "{audit}");
+
+    // The booking's invoices, and each one's PDF.
+    let booking = before["booking_id"].as_str().unwrap();
+    let res = app.get(&format!("/api/v1/bookings/{booking}/invoices"), &app.agent_token).await;
+    let invoices: Value = res.json().await.unwrap();
+    assert_eq!(invoices.as_array().unwrap().len(), 2, "{invoices}");
+    for (invoice, expected) in invoices.as_array().unwrap().iter().zip([
+        vec!["Invoice", "E-ticket MAHARJAN/RABI MR (ADT) KTM-DOH-KTM", "EMD XBAG 10 Kg extra", "77,014.00"],
+        vec!["Credit invoice", "Void of ticket", "-74,514.00"],
+    ]) {
+        let path = format!("/api/v1/bookings/{booking}/invoices/{}/pdf", invoice["number"]);
+        let res = app.get(&path, &app.agent_token).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let text = readable_text(&res.bytes().await.unwrap()).split_whitespace().collect::<Vec<_>>().join(" ");
+        for e in expected {
+            assert!(text.contains(e), "{path} should show {e:?}:\n{text}");
+        }
+        expect_problem(app.get(&path, &app.other_token).await, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    let missing = format!("/api/v1/bookings/{booking}/invoices/99/pdf");
+    expect_problem(app.get(&missing, &app.agent_token).await, StatusCode::NOT_FOUND, "not_found").await;
 }
 
 async fn illegal_transitions_are_refused_and_change_nothing(app: TestApp) {
