@@ -15,7 +15,6 @@ pub mod identity;
 mod invoices;
 pub mod issuing;
 pub mod lifecycle;
-mod lifecycle_docs;
 pub mod links;
 pub mod mail;
 pub mod orders;

@@ -16,7 +16,7 @@ use tessera_storage::{
     DocumentOwner, NewDocument, NewTransition, SinkError, Subject, TransitionOutcome, TransitionSink,
 };
 
-use crate::lifecycle::Facts;
+use super::Facts;
 use crate::{event_views, views, AppError, Tessera};
 
 pub(crate) struct LifecycleSink<'a> {
