@@ -132,12 +132,10 @@ impl LifecycleSink<'_> {
             d.activated = state.used_at;
         }
         let mut files = Vec::new();
-        // A gate scan changes no document: the ticket still admits on its other days.
-        let rerender = !matches!(
-            self.change.to,
-            tessera_core::ticket::TicketStatus::Used | tessera_core::ticket::TicketStatus::Open
-        ) || self.change.from == tessera_core::ticket::TicketStatus::RefundPending;
         let item = order.item(item_id.as_str()).cloned().ok_or(AppError::NotFound("order item"))?;
+        // Only a ticket that stops counting (void, refunded) gets new PDFs, and it leaves the bundle with them; a
+        // gate scan or a refund still pending changes no document, so the zip always holds the single downloads.
+        let rerender = !item.counts();
         if rerender {
             for d in &item.downloads {
                 let payload = self.app.gate_payload(&d.id)?;

@@ -167,7 +167,57 @@ async fn the_first_scan_is_accepted_and_later_ones_hear_when_it_was(app: TestApp
     assert_eq!(problem["detail"], "a ticket in status RFND cannot be used");
 }
 
+async fn event_refunds_wait_for_approval_and_stay_downloadable_meanwhile(app: TestApp) {
+    let ev = setup(app).await;
+    let setting = format!("/api/v1/agencies/{}/refund-approval", ev.agency.id);
+    let res = ev
+        .app
+        .client
+        .put(ev.app.url(&setting))
+        .bearer_auth(&ev.app.admin_token)
+        .json(&json!({"required": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let orders = ev.issue().await;
+    let lfc = &orders[0];
+    let order = s(&lfc["bookingorder_id"]).to_owned();
+    let (john, jane) = (s(&items(lfc)[0]["orderitem_id"]).to_owned(), s(&items(lfc)[1]["orderitem_id"]).to_owned());
+    let ledger = ev.app.ledger(&ev.agency).await.len();
+
+    let (status, body) = item_action(&ev, &order, &jane, "refund", json!({"penalty": 20})).await;
+    assert_eq!((status, body["order_item"]["status"].as_str()), (StatusCode::OK, Some("refund_pending")), "{body}");
+    assert!(body["ledger_entry"].is_null() && body["invoice"].is_null(), "{body}");
+    let pending = &ev.orders().await[0];
+    assert_eq!(pending["zip_sha"], lfc["zip_sha"], "a pending refund leaves the bundle as it is");
+    assert_eq!(items(pending)[1]["status"], "refund_pending");
+
+    let approve = format!("/api/v1/booking-orders/{order}/items/{jane}/refund/approve");
+    expect_problem(ev.app.post(&approve, &ev.token, &json!({})).await, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(ev.app.ledger(&ev.agency).await.len(), ledger);
+    let (status, body) = act(&ev.app, &ev.app.admin_token, &approve, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["order_item"]["status"].as_str(), body["ledger_entry"]["amount"].as_str()),
+        (Some("refunded"), Some("169.00"))
+    );
+    assert_eq!(body["invoice"]["gross"], "-169.00");
+    let after = &ev.orders().await[0];
+    assert_ne!(after["zip_sha"], lfc["zip_sha"], "approved: the ticket leaves the bundle");
+
+    item_action(&ev, &order, &john, "refund", json!({})).await;
+    let reject = format!("/api/v1/booking-orders/{order}/items/{john}/refund/reject");
+    let (status, body) = act(&ev.app, &ev.app.admin_token, &reject, json!({})).await;
+    assert_eq!((status, body["order_item"]["status"].as_str()), (StatusCode::OK, Some("active")), "{body}");
+    let res = ev.app.post(&reject, &ev.app.admin_token, &json!({})).await;
+    let problem = expect_problem(res, StatusCode::CONFLICT, "invalid_ticket_status").await;
+    assert_eq!(problem["detail"], "a ticket in status OPEN cannot be rejected for refund");
+    assert_eq!(ev.app.ledger(&ev.agency).await.len(), ledger + 1, "one entry: the approved refund");
+}
+
 both_backends!(
+    event_refunds_wait_for_approval_and_stay_downloadable_meanwhile,
     refunding_an_event_ticket_drops_it_from_the_zip_and_credits_its_invoice,
     voiding_a_pass_empties_its_bundle,
     an_order_not_yet_issued_has_nothing_to_act_on,
