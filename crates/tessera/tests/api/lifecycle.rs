@@ -596,7 +596,20 @@ async fn twenty_concurrent_voids_void_once_and_credit_once(app: TestApp) {
     assert_eq!(entries.iter().filter(|e| e["kind"] == "void_credit").count(), 1);
 }
 
+async fn the_agent_profile_hands_out_the_current_document(app: TestApp) {
+    let (tkt, _) = issued_round_trip(&app, "AGENTV", true).await;
+    let reference = ticket(&app, &tkt).await["ticketReferenceID"].clone();
+    act(&app, &app.agent_token, &format!("/api/v1/tickets/{tkt}/void"), json!({})).await;
+    let res = app.post("/download-ticket", &app.agent_token, &json!({"ticketReferenceID": reference})).await;
+    let body: Value = res.json().await.unwrap();
+    let link = body["data"]["eticketLink"].as_str().unwrap_or_else(|| panic!("{body}"));
+    let pdf = app.client.get(link).send().await.unwrap().bytes().await.unwrap();
+    let text = readable_text(&pdf);
+    assert!(text.contains("Status: VOID") && text.contains("VOID"), "the itinerary shows the void:\n{text}");
+}
+
 both_backends!(
+    the_agent_profile_hands_out_the_current_document,
     void_credits_what_was_charged_and_rerenders_the_ticket,
     illegal_transitions_are_refused_and_change_nothing,
     a_used_coupon_blocks_the_void_and_the_last_one_makes_the_ticket_used,
