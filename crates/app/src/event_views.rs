@@ -1,11 +1,11 @@
 //! Event tickets and invoices turned into what their PDFs print, and the names their files get.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use tessera_core::agency::Agency;
 use tessera_core::booking::EventBooking;
-use tessera_core::invoice::{Invoice, InvoiceKind};
+use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, DownloadItem, OrderItem};
-use tessera_documents::model::{EventTicketView, InvoiceLineView, InvoiceView, PartyView};
+use tessera_documents::model::{EventTicketView, InvoiceView, PartyView};
 
 use crate::views::{agency_view, format_amount};
 
@@ -62,60 +62,9 @@ pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, in
         order_id: order.id.to_string(),
         booking_code: booking.booking_code.to_string(),
         event: format!("{} — {}, {}", order.event.name, order.event.venue, event_time(order.event.starts_at)),
-        notes: vec!["Prices include VAT.".into(), issued_note(invoice)],
-        ..invoice_base(agency, invoice, PartyView { name: buyer_name, lines: buyer })
+        notes: vec!["Prices include VAT.".into(), crate::views::issued_note(invoice)],
+        ..crate::views::invoice_base(agency, invoice, PartyView { name: buyer_name, lines: buyer })
     }
-}
-
-/// What every invoice prints, whatever it bills: numbers, parties, lines and totals.
-pub(crate) fn invoice_base(agency: &Agency, invoice: &Invoice, buyer: PartyView) -> InvoiceView {
-    let draft = &invoice.draft;
-    let mut seller = Vec::new();
-    if let Some(office) = &agency.office_id {
-        seller.push(format!("Office {office}"));
-    }
-    if let Some(iata) = &agency.iata_number {
-        seller.push(format!("IATA {iata}"));
-    }
-    seller.push(format!("VAT rate {}%", agency.vat_percent.normalize()));
-    let kind = match draft.kind {
-        InvoiceKind::Invoice => "Invoice",
-        InvoiceKind::Credit => "Credit invoice",
-    };
-    InvoiceView {
-        title: kind.into(),
-        number: invoice.number.to_string(),
-        issue_date: invoice.issued_at.format("%d %b %Y").to_string(),
-        credits_number: draft.credits.map(|n| n.to_string()).unwrap_or_default(),
-        seller: PartyView { name: agency.name.clone(), lines: seller },
-        buyer,
-        reference: String::new(),
-        order_id: String::new(),
-        booking_code: String::new(),
-        event: String::new(),
-        currency: draft.currency.to_string(),
-        lines: draft
-            .lines
-            .iter()
-            .map(|l| InvoiceLineView {
-                description: l.description.clone(),
-                quantity: l.quantity.to_string(),
-                unit_price: format_amount(l.unit_price),
-                vat_rate: format!("{}%", l.vat_percent.normalize()),
-                net: format_amount(l.net),
-                vat: format_amount(l.vat),
-                gross: format_amount(l.gross),
-            })
-            .collect(),
-        net_total: format_amount(draft.net),
-        vat_total: format_amount(draft.vat),
-        gross_total: format_amount(draft.gross),
-        notes: vec![issued_note(invoice)],
-    }
-}
-
-fn issued_note(invoice: &Invoice) -> String {
-    format!("Issued {}", invoice.issued_at.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC"))
 }
 
 /// A zip entry name a person understands: `01 Main Stand Cat 1 (03-02) - John Doe.pdf`, with anything a

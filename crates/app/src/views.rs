@@ -1,14 +1,14 @@
 //! Domain records turned into what documents print: names, local times, durations and amounts for people.
 
-use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use tessera_core::agency::Agency;
 use tessera_core::booking::{FlightBooking, TripType};
-use tessera_core::invoice::Invoice;
+use tessera_core::invoice::{Invoice, InvoiceKind};
 use tessera_core::money::Money;
 use tessera_core::ticket::{Ticket, TicketStatus, TicketType};
 use tessera_documents::model::{
-    AgencyView, EmdView, FareView, FlightTicketView, InvoiceView, JourneyView, PartyView, SegmentView, ServiceView,
-    TaxLine,
+    AgencyView, EmdView, FareView, FlightTicketView, InvoiceLineView, InvoiceView, JourneyView, PartyView, SegmentView,
+    ServiceView, TaxLine,
 };
 
 /// `41,893.00` — grouped thousands, the currency's decimals.
@@ -194,10 +194,61 @@ pub fn flight_invoice(agency: &Agency, flight: &FlightBooking, invoice: &Invoice
             )
         })
         .collect();
-    let base = crate::event_views::invoice_base(agency, invoice, PartyView { name: lead, lines: buyer });
+    let base = invoice_base(agency, invoice, PartyView { name: lead, lines: buyer });
     let mut notes = vec![format!("Booked itinerary: {}", route.join(", ")), "International carriage: VAT 0%.".into()];
     notes.extend(base.notes.clone());
     InvoiceView { booking_code: flight.pnr.to_string(), notes, ..base }
+}
+
+/// What every invoice prints, whatever it bills: numbers, parties, lines and totals.
+pub(crate) fn invoice_base(agency: &Agency, invoice: &Invoice, buyer: PartyView) -> InvoiceView {
+    let draft = &invoice.draft;
+    let mut seller = Vec::new();
+    if let Some(office) = &agency.office_id {
+        seller.push(format!("Office {office}"));
+    }
+    if let Some(iata) = &agency.iata_number {
+        seller.push(format!("IATA {iata}"));
+    }
+    seller.push(format!("VAT rate {}%", agency.vat_percent.normalize()));
+    let kind = match draft.kind {
+        InvoiceKind::Invoice => "Invoice",
+        InvoiceKind::Credit => "Credit invoice",
+    };
+    InvoiceView {
+        title: kind.into(),
+        number: invoice.number.to_string(),
+        issue_date: invoice.issued_at.format("%d %b %Y").to_string(),
+        credits_number: draft.credits.map(|n| n.to_string()).unwrap_or_default(),
+        seller: PartyView { name: agency.name.clone(), lines: seller },
+        buyer,
+        reference: String::new(),
+        order_id: String::new(),
+        booking_code: String::new(),
+        event: String::new(),
+        currency: draft.currency.to_string(),
+        lines: draft
+            .lines
+            .iter()
+            .map(|l| InvoiceLineView {
+                description: l.description.clone(),
+                quantity: l.quantity.to_string(),
+                unit_price: format_amount(l.unit_price),
+                vat_rate: format!("{}%", l.vat_percent.normalize()),
+                net: format_amount(l.net),
+                vat: format_amount(l.vat),
+                gross: format_amount(l.gross),
+            })
+            .collect(),
+        net_total: format_amount(draft.net),
+        vat_total: format_amount(draft.vat),
+        gross_total: format_amount(draft.gross),
+        notes: vec![issued_note(invoice)],
+    }
+}
+
+pub(crate) fn issued_note(invoice: &Invoice) -> String {
+    format!("Issued {}", invoice.issued_at.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC"))
 }
 
 fn baggage_line(cabin: Option<&str>, checked: Option<&str>) -> String {

@@ -47,7 +47,7 @@ impl Action {
         Action::Use(1),
     ];
 
-    /// The audit trail's name for it (`ticket.void`, ...).
+    /// A short lower-case name (`void`, `refund_request`, ...).
     pub fn name(&self) -> &'static str {
         match self {
             Self::Void => "void",

@@ -67,7 +67,6 @@ impl Tessera {
                     reissue: false,
                     pending_penalty: found.pending_penalty,
                 };
-                let invoices = self.db.invoices_of_booking(Scope::All, booking.id).await?;
                 Ok(Facts {
                     agency,
                     booking,
@@ -79,7 +78,8 @@ impl Tessera {
                     item: Some(item.clone()),
                     order: Some(record.order),
                     issuance_id: Some(issuance.id),
-                    invoices,
+                    // An item's credit invoice credits its order's invoice, which the order record holds.
+                    invoices: record.invoices,
                     documents: record.documents,
                 })
             }

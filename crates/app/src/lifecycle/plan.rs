@@ -77,7 +77,8 @@ impl Tessera {
             reissue,
             at: now,
             actor: actor.clone(),
-            action: format!("{}.{}", subject_noun(&facts.subject), plan.action.name()),
+            // Named by the command, like its refusals; the detail's from/to tell a refund from a request for one.
+            action: format!("{}.{}", subject_noun(&facts.subject), command.name()),
             detail,
         };
         Ok((change, plan))

@@ -9,11 +9,10 @@ use serde_json::{json, Value};
 use tessera_app::lifecycle::{item_status_word, Changed, Command};
 use tessera_app::AppError;
 use tessera_core::codes::TicketNumber;
-use tessera_core::ledger::LedgerEntry;
 use utoipa::ToSchema;
 
 use super::extract::{Auth, Body, NativePath, ValidJson};
-use super::wire::{InvoiceBody, TicketBody};
+use super::wire::{InvoiceBody, LedgerBody, TicketBody};
 use super::ApiError;
 use crate::meta::RequestMeta;
 use crate::AppState;
@@ -42,7 +41,7 @@ pub struct CheckinRequest {
 
 /// What every action answers: the subject as it is now and what the action created.
 fn answer(changed: &Changed) -> Value {
-    let ledger = changed.ledger.as_ref().map(ledger_json);
+    let ledger = changed.ledger.as_ref().map(LedgerBody::from);
     let mut body = json!({
         "action": changed.action,
         "invoice": changed.invoice.as_ref().map(InvoiceBody::from),
@@ -84,17 +83,6 @@ pub(crate) fn item_json(order: &str, item: &tessera_core::orders::OrderItem) -> 
             "status": d.status.as_str(),
             "used_at": d.activated,
         })).collect::<Vec<_>>(),
-    })
-}
-
-fn ledger_json(e: &LedgerEntry) -> Value {
-    json!({
-        "id": e.id,
-        "kind": e.kind.as_str(),
-        "amount": e.amount.amount_string(),
-        "balance_after": e.balance_after.amount_string(),
-        "currency": e.amount.currency().code(),
-        "created_at": e.created_at,
     })
 }
 
