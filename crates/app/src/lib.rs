@@ -47,6 +47,9 @@ pub struct Settings {
     /// Whole days after the issue day (in the agency's time zone) a ticket may still be voided; 0 = the issue
     /// day only.
     pub void_window_days: u32,
+    /// Signed links answer with a redirect to the document store's own short-lived URL (buckets only), so the
+    /// bytes of a download do not pass through this node.
+    pub presigned_links: bool,
 }
 
 /// The application: shared by every request, cheap to clone.

@@ -33,6 +33,14 @@ pub struct Download {
     pub bytes: bytes::Bytes,
 }
 
+/// Where a followed link leads.
+pub enum LinkTarget {
+    /// The document itself.
+    File(Download),
+    /// The document store's own URL for it, valid no longer than the link itself (`--presigned-links`).
+    Redirect { record: DocumentRecord, url: String },
+}
+
 impl Tessera {
     /// Signs a link to a document the caller can reach (checked by the caller via `scope`).
     pub async fn sign_link(&self, scope: Scope, owner: DocumentOwner) -> Result<SignedLink, AppError> {
@@ -60,17 +68,37 @@ impl Tessera {
     }
 
     /// Opens a link: a bad signature is [`AppError::LinkInvalid`], a good but old one [`AppError::LinkExpired`].
-    pub async fn open_link(&self, token: &str) -> Result<Download, AppError> {
+    /// With presigned links on a bucket, answers where the store serves the document instead of its bytes.
+    pub async fn open_link(&self, token: &str) -> Result<LinkTarget, AppError> {
         let (payload, signature) = token.split_once('.').ok_or(AppError::LinkInvalid)?;
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| AppError::LinkInvalid)?;
         // verify_slice compares in constant time.
         self.mac(payload)?.verify_slice(&signature).map_err(|_| AppError::LinkInvalid)?;
         let raw = URL_SAFE_NO_PAD.decode(payload).map_err(|_| AppError::LinkInvalid)?;
         let claims: LinkClaims = serde_json::from_slice(&raw).map_err(|_| AppError::LinkInvalid)?;
-        if self.now().timestamp() >= claims.e {
+        let left = claims.e - self.now().timestamp();
+        if left <= 0 {
             return Err(AppError::LinkExpired);
         }
-        self.download(Scope::All, &claims.d).await
+        if self.settings.presigned_links {
+            if let Some(target) = self.presigned(&claims.d, left).await? {
+                return Ok(target);
+            }
+        }
+        self.download(Scope::All, &claims.d).await.map(LinkTarget::File)
+    }
+
+    /// The store's own URL for a document, living as long as the link has left; `None` when the store cannot
+    /// sign URLs or lacks the document (then it is served, or reported, the ordinary way).
+    async fn presigned(&self, owner: &DocumentOwner, seconds_left: i64) -> Result<Option<LinkTarget>, AppError> {
+        let record = self.db.get_document(Scope::All, owner).await?.ok_or(AppError::NotFound("document"))?;
+        let key = tessera_documents::DocumentKey::parse(&record.storage_key)?;
+        if !self.docs.exists(&key).await? {
+            return Ok(None);
+        }
+        let ttl = std::time::Duration::from_secs(u64::try_from(seconds_left).unwrap_or(1));
+        let url = self.docs.presigned_get(&key, ttl).await?;
+        Ok(url.map(|url| LinkTarget::Redirect { record, url: url.to_string() }))
     }
 
     /// Loads a stored document and its bytes, within `scope`.

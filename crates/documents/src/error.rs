@@ -19,6 +19,10 @@ pub enum DocumentError {
     #[error("document store error: {0}")]
     Store(#[source] object_store::Error),
 
+    /// A `--documents-url` that names no store Tessera can open, or a store that cannot be configured.
+    #[error("invalid document store URL: {0}")]
+    InvalidUrl(String),
+
     /// Local filesystem error outside the object store (e.g. creating the storage directory).
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

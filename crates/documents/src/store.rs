@@ -1,15 +1,23 @@
 //! Durable storage for rendered documents on top of `object_store`, so the same code runs against a local
-//! directory in development and an in-memory store in tests (and a cloud bucket later).
+//! directory on one node, a bucket shared by many nodes (S3 or any S3-compatible server, Google Cloud Storage,
+//! Azure Blob Storage), and an in-memory store in tests. Which one is named by a URL ([`DocumentStore::from_url`]).
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::prefix::PrefixStore;
+use object_store::signer::Signer;
+use object_store::{ObjectStore, ObjectStoreScheme, PutPayload};
+use url::Url;
 
 use crate::error::DocumentError;
 use crate::hash::sha256_hex;
@@ -92,31 +100,145 @@ pub struct StoredDocument {
 #[derive(Clone)]
 pub struct DocumentStore {
     inner: Arc<dyn ObjectStore>,
+    /// Buckets can hand out URLs that fetch a document straight from the store; directories cannot.
+    signer: Option<UrlSigner>,
+    /// Where the documents are, for logs and readiness: the URL without credentials or query.
+    location: String,
+}
+
+#[derive(Clone)]
+struct UrlSigner {
+    signer: Arc<dyn Signer>,
+    /// The bucket prefix the store's keys live under (signing sees the whole bucket).
+    prefix: ObjectPath,
 }
 
 impl fmt::Debug for DocumentStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DocumentStore").field("backend", &self.inner.to_string()).finish()
+        f.debug_struct("DocumentStore").field("location", &self.location).finish()
     }
 }
 
 impl DocumentStore {
+    /// Opens the store a URL names:
+    /// - `file:///absolute/path`: a directory (created if missing);
+    /// - `memory://`: a process-local store (tests);
+    /// - `s3://bucket/prefix`: S3 or an S3-compatible server, configured by the standard `AWS_*` environment
+    ///   variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+    ///   `AWS_ALLOW_HTTP`, ...);
+    /// - `gs://bucket/prefix` (`GOOGLE_*` variables) and `az://container/prefix` (`AZURE_*` variables).
+    ///
+    /// Nothing is contacted yet: [`DocumentStore::check`] tells whether the store answers.
+    pub fn from_url(raw: &str) -> Result<Self, DocumentError> {
+        Self::from_url_with(raw, std::iter::empty::<(String, String)>())
+    }
+
+    /// Like [`DocumentStore::from_url`], with configuration keys of the bucket's builder (`aws_endpoint`,
+    /// `aws_access_key_id`, `google_service_account`, `azure_storage_account_name`, ...) that take precedence
+    /// over the environment. Unknown keys are refused.
+    pub fn from_url_with<I, K, V>(raw: &str, options: I) -> Result<Self, DocumentError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: Into<String>,
+    {
+        let invalid = |reason: String| DocumentError::InvalidUrl(format!("{}: {reason}", redact(raw)));
+        let url = Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
+        let options: Vec<(String, String)> =
+            options.into_iter().map(|(k, v)| (k.as_ref().to_ascii_lowercase(), v.into())).collect();
+        let unknown = |key: &str| invalid(format!("unknown option {key:?}"));
+        match url.scheme() {
+            "memory" => return Ok(Self::in_memory()),
+            "file" => {
+                let dir = url.to_file_path().map_err(|()| invalid("a file URL needs an absolute path".into()))?;
+                return Self::local(&dir);
+            }
+            _ => {}
+        }
+        let not_a_store = || invalid("not a document store (use file://, s3://, gs:// or az://)".into());
+        let (scheme, path) = ObjectStoreScheme::parse(&url).map_err(|_| not_a_store())?;
+        let prefix = ObjectPath::parse(path).map_err(|e| invalid(e.to_string()))?;
+        let location = redact(raw);
+        let store_error = |e: object_store::Error| invalid(e.to_string());
+        match scheme {
+            ObjectStoreScheme::AmazonS3 => {
+                let mut builder = AmazonS3Builder::from_env().with_url(raw);
+                for (key, value) in options {
+                    let key: AmazonS3ConfigKey = key.parse().map_err(|_| unknown(&key))?;
+                    builder = builder.with_config(key, value);
+                }
+                Ok(Self::bucket(Arc::new(builder.build().map_err(store_error)?), prefix, location))
+            }
+            ObjectStoreScheme::GoogleCloudStorage => {
+                let mut builder = GoogleCloudStorageBuilder::from_env().with_url(raw);
+                for (key, value) in options {
+                    let key: GoogleConfigKey = key.parse().map_err(|_| unknown(&key))?;
+                    builder = builder.with_config(key, value);
+                }
+                Ok(Self::bucket(Arc::new(builder.build().map_err(store_error)?), prefix, location))
+            }
+            ObjectStoreScheme::MicrosoftAzure => {
+                let mut builder = MicrosoftAzureBuilder::from_env().with_url(raw);
+                for (key, value) in options {
+                    let key: AzureConfigKey = key.parse().map_err(|_| unknown(&key))?;
+                    builder = builder.with_config(key, value);
+                }
+                Ok(Self::bucket(Arc::new(builder.build().map_err(store_error)?), prefix, location))
+            }
+            _ => Err(not_a_store()),
+        }
+    }
+
+    /// A bucket store whose keys live under `prefix`.
+    fn bucket<S: ObjectStore + Signer>(store: Arc<S>, prefix: ObjectPath, location: String) -> Self {
+        let whole: Arc<dyn ObjectStore> = store.clone();
+        let inner: Arc<dyn ObjectStore> =
+            if prefix.as_ref().is_empty() { whole } else { Arc::new(PrefixStore::new(whole, prefix.clone())) };
+        Self { inner, signer: Some(UrlSigner { signer: store, prefix }), location }
+    }
+
+    /// Where the documents are (the store's URL without credentials), for logs and readiness answers.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Whether the store answers: listing a folder that need not exist succeeds (with or without entries). A
+    /// missing bucket or refused credentials fail here, at start and in readiness, not at the first download.
+    pub async fn check(&self) -> Result<(), DocumentError> {
+        let probe = ObjectPath::from("tessera-readiness-probe");
+        self.inner.list_with_delimiter(Some(&probe)).await.map(drop).map_err(DocumentError::Store)
+    }
+
+    /// A URL that fetches the document straight from the store until `ttl` has passed, when the store can sign
+    /// one (buckets); `None` for directories and memory.
+    pub async fn presigned_get(&self, key: &DocumentKey, ttl: Duration) -> Result<Option<Url>, DocumentError> {
+        let Some(UrlSigner { signer, prefix }) = &self.signer else { return Ok(None) };
+        let path: ObjectPath = prefix.parts().chain(key.to_object_path()?.parts()).collect();
+        let url = signer.signed_url(http::Method::GET, &path, ttl).await.map_err(|e| map_store_error(key, e))?;
+        Ok(Some(url))
+    }
+
     /// A store rooted at `dir`, created if missing. Writes go to a temporary file that is renamed into
     /// place, so readers never see a half-written document.
     pub fn local(dir: &Path) -> Result<Self, DocumentError> {
         std::fs::create_dir_all(dir)?;
         let fs = LocalFileSystem::new_with_prefix(dir).map_err(DocumentError::Store)?;
-        Ok(Self::from_object_store(Arc::new(fs)))
+        let location = std::fs::canonicalize(dir)
+            .ok()
+            .and_then(|abs| Url::from_directory_path(abs).ok())
+            .map_or_else(|| format!("file://{}", dir.display()), String::from);
+        Ok(Self { inner: Arc::new(fs), signer: None, location })
     }
 
     /// A process-local store, for tests and ephemeral deployments.
     pub fn in_memory() -> Self {
-        Self::from_object_store(Arc::new(InMemory::new()))
+        Self { inner: Arc::new(InMemory::new()), signer: None, location: "memory://".into() }
     }
 
-    /// Wraps any other `object_store` backend (e.g. a cloud bucket configured by the caller).
+    /// Wraps any other `object_store` backend configured by the caller; it cannot sign URLs.
     pub fn from_object_store(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner }
+        let location = inner.to_string();
+        Self { inner, signer: None, location }
     }
 
     /// Stores `bytes` under `key`, replacing any previous document with that key.
@@ -144,6 +266,21 @@ impl DocumentStore {
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(DocumentError::Store(e)),
         }
+    }
+}
+
+/// The URL as it may be shown: no user, password, query or fragment.
+fn redact(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            // Setting these only fails for URLs that cannot have them, which then have none to hide.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => "(unparsable URL)".into(),
     }
 }
 

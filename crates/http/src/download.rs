@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tessera_app::links::Download;
+use tessera_app::links::{Download, LinkTarget};
 use tessera_app::AppError;
 
 use crate::meta::RequestMeta;
@@ -17,7 +17,8 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/d/{token}", get(open_link))
 }
 
-/// Follows a signed link: no credentials needed; tampered → 403, expired → 410.
+/// Follows a signed link: no credentials needed; tampered → 403, expired → 410. With `--presigned-links` the
+/// answer is a 307 to the bucket's own short-lived URL; the download is audited either way.
 async fn open_link(
     State(state): State<AppState>,
     token: Result<Path<String>, PathRejection>,
@@ -26,9 +27,19 @@ async fn open_link(
 ) -> Result<Response, ApiError> {
     // A token that is not even UTF-8 was not signed by us.
     let Path(token) = token.map_err(|_| ApiError(AppError::LinkInvalid))?;
-    let download = state.app.open_link(&token).await?;
-    state.app.audit_download(meta.actor(None), &download.record, "signed_link").await;
-    Ok(file_response(download, &headers))
+    match state.app.open_link(&token).await? {
+        LinkTarget::File(download) => {
+            state.app.audit_download(meta.actor(None), &download.record, "signed_link").await;
+            Ok(file_response(download, &headers))
+        }
+        LinkTarget::Redirect { record, url } => {
+            state.app.audit_download(meta.actor(None), &record, "presigned_link").await;
+            let location = HeaderValue::from_str(&url).map_err(|e| ApiError(AppError::Internal(e.to_string())))?;
+            let no_store = HeaderValue::from_static("private, no-store");
+            Ok((StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, location), (header::CACHE_CONTROL, no_store)])
+                .into_response())
+        }
+    }
 }
 
 /// The document as an attachment, with its SHA-256 as a strong ETag; a matching `If-None-Match` gets 304.

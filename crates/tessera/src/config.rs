@@ -18,6 +18,15 @@ pub struct Settings {
     /// Folder for the SQLite database, documents and the generated JWT secret.
     #[arg(long, env = "TESSERA_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    /// Where documents (PDFs, zips) are kept: `file:///abs/path`, `s3://bucket/prefix` (configured by the
+    /// `AWS_*` variables), `gs://bucket/prefix`, `az://container/prefix` or `memory://`; default
+    /// `<data-dir>/documents`. Several nodes must share one bucket.
+    #[arg(long, env = "TESSERA_DOCUMENTS_URL", global = true)]
+    pub documents_url: Option<String>,
+    /// Answer a signed link with a redirect to a short-lived URL of the bucket itself, so the bytes do not pass
+    /// through the node (only with a bucket that signs URLs: s3, gs, az).
+    #[arg(long, env = "TESSERA_PRESIGNED_LINKS", global = true)]
+    pub presigned_links: Option<bool>,
     /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
     #[arg(long, env = "TESSERA_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
@@ -82,6 +91,8 @@ impl Settings {
     fn or(self, lower: Settings) -> Settings {
         Settings {
             data_dir: self.data_dir.or(lower.data_dir),
+            documents_url: self.documents_url.or(lower.documents_url),
+            presigned_links: self.presigned_links.or(lower.presigned_links),
             database_url: self.database_url.or(lower.database_url),
             listen: self.listen.or(lower.listen),
             public_url: self.public_url.or(lower.public_url),
@@ -121,6 +132,10 @@ pub enum DatabaseConfig {
 pub struct Config {
     pub data_dir: PathBuf,
     pub database: DatabaseConfig,
+    /// The document store's URL (see [`Settings::documents_url`]), absolute.
+    pub documents_url: String,
+    /// Signed links redirect to the bucket's own presigned URL.
+    pub presigned_links: bool,
     pub listen: SocketAddr,
     pub public_url: String,
     /// None: generate or read `<data_dir>/jwt-secret`.
@@ -174,6 +189,23 @@ impl Config {
             Some(_) => bail!("--database-url must start with postgres:// or sqlite://"),
             None => DatabaseConfig::Sqlite(data_dir.join("tessera.db")),
         };
+        let documents_url = match s.documents_url {
+            Some(url) => url,
+            None => {
+                let dir = std::path::absolute(data_dir.join("documents")).context("resolving the data directory")?;
+                url::Url::from_directory_path(&dir)
+                    .map_err(|()| anyhow::anyhow!("{} cannot be written as a file:// URL", dir.display()))?
+                    .to_string()
+            }
+        };
+        let store_scheme = documents_url.split_once("://").map(|(scheme, _)| scheme);
+        if !matches!(store_scheme, Some("file" | "memory" | "s3" | "s3a" | "gs" | "az" | "adl" | "azure" | "abfs" | "abfss")) {
+            bail!("--documents-url must be a file://, s3://, gs://, az:// or memory:// URL");
+        }
+        let presigned_links = s.presigned_links.unwrap_or(false);
+        if presigned_links && matches!(store_scheme, Some("file" | "memory")) {
+            bail!("--presigned-links needs a bucket (s3://, gs://, az://) as --documents-url");
+        }
         let public_url = s.public_url.unwrap_or_else(|| format!("http://{listen}")).trim_end_matches('/').to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("--public-url must be an http:// or https:// URL");
@@ -243,6 +275,8 @@ impl Config {
             carrier_logo_url,
             data_dir,
             database,
+            documents_url,
+            presigned_links,
             listen,
             public_url,
             jwt_secret,
@@ -273,6 +307,30 @@ mod tests {
         assert_eq!(c.max_body_bytes, 1024 * 1024);
         assert_eq!(c.database, DatabaseConfig::Sqlite(PathBuf::from("./data/tessera.db")));
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        let documents = std::path::absolute("./data/documents").unwrap();
+        assert_eq!(c.documents_url, url::Url::from_directory_path(documents).unwrap().as_str());
+        assert!(!c.presigned_links);
+    }
+
+    #[test]
+    fn documents_url_names_a_store_and_presigned_links_need_a_bucket() {
+        let with = |url: &str, presigned: bool| {
+            Config::validate(Settings {
+                documents_url: Some(url.into()),
+                presigned_links: Some(presigned),
+                ..Default::default()
+            })
+        };
+        assert_eq!(with("s3://bucket/prefix", true).unwrap().documents_url, "s3://bucket/prefix");
+        assert!(with("memory://", false).is_ok());
+        assert_eq!(
+            with("ftp://x/y", false).unwrap_err().to_string(),
+            "--documents-url must be a file://, s3://, gs://, az:// or memory:// URL"
+        );
+        assert_eq!(
+            with("file:///srv/docs", true).unwrap_err().to_string(),
+            "--presigned-links needs a bucket (s3://, gs://, az://) as --documents-url"
+        );
     }
 
     #[test]

@@ -80,7 +80,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// Builds the application from a configuration: database, document store and secrets.
 pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
     let db = open_database(config).await?;
-    let docs = DocumentStore::local(&config.data_dir.join("documents")).context("opening the document store")?;
+    let docs = DocumentStore::from_url(&config.documents_url).context("opening the document store")?;
+    // A missing bucket or refused credentials stop the start, instead of failing every issuance later.
+    docs.check().await.with_context(|| format!("the document store at {} does not answer", docs.location()))?;
+    tracing::info!(documents = docs.location(), "document store ready");
     let jwt = jwt_secret(config)?;
     // Links get their own key, derived so that one configured secret is enough to run several nodes.
     let link_secret = Secret::new(
@@ -94,6 +97,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         void_window_days: config.void_window_days,
         link_secret,
         public_url: config.public_url.clone(),
+        presigned_links: config.presigned_links,
     };
     let app = Tessera::new(db, docs, Arc::new(SystemClock), settings);
     Ok(match &config.mail {

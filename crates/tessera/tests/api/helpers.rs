@@ -33,6 +33,9 @@ pub struct Options {
     pub rate_limit: Option<(u32, u32)>,
     pub zip_link_ttl: Option<u64>,
     pub void_window_days: Option<u32>,
+    /// `--documents-url`; default: the data folder.
+    pub documents_url: Option<String>,
+    pub presigned_links: Option<bool>,
 }
 
 pub struct TestApp {
@@ -91,6 +94,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         rate_limit_per_second: Some(options.rate_limit.map_or(10_000, |r| r.0)),
         rate_limit_burst: Some(options.rate_limit.map_or(10_000, |r| r.1)),
         zip_link_ttl: options.zip_link_ttl,
+        documents_url: options.documents_url,
+        presigned_links: options.presigned_links,
         // A day of slack, so a void never meets the local midnight of a test that runs across it.
         void_window_days: Some(options.void_window_days.unwrap_or(1)),
         ..Default::default()

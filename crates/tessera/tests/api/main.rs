@@ -18,5 +18,8 @@ mod ledger_randomized;
 mod lifecycle;
 mod lifecycle_events;
 mod limits;
+#[path = "../support/moto.rs"]
+mod moto;
+mod object_store;
 mod smtp;
 mod snapshots;
