@@ -41,7 +41,10 @@ async fn s3_store_round_trips_under_its_prefix_and_signs_links() {
 
     // A presigned URL fetches the bytes with no credentials at all, until it expires.
     let url = store.presigned_get(&key, Duration::from_secs(60)).await.unwrap().expect("buckets sign URLs");
-    assert!(url.as_str().starts_with(&format!("{}/tessera-docs/node-shared/issuances/ABC123/", moto.endpoint)), "{url}");
+    assert!(
+        url.as_str().starts_with(&format!("{}/tessera-docs/node-shared/issuances/ABC123/", moto.endpoint)),
+        "{url}"
+    );
     assert!(url.query().is_some_and(|q| q.contains("X-Amz-Signature=")), "{url}");
     let fetched = reqwest::get(url).await.unwrap();
     assert!(fetched.status().is_success(), "{}", fetched.status());
@@ -76,7 +79,10 @@ fn urls_name_the_store_and_bad_ones_are_refused_with_the_reason() {
     let with_secret = DocumentStore::from_url("s3://key:hunter2@bucket/x?token=hunter2#frag").unwrap();
     assert_eq!(with_secret.location(), "s3://bucket/x");
     let refused_secret = refused("ftp://key:hunter2@example.com/x?token=hunter2");
-    assert!(!refused_secret.contains("hunter2") && refused_secret.starts_with("ftp://example.com/x"), "{refused_secret}");
+    assert!(
+        !refused_secret.contains("hunter2") && refused_secret.starts_with("ftp://example.com/x"),
+        "{refused_secret}"
+    );
     let unknown = DocumentStore::from_url_with("s3://bucket", [("aws_no_such_option", "1")]).unwrap_err();
     assert!(unknown.to_string().contains("unknown option \"aws_no_such_option\""), "{unknown}");
 }

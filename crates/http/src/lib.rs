@@ -18,6 +18,7 @@ mod meta;
 pub mod native;
 mod numbers;
 pub mod rate_limit;
+mod serve;
 
 use std::sync::Arc;
 
@@ -25,12 +26,15 @@ use axum::Router;
 use tessera_app::Tessera;
 
 pub use layers::REQUEST_ID_HEADER;
+pub use serve::{default_max_connections, serve, ConnectionLimits};
 
 /// Settings of the HTTP edge itself.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// Larger request bodies are refused with 413 before they are read.
     pub max_body_bytes: usize,
+    /// A request body must arrive whole within this time.
+    pub body_read_timeout: std::time::Duration,
     /// Carrier logo URL template for the agent profile, with `{code}` for the IATA code.
     pub carrier_logo_url: String,
     /// Requests per credential on the events profile.

@@ -42,7 +42,8 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
     })?;
     let app = server::build_app(&config).await?;
     let router = server::router(app.clone(), &config);
-    tokio::spawn(async move { server::serve(listener, router).await });
+    let serve_config = config.clone();
+    tokio::spawn(async move { server::serve(listener, router, &serve_config).await });
     let agency = app
         .create_agency(&tessera_app::admin::AgencyInput {
             name: "Bench Travel".into(),

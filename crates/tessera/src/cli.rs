@@ -150,7 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             server::spawn_outbox_worker(app.clone(), config.outbox_interval);
             tracing::info!(address = %local, database = app.db().backend(), "tessera is listening");
-            server::serve(listener, server::router(app, &config)).await
+            server::serve(listener, server::router(app, &config), &config).await
         }
         Command::Admin(cmd) => {
             let app = server::build_app(&config).await?;

@@ -53,6 +53,16 @@ pub struct Settings {
     /// default) allows voids until the end of the issue day only.
     #[arg(long, env = "TESSERA_VOID_WINDOW_DAYS", global = true)]
     pub void_window_days: Option<u32>,
+    /// Open connections at most (past it the longest-idle is closed, or a newcomer refused with 503); default:
+    /// the process's file-descriptor limit less 128.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers, on a new connection or between keep-alive requests.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT", global = true)]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long, env = "TESSERA_BODY_READ_TIMEOUT", global = true)]
+    pub body_read_timeout: Option<u64>,
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "TESSERA_MAX_BODY_BYTES", global = true)]
     pub max_body_bytes: Option<usize>,
@@ -102,6 +112,9 @@ impl Settings {
             zip_link_ttl: self.zip_link_ttl.or(lower.zip_link_ttl),
             void_window_days: self.void_window_days.or(lower.void_window_days),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            max_connections: self.max_connections.or(lower.max_connections),
+            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
+            body_read_timeout: self.body_read_timeout.or(lower.body_read_timeout),
             db_max_connections: self.db_max_connections.or(lower.db_max_connections),
             log_format: self.log_format.or(lower.log_format),
             carrier_logo_url: self.carrier_logo_url.or(lower.carrier_logo_url),
@@ -147,6 +160,9 @@ pub struct Config {
     /// Days after the issue day a ticket may still be voided (0-30).
     pub void_window_days: u32,
     pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
     pub carrier_logo_url: String,
@@ -199,7 +215,10 @@ impl Config {
             }
         };
         let store_scheme = documents_url.split_once("://").map(|(scheme, _)| scheme);
-        if !matches!(store_scheme, Some("file" | "memory" | "s3" | "s3a" | "gs" | "az" | "adl" | "azure" | "abfs" | "abfss")) {
+        if !matches!(
+            store_scheme,
+            Some("file" | "memory" | "s3" | "s3a" | "gs" | "az" | "adl" | "azure" | "abfs" | "abfss")
+        ) {
             bail!("--documents-url must be a file://, s3://, gs://, az:// or memory:// URL");
         }
         let presigned_links = s.presigned_links.unwrap_or(false);
@@ -234,6 +253,18 @@ impl Config {
         let max_body_bytes = s.max_body_bytes.unwrap_or(1024 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
             bail!("--max-body-bytes must be between 1 KiB and 64 MiB");
+        }
+        let max_connections = s.max_connections.unwrap_or_else(|| tessera_http::default_max_connections(128));
+        if max_connections == 0 {
+            bail!("--max-connections must be at least 1");
+        }
+        let header_read_timeout = s.header_read_timeout.unwrap_or(10);
+        if !(1..=300).contains(&header_read_timeout) {
+            bail!("--header-read-timeout must be between 1 and 300 seconds");
+        }
+        let body_read_timeout = s.body_read_timeout.unwrap_or(30);
+        if !(1..=3600).contains(&body_read_timeout) {
+            bail!("--body-read-timeout must be between 1 and 3600 seconds");
         }
         let db_max_connections = s.db_max_connections.unwrap_or(10);
         if db_max_connections == 0 {
@@ -285,6 +316,9 @@ impl Config {
             zip_link_ttl: Duration::from_secs(zip_link_ttl),
             void_window_days,
             max_body_bytes,
+            max_connections,
+            header_read_timeout: Duration::from_secs(header_read_timeout),
+            body_read_timeout: Duration::from_secs(body_read_timeout),
             db_max_connections,
             log_format,
             rate_limit_per_second,

@@ -1,6 +1,5 @@
 //! Wiring: open the database and document store, build the application and router, serve until SIGTERM.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -128,6 +127,7 @@ pub fn router(app: Tessera, config: &Config) -> Router {
         app,
         HttpConfig {
             max_body_bytes: config.max_body_bytes,
+            body_read_timeout: config.body_read_timeout,
             carrier_logo_url: config.carrier_logo_url.clone(),
             rate_limit: tessera_http::rate_limit::RateLimit {
                 per_second: config.rate_limit_per_second,
@@ -138,11 +138,12 @@ pub fn router(app: Tessera, config: &Config) -> Router {
 }
 
 /// Serves on `listener` until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, router: Router) -> anyhow::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")
+pub async fn serve(listener: TcpListener, router: Router, config: &Config) -> anyhow::Result<()> {
+    let limits = tessera_http::ConnectionLimits {
+        max_connections: config.max_connections,
+        header_read_timeout: config.header_read_timeout,
+    };
+    tessera_http::serve(listener, router, limits, shutdown_signal()).await.context("serving HTTP")
 }
 
 async fn shutdown_signal() {

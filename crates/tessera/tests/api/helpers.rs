@@ -105,8 +105,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let app = server::build_app(&config).await.expect("build app").with_clock(clock.clone());
     let router = server::router(app.clone(), &config);
     server::spawn_outbox_worker(app.clone(), config.outbox_interval);
+    let serve_config = config.clone();
     tokio::spawn(async move {
-        let _ = server::serve(listener, router).await;
+        let _ = server::serve(listener, router, &serve_config).await;
     });
     let agency = new_agency(&app, "Test Travel", "NPR", "1000000").await;
     let other_agency = new_agency(&app, "Other Travel", "NPR", "1000000").await;

@@ -45,7 +45,10 @@ async fn issue_oneway(app: &TestApp) -> (String, String) {
     let booking = app.book(&app.agent_token, &example("oneway")).await;
     let (status, issued) = app.issue(&app.agent_token, booking["id"].as_str().unwrap(), json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{issued}");
-    (issued["tickets"][0]["number"].as_str().unwrap().to_owned(), issued["ticketReferenceID"].as_str().unwrap().to_owned())
+    (
+        issued["tickets"][0]["number"].as_str().unwrap().to_owned(),
+        issued["ticketReferenceID"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// The keys stored in the bucket, from the S3 API's own listing.
@@ -74,8 +77,12 @@ async fn issuance_documents_live_in_the_bucket_and_download_from_it(backend: Bac
     assert_eq!(etag, format!("\"{}\"", sha256_hex(&bytes)));
 
     // Without --presigned-links a signed link serves the bytes itself.
-    let link: Value =
-        app.post(&format!("/api/v1/issuances/{reference}/link"), &app.agent_token, &json!({})).await.json().await.unwrap();
+    let link: Value = app
+        .post(&format!("/api/v1/issuances/{reference}/link"), &app.agent_token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let res = app.client.get(link["url"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
@@ -101,8 +108,7 @@ async fn presigned_links_redirect_to_the_bucket_and_are_audited(backend: Backend
     assert_eq!(direct.status(), StatusCode::OK);
     assert_eq!(format!("\"{}\"", sha256_hex(&direct.bytes().await.unwrap())), etag);
 
-    let audit: Value =
-        app.get(&format!("/api/v1/audit?ticket={number}"), &app.agent_token).await.json().await.unwrap();
+    let audit: Value = app.get(&format!("/api/v1/audit?ticket={number}"), &app.agent_token).await.json().await.unwrap();
     let vias: Vec<&str> = audit["entries"]
         .as_array()
         .unwrap()
