@@ -13,12 +13,12 @@ use crate::{
 };
 
 /// The lease most outbox checks claim with.
-pub(super) fn lease() -> Duration {
+fn lease() -> Duration {
     Duration::seconds(60)
 }
 
 /// A ticket e-mail for `agency`, created at `created_at`, with the e-ticket PDF attached.
-pub(super) fn new_message(agency: Option<AgencyId>, created_at: DateTime<Utc>) -> NewMessage {
+fn new_message(agency: Option<AgencyId>, created_at: DateTime<Utc>) -> NewMessage {
     let id = MessageId::generate();
     NewMessage {
         id,
@@ -38,21 +38,21 @@ pub(super) fn new_message(agency: Option<AgencyId>, created_at: DateTime<Utc>) -
     }
 }
 
-pub(super) async fn enqueue(db: &dyn Database, agency: Option<AgencyId>, created_at: DateTime<Utc>) -> NewMessage {
+async fn enqueue(db: &dyn Database, agency: Option<AgencyId>, created_at: DateTime<Utc>) -> NewMessage {
     let message = new_message(agency, created_at);
     db.enqueue_message(&message).await.expect("enqueue message");
     message
 }
 
-pub(super) async fn message(db: &dyn Database, id: MessageId) -> OutboxMessage {
+async fn message(db: &dyn Database, id: MessageId) -> OutboxMessage {
     db.get_message(id).await.expect("get message").expect("message exists")
 }
 
-pub(super) fn ids(messages: &[OutboxMessage]) -> Vec<MessageId> {
+fn ids(messages: &[OutboxMessage]) -> Vec<MessageId> {
     messages.iter().map(|m| m.id).collect()
 }
 
-pub(super) fn assert_content_eq(found: &OutboxMessage, expected: &NewMessage) {
+fn assert_content_eq(found: &OutboxMessage, expected: &NewMessage) {
     assert_eq!(found.id, expected.id);
     assert_eq!(found.agency_id, expected.agency_id);
     assert_eq!(found.booking_id, expected.booking_id);
