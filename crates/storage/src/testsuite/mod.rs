@@ -18,7 +18,7 @@
 //!
 //! # No check can be forgotten
 //!
-//! A check is written inside the [`checks!`] macro of its topic module, which defines the fn and lists it in
+//! A check is written inside the `checks!` macro of its topic module, which defines the fn and lists it in
 //! the module's `CHECKS` from the same tokens: there is no separate list to keep, so a defined check is a
 //! registered one and the counts cannot differ. What remains is collecting each module's `CHECKS` in [`all`]:
 //! `CHECKS` is `pub(super)` and the check fns are private, so a module left out of [`all`] is dead code, which
@@ -75,7 +75,7 @@ pub use sinks::{EventSink, FailingSink, RecordingSink, TransitionRecorder};
 /// What running a check returns: a future that completes when the check passed and panics when it failed.
 pub type CheckFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// One check of the suite, made only by [`checks!`].
+/// One check of the suite, made only by `checks!`.
 #[derive(Clone, Copy)]
 pub struct Check {
     module: &'static str,
