@@ -7,6 +7,7 @@ pub mod error;
 pub mod hash;
 pub mod model;
 pub mod pdf;
+#[cfg(feature = "samples")]
 pub mod samples;
 pub mod store;
 

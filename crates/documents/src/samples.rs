@@ -1,5 +1,5 @@
-//! Realistic example views, used by the tests, the render benchmark and anyone who needs a preview PDF
-//! without a database (e.g. an admin "preview ticket layout" page).
+//! Realistic example views for the tests, the render benchmark and the `samples` example, which render them
+//! without a database. Behind the `samples` feature, so production builds do not carry them.
 
 use crate::model::*;
 

@@ -8,7 +8,8 @@
 //! mapped in `error`. Queries are plain runtime SQL (no compile-time checked macros), so building the crate
 //! never needs a database.
 //!
-//! [`testing`] creates throwaway databases from a migrated template for tests of this and other crates.
+//! `testing` (behind the `testing` feature, for tests only) creates throwaway databases from a migrated template
+//! for tests of this and other crates.
 #![forbid(unsafe_code)]
 
 mod agencies;
@@ -22,6 +23,7 @@ mod lifecycle;
 mod orders;
 mod outbox;
 mod rows;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use async_trait::async_trait;
