@@ -102,7 +102,8 @@ pub fn hash_api_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-const API_KEY_PREFIX: &str = "tsk_";
+/// Every API key starts with this, which tells it apart from a JWT in a header that may carry either.
+pub const API_KEY_PREFIX: &str = "tsk_";
 
 impl Tessera {
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<AccessToken, AppError> {

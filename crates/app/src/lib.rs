@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod mail;
 pub mod orders;
+pub mod policy;
 mod secret;
 pub mod views;
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{AirportCode, BookingCode, CarrierCode, Pnr, SystemCode, TicketNumber};
 use crate::ids::{AgencyId, BookingId, UserId};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -356,6 +356,17 @@ impl FlightBooking {
     pub fn first_departure(&self) -> Option<DateTime<FixedOffset>> {
         self.segments().next().map(|s| s.departure.time)
     }
+
+    /// The airline's own reference for a journey, or the booking's PNR when the airline gave none.
+    pub fn confirmation_code(&self, journey: &Journey) -> String {
+        journey.airline_confirmation_code.clone().unwrap_or_else(|| self.pnr.to_string())
+    }
+
+    /// What all passengers of one type pay for their fares together (zero when there are none).
+    pub fn fare_total(&self, kind: PassengerType) -> Result<Money, MoneyError> {
+        let fares = self.passengers.iter().filter(|p| p.kind == kind).filter_map(|p| self.fare_for(p.kind));
+        Money::sum(fares.map(|fare| fare.total), self.currency)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -448,5 +459,50 @@ impl EventBooking {
             total = total.checked_add(Money::from_minor(line, self.currency)).ok()?;
         }
         Some(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::intake;
+
+    fn family() -> FlightBooking {
+        let doc = include_str!("../../../examples/bookings/flight-vn-family.json");
+        let valid = intake::parse(doc.as_bytes(), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).unwrap();
+        match valid.detail {
+            BookingDetail::Flight(f) => f,
+            BookingDetail::Event(_) => panic!("a flight example"),
+        }
+    }
+
+    #[test]
+    fn fare_totals_add_each_passengers_fare_exactly() {
+        let f = family();
+        let vnd = Currency::parse("VND").unwrap();
+        assert_eq!(f.fare_total(PassengerType::ADT), Ok(Money::from_minor(4_700_000, vnd)));
+        assert_eq!(f.fare_total(PassengerType::CHD), Ok(Money::from_minor(1_750_000, vnd)));
+        assert_eq!(f.fare_total(PassengerType::INF), Ok(Money::from_minor(200_000, vnd)));
+    }
+
+    #[test]
+    fn fare_totals_refuse_a_fare_in_another_currency() {
+        let mut f = family();
+        let usd = Currency::parse("USD").unwrap();
+        f.fares[0].total = Money::from_minor(100, usd);
+        assert!(matches!(f.fare_total(PassengerType::ADT), Err(MoneyError::CurrencyMismatch(..))));
+    }
+
+    #[test]
+    fn a_journey_without_an_airline_reference_is_known_by_the_pnr() {
+        let mut f = family();
+        assert_eq!(f.confirmation_code(&f.journeys[0]), "ABC123");
+        f.journeys[0].airline_confirmation_code = Some("197IJB".into());
+        assert_eq!(f.confirmation_code(&f.journeys[0]), "197IJB");
+        f.journeys[0].airline_confirmation_code = None;
+        f.pnr = crate::codes::Pnr::parse("XYZ789").unwrap();
+        assert_eq!(f.confirmation_code(&f.journeys[0]), "XYZ789");
     }
 }

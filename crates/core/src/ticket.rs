@@ -7,7 +7,7 @@ use crate::booking::{ServiceType, Tax};
 use crate::codes::{AccountingPrefix, TicketNumber};
 use crate::ids::{AgencyId, BookingId, IssuanceId};
 use crate::lifecycle::CouponState;
-use crate::money::Money;
+use crate::money::{Money, MoneyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TicketType {
@@ -208,6 +208,12 @@ impl Ticket {
     pub fn is_reissue(&self) -> bool {
         self.related_type == Some(RelatedType::ORGN)
     }
+
+    /// All taxes together: the total less the base fare. Fails, rather than guessing, when the two are in
+    /// different currencies or out of range.
+    pub fn tax_amount(&self) -> Result<Money, MoneyError> {
+        self.total.checked_sub(self.base)
+    }
 }
 
 impl Ticket {
@@ -238,5 +244,49 @@ impl Ticket {
             issued_at,
             pending_penalty: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    fn ticket(base: Money, total: Money) -> Ticket {
+        let draft = TicketDraft {
+            kind: TicketType::TKT,
+            prefix: AccountingPrefix::parse("738").unwrap(),
+            passenger_id: "pax-001".into(),
+            base,
+            taxes: Vec::new(),
+            total,
+            charged: total,
+            service: None,
+            coupons: Vec::new(),
+        };
+        let number = TicketNumber::parse("738-2300031330").unwrap();
+        Ticket::from_draft(
+            draft,
+            number,
+            IssuanceId::generate(),
+            BookingId::generate(),
+            AgencyId::generate(),
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn taxes_are_the_total_less_the_base() {
+        let vnd = Currency::parse("VND").unwrap();
+        let t = ticket(Money::from_minor(2_000_000, vnd), Money::from_minor(2_350_000, vnd));
+        assert_eq!(t.tax_amount(), Ok(Money::from_minor(350_000, vnd)));
+    }
+
+    #[test]
+    fn taxes_across_currencies_are_an_error_not_a_number() {
+        let vnd = Currency::parse("VND").unwrap();
+        let usd = Currency::parse("USD").unwrap();
+        let t = ticket(Money::from_minor(2_000_000, vnd), Money::from_minor(2_350_000, usd));
+        assert_eq!(t.tax_amount(), Err(MoneyError::CurrencyMismatch(usd, vnd)));
     }
 }

@@ -7,9 +7,9 @@
 pub mod agent;
 mod assets;
 mod auth;
-mod body;
 mod download;
 pub mod events;
+mod extract;
 pub mod gds;
 pub mod group;
 mod health;

@@ -1,12 +1,16 @@
 //! The agent profile's error envelope, `{"success": false, "data": {"error": "..."}}`, with the vendor's exact
 //! strings. The seed gives no status codes; ours are listed in docs/api.md.
 
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use tessera_app::AppError;
 use tessera_core::issuance::IssueError;
+
+use crate::extract::Refusal;
+use crate::AppState;
 
 pub const INVALID: &str = "Invalid Ticket Parameters.";
 pub const ALREADY_ISSUED: &str = "Ticket already issued.";
@@ -26,7 +30,45 @@ pub enum Missing {
     Ticket,
 }
 
-pub struct AgentError(pub AppError, pub Missing);
+/// The agent profile's one error type: an application error, and which record a 404 is about.
+#[derive(Debug)]
+pub struct AgentError {
+    pub error: AppError,
+    pub missing: Missing,
+}
+
+impl AgentError {
+    /// An error of the download endpoint, where what is missing is a ticket.
+    pub fn about_ticket(error: AppError) -> Self {
+        Self { error, missing: Missing::Ticket }
+    }
+}
+
+/// Bookings are what the issue endpoint (and every shared extractor) looks up.
+impl From<AppError> for AgentError {
+    fn from(error: AppError) -> Self {
+        Self { error, missing: Missing::Booking }
+    }
+}
+
+/// The seed calls every bad request "Invalid Ticket Parameters.", whatever is wrong with it.
+pub fn invalid() -> AppError {
+    AppError::Issue(IssueError::RequestMismatch("request"))
+}
+
+impl Refusal for AgentError {
+    type Context = ();
+
+    fn context(_: &Parts, _: &AppState) {}
+
+    fn refuse(error: AppError, (): ()) -> Self {
+        error.into()
+    }
+
+    fn malformed(_: serde_json::Error) -> AppError {
+        invalid()
+    }
+}
 
 fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
     match e {
@@ -68,8 +110,8 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
 
 impl IntoResponse for AgentError {
     fn into_response(self) -> Response {
-        let (status, message) = classify(&self.0, self.1);
-        if let AppError::Internal(detail) | AppError::DocumentGeneration(detail) = &self.0 {
+        let (status, message) = classify(&self.error, self.missing);
+        if let AppError::Internal(detail) | AppError::DocumentGeneration(detail) = &self.error {
             tracing::error!(error = %detail, "agent profile request failed");
         }
         (status, Json(json!({"success": false, "data": {"error": message}}))).into_response()

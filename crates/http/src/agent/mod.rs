@@ -5,37 +5,66 @@
 mod error;
 mod summary;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
-use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tessera_app::issuing::IssueCommand;
+use tessera_app::policy::UserType;
 use tessera_app::{AppError, Principal};
-use tessera_core::issuance::{Expectations, IssueError};
-use tessera_core::user::{Role, Scope};
-use tessera_storage::DocumentOwner;
+use tessera_core::issuance::Expectations;
 
 pub use error::{AgentError, Missing};
 pub use summary::Logos;
 
-use crate::auth::authenticate;
+use crate::extract;
 use crate::meta::RequestMeta;
+use crate::numbers::JsonNumber;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/issue-ticket", post(issue_ticket)).route("/download-ticket", post(download_ticket))
 }
 
+/// The authenticated caller; a missing or bad credential answers "Unauthenticated." in the envelope.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AgentError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AgentError> {
+        extract::caller(parts, state).await.map(Self)
+    }
+}
+
+/// A JSON body; anything else is "Invalid Ticket Parameters.".
+pub struct AgentJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for AgentJson<T> {
+    type Rejection = AgentError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AgentError> {
+        extract::json(req, state).await.map(Self)
+    }
+}
+
+/// `{"success": true, "data": ...}`
+#[derive(Serialize)]
+struct Success<T> {
+    success: bool,
+    data: T,
+}
+
+fn success<T>(data: T) -> Json<Success<T>> {
+    Json(Success { success: true, data })
+}
+
 /// The seed's request table: `bookingReferenceID`, `tripType` and `currency` required, the rest optional.
 #[derive(Deserialize)]
 struct IssueTicket {
-    user_type: Option<String>,
+    user_type: Option<UserType>,
     #[serde(rename = "bookingReferenceID")]
     booking_reference_id: String,
     #[serde(rename = "tripType")]
@@ -43,7 +72,7 @@ struct IssueTicket {
     currency: String,
     #[serde(rename = "PNR")]
     pnr: Option<String>,
-    amount: Option<serde_json::Number>,
+    amount: Option<JsonNumber>,
     #[serde(rename = "referenceCode")]
     reference_code: Option<String>,
 }
@@ -54,55 +83,21 @@ struct DownloadTicket {
     ticket_reference_id: String,
 }
 
-fn invalid() -> AppError {
-    AppError::Issue(IssueError::RequestMismatch("request"))
-}
-
-/// Bodies that are not the documented JSON are "Invalid Ticket Parameters.", like any other bad field.
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|_| invalid())
-}
-
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
-    authenticate(&state.app, headers).await.map_err(AppError::from)
-}
-
-/// `user_type` must describe the caller: an agent ticketing for its agency, or a customer for itself.
-fn check_user_type(who: &Principal, user_type: Option<&str>) -> Result<(), AppError> {
-    match (user_type, who.role()) {
-        (None, _) | (Some("agent"), Role::Admin | Role::Agent) | (Some("customer"), Role::Customer | Role::Admin) => {
-            Ok(())
-        }
-        _ => Err(invalid()),
-    }
+#[derive(Serialize)]
+struct TicketLink {
+    #[serde(rename = "eticketLink")]
+    eticket_link: String,
 }
 
 async fn issue_ticket(
     State(state): State<AppState>,
     meta: RequestMeta,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    match issue(&state, &meta, &headers, body).await {
-        Ok(data) => (StatusCode::OK, Json(json!({"success": true, "data": data}))).into_response(),
-        Err(e) => AgentError(e, Missing::Booking).into_response(),
-    }
-}
-
-async fn issue(
-    state: &AppState,
-    meta: &RequestMeta,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<serde_json::Value, AppError> {
-    let who = caller(state, headers).await?;
-    let request: IssueTicket = parse(&crate::body::bytes(body)?)?;
-    check_user_type(&who, request.user_type.as_deref())?;
+    Caller(who): Caller,
+    AgentJson(request): AgentJson<IssueTicket>,
+) -> Result<Json<Success<summary::IssueSummary>>, AgentError> {
+    who.acting_as(request.user_type)?;
     let booking_id = request.booking_reference_id.trim().parse().map_err(|_| AppError::NotFound("booking"))?;
-    let amount = match &request.amount {
-        Some(n) => Some(n.to_string().parse::<Decimal>().map_err(|_| invalid())?),
-        None => None,
-    };
+    let amount = request.amount.map(|n| n.to_decimal().ok_or_else(error::invalid)).transpose()?;
     let command = IssueCommand {
         reference_code: request.reference_code,
         expect: Expectations {
@@ -115,27 +110,20 @@ async fn issue(
         ..Default::default()
     };
     let issued = state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await?;
-    let link = state.app.sign_link(Scope::All, DocumentOwner::Issuance(issued.record.id)).await?;
-    let summary =
-        summary::build(&issued, link.url, &state.logos).ok_or_else(|| AppError::Internal("not a flight".into()))?;
-    serde_json::to_value(summary).map_err(|e| AppError::Internal(e.to_string()))
+    let link = state.app.issued_link(&issued).await?;
+    Ok(success(summary::build(&issued, link.url, &state.logos)?))
 }
 
 async fn download_ticket(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = async {
-        let who = caller(&state, &headers).await?;
-        let request: DownloadTicket = parse(&crate::body::bytes(body)?)?;
-        let id = request.ticket_reference_id.trim().parse().map_err(|_| AppError::NotFound("issuance"))?;
-        state.app.get_issuance(&who, id).await?;
-        state.app.sign_link(who.scope, DocumentOwner::Issuance(id)).await
-    }
-    .await;
-    match result {
-        Ok(link) => (StatusCode::OK, Json(json!({"success": true, "data": {"eticketLink": link.url}}))).into_response(),
-        Err(e) => AgentError(e, Missing::Ticket).into_response(),
-    }
+    Caller(who): Caller,
+    AgentJson(request): AgentJson<DownloadTicket>,
+) -> Result<Json<Success<TicketLink>>, AgentError> {
+    let id = request
+        .ticket_reference_id
+        .trim()
+        .parse()
+        .map_err(|_| AgentError::about_ticket(AppError::NotFound("issuance")))?;
+    let link = state.app.issuance_link(&who, id).await.map_err(AgentError::about_ticket)?;
+    Ok(success(TicketLink { eticket_link: link.url }))
 }

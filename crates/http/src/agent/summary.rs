@@ -4,11 +4,12 @@
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use serde::Serialize;
 use tessera_app::issuing::Issued;
+use tessera_app::AppError;
+use tessera_core::booking::PassengerType;
 use tessera_core::booking::{FlightBooking, Journey, Place, Segment, TripType};
-use tessera_core::money::Money;
 use tessera_core::ticket::TicketType;
 
-use crate::numbers::amount;
+use crate::numbers::Amount;
 
 /// `10:10 AM`, `15:45 PM`: the vendor writes a 24-hour clock followed by AM/PM, and so do we.
 pub fn clock(t: DateTime<FixedOffset>) -> String {
@@ -250,12 +251,12 @@ pub enum FlightSummary {
 
 #[derive(Serialize)]
 pub struct FareInformation {
-    total_adt: serde_json::Value,
-    total_chd: serde_json::Value,
-    total_inf: serde_json::Value,
-    total_cost: serde_json::Value,
+    total_adt: Amount,
+    total_chd: Amount,
+    total_inf: Amount,
+    total_cost: Amount,
     #[serde(rename = "cashBack")]
-    cash_back: serde_json::Value,
+    cash_back: Amount,
 }
 
 #[derive(Serialize)]
@@ -330,7 +331,7 @@ fn oneway(f: &FlightBooking, logos: &Logos) -> Option<OnewaySummary> {
     let j = f.journeys.first()?;
     let e = ends(j)?;
     Some(OnewaySummary {
-        airline_confirmation_code: j.airline_confirmation_code.clone().unwrap_or_else(|| f.pnr.to_string()),
+        airline_confirmation_code: f.confirmation_code(j),
         departure_date: date(e.from.time),
         departure_time: clock(e.from.time),
         arrival_date: date(e.to.time),
@@ -355,7 +356,7 @@ fn round(f: &FlightBooking, logos: &Logos) -> Option<RoundSummary> {
     let (out, back) = (f.journeys.first()?, f.journeys.get(1)?);
     let (o, r) = (ends(out)?, ends(back)?);
     Some(RoundSummary {
-        airline_confirmation_code: out.airline_confirmation_code.clone().unwrap_or_else(|| f.pnr.to_string()),
+        airline_confirmation_code: f.confirmation_code(out),
         departure_date: date(o.from.time),
         departure_time: clock(o.from.time),
         depart_city_airport_code: o.from.airport.to_string(),
@@ -400,7 +401,7 @@ fn multicity(f: &FlightBooking, logos: &Logos) -> Option<MulticitySummary> {
         .map(|j| {
             let e = ends(j)?;
             Some(JourneySummary {
-                airline_confirmation_code: j.airline_confirmation_code.clone().unwrap_or_else(|| f.pnr.to_string()),
+                airline_confirmation_code: f.confirmation_code(j),
                 seg_departure_date: date(e.from.time),
                 seg_departure_time: clock(e.from.time),
                 seg_arrival_date: date(e.to.time),
@@ -424,34 +425,28 @@ fn multicity(f: &FlightBooking, logos: &Logos) -> Option<MulticitySummary> {
     Some(MulticitySummary { flight_segments: journeys })
 }
 
-/// Builds the whole `data` object of a successful `/issue-ticket`; None only for a booking that is not a flight.
-pub fn build(issued: &Issued, link: String, logos: &Logos) -> Option<IssueSummary> {
-    let f = issued.booking.as_flight()?;
+/// Builds the whole `data` object of a successful `/issue-ticket`. Every issuance this profile makes is of a
+/// flight with journeys; anything else is an internal error, as is a fare sum that does not add up.
+pub fn build(issued: &Issued, link: String, logos: &Logos) -> Result<IssueSummary, AppError> {
+    let unusable = || AppError::Internal(format!("issuance {} has no flight summary", issued.record.id));
+    let f = issued.booking.as_flight().ok_or_else(unusable)?;
     let tz: chrono_tz::Tz = issued.agency.timezone.parse().unwrap_or(chrono_tz::UTC);
     let issued_at: DateTime<Utc> = issued.record.issued_at;
     let flight_summary = match f.trip_type {
-        TripType::Oneway => FlightSummary::Oneway(oneway(f, logos)?),
-        TripType::Round => FlightSummary::Round(round(f, logos)?),
-        TripType::Multicity => FlightSummary::Multicity(multicity(f, logos)?),
-    };
-    let baggage_details = match (f.trip_type, f.journeys.first(), f.journeys.get(1)) {
-        (TripType::Round, Some(out), Some(back)) => {
-            BaggageDetails::PerDirection { outbound: bags(out), back: bags(back) }
-        }
-        (_, Some(first), _) => BaggageDetails::Single(bags(first)),
-        _ => return None,
+        TripType::Oneway => oneway(f, logos).map(FlightSummary::Oneway),
+        TripType::Round => round(f, logos).map(FlightSummary::Round),
+        TripType::Multicity => multicity(f, logos).map(FlightSummary::Multicity),
+    }
+    .ok_or_else(unusable)?;
+    let first = f.journeys.first().ok_or_else(unusable)?;
+    let baggage_details = match (f.trip_type, f.journeys.get(1)) {
+        (TripType::Round, Some(back)) => BaggageDetails::PerDirection { outbound: bags(first), back: bags(back) },
+        _ => BaggageDetails::Single(bags(first)),
     };
     let per_type = |kind| {
-        let total = f
-            .passengers
-            .iter()
-            .filter(|p| p.kind == kind)
-            .filter_map(|p| f.fare_for(p.kind).map(|fare| fare.total.minor()))
-            .sum::<i64>();
-        amount(Money::from_minor(total, f.currency))
+        f.fare_total(kind).map(Amount::from).map_err(|e| AppError::Internal(format!("fare total of {kind:?}: {e}")))
     };
-    let confirmation =
-        f.journeys.first().and_then(|j| j.airline_confirmation_code.clone()).unwrap_or_else(|| f.pnr.to_string());
+    let confirmation = f.confirmation_code(first);
     let passengers = issued
         .tickets
         .iter()
@@ -467,7 +462,7 @@ pub fn build(issued: &Issued, link: String, logos: &Logos) -> Option<IssueSummar
             })
         })
         .collect();
-    Some(IssueSummary {
+    Ok(IssueSummary {
         ticket_summary: TicketSummary {
             ticket_reference_id: issued.record.id.to_string(),
             pnr: f.pnr.to_string(),
@@ -477,11 +472,11 @@ pub fn build(issued: &Issued, link: String, logos: &Logos) -> Option<IssueSummar
         },
         flight_summary,
         fare_information: FareInformation {
-            total_adt: per_type(tessera_core::booking::PassengerType::ADT),
-            total_chd: per_type(tessera_core::booking::PassengerType::CHD),
-            total_inf: per_type(tessera_core::booking::PassengerType::INF),
-            total_cost: amount(issued.record.amount_charged),
-            cash_back: amount(f.cashback),
+            total_adt: per_type(PassengerType::ADT)?,
+            total_chd: per_type(PassengerType::CHD)?,
+            total_inf: per_type(PassengerType::INF)?,
+            total_cost: issued.record.amount_charged.into(),
+            cash_back: f.cashback.into(),
         },
         baggage_details,
         passengers,

@@ -1,20 +1,41 @@
 //! The GDS profile's error codes: one stable code per business rule (the table in docs/api.md), answered in the
 //! same envelope as a success with `status: false`.
 
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use tessera_app::AppError;
+use tessera_core::intake::ValidationErrors;
 use tessera_core::issuance::IssueError;
 
-use super::{tracking_time, Envelope, ErrorBody};
+use super::{Envelope, ErrorBody, Tracking};
+use crate::extract::Refusal;
+use crate::AppState;
 
+/// The GDS profile's one error type: what went wrong, the ticketing system the answer names (the request's,
+/// or the booking's once it is found) and the request's tracking.
+#[derive(Debug)]
 pub struct GdsError {
     pub error: AppError,
     pub system: Option<String>,
-    pub tracking_id: Option<String>,
-    pub at: DateTime<Utc>,
+    pub tracking: Tracking,
+}
+
+impl Refusal for GdsError {
+    type Context = Tracking;
+
+    fn context(parts: &Parts, state: &AppState) -> Tracking {
+        Tracking::of(parts, state)
+    }
+
+    fn refuse(error: AppError, tracking: Tracking) -> Self {
+        Self { error, system: None, tracking }
+    }
+
+    fn malformed(error: serde_json::Error) -> AppError {
+        AppError::Validation(ValidationErrors::single("", format!("invalid request: {error}")))
+    }
 }
 
 pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
@@ -83,8 +104,8 @@ impl IntoResponse for GdsError {
             status: false,
             error: Some(ErrorBody { code, message: message.clone() }),
             description: Some(message),
-            tracking_id: self.tracking_id,
-            tracking_time: tracking_time(self.at),
+            tracking_time: self.tracking.time(),
+            tracking_id: self.tracking.id,
             tickets: None,
         };
         (status, Json(envelope)).into_response()

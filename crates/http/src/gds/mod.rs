@@ -5,25 +5,24 @@
 mod error;
 mod ticket;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tessera_app::issuing::IssueCommand;
-use tessera_app::AppError;
+use tessera_app::{AppError, Principal};
+use tessera_core::intake::ValidationErrors;
 use tessera_core::issuance::{Commission, Expectations, IssueOptions};
 
 pub use error::GdsError;
 pub use ticket::BookingTicket;
 
-use crate::auth::authenticate;
+use crate::extract;
 use crate::meta::RequestMeta;
+use crate::numbers::JsonNumber;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -36,7 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
 struct IssueRequest {
     system: Option<String>,
     booking_code: Option<String>,
-    com_amount: Option<serde_json::Number>,
+    com_amount: Option<JsonNumber>,
     com_percentage: Option<bool>,
     booker_code: Option<String>,
     tour_code: Option<String>,
@@ -62,73 +61,86 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-pub(crate) fn tracking_time(now: DateTime<Utc>) -> String {
-    now.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// What every answer echoes about its request: the request id (`trackingId`) and when it was handled.
+#[derive(Debug, Clone)]
+pub struct Tracking {
+    pub id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Tracking {
+    fn of(parts: &Parts, state: &AppState) -> Self {
+        let id = parts.headers.get(crate::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Self { id, at: state.app.now() }
+    }
+
+    fn time(&self) -> String {
+        self.at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+}
+
+impl FromRequestParts<AppState> for Tracking {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts, state))
+    }
+}
+
+/// The authenticated caller; a missing or bad credential answers `AUTH_REQUIRED` / `AUTH_INVALID`.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = GdsError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, GdsError> {
+        extract::caller(parts, state).await.map(Self)
+    }
+}
+
+/// A JSON body; anything else is `INVALID_REQUEST` with serde's description of the problem.
+pub struct GdsJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for GdsJson<T> {
+    type Rejection = GdsError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, GdsError> {
+        extract::json(req, state).await.map(Self)
+    }
+}
+
+fn commission(request: &IssueRequest) -> Result<Option<Commission>, AppError> {
+    let Some(n) = &request.com_amount else { return Ok(None) };
+    let value = n
+        .to_decimal()
+        .ok_or_else(|| AppError::Validation(ValidationErrors::single("/comAmount", "is not a number")))?;
+    Ok(Some(if request.com_percentage.unwrap_or(false) {
+        Commission::Percent(value)
+    } else {
+        Commission::Amount(value)
+    }))
 }
 
 async fn issue_ticket(
     State(state): State<AppState>,
     meta: RequestMeta,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let mut system = None;
-    let result = issue(&state, &meta, &headers, body, &mut system).await;
-    let now = state.app.now();
-    match result {
-        Ok(tickets) => {
-            let envelope = Envelope {
-                system,
-                status: true,
-                error: None,
-                description: None,
-                tracking_id: meta.request_id.clone(),
-                tracking_time: tracking_time(now),
-                tickets: Some(tickets),
-            };
-            (StatusCode::OK, Json(envelope)).into_response()
-        }
-        Err(e) => GdsError { error: e, system, tracking_id: meta.request_id.clone(), at: now }.into_response(),
-    }
-}
-
-async fn issue(
-    state: &AppState,
-    meta: &RequestMeta,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    system: &mut Option<String>,
-) -> Result<Vec<BookingTicket>, AppError> {
-    let who = authenticate(&state.app, headers).await.map_err(AppError::from)?;
-    let body = crate::body::bytes(body)?;
-    let request: IssueRequest = serde_json::from_slice(&body).map_err(|e| {
-        AppError::Validation(tessera_core::intake::ValidationErrors::single("", format!("invalid request: {e}")))
-    })?;
-    *system = request.system.clone();
+    tracking: Tracking,
+    Caller(who): Caller,
+    GdsJson(request): GdsJson<IssueRequest>,
+) -> Result<Json<Envelope>, GdsError> {
+    let refuse = |system: &Option<String>| {
+        let (system, tracking) = (system.clone(), tracking.clone());
+        move |error| GdsError { error, system, tracking }
+    };
     let code = request.booking_code.as_deref().map(str::trim).unwrap_or_default();
     if code.is_empty() {
-        return Err(AppError::Validation(tessera_core::intake::ValidationErrors::single(
-            "/bookingCode",
-            "is required",
-        )));
+        let missing = AppError::Validation(ValidationErrors::single("/bookingCode", "is required"));
+        return Err(refuse(&request.system)(missing));
     }
-    let booking = state.app.find_booking_by_code(&who, code).await?;
-    if let Some(flight) = booking.as_flight() {
-        *system = Some(flight.system.to_string());
-    }
-    let commission = match request.com_amount {
-        Some(n) => {
-            let value: Decimal = n.to_string().parse().map_err(|_| {
-                AppError::Validation(tessera_core::intake::ValidationErrors::single("/comAmount", "is not a number"))
-            })?;
-            Some(if request.com_percentage.unwrap_or(false) {
-                Commission::Percent(value)
-            } else {
-                Commission::Amount(value)
-            })
-        }
-        None => None,
-    };
+    let booking = state.app.find_booking_by_code(&who, code).await.map_err(refuse(&request.system))?;
+    // From here on, answers name the booking's own ticketing system.
+    let system = booking.as_flight().map(|f| f.system.to_string()).or_else(|| request.system.clone());
+    let commission = commission(&request).map_err(refuse(&system))?;
     let command = IssueCommand {
         options: IssueOptions {
             commission,
@@ -139,6 +151,15 @@ async fn issue(
         expect: Expectations { system: request.system, ..Default::default() },
         ..Default::default()
     };
-    let issued = state.app.issue_booking(booking, command, meta.actor(Some(&who))).await?;
-    Ok(ticket::booking_tickets(&issued))
+    let issued = state.app.issue_booking(booking, command, meta.actor(Some(&who))).await.map_err(refuse(&system))?;
+    let tickets = ticket::booking_tickets(&issued).map_err(refuse(&system))?;
+    Ok(Json(Envelope {
+        system,
+        status: true,
+        error: None,
+        description: None,
+        tracking_id: tracking.id.clone(),
+        tracking_time: tracking.time(),
+        tickets: Some(tickets),
+    }))
 }

@@ -1,19 +1,22 @@
 //! BookingTicket records as the seed defines them, one per TKT and EMD, with the ticket face as plain text.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tessera_app::issuing::Issued;
+use tessera_app::AppError;
 use tessera_core::agency::Agency;
 use tessera_core::booking::FlightBooking;
 use tessera_core::ticket::{Ticket, TicketType};
 
-use crate::numbers::amount;
+use crate::numbers::Amount;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaxDetail {
     code: String,
-    amount: serde_json::Value,
+    amount: Amount,
 }
 
 #[derive(Serialize)]
@@ -46,9 +49,9 @@ pub struct BookingTicket {
     service_code: Option<String>,
     issue_date: Option<String>,
     ticket_info: Option<String>,
-    base_fare: serde_json::Value,
-    taxes: serde_json::Value,
-    total_fare: serde_json::Value,
+    base_fare: Amount,
+    taxes: Amount,
+    total_fare: Amount,
     currency: Option<String>,
     tax_details: Vec<TaxDetail>,
     coupon_infos: Vec<CouponInfo>,
@@ -63,31 +66,43 @@ fn local(at: DateTime<Utc>, agency: &Agency) -> chrono::NaiveDateTime {
     at.with_timezone(&tz).naive_local()
 }
 
-/// `PAX 738-2300031330/ETVN/10APR24/HANVN28DB/37963973`
-fn ticket_info(t: &Ticket, f: &FlightBooking, agency: &Agency) -> String {
-    let day = local(t.issued_at, agency).format("%d%b%y").to_string().to_uppercase();
-    let office = agency.office_id.as_ref().map(ToString::to_string).unwrap_or_default();
-    let iata = agency.iata_number.as_ref().map(ToString::to_string).unwrap_or_default();
-    format!("PAX {}/ET{}/{day}/{office}/{iata}", t.number, f.validating_carrier)
+/// A ticket's one-line summary, `PAX 738-2300031330/ETVN/10APR24/HANVN28DB/37963973`, kept in parts: the ticket
+/// face prints its issue day and issuing office too.
+struct TicketInfo {
+    number: String,
+    carrier: String,
+    /// The issue day in the agency's time zone, `10APR24`.
+    day: String,
+    office: String,
+    iata: String,
+}
+
+impl TicketInfo {
+    fn new(t: &Ticket, f: &FlightBooking, agency: &Agency) -> Self {
+        Self {
+            number: t.number.to_string(),
+            carrier: f.validating_carrier.to_string(),
+            day: local(t.issued_at, agency).format("%d%b%y").to_string().to_uppercase(),
+            office: agency.office_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            iata: agency.iata_number.as_ref().map(ToString::to_string).unwrap_or_default(),
+        }
+    }
+}
+
+impl fmt::Display for TicketInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PAX {}/ET{}/{}/{}/{}", self.number, self.carrier, self.day, self.office, self.iata)
+    }
 }
 
 /// The ticket face a terminal would show: header, passenger, one line per coupon, fare and endorsement.
-fn face(t: &Ticket, f: &FlightBooking, agency: &Agency, attributes: &serde_json::Value) -> String {
+fn face(t: &Ticket, f: &FlightBooking, info: &TicketInfo, agency: &Agency, attributes: &serde_json::Value) -> String {
     let name =
         f.passenger(&t.passenger_id).map(|p| format!("{} ({})", p.ticket_name(), p.kind.as_str())).unwrap_or_default();
     let mut lines = vec![
         format!("{} {}   {}", if t.kind == TicketType::EMD { "EMD" } else { "ETKT" }, t.number, t.status.as_str()),
-        format!(
-            "PNR {}   ISSUED {}   VC {}",
-            f.pnr,
-            local(t.issued_at, agency).format("%d%b%y").to_string().to_uppercase(),
-            f.validating_carrier
-        ),
-        format!(
-            "AGENCY {} {}",
-            agency.name,
-            ticket_info(t, f, agency).split('/').skip(3).collect::<Vec<_>>().join("/")
-        ),
+        format!("PNR {}   ISSUED {}   VC {}", f.pnr, info.day, f.validating_carrier),
+        format!("AGENCY {} {}/{}", agency.name, info.office, info.iata),
         format!("NAME {name}"),
     ];
     for c in &t.coupons {
@@ -125,8 +140,10 @@ fn face(t: &Ticket, f: &FlightBooking, agency: &Agency, attributes: &serde_json:
     lines.join("\n")
 }
 
-pub fn booking_tickets(issued: &Issued) -> Vec<BookingTicket> {
-    let Some(f) = issued.booking.as_flight() else { return Vec::new() };
+/// One BookingTicket per ticket of a flight issuance. A ticket whose taxes cannot be worked out (total and base
+/// in different currencies) is an internal error, never a made-up number.
+pub fn booking_tickets(issued: &Issued) -> Result<Vec<BookingTicket>, AppError> {
+    let Some(f) = issued.booking.as_flight() else { return Ok(Vec::new()) };
     issued
         .tickets
         .iter()
@@ -137,8 +154,9 @@ pub fn booking_tickets(issued: &Issued) -> Vec<BookingTicket> {
                 Some(s) => (s.kind.as_str().to_owned(), s.code.clone()),
                 None => ("FLIGHT".to_owned(), String::new()),
             };
-            let taxes = t.total.checked_sub(t.base).unwrap_or(t.base);
-            BookingTicket {
+            let taxes = t.tax_amount().map_err(|e| AppError::Internal(format!("taxes of ticket {}: {e}", t.number)))?;
+            let info = TicketInfo::new(t, f, &issued.agency);
+            Ok(BookingTicket {
                 index: i + 1,
                 passenger_id: Some(t.passenger_id.clone()),
                 passenger_type: passenger.map(|p| p.kind.as_str().to_owned()),
@@ -151,15 +169,15 @@ pub fn booking_tickets(issued: &Issued) -> Vec<BookingTicket> {
                 service_type: Some(service_type),
                 service_code: Some(service_code),
                 issue_date: Some(local(t.issued_at, &issued.agency).format("%Y-%m-%dT%H:%M:%S").to_string()),
-                ticket_info: Some(ticket_info(t, f, &issued.agency)),
-                base_fare: amount(t.base),
-                taxes: amount(taxes),
-                total_fare: amount(t.total),
+                ticket_info: Some(info.to_string()),
+                base_fare: t.base.into(),
+                taxes: taxes.into(),
+                total_fare: t.total.into(),
                 currency: Some(t.total.currency().to_string()),
                 tax_details: t
                     .taxes
                     .iter()
-                    .map(|x| TaxDetail { code: x.code.clone(), amount: amount(x.amount) })
+                    .map(|x| TaxDetail { code: x.code.clone(), amount: x.amount.into() })
                     .collect(),
                 coupon_infos: t
                     .coupons
@@ -179,8 +197,25 @@ pub fn booking_tickets(issued: &Issued) -> Vec<BookingTicket> {
                 related_number: t.related_number.as_ref().map(|n| n.compact()),
                 related_type: t.related_type.map(|r| r.as_str().to_owned()),
                 endorsement: f.endorsement.clone(),
-                face_ticket: Some(face(t, f, &issued.agency, &issued.record.attributes)),
-            }
+                face_ticket: Some(face(t, f, &info, &issued.agency, &issued.record.attributes)),
+            })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_info_is_the_seeds_line() {
+        let info = TicketInfo {
+            number: "738-2300031330".into(),
+            carrier: "VN".into(),
+            day: "10APR24".into(),
+            office: "HANVN28DB".into(),
+            iata: "37963973".into(),
+        };
+        assert_eq!(info.to_string(), "PAX 738-2300031330/ETVN/10APR24/HANVN28DB/37963973");
+    }
 }

@@ -306,7 +306,36 @@ async fn failed_document_generation_changes_nothing(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// Amounts with a fraction are answered exactly, as bare numbers: read from the request's own text and written
+/// from the booking's decimals, never through a float.
+async fn fractional_amounts_are_exact_numbers(app: TestApp) {
+    let mut doc = example("oneway");
+    doc["fares"][0]["base"] = json!("35000.25");
+    doc["fares"][0]["total"] = json!("41893.25");
+    doc["cashback"] = json!("300.75");
+    let booking = app.book(&app.agent_token, &doc).await;
+    let mut req = request(&booking);
+    req["amount"] = json!(41893.2);
+    expect_error(&app, &app.agent_token, &req, StatusCode::UNPROCESSABLE_ENTITY, "Invalid Ticket Parameters.").await;
+    assert_eq!(app.balance(&app.agency).await, "1000000.00");
+    let res = app
+        .client
+        .post(app.url("/issue-ticket"))
+        .bearer_auth(&app.agent_token)
+        .header("content-type", "application/json")
+        .body(req.to_string().replace("41893.2", "4189325e-2"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.expect("body");
+    let fares = r#""fareInformation":{"total_adt":41893.25,"total_chd":0,"total_inf":0,"total_cost":41893.25,"cashBack":300.75}"#;
+    assert!(text.contains(fares), "{text}");
+    assert_eq!(app.balance(&app.agency).await, "958106.75");
+}
+
 both_backends!(
+    fractional_amounts_are_exact_numbers,
     oneway_matches_the_seed_and_the_booking,
     round_trip_matches_the_seed,
     multicity_matches_the_seed_with_connections_and_date_change,

@@ -165,5 +165,120 @@ async fn smtp_down_then_back_delivers_exactly_once(backend: Backend) {
     assert_eq!(messages[0]["status"], "sent");
 }
 
-both_backends!(every_response_of_the_seed, insufficient_balance_is_a_create_failure);
-both_backends_custom!(tickets_are_emailed_with_their_pdfs, smtp_down_then_back_delivers_exactly_once);
+async fn booking_status(app: &TestApp, token: &str, pnr: &str) -> Value {
+    let found: Value = app.get(&format!("/api/v1/bookings?pnr={pnr}"), token).await.json().await.expect("json");
+    found["bookings"][0]["status"].clone()
+}
+
+/// A new API key for `user` through the native admin API: (its id, the key).
+async fn new_api_key(app: &TestApp, user: &str) -> (String, String) {
+    let url = app.url(&format!("/api/v1/users/{user}/api-keys"));
+    let res = app.client.post(url).bearer_auth(&app.admin_token).send().await.expect("request");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.expect("json");
+    (body["id"].as_str().unwrap().to_owned(), body["key"].as_str().unwrap().to_owned())
+}
+
+/// The group API takes an agency's API key in `x-access-token` as well as a JWT; a key that is unknown or
+/// revoked is refused like a forged token, and a customer's key like a customer's token.
+async fn an_api_key_works_in_x_access_token(app: TestApp) {
+    app.book(&app.agent_token, &example("oneway")).await;
+    let code = json!({"booking_code": "PQMJ8E"});
+    let (key_id, key) = new_api_key(&app, &app.agent.id.to_string()).await;
+    let invalid = (StatusCode::UNAUTHORIZED, says(false, "Invalid signature"));
+    let unknown = format!("tsk_{}", "0".repeat(48));
+    assert_eq!(create(&app, Some(&unknown), &code).await, invalid);
+    assert_eq!(download(&app, Some(&unknown), "?booking_code=PQMJ8E").await, invalid);
+    assert_eq!(create(&app, Some("tsk_"), &code).await, invalid);
+    let (_, customer_key) = new_api_key(&app, &app.customer.id.to_string()).await;
+    let refused = (StatusCode::BAD_REQUEST, says(false, "Authorization fail. you are customer."));
+    assert_eq!(create(&app, Some(&customer_key), &code).await, refused);
+    assert_eq!(app.balance(&app.agency).await, "1000000.00");
+
+    assert_eq!(create(&app, Some(&key), &code).await, (StatusCode::CREATED, says(true, "ticket created")));
+    assert_eq!(app.balance(&app.agency).await, "958107.00");
+    let sent = download(&app, Some(&key), "?booking_code=PQMJ8E").await;
+    assert_eq!(sent, (StatusCode::OK, says(true, "created success")));
+    // The issuance is recorded as the key's user's.
+    let audit: Value = app.get("/api/v1/audit", &app.admin_token).await.json().await.expect("json");
+    let issued = audit["entries"].as_array().unwrap().iter().find(|e| e["action"] == "issuance.create").cloned();
+    assert_eq!(issued.map(|e| e["username"].clone()), Some(json!(app.agent.username)), "{audit}");
+
+    let revoked = app.client.delete(app.url(&format!("/api/v1/api-keys/{key_id}"))).bearer_auth(&app.admin_token);
+    assert_eq!(revoked.send().await.expect("request").status(), StatusCode::NO_CONTENT);
+    assert_eq!(download(&app, Some(&key), "?booking_code=PQMJ8E").await, invalid);
+    assert_eq!(outbox(&app).await.len(), 1, "the revoked key sent nothing");
+}
+
+/// Each failure has its own status: a customer is refused before the body is read, and documents that
+/// cannot be stored are the server's failure (500), not a conflict; nothing changes.
+async fn each_failure_has_its_own_status(app: TestApp) {
+    app.book(&app.agent_token, &example("oneway")).await;
+    let refused = (StatusCode::BAD_REQUEST, says(false, "Authorization fail. you are customer."));
+    assert_eq!(create(&app, Some(&app.customer_token), &json!({})).await, refused);
+    assert_eq!(download(&app, Some(&app.customer_token), "").await, refused);
+    let res = app
+        .client
+        .post(app.url("/tickets"))
+        .header("x-access-token", &app.agent_token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(res.json::<Value>().await.unwrap(), says(false, "Create ticket fail: booking_code is required"));
+
+    // Make the document store unwritable: its folder becomes a plain file.
+    let docs = app.data_dir.path().join("documents");
+    std::fs::remove_dir_all(&docs).unwrap();
+    std::fs::write(&docs, b"not a folder").unwrap();
+    let failed = create(&app, Some(&app.agent_token), &json!({"booking_code": "PQMJ8E"})).await;
+    assert_eq!(
+        failed,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            says(false, "Create ticket fail: the ticket documents could not be generated")
+        )
+    );
+    assert_eq!(app.balance(&app.agency).await, "1000000.00");
+    assert_eq!(booking_status(&app, &app.agent_token, "PQMJ8E").await, "confirmed");
+    std::fs::remove_file(&docs).unwrap();
+    let created = create(&app, Some(&app.agent_token), &json!({"booking_code": "PQMJ8E"})).await;
+    assert_eq!(created, (StatusCode::CREATED, says(true, "ticket created")));
+}
+
+/// The SMTP server's own words (addresses, ports, errors) stay in the log and the outbox; the client gets a
+/// fixed message.
+async fn smtp_failure_text_is_not_sent_to_the_client(backend: Backend) {
+    let mut sink = SmtpSink::start();
+    let app = spawn_app_with(backend, Options { smtp_url: Some(sink.url()), ..Default::default() }).await;
+    app.book(&app.agent_token, &example("oneway")).await;
+    assert_eq!(create(&app, Some(&app.agent_token), &json!({"booking_code": "PQMJ8E"})).await.0, StatusCode::CREATED);
+    sink.stop();
+    let failed = download(&app, Some(&app.agent_token), "?booking_code=PQMJ8E").await;
+    assert_eq!(
+        failed,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            says(false, "Send Email fail: the mail server did not accept the message; it will be retried")
+        )
+    );
+    let messages = outbox(&app).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["status"], "queued");
+    let reason = messages[0]["last_error"].as_str().unwrap_or_default().to_owned();
+    assert!(!reason.is_empty() && !failed.1["message"].as_str().unwrap().contains(&reason), "{reason}");
+}
+
+both_backends!(
+    every_response_of_the_seed,
+    insufficient_balance_is_a_create_failure,
+    an_api_key_works_in_x_access_token,
+    each_failure_has_its_own_status,
+);
+both_backends_custom!(
+    tickets_are_emailed_with_their_pdfs,
+    smtp_down_then_back_delivers_exactly_once,
+    smtp_failure_text_is_not_sent_to_the_client,
+);
