@@ -44,6 +44,8 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        AppError::InsufficientBalance => (StatusCode::PAYMENT_REQUIRED, "insufficient_balance"),
+        AppError::Stale => (StatusCode::CONFLICT, "concurrent_update"),
         AppError::Issue(i) => (issue_status(i), issue_error_code(i)),
         AppError::Lifecycle(l) => (lifecycle_status(l), lifecycle_error_code(l)),
         AppError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
@@ -114,5 +116,19 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused debit and a request that lost every retry are outcomes the client can act on, not 500s.
+    #[test]
+    fn business_outcomes_have_their_own_status_and_code() {
+        assert_eq!(classify(&AppError::InsufficientBalance), (StatusCode::PAYMENT_REQUIRED, "insufficient_balance"));
+        assert_eq!(classify(&AppError::Stale), (StatusCode::CONFLICT, "concurrent_update"));
+        let stale = ApiError(AppError::Stale).into_response();
+        assert_eq!(stale.status(), StatusCode::CONFLICT);
     }
 }
