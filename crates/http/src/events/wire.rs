@@ -2,7 +2,7 @@
 //! documentation lists (`ticket_name`, `category_name`, `row`, `seat`, `section`, `number_of_pdfs`, `guest`).
 
 use serde_json::{json, Value};
-use tessera_core::orders::{BookingOrder, DownloadItem, OrderItem};
+use tessera_core::orders::{events_booking_id, BookingOrder, DownloadItem, OrderItem};
 use tessera_storage::{DocumentOwner, OrderRecord};
 
 /// `2024-01-02T21:48:04`, UTC without an offset, as the seed writes `created`.
@@ -12,7 +12,7 @@ pub fn order(record: &OrderRecord) -> Value {
     let order = &record.order;
     let zip_sha = record.document(&DocumentOwner::OrderZip(order.id.clone())).map(|d| d.sha256.clone());
     json!({
-        "booking_id": order.booking_id.to_string(),
+        "booking_id": events_booking_id(order.booking_id),
         "bookingorder_id": order.id,
         "booking_code": record.booking_code,
         "event_id": order.event.id,
