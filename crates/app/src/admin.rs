@@ -1,4 +1,5 @@
-//! Operator use cases: agencies, money in, and agreements with carriers. Shared by the CLI and the native API.
+//! Operator use cases: agencies, money in, and agreements with carriers. Shared by the CLI and the native API;
+//! each takes the caller and decides itself who may act (admins; agents read their own agency).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -42,7 +43,8 @@ pub(crate) fn plain_text(text: &str, pointer: &str, max: usize) -> Result<String
 }
 
 impl Tessera {
-    pub async fn create_agency(&self, input: &AgencyInput) -> Result<Agency, AppError> {
+    pub async fn create_agency(&self, who: &Principal, input: &AgencyInput) -> Result<Agency, AppError> {
+        who.require_admin()?;
         let mut errors = Vec::new();
         let mut err = |pointer: &str, reason: String| errors.push(FieldError { pointer: pointer.into(), reason });
         let name = input.name.trim();
@@ -126,12 +128,20 @@ impl Tessera {
         self.db.get_agency(id).await?.ok_or(AppError::NotFound("agency"))
     }
 
-    pub async fn list_agencies(&self) -> Result<Vec<Agency>, AppError> {
+    pub async fn list_agencies(&self, who: &Principal) -> Result<Vec<Agency>, AppError> {
+        who.require_admin()?;
         Ok(self.db.list_agencies().await?)
     }
 
     /// Adds money to an agency's balance (a positive decimal in its currency).
-    pub async fn top_up(&self, id: AgencyId, amount: &str, note: Option<String>) -> Result<LedgerEntry, AppError> {
+    pub async fn top_up(
+        &self,
+        who: &Principal,
+        id: AgencyId,
+        amount: &str,
+        note: Option<String>,
+    ) -> Result<LedgerEntry, AppError> {
+        who.require_admin()?;
         let agency = self.db.get_agency(id).await?.ok_or(AppError::NotFound("agency"))?;
         let amount = Money::parse(amount, agency.currency).map_err(|e| invalid("/amount", e.to_string()))?;
         if amount.is_negative() || amount.is_zero() {
@@ -169,11 +179,13 @@ impl Tessera {
 
     pub async fn set_agreement(
         &self,
+        who: &Principal,
         agency: AgencyId,
         carrier: &str,
         authorized: bool,
         commission_cap_percent: Option<&str>,
     ) -> Result<CarrierAgreement, AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
         let cap = match commission_cap_percent {
@@ -194,12 +206,14 @@ impl Tessera {
 
     pub async fn add_tour_code(
         &self,
+        who: &Principal,
         agency: AgencyId,
         carrier: &str,
         code: &str,
         valid_from: Option<&str>,
         valid_to: Option<&str>,
     ) -> Result<TourCode, AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
         let code = code.trim();
@@ -230,7 +244,8 @@ impl Tessera {
         Ok(tour)
     }
 
-    pub async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<(), AppError> {
+    pub async fn add_corporate_account(&self, who: &Principal, agency: AgencyId, code: &str) -> Result<(), AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let code = code.trim();
         if code.is_empty()
@@ -242,7 +257,8 @@ impl Tessera {
         Ok(self.db.add_corporate_account(agency, code).await?)
     }
 
-    pub async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<(), AppError> {
+    pub async fn add_booker_code(&self, who: &Principal, agency: AgencyId, code: &str) -> Result<(), AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let code = code.trim();
         if code.is_empty()
@@ -255,7 +271,13 @@ impl Tessera {
     }
 
     /// Whether the agency's refunds wait for an admin's approval; the agency's other settings stay.
-    pub async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency, AppError> {
+    pub async fn set_refund_approval(
+        &self,
+        who: &Principal,
+        agency: AgencyId,
+        required: bool,
+    ) -> Result<Agency, AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         Ok(self.db.set_refund_approval(agency, required).await?)
     }

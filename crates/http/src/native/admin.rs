@@ -1,12 +1,12 @@
-//! Operator endpoints: agencies, top-ups, agreements, users and API keys. Admins only, except that agents may
-//! read their own agency, its ledger and agreements, and anyone may manage their own API keys.
+//! Operator endpoints: agencies, top-ups, agreements, users and API keys. The app services decide who may act
+//! (admins; agents read their own agency, its ledger and agreements; anyone manages their own API keys).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use tessera_app::admin::AgencyInput;
-use tessera_app::{AppError, Principal};
+use tessera_app::AppError;
 use tessera_core::ids::{AgencyId, ApiKeyId, UserId};
 use tessera_core::intake::{AmountInput, ValidationErrors};
 use tessera_core::user::Role;
@@ -51,7 +51,6 @@ pub async fn create_agency(
     Auth(who): Auth,
     ValidJson(body): ValidJson<CreateAgency>,
 ) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
-    who.require_admin()?;
     let input = AgencyInput {
         name: body.name,
         currency: body.currency,
@@ -63,14 +62,13 @@ pub async fn create_agency(
         vat_percent: body.vat_percent.map(|v| v.as_text()),
         refund_approval: body.refund_approval,
     };
-    let agency = state.app.create_agency(&input).await?;
+    let agency = state.app.create_agency(&who, &input).await?;
     Ok((StatusCode::CREATED, Json(AgencyBody::from(&agency))))
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "admin", responses((status = 200, body = Vec<AgencyBody>)))]
 pub async fn list_agencies(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<AgencyBody>>, ApiError> {
-    who.require_admin()?;
-    Ok(Json(state.app.list_agencies().await?.iter().map(AgencyBody::from).collect()))
+    Ok(Json(state.app.list_agencies(&who).await?.iter().map(AgencyBody::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "admin", params(("id" = String, Path)),
@@ -100,8 +98,7 @@ pub async fn top_up(
     NativePath(id): NativePath<String>,
     ValidJson(body): ValidJson<TopUp>,
 ) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
-    who.require_admin()?;
-    let entry = state.app.top_up(agency_id(&id)?, &body.amount.as_text(), body.note).await?;
+    let entry = state.app.top_up(&who, agency_id(&id)?, &body.amount.as_text(), body.note).await?;
     Ok((StatusCode::CREATED, Json(LedgerBody::from(&entry))))
 }
 
@@ -144,9 +141,11 @@ pub async fn set_agreement(
     NativePath((id, carrier)): NativePath<(String, String)>,
     ValidJson(body): ValidJson<Agreement>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    who.require_admin()?;
     let cap = body.commission_cap.map(|c| c.as_text());
-    let a = state.app.set_agreement(agency_id(&id)?, &carrier, body.authorized.unwrap_or(true), cap.as_deref()).await?;
+    let a = state
+        .app
+        .set_agreement(&who, agency_id(&id)?, &carrier, body.authorized.unwrap_or(true), cap.as_deref())
+        .await?;
     Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
 }
 
@@ -167,10 +166,9 @@ pub async fn add_tour_code(
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewTourCode>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    who.require_admin()?;
     let t = state
         .app
-        .add_tour_code(agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref())
+        .add_tour_code(&who, agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(t).map_err(|e| AppError::Internal(e.to_string()))?)))
 }
@@ -189,8 +187,7 @@ pub async fn add_corporate_account(
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewCorporateAccount>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    who.require_admin()?;
-    state.app.add_corporate_account(agency_id(&id)?, &b.code).await?;
+    state.app.add_corporate_account(&who, agency_id(&id)?, &b.code).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
 }
 
@@ -202,8 +199,7 @@ pub async fn add_booker_code(
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewCorporateAccount>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    who.require_admin()?;
-    state.app.add_booker_code(agency_id(&id)?, &b.code).await?;
+    state.app.add_booker_code(&who, agency_id(&id)?, &b.code).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
 }
 
@@ -221,8 +217,7 @@ pub async fn set_refund_approval(
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<RefundApproval>,
 ) -> Result<Json<AgencyBody>, ApiError> {
-    who.require_admin()?;
-    Ok(Json(AgencyBody::from(&state.app.set_refund_approval(agency_id(&id)?, b.required).await?)))
+    Ok(Json(AgencyBody::from(&state.app.set_refund_approval(&who, agency_id(&id)?, b.required).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -242,11 +237,10 @@ pub async fn create_user(
     Auth(who): Auth,
     ValidJson(b): ValidJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserBody>), ApiError> {
-    who.require_admin()?;
     let role = Role::parse(&b.role).ok_or_else(|| {
         AppError::Validation(ValidationErrors::single("/role", "must be `admin`, `agent` or `customer`"))
     })?;
-    let user = state.app.create_user(&b.username, &b.password, role, b.agency_id.map(AgencyId)).await?;
+    let user = state.app.create_user(&who, &b.username, &b.password, role, b.agency_id.map(AgencyId)).await?;
     Ok((StatusCode::CREATED, Json(UserBody::from(&user))))
 }
 
@@ -261,18 +255,8 @@ pub async fn list_users(
     Auth(who): Auth,
     ValidQuery(q): ValidQuery<UsersQuery>,
 ) -> Result<Json<Vec<UserBody>>, ApiError> {
-    who.require_admin()?;
-    let users = state.app.db().list_users(q.agency_id.map(AgencyId)).await.map_err(AppError::from)?;
+    let users = state.app.list_users(&who, q.agency_id.map(AgencyId)).await?;
     Ok(Json(users.iter().map(UserBody::from).collect()))
-}
-
-/// Admins manage everyone's keys; others only their own (someone else's user answers 404).
-fn own_or_admin(who: &Principal, user: UserId) -> Result<(), AppError> {
-    if who.is_admin() || who.user.id == user {
-        Ok(())
-    } else {
-        Err(AppError::NotFound("user"))
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/api-keys", tag = "admin", params(("id" = String, Path)),
@@ -282,9 +266,7 @@ pub async fn create_api_key(
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
 ) -> Result<(StatusCode, Json<ApiKeyBody>), ApiError> {
-    let user = user_id(&id)?;
-    own_or_admin(&who, user)?;
-    let (record, key) = state.app.create_api_key(user).await?;
+    let (record, key) = state.app.create_api_key(&who, user_id(&id)?).await?;
     Ok((StatusCode::CREATED, Json(ApiKeyBody::new(&record, Some(key)))))
 }
 
@@ -295,9 +277,7 @@ pub async fn list_api_keys(
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
 ) -> Result<Json<Vec<ApiKeyBody>>, ApiError> {
-    let user = user_id(&id)?;
-    own_or_admin(&who, user)?;
-    let keys = state.app.db().list_api_keys(user).await.map_err(AppError::from)?;
+    let keys = state.app.list_api_keys(&who, user_id(&id)?).await?;
     Ok(Json(keys.iter().map(|k| ApiKeyBody::new(k, None)).collect()))
 }
 
@@ -309,12 +289,6 @@ pub async fn revoke_api_key(
     NativePath(id): NativePath<String>,
 ) -> Result<StatusCode, ApiError> {
     let key: ApiKeyId = id.parse().map_err(|_| AppError::NotFound("api key"))?;
-    if !who.is_admin() {
-        let own = state.app.db().list_api_keys(who.user.id).await.map_err(AppError::from)?;
-        if !own.iter().any(|k| k.id == key) {
-            return Err(AppError::NotFound("api key").into());
-        }
-    }
-    state.app.revoke_api_key(key).await?;
+    state.app.revoke_api_key(&who, key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -258,8 +258,17 @@ async fn every_error_string_of_the_seed(app: TestApp) {
 
 async fn insufficient_balance_and_customers(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor", "NPR", "100").await;
-    let agent =
-        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(
+            &tessera_app::Principal::operator(),
+            "poor",
+            "poor-password",
+            tessera_core::user::Role::Agent,
+            Some(poor.id),
+        )
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let booking = app.book(&token, &example("oneway")).await;
     expect_error(

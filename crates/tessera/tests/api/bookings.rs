@@ -10,7 +10,11 @@ use crate::helpers::{example, expect_problem, new_agency, TestApp};
 /// A fresh agency in `currency` with one agent; returns the agency and the agent's token.
 async fn agent_in(app: &TestApp, username: &str, currency: &str) -> (Agency, String) {
     let agency = new_agency(&app.app, &format!("{username} travel"), currency, "100000000").await;
-    let agent = app.app.create_user(username, "agent-password", Role::Agent, Some(agency.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&tessera_app::Principal::operator(), username, "agent-password", Role::Agent, Some(agency.id))
+        .await
+        .unwrap();
     (agency, app.app.issue_token(&agent).unwrap().access_token)
 }
 

@@ -99,7 +99,11 @@ async fn ticket_and_issuance_pdfs_carry_etag_attachment_and_readable_text(app: T
 
 async fn family_documents_show_diacritics_every_passenger_and_emds(app: TestApp) {
     let vnd = new_agency(&app.app, "Hanoi Travel", "VND", "100000000").await;
-    let agent = app.app.create_user("hanoi", "hanoi-password", Role::Agent, Some(vnd.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&tessera_app::Principal::operator(), "hanoi", "hanoi-password", Role::Agent, Some(vnd.id))
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let mut family = example("family");
     family["passengers"][0]["surname"] = json!("NGUYỄN");

@@ -506,8 +506,17 @@ async fn exchange_issues_the_new_ticket_and_collects_the_difference(app: TestApp
 
 async fn an_exchange_the_agency_cannot_pay_is_refused_and_changes_nothing(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor Travel", "NPR", "41893").await;
-    let agent =
-        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(
+            &tessera_app::Principal::operator(),
+            "poor",
+            "poor-password",
+            tessera_core::user::Role::Agent,
+            Some(poor.id),
+        )
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let mut doc = example("oneway");
     doc["pnr"] = json!("POORAA");
