@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TimeZone, TourCode};
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId};
 use tessera_core::ids::AgencyId;
 use tessera_core::intake::{FieldError, ValidationErrors};
@@ -81,10 +81,14 @@ impl Tessera {
             input.office_id.as_deref().and_then(|o| OfficeId::parse(o).map_err(|e| err("/office_id", e.0)).ok());
         let iata_number =
             input.iata_number.as_deref().and_then(|n| IataNumber::parse(n).map_err(|e| err("/iata_number", e.0)).ok());
-        let timezone = input.timezone.clone().unwrap_or_else(|| "UTC".into());
-        if timezone.parse::<chrono_tz::Tz>().is_err() {
-            err("/timezone", format!("`{timezone}` is not an IANA time zone"));
-        }
+        let timezone = match input.timezone.as_deref().map(str::parse::<TimeZone>) {
+            None => TimeZone::UTC,
+            Some(Ok(zone)) => zone,
+            Some(Err(e)) => {
+                err("/timezone", e.to_string());
+                TimeZone::UTC
+            }
+        };
         let vat_percent = match input.vat_percent.as_deref().map(str::trim) {
             None => Decimal::ZERO,
             Some(text) => match text.parse::<Decimal>() {

@@ -400,7 +400,7 @@ mod tests {
             credit_limit_minor: 0,
             office_id: None,
             iata_number: None,
-            timezone: "Asia/Kathmandu".into(),
+            timezone: "Asia/Kathmandu".parse().expect("a time zone"),
             vat_percent: rust_decimal::Decimal::ZERO,
             refund_approval: false,
             created_at: chrono::Utc::now(),

@@ -167,7 +167,7 @@ fn new_agency_record(credit_limit_minor: i64) -> NewAgency {
         credit_limit_minor,
         office_id: Some(OfficeId::parse("KTMNP2100").expect("office id")),
         iata_number: Some(IataNumber::parse("35301234").expect("iata number")),
-        timezone: "Asia/Kathmandu".into(),
+        timezone: "Asia/Kathmandu".parse().expect("a time zone"),
         vat_percent: Decimal::new(13, 0),
         refund_approval: false,
         created_at: now(),
@@ -746,7 +746,7 @@ pub async fn agencies_create_get_list(db: Arc<dyn Database>) {
         credit_limit: usd_minor(25_000),
         office_id: record.office_id.clone(),
         iata_number: record.iata_number.clone(),
-        timezone: "Asia/Kathmandu".into(),
+        timezone: "Asia/Kathmandu".parse().expect("a time zone"),
         vat_percent: Decimal::new(13, 0),
         refund_approval: false,
     };
