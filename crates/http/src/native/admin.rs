@@ -12,7 +12,9 @@ use tessera_core::intake::{AmountInput, ValidationErrors};
 use tessera_core::user::Role;
 use utoipa::ToSchema;
 
+use super::error::Problem;
 use super::extract::{Auth, NativePath, ValidJson, ValidQuery};
+use super::records::{AgreementsBody, CarrierAgreementBody, CodeBody, TourCodeBody};
 use super::wire::{AgencyBody, ApiKeyBody, LedgerBody, UserBody};
 use super::ApiError;
 use crate::AppState;
@@ -45,7 +47,7 @@ pub struct CreateAgency {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = CreateAgency,
-    responses((status = 201, body = AgencyBody), (status = 403), (status = 422)))]
+    responses((status = 201, body = AgencyBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_agency(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -72,7 +74,7 @@ pub async fn list_agencies(State(state): State<AppState>, Auth(who): Auth) -> Re
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "admin", params(("id" = String, Path)),
-    responses((status = 200, body = AgencyBody, description = "balance, credit_limit and available as decimal strings"), (status = 404)))]
+    responses((status = 200, body = AgencyBody, description = "balance, credit_limit and available as decimal strings"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_agency(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -91,7 +93,7 @@ pub struct TopUp {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/top-ups", tag = "admin", request_body = TopUp,
-    params(("id" = String, Path)), responses((status = 201, body = LedgerBody), (status = 404), (status = 422)))]
+    params(("id" = String, Path)), responses((status = 201, body = LedgerBody), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn top_up(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -113,14 +115,13 @@ pub async fn ledger(
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/agreements", tag = "admin", params(("id" = String, Path)),
-    responses((status = 200, description = "carriers, tour codes and corporate accounts", body = Object)))]
+    responses((status = 200, description = "carriers, tour codes, corporate accounts and booker codes", body = AgreementsBody)))]
 pub async fn agreements(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let a = state.app.agreements(&who, agency_id(&id)?).await?;
-    Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
+) -> Result<Json<AgreementsBody>, ApiError> {
+    Ok(Json(AgreementsBody::from(state.app.agreements(&who, agency_id(&id)?).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -134,19 +135,19 @@ pub struct Agreement {
 }
 
 #[utoipa::path(put, path = "/api/v1/agencies/{id}/agreements/{carrier}", tag = "admin", request_body = Agreement,
-    params(("id" = String, Path), ("carrier" = String, Path)), responses((status = 200, body = Object)))]
+    params(("id" = String, Path), ("carrier" = String, Path)), responses((status = 200, body = CarrierAgreementBody)))]
 pub async fn set_agreement(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath((id, carrier)): NativePath<(String, String)>,
     ValidJson(body): ValidJson<Agreement>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CarrierAgreementBody>, ApiError> {
     let cap = body.commission_cap.map(|c| c.as_text());
     let a = state
         .app
         .set_agreement(&who, agency_id(&id)?, &carrier, body.authorized.unwrap_or(true), cap.as_deref())
         .await?;
-    Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
+    Ok(Json(CarrierAgreementBody::from(a)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -159,18 +160,18 @@ pub struct NewTourCode {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/tour-codes", tag = "admin", request_body = NewTourCode,
-    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+    params(("id" = String, Path)), responses((status = 201, body = TourCodeBody)))]
 pub async fn add_tour_code(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewTourCode>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<TourCodeBody>), ApiError> {
     let t = state
         .app
         .add_tour_code(&who, agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(t).map_err(|e| AppError::Internal(e.to_string()))?)))
+    Ok((StatusCode::CREATED, Json(TourCodeBody::from(t))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -180,27 +181,27 @@ pub struct NewCorporateAccount {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/corporate-accounts", tag = "admin", request_body = NewCorporateAccount,
-    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+    params(("id" = String, Path)), responses((status = 201, body = CodeBody)))]
 pub async fn add_corporate_account(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewCorporateAccount>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<CodeBody>), ApiError> {
     state.app.add_corporate_account(&who, agency_id(&id)?, &b.code).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
+    Ok((StatusCode::CREATED, Json(CodeBody { code: b.code.trim().to_owned() })))
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/booker-codes", tag = "admin", request_body = NewCorporateAccount,
-    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+    params(("id" = String, Path)), responses((status = 201, body = CodeBody)))]
 pub async fn add_booker_code(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewCorporateAccount>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<CodeBody>), ApiError> {
     state.app.add_booker_code(&who, agency_id(&id)?, &b.code).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
+    Ok((StatusCode::CREATED, Json(CodeBody { code: b.code.trim().to_owned() })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -210,7 +211,7 @@ pub struct RefundApproval {
 }
 
 #[utoipa::path(put, path = "/api/v1/agencies/{id}/refund-approval", tag = "admin", request_body = RefundApproval,
-    params(("id" = String, Path)), responses((status = 200, body = AgencyBody), (status = 403), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = AgencyBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_refund_approval(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -231,7 +232,7 @@ pub struct NewUserRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserRequest,
-    responses((status = 201, body = UserBody), (status = 409, description = "username taken"), (status = 422)))]
+    responses((status = 201, body = UserBody), (status = 409, description = "username taken", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -245,6 +246,7 @@ pub async fn create_user(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsersQuery {
     pub agency_id: Option<uuid::Uuid>,
 }
@@ -282,7 +284,7 @@ pub async fn list_api_keys(
 }
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "admin", params(("id" = String, Path)),
-    responses((status = 204, description = "revoked"), (status = 404)))]
+    responses((status = 204, description = "revoked"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     Auth(who): Auth,

@@ -6,7 +6,9 @@ use serde::Deserialize;
 use tessera_app::audit;
 use utoipa::IntoParams;
 
+use super::error::Problem;
 use super::extract::{Auth, ValidQuery};
+use super::records::{AuditEntryBody, AuditList};
 use super::ApiError;
 use crate::AppState;
 
@@ -23,12 +25,12 @@ pub struct AuditQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, description = "audit entries, oldest first", body = Object), (status = 403, description = "customers")))]
+    responses((status = 200, description = "audit entries, oldest first", body = AuditList), (status = 403, description = "customers", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
     ValidQuery(q): ValidQuery<AuditQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AuditList>, ApiError> {
     let query = audit::AuditQuery {
         booking: q.booking,
         ticket: q.ticket,
@@ -37,5 +39,5 @@ pub async fn list(
         limit: q.limit,
     };
     let entries = state.app.audit(&who, query).await?;
-    Ok(Json(serde_json::json!({ "entries": entries })))
+    Ok(Json(AuditList { entries: entries.into_iter().map(AuditEntryBody::from).collect() }))
 }

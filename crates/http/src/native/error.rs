@@ -10,6 +10,7 @@ use tessera_app::AppError;
 use tessera_core::intake::FieldError;
 use tessera_core::issuance::IssueError;
 use tessera_core::lifecycle::LifecycleError;
+use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
@@ -20,19 +21,32 @@ impl<E: Into<AppError>> From<E> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: what every native error answers, as `application/problem+json`.
+#[derive(Serialize, ToSchema)]
+pub struct Problem<'a> {
+    /// Always `about:blank`: the `code` says what went wrong.
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'a str,
     status: u16,
+    /// Stable machine name, e.g. `validation_failed`, `insufficient_balance` (docs/api.md lists them).
     code: &'a str,
     detail: String,
+    /// Every offending field of a `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<FieldErrorBody>>)]
     errors: Option<&'a [FieldError]>,
     /// An "already used" refusal: when the first use was.
     #[serde(skip_serializing_if = "Option::is_none")]
     used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One offending field: an RFC 6901 JSON pointer and why.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes core's `FieldError` in the document
+pub struct FieldErrorBody {
+    pointer: String,
+    reason: String,
 }
 
 /// Status and stable code for every application error.

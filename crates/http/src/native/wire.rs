@@ -306,3 +306,9 @@ pub struct LinkBody {
     pub url: String,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A PDF file, answered as `application/pdf` (documents the download responses; handlers stream the bytes).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct PdfFile(Vec<u8>);
