@@ -42,7 +42,7 @@ async fn send(
     owner: DocumentOwner,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let download = state.app.download(who.scope, &owner).await?;
+    let download = state.app.document(who, &owner).await?;
     state.app.audit_download(meta.actor(Some(who)), &download.record, "api").await;
     Ok(file_response(download, headers))
 }
@@ -78,7 +78,7 @@ async fn link(
     who: &tessera_app::Principal,
     owner: DocumentOwner,
 ) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
-    let link = state.app.sign_link(who.scope, owner).await?;
+    let link = state.app.document_link(who, owner).await?;
     Ok((StatusCode::CREATED, Json(LinkBody { url: link.url, expires_at: link.expires_at })))
 }
 
