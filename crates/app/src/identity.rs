@@ -238,6 +238,26 @@ impl Tessera {
         Ok(self.db.create_user(&user).await?)
     }
 
+    /// [`Tessera::create_user`] with the role as a client names it (`admin`, `agent` or `customer`); an unknown
+    /// one is refused as `/role`, after the caller is known to be an admin.
+    pub async fn create_user_in_role(
+        &self,
+        who: &Principal,
+        username: &str,
+        password: &str,
+        role: &str,
+        agency_id: Option<AgencyId>,
+    ) -> Result<User, AppError> {
+        who.require_admin()?;
+        let role = Role::parse(role).ok_or_else(|| {
+            AppError::Validation(tessera_core::intake::ValidationErrors::single(
+                "/role",
+                "must be `admin`, `agent` or `customer`",
+            ))
+        })?;
+        self.create_user(who, username, password, role, agency_id).await
+    }
+
     /// Every user, or those of one agency (admins only).
     pub async fn list_users(&self, who: &Principal, agency: Option<AgencyId>) -> Result<Vec<User>, AppError> {
         who.require_admin()?;

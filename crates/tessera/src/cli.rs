@@ -10,7 +10,6 @@ use clap::{Parser, Subcommand};
 use tessera_app::admin::AgencyInput;
 use tessera_app::{AppError, Principal, Tessera};
 use tessera_core::ids::AgencyId;
-use tessera_core::user::Role;
 
 use crate::config::{Config, LogFormat, Settings};
 use crate::{demo, server};
@@ -224,8 +223,7 @@ async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
             println!("booker code {} added", code.trim());
         }
         Admin::CreateUser { username, password, role, agency } => {
-            let role = Role::parse(&role).ok_or(AppError::NotFound("role"))?;
-            let u = app.create_user(&op, &username, &password, role, agency).await?;
+            let u = app.create_user_in_role(&op, &username, &password, &role, agency).await?;
             println!("created {} {} {}", u.role.as_str(), u.username, u.id);
         }
         Admin::CreateApiKey { username } => {

@@ -8,8 +8,7 @@ use serde::Deserialize;
 use tessera_app::admin::AgencyInput;
 use tessera_app::AppError;
 use tessera_core::ids::{AgencyId, ApiKeyId, UserId};
-use tessera_core::intake::{AmountInput, ValidationErrors};
-use tessera_core::user::Role;
+use tessera_core::intake::AmountInput;
 use utoipa::ToSchema;
 
 use super::error::Problem;
@@ -238,10 +237,8 @@ pub async fn create_user(
     Auth(who): Auth,
     ValidJson(b): ValidJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserBody>), ApiError> {
-    let role = Role::parse(&b.role).ok_or_else(|| {
-        AppError::Validation(ValidationErrors::single("/role", "must be `admin`, `agent` or `customer`"))
-    })?;
-    let user = state.app.create_user(&who, &b.username, &b.password, role, b.agency_id.map(AgencyId)).await?;
+    let agency = b.agency_id.map(AgencyId);
+    let user = state.app.create_user_in_role(&who, &b.username, &b.password, &b.role, agency).await?;
     Ok((StatusCode::CREATED, Json(UserBody::from(&user))))
 }
 

@@ -4,9 +4,6 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
-use tessera_app::AppError;
-use tessera_core::booking::DistributionChannel;
-use tessera_core::intake::ValidationErrors;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
@@ -34,12 +31,7 @@ pub async fn set_channel(
     Path((order, item)): Path<(String, String)>,
     ValidJson(body): ValidJson<SetChannel>,
 ) -> Result<Json<OrderBody>, ApiError> {
-    let channel = DistributionChannel::parse(&body.distribution_channel).ok_or_else(|| {
-        AppError::Validation(ValidationErrors::single(
-            "/distribution_channel",
-            "must be `xs2event`, `external` or `external_end_client`",
-        ))
-    })?;
+    let channel = &body.distribution_channel;
     let record = state.app.set_distribution_channel(&who, &order, &item, channel, meta.actor(Some(&who))).await?;
     Ok(Json(crate::events::order_json(&record)))
 }
