@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{example, TestApp};
+use crate::helpers::{example, op, TestApp};
 
 fn fixture(name: &str) -> Value {
     let text = match name {
@@ -260,13 +260,7 @@ async fn insufficient_balance_and_customers(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor", "NPR", "100").await;
     let agent = app
         .app
-        .create_user(
-            &tessera_app::Principal::operator(),
-            "poor",
-            "poor-password",
-            tessera_core::user::Role::Agent,
-            Some(poor.id),
-        )
+        .create_user(&op(), "poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id))
         .await
         .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;

@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use tessera_core::agency::Agency;
 use tessera_core::user::Role;
 
-use crate::helpers::{example, expect_problem, new_agency, readable_text, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{
+    example, expect_problem, new_agency, op, readable_text, spawn_app_with, Backend, Options, TestApp,
+};
 
 const PASS_LABELS: [&str; 3] =
     ["Day 1 of 3 — Fri 27 Aug 2027", "Day 2 of 3 — Sat 28 Aug 2027", "Day 3 of 3 — Sun 29 Aug 2027"];
@@ -39,13 +41,10 @@ pub(crate) async fn setup(app: TestApp) -> Events {
 }
 
 pub(crate) async fn agent_with_booking(app: TestApp, agency: Agency, username: &str) -> Events {
-    let agent = app
-        .app
-        .create_user(&tessera_app::Principal::operator(), username, "events-password", Role::Agent, Some(agency.id))
-        .await
-        .expect("agent");
+    let agent =
+        app.app.create_user(&op(), username, "events-password", Role::Agent, Some(agency.id)).await.expect("agent");
     let token = app.app.issue_token(&agent).expect("token").access_token;
-    let (_, key) = app.app.create_api_key(&tessera_app::Principal::operator(), agent.id).await.expect("api key");
+    let (_, key) = app.app.create_api_key(&op(), agent.id).await.expect("api key");
     let booking = app.book(&token, &example("event")).await;
     let booking_id = booking["id"].as_str().expect("booking id").to_owned();
     Events { app, agency, token, key, booking_id }
@@ -450,8 +449,7 @@ async fn every_pdf_downloads_with_its_sha_and_nothing_else_does(app: TestApp) {
         let res = ev.get(&format!("/v1/etickets/download/{order}/{jane}/url/{jane_link}")).await;
         expect_error(res, StatusCode::NOT_FOUND, "not_found", &not_found("Booking order")).await;
     }
-    let (_, foreign) =
-        ev.app.app.create_api_key(&tessera_app::Principal::operator(), ev.app.agent.id).await.expect("api key");
+    let (_, foreign) = ev.app.app.create_api_key(&op(), ev.app.agent.id).await.expect("api key");
     for path in [
         format!("/v1/bookingorders/{lfc_id}"),
         format!("/v1/etickets/download/{lfc_id}/{jane}/url/{jane_link}"),
@@ -737,7 +735,7 @@ async fn invoices_are_pdfs_of_their_own_order(app: TestApp) {
         .app
         .app
         .create_agency(
-            &tessera_app::Principal::operator(),
+            &op(),
             &tessera_app::admin::AgencyInput {
                 name: "Events VAT BV".into(),
                 currency: "EUR".into(),
@@ -859,8 +857,8 @@ async fn each_api_key_has_its_own_rate_limit(backend: Backend) {
     let app = spawn_app_with(backend, Options { rate_limit: Some((1, 3)), ..Default::default() }).await;
     let ev = setup(app).await;
     let user = ev.app.app.authenticate_api_key(&ev.key).await.unwrap().user;
-    let (_, second) = ev.app.app.create_api_key(&tessera_app::Principal::operator(), user.id).await.unwrap();
-    let (_, third) = ev.app.app.create_api_key(&tessera_app::Principal::operator(), user.id).await.unwrap();
+    let (_, second) = ev.app.app.create_api_key(&op(), user.id).await.unwrap();
+    let (_, third) = ev.app.app.create_api_key(&op(), user.id).await.unwrap();
     for i in 0..3 {
         assert_eq!(ev.get("/v1/bookingorders").await.status(), StatusCode::OK, "call {i} of the burst");
     }

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{example, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{example, op, spawn_app_with, Backend, Options, TestApp};
 use crate::smtp::SmtpSink;
 
 async fn create(app: &TestApp, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
@@ -95,13 +95,7 @@ async fn insufficient_balance_is_a_create_failure(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor", "NPR", "1").await;
     let agent = app
         .app
-        .create_user(
-            &tessera_app::Principal::operator(),
-            "poor",
-            "poor-password",
-            tessera_core::user::Role::Agent,
-            Some(poor.id),
-        )
+        .create_user(&op(), "poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id))
         .await
         .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
@@ -118,13 +112,7 @@ async fn tickets_are_emailed_with_their_pdfs(backend: Backend) {
     let vnd = crate::helpers::new_agency(&app.app, "Hanoi", "VND", "100000000").await;
     let agent = app
         .app
-        .create_user(
-            &tessera_app::Principal::operator(),
-            "hanoi",
-            "hanoi-password",
-            tessera_core::user::Role::Agent,
-            Some(vnd.id),
-        )
+        .create_user(&op(), "hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id))
         .await
         .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;

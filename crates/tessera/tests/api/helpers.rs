@@ -105,28 +105,14 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     });
     let agency = new_agency(&app, "Test Travel", "NPR", "1000000").await;
     let other_agency = new_agency(&app, "Other Travel", "NPR", "1000000").await;
-    let admin = app
-        .create_user(&tessera_app::Principal::operator(), "root", "root-password", Role::Admin, None)
-        .await
-        .expect("admin");
-    let agent = app
-        .create_user(&tessera_app::Principal::operator(), "agent", "agent-password", Role::Agent, Some(agency.id))
-        .await
-        .expect("agent");
+    let admin = app.create_user(&op(), "root", "root-password", Role::Admin, None).await.expect("admin");
+    let agent = app.create_user(&op(), "agent", "agent-password", Role::Agent, Some(agency.id)).await.expect("agent");
     let customer = app
-        .create_user(
-            &tessera_app::Principal::operator(),
-            "customer",
-            "customer-password",
-            Role::Customer,
-            Some(agency.id),
-        )
+        .create_user(&op(), "customer", "customer-password", Role::Customer, Some(agency.id))
         .await
         .expect("customer");
-    let other_agent = app
-        .create_user(&tessera_app::Principal::operator(), "other", "other-password", Role::Agent, Some(other_agency.id))
-        .await
-        .expect("other");
+    let other_agent =
+        app.create_user(&op(), "other", "other-password", Role::Agent, Some(other_agency.id)).await.expect("other");
     let token = |u: &User| app.issue_token(u).expect("token").access_token;
     TestApp {
         backend,
@@ -150,7 +136,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 pub async fn new_agency(app: &Tessera, name: &str, currency: &str, balance: &str) -> Agency {
     let agency = app
         .create_agency(
-            &tessera_app::Principal::operator(),
+            &op(),
             &tessera_app::admin::AgencyInput {
                 name: name.into(),
                 currency: currency.into(),
@@ -164,9 +150,7 @@ pub async fn new_agency(app: &Tessera, name: &str, currency: &str, balance: &str
         .await
         .expect("agency");
     for carrier in ["QR", "FZ"] {
-        app.set_agreement(&tessera_app::Principal::operator(), agency.id, carrier, true, Some("7"))
-            .await
-            .expect("agreement");
+        app.set_agreement(&op(), agency.id, carrier, true, Some("7")).await.expect("agreement");
     }
     agency
 }
@@ -284,6 +268,11 @@ macro_rules! both_backends_custom {
             )*
         }
     };
+}
+
+/// The operator (an admin who is no stored user), as the CLI acts: for setting up agencies and users.
+pub fn op() -> tessera_app::Principal {
+    tessera_app::Principal::operator()
 }
 
 /// `qpdf --check` must be clean; returns what `pdftotext` reads.

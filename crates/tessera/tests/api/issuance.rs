@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{example, expect_problem, TestApp};
+use crate::helpers::{example, expect_problem, op, TestApp};
 
 async fn issuing_a_oneway_booking_creates_a_ticket_debits_once_and_marks_it_ticketed(app: TestApp) {
     let booking = app.book(&app.agent_token, &example("oneway")).await;
@@ -59,13 +59,7 @@ async fn family_booking_gets_a_ticket_per_passenger_and_an_emd_per_service(app: 
     let vnd = crate::helpers::new_agency(&app.app, "Hanoi Travel", "VND", "100000000").await;
     let agent = app
         .app
-        .create_user(
-            &tessera_app::Principal::operator(),
-            "hanoi",
-            "hanoi-password",
-            tessera_core::user::Role::Agent,
-            Some(vnd.id),
-        )
+        .create_user(&op(), "hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id))
         .await
         .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
@@ -100,13 +94,7 @@ async fn insufficient_balance_is_refused_and_changes_nothing(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor Travel", "NPR", "41892.99").await;
     let agent = app
         .app
-        .create_user(
-            &tessera_app::Principal::operator(),
-            "poor",
-            "poor-password",
-            tessera_core::user::Role::Agent,
-            Some(poor.id),
-        )
+        .create_user(&op(), "poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id))
         .await
         .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
@@ -134,13 +122,7 @@ async fn a_balance_race_refuses_the_loser_with_insufficient_balance(app: TestApp
     let tight = crate::helpers::new_agency(&app.app, "Tight Travel", "NPR", "41893.00").await;
     let agent = app
         .app
-        .create_user(
-            &tessera_app::Principal::operator(),
-            "tight",
-            "tight-password",
-            tessera_core::user::Role::Agent,
-            Some(tight.id),
-        )
+        .create_user(&op(), "tight", "tight-password", tessera_core::user::Role::Agent, Some(tight.id))
         .await
         .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
@@ -210,7 +192,7 @@ async fn commission_within_the_cap_reduces_the_charge(app: TestApp) {
 }
 
 async fn an_unauthorized_carrier_is_refused(app: TestApp) {
-    app.app.set_agreement(&tessera_app::Principal::operator(), app.agency.id, "QR", false, None).await.unwrap();
+    app.app.set_agreement(&op(), app.agency.id, "QR", false, None).await.unwrap();
     let booking = app.book(&app.agent_token, &example("oneway")).await;
     let res = app
         .post(&format!("/api/v1/bookings/{}/issue", booking["id"].as_str().unwrap()), &app.agent_token, &json!({}))
