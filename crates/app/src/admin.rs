@@ -1,8 +1,9 @@
-//! Operator use cases: agencies, money in, and agreements with carriers. Shared by the CLI and the native API.
+//! Operator use cases: agencies, money in, and agreements with carriers. Shared by the CLI and the native API;
+//! each takes the caller and decides itself who may act (admins; agents read their own agency).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TimeZone, TourCode};
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId};
 use tessera_core::ids::AgencyId;
 use tessera_core::intake::{FieldError, ValidationErrors};
@@ -42,7 +43,8 @@ pub(crate) fn plain_text(text: &str, pointer: &str, max: usize) -> Result<String
 }
 
 impl Tessera {
-    pub async fn create_agency(&self, input: &AgencyInput) -> Result<Agency, AppError> {
+    pub async fn create_agency(&self, who: &Principal, input: &AgencyInput) -> Result<Agency, AppError> {
+        who.require_admin()?;
         let mut errors = Vec::new();
         let mut err = |pointer: &str, reason: String| errors.push(FieldError { pointer: pointer.into(), reason });
         let name = input.name.trim();
@@ -79,10 +81,14 @@ impl Tessera {
             input.office_id.as_deref().and_then(|o| OfficeId::parse(o).map_err(|e| err("/office_id", e.0)).ok());
         let iata_number =
             input.iata_number.as_deref().and_then(|n| IataNumber::parse(n).map_err(|e| err("/iata_number", e.0)).ok());
-        let timezone = input.timezone.clone().unwrap_or_else(|| "UTC".into());
-        if timezone.parse::<chrono_tz::Tz>().is_err() {
-            err("/timezone", format!("`{timezone}` is not an IANA time zone"));
-        }
+        let timezone = match input.timezone.as_deref().map(str::parse::<TimeZone>) {
+            None => TimeZone::UTC,
+            Some(Ok(zone)) => zone,
+            Some(Err(e)) => {
+                err("/timezone", e.to_string());
+                TimeZone::UTC
+            }
+        };
         let vat_percent = match input.vat_percent.as_deref().map(str::trim) {
             None => Decimal::ZERO,
             Some(text) => match text.parse::<Decimal>() {
@@ -126,12 +132,20 @@ impl Tessera {
         self.db.get_agency(id).await?.ok_or(AppError::NotFound("agency"))
     }
 
-    pub async fn list_agencies(&self) -> Result<Vec<Agency>, AppError> {
+    pub async fn list_agencies(&self, who: &Principal) -> Result<Vec<Agency>, AppError> {
+        who.require_admin()?;
         Ok(self.db.list_agencies().await?)
     }
 
     /// Adds money to an agency's balance (a positive decimal in its currency).
-    pub async fn top_up(&self, id: AgencyId, amount: &str, note: Option<String>) -> Result<LedgerEntry, AppError> {
+    pub async fn top_up(
+        &self,
+        who: &Principal,
+        id: AgencyId,
+        amount: &str,
+        note: Option<String>,
+    ) -> Result<LedgerEntry, AppError> {
+        who.require_admin()?;
         let agency = self.db.get_agency(id).await?.ok_or(AppError::NotFound("agency"))?;
         let amount = Money::parse(amount, agency.currency).map_err(|e| invalid("/amount", e.to_string()))?;
         if amount.is_negative() || amount.is_zero() {
@@ -169,11 +183,13 @@ impl Tessera {
 
     pub async fn set_agreement(
         &self,
+        who: &Principal,
         agency: AgencyId,
         carrier: &str,
         authorized: bool,
         commission_cap_percent: Option<&str>,
     ) -> Result<CarrierAgreement, AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
         let cap = match commission_cap_percent {
@@ -194,12 +210,14 @@ impl Tessera {
 
     pub async fn add_tour_code(
         &self,
+        who: &Principal,
         agency: AgencyId,
         carrier: &str,
         code: &str,
         valid_from: Option<&str>,
         valid_to: Option<&str>,
     ) -> Result<TourCode, AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
         let code = code.trim();
@@ -230,7 +248,8 @@ impl Tessera {
         Ok(tour)
     }
 
-    pub async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<(), AppError> {
+    pub async fn add_corporate_account(&self, who: &Principal, agency: AgencyId, code: &str) -> Result<(), AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let code = code.trim();
         if code.is_empty()
@@ -242,7 +261,8 @@ impl Tessera {
         Ok(self.db.add_corporate_account(agency, code).await?)
     }
 
-    pub async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<(), AppError> {
+    pub async fn add_booker_code(&self, who: &Principal, agency: AgencyId, code: &str) -> Result<(), AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let code = code.trim();
         if code.is_empty()
@@ -255,7 +275,13 @@ impl Tessera {
     }
 
     /// Whether the agency's refunds wait for an admin's approval; the agency's other settings stay.
-    pub async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency, AppError> {
+    pub async fn set_refund_approval(
+        &self,
+        who: &Principal,
+        agency: AgencyId,
+        required: bool,
+    ) -> Result<Agency, AppError> {
+        who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         Ok(self.db.set_refund_approval(agency, required).await?)
     }

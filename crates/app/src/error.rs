@@ -23,6 +23,13 @@ pub enum AppError {
     /// A business rule refused the issuance.
     #[error(transparent)]
     Issue(#[from] IssueError),
+    /// The agency's balance plus credit limit does not cover a debit (a business refusal, not a failure). The
+    /// issuance and lifecycle services answer [`IssueError::InsufficientBalance`] with the amounts instead.
+    #[error("insufficient balance")]
+    InsufficientBalance,
+    /// What the request acted on changed while it ran and kept changing; the client may simply retry.
+    #[error("the resource changed while the request ran; retry")]
+    Stale,
     /// A lifecycle rule refused the action (void, refund, exchange, use).
     #[error(transparent)]
     Lifecycle(#[from] tessera_core::lifecycle::LifecycleError),
@@ -66,10 +73,9 @@ impl From<StorageError> for AppError {
             }
             StorageError::BookingNotConfirmed(_) => Self::Issue(IssueError::AlreadyIssued),
             StorageError::Documents(e) => Self::DocumentGeneration(e.0),
-            other @ (StorageError::InsufficientBalance
-            | StorageError::Stale
-            | StorageError::SerialsExhausted(_)
-            | StorageError::Backend(_)) => Self::Internal(other.to_string()),
+            StorageError::InsufficientBalance => Self::InsufficientBalance,
+            StorageError::Stale => Self::Stale,
+            other @ (StorageError::SerialsExhausted(_) | StorageError::Backend(_)) => Self::Internal(other.to_string()),
         }
     }
 }
@@ -77,5 +83,17 @@ impl From<StorageError> for AppError {
 impl From<tessera_documents::DocumentError> for AppError {
     fn from(e: tessera_documents::DocumentError) -> Self {
         Self::Internal(format!("documents: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_outcomes_from_storage_are_not_internal_errors() {
+        assert!(matches!(AppError::from(StorageError::InsufficientBalance), AppError::InsufficientBalance));
+        assert!(matches!(AppError::from(StorageError::Stale), AppError::Stale));
+        assert!(matches!(AppError::from(StorageError::Backend("boom".into())), AppError::Internal(_)));
     }
 }

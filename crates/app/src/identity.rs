@@ -23,6 +23,13 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The operator at the command line (and the demo seeder): an admin who is no stored user. Only the binary
+    /// builds one; every request is authenticated into a stored user instead.
+    pub fn operator() -> Self {
+        let user = User { id: UserId(Uuid::nil()), username: "operator".into(), role: Role::Admin, agency_id: None };
+        Self { user, scope: Scope::All, api_key: None }
+    }
+
     /// What rate limits count against: the API key, or the user for a token.
     pub fn credential_key(&self) -> String {
         match self.api_key {
@@ -41,7 +48,7 @@ impl Principal {
         self.user.role == Role::Admin
     }
 
-    pub fn require_admin(&self) -> Result<(), AppError> {
+    pub(crate) fn require_admin(&self) -> Result<(), AppError> {
         if self.is_admin() {
             Ok(())
         } else {
@@ -49,8 +56,17 @@ impl Principal {
         }
     }
 
+    /// Admins manage every user's keys; others only their own (someone else's user is answered as missing).
+    pub(crate) fn require_self_or_admin(&self, user: UserId) -> Result<(), AppError> {
+        if self.is_admin() || self.user.id == user {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("user"))
+        }
+    }
+
     /// Admins, or agents of that agency; customers never.
-    pub fn require_agency_staff(&self, agency: AgencyId) -> Result<(), AppError> {
+    pub(crate) fn require_agency_staff(&self, agency: AgencyId) -> Result<(), AppError> {
         match (self.user.role, self.user.agency_id) {
             (Role::Admin, _) => Ok(()),
             (Role::Agent, Some(own)) if own == agency => Ok(()),
@@ -170,13 +186,16 @@ impl Tessera {
         Ok(who)
     }
 
+    /// Opens a user account (admins only).
     pub async fn create_user(
         &self,
+        who: &Principal,
         username: &str,
         password: &str,
         role: Role,
         agency_id: Option<AgencyId>,
     ) -> Result<User, AppError> {
+        who.require_admin()?;
         let username = username.trim();
         if username.is_empty() || username.len() > 64 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(AppError::Validation(tessera_core::intake::ValidationErrors::single(
@@ -220,8 +239,36 @@ impl Tessera {
         Ok(self.db.create_user(&user).await?)
     }
 
-    /// Creates an API key for a user; the key is returned once and only its hash is stored.
-    pub async fn create_api_key(&self, user: UserId) -> Result<(ApiKeyRecord, String), AppError> {
+    /// [`Tessera::create_user`] with the role as a client names it (`admin`, `agent` or `customer`); an unknown
+    /// one is refused as `/role`, after the caller is known to be an admin.
+    pub async fn create_user_in_role(
+        &self,
+        who: &Principal,
+        username: &str,
+        password: &str,
+        role: &str,
+        agency_id: Option<AgencyId>,
+    ) -> Result<User, AppError> {
+        who.require_admin()?;
+        let role = Role::parse(role).ok_or_else(|| {
+            AppError::Validation(tessera_core::intake::ValidationErrors::single(
+                "/role",
+                "must be `admin`, `agent` or `customer`",
+            ))
+        })?;
+        self.create_user(who, username, password, role, agency_id).await
+    }
+
+    /// Every user, or those of one agency (admins only).
+    pub async fn list_users(&self, who: &Principal, agency: Option<AgencyId>) -> Result<Vec<User>, AppError> {
+        who.require_admin()?;
+        Ok(self.db.list_users(agency).await?)
+    }
+
+    /// Creates an API key for a user (the caller's own, or anyone's for an admin); the key is returned once and
+    /// only its hash is stored.
+    pub async fn create_api_key(&self, who: &Principal, user: UserId) -> Result<(ApiKeyRecord, String), AppError> {
+        who.require_self_or_admin(user)?;
         self.db.get_user(user).await?.ok_or(AppError::NotFound("user"))?;
         let mut bytes = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -239,7 +286,17 @@ impl Tessera {
         Ok((record, key))
     }
 
-    pub async fn revoke_api_key(&self, id: ApiKeyId) -> Result<(), AppError> {
+    /// A user's keys, live and revoked (the caller's own, or anyone's for an admin).
+    pub async fn list_api_keys(&self, who: &Principal, user: UserId) -> Result<Vec<ApiKeyRecord>, AppError> {
+        who.require_self_or_admin(user)?;
+        Ok(self.db.list_api_keys(user).await?)
+    }
+
+    /// Revokes a key: any key for an admin, one of their own for anyone else (another's is answered as missing).
+    pub async fn revoke_api_key(&self, who: &Principal, id: ApiKeyId) -> Result<(), AppError> {
+        if !who.is_admin() && !self.db.list_api_keys(who.user.id).await?.iter().any(|k| k.id == id) {
+            return Err(AppError::NotFound("api key"));
+        }
         if self.db.revoke_api_key(id).await? {
             Ok(())
         } else {

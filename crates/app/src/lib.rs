@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod audit;
 pub mod bookings;
 mod clock;
 mod error;
@@ -90,8 +91,14 @@ impl Tessera {
         self
     }
 
-    pub fn db(&self) -> &Arc<dyn Database> {
-        &self.db
+    /// The storage backend's name (`sqlite`, `postgres`), for logs and the readiness probe.
+    pub fn backend(&self) -> &'static str {
+        self.db.backend()
+    }
+
+    /// Whether the database answers (the readiness probe).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        Ok(self.db.ping().await?)
     }
 
     pub fn documents(&self) -> &DocumentStore {

@@ -10,7 +10,7 @@ use sha2::Sha256;
 use tessera_core::user::Scope;
 use tessera_storage::{DocumentOwner, DocumentRecord};
 
-use crate::{AppError, Tessera};
+use crate::{AppError, Principal, Tessera};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct LinkClaims {
@@ -42,6 +42,16 @@ pub enum LinkTarget {
 }
 
 impl Tessera {
+    /// A document the caller can reach (another agency's is answered as missing), with its bytes.
+    pub async fn document(&self, who: &Principal, owner: &DocumentOwner) -> Result<Download, AppError> {
+        self.download(who.scope, owner).await
+    }
+
+    /// Signs a link to a document the caller can reach, valid for the configured link lifetime.
+    pub async fn document_link(&self, who: &Principal, owner: DocumentOwner) -> Result<SignedLink, AppError> {
+        self.sign_link(who.scope, owner).await
+    }
+
     /// Signs a link to a document the caller can reach (checked by the caller via `scope`).
     pub async fn sign_link(&self, scope: Scope, owner: DocumentOwner) -> Result<SignedLink, AppError> {
         self.sign_link_for(scope, owner, self.settings.link_ttl).await

@@ -156,10 +156,16 @@ impl Tessera {
         who: &Principal,
         order: &str,
         item: &str,
-        channel: DistributionChannel,
+        channel: &str,
         actor: Actor,
     ) -> Result<OrderRecord, AppError> {
         who.require_admin()?;
+        let channel = DistributionChannel::parse(channel).ok_or_else(|| {
+            AppError::Validation(tessera_core::intake::ValidationErrors::single(
+                "/distribution_channel",
+                "must be `xs2event`, `external` or `external_end_client`",
+            ))
+        })?;
         let order_id = BookingOrderId::parse(order).map_err(|_| AppError::NotFound("booking order"))?;
         let item_id = OrderItemId::parse(item).map_err(|_| AppError::NotFound("order item"))?;
         let before = self.get_order(who, order).await?;

@@ -1,6 +1,10 @@
 //! Agencies, their money position and their agreements with validating carriers.
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +22,67 @@ pub struct Agency {
     pub credit_limit: Money,
     pub office_id: Option<OfficeId>,
     pub iata_number: Option<IataNumber>,
-    /// IANA time zone name, e.g. `Asia/Kathmandu`.
-    pub timezone: String,
+    /// Where the agency's days begin and end (issue dates, the void window).
+    pub timezone: TimeZone,
     /// VAT included in the event ticket prices this agency sells, in percent (0 when it charges none).
     pub vat_percent: Decimal,
     /// Refunds wait in `TORFND` until an admin approves them.
     pub refund_approval: bool,
+}
+
+/// An IANA time zone, e.g. `Asia/Kathmandu`: parsed once where a name enters (the admin API, the CLI, a stored
+/// row), so no rule ever meets an unknown zone or falls back to UTC silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeZone(Tz);
+
+/// Why a time zone name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an IANA time zone")]
+pub struct UnknownTimeZone(pub String);
+
+impl TimeZone {
+    pub const UTC: Self = Self(Tz::UTC);
+
+    pub fn tz(self) -> Tz {
+        self.0
+    }
+
+    /// The IANA name, as stored and written on the wire.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+}
+
+impl From<Tz> for TimeZone {
+    fn from(tz: Tz) -> Self {
+        Self(tz)
+    }
+}
+
+impl FromStr for TimeZone {
+    type Err = UnknownTimeZone;
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        name.parse().map(Self).map_err(|_| UnknownTimeZone(name.to_owned()))
+    }
+}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Reads as its IANA name, so code that formats or stores the name keeps working unchanged.
+impl Serialize for TimeZone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl Agency {
@@ -70,5 +129,20 @@ pub struct Agreements {
 impl Agreements {
     pub fn for_carrier(&self, carrier: &CarrierCode) -> Option<&CarrierAgreement> {
         self.carriers.iter().find(|a| &a.carrier == carrier)
+    }
+}
+
+#[cfg(test)]
+mod time_zone_tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_parse_by_iana_name_only() {
+        let ktm: TimeZone = "Asia/Kathmandu".parse().unwrap();
+        assert_eq!((ktm.name(), ktm.to_string()), ("Asia/Kathmandu", "Asia/Kathmandu".to_owned()));
+        assert_eq!(ktm.tz(), chrono_tz::Asia::Kathmandu);
+        assert_eq!("Mars/Olympus_Mons".parse::<TimeZone>(), Err(UnknownTimeZone("Mars/Olympus_Mons".into())));
+        assert!(serde_json::from_str::<TimeZone>("\"Not/AZone\"").is_err());
+        assert_eq!(serde_json::to_string(&TimeZone::UTC).unwrap(), "\"UTC\"");
     }
 }

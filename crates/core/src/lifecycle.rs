@@ -199,9 +199,9 @@ pub fn apply(
 }
 
 /// The last instant a ticket issued at `issued_at` may be voided: the end of its issue day in the agency's
-/// time zone, plus `extra_days` whole days. An unknown zone counts as UTC.
-pub fn void_deadline(issued_at: DateTime<Utc>, timezone: &str, extra_days: u32) -> DateTime<Utc> {
-    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+/// time zone, plus `extra_days` whole days.
+pub fn void_deadline(issued_at: DateTime<Utc>, timezone: crate::agency::TimeZone, extra_days: u32) -> DateTime<Utc> {
+    let tz = timezone.tz();
     let local_day = issued_at.with_timezone(&tz).date_naive();
     let next_midnight = local_day
         .checked_add_days(Days::new(u64::from(extra_days) + 1))

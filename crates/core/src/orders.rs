@@ -92,6 +92,25 @@ suffixed_id!(
     "download item id"
 );
 
+/// A booking's id as the events API writes it: its UUID's 32 hex digits and `_bkn`, the shape of the seed's
+/// `booking_id` (the vendor suffixes a booking like its booking orders).
+pub fn events_booking_id(id: BookingId) -> String {
+    format!("{}{}", id.as_uuid().simple(), BookingOrderId::SUFFIX)
+}
+
+/// Reads a booking id in the events API's shape; for clients written against earlier answers, a UUID as the
+/// native API writes it (dashed) is accepted too.
+pub fn parse_events_booking_id(text: &str) -> Result<BookingId, OrderIdError> {
+    let invalid = || OrderIdError(text.to_owned(), "booking id");
+    match text.strip_suffix(BookingOrderId::SUFFIX) {
+        Some(hex) if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
+            Uuid::try_parse(hex).map(BookingId).map_err(|_| invalid())
+        }
+        Some(_) => Err(invalid()),
+        None => text.parse().map_err(|_| invalid()),
+    }
+}
+
 /// Where an order stands in its delivery: `processing` until issuance renders its tickets, then `completed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -19,12 +19,12 @@ async fn healthz() -> Json<serde_json::Value> {
 
 /// The process can serve: the database answers.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let db = state.app.db();
-    match db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ready", "database": db.backend()}))),
+    let database = state.app.backend();
+    match state.app.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"status": "ready", "database": database}))),
         Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "database": db.backend()})))
+            tracing::warn!(error = ?e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "database": database})))
         }
     }
 }

@@ -30,7 +30,7 @@ pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> 
     .bind(agency.credit_limit_minor)
     .bind(agency.office_id.as_ref().map(|o| o.as_str()))
     .bind(agency.iata_number.as_ref().map(|i| i.as_str()))
-    .bind(&agency.timezone)
+    .bind(agency.timezone.name())
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
     .bind(agency.refund_approval)

@@ -53,7 +53,7 @@ pub(crate) fn agency(row: &PgRow) -> Result<Agency> {
         credit_limit: money(row, "credit_limit_minor", currency)?,
         office_id: office_id.as_deref().map(OfficeId::parse).transpose().map_err(corrupt)?,
         iata_number: iata_number.as_deref().map(IataNumber::parse).transpose().map_err(corrupt)?,
-        timezone: row.try_get("timezone")?,
+        timezone: parsed(row.try_get::<&str, _>("timezone")?, |t| t.parse().ok(), "time zone")?,
         vat_percent: decimal(row.try_get("vat_percent")?, "VAT percent")?,
         refund_approval: row.try_get("refund_approval")?,
     })

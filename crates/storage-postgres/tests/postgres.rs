@@ -48,7 +48,7 @@ async fn agency(db: &PostgresDatabase) -> AgencyId {
         credit_limit_minor: 0,
         office_id: None,
         iata_number: None,
-        timezone: "UTC".into(),
+        timezone: tessera_core::agency::TimeZone::UTC,
         vat_percent: Decimal::ZERO,
         refund_approval: false,
         created_at: Utc::now(),

@@ -29,7 +29,7 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
     .bind(agency.credit_limit_minor)
     .bind(agency.office_id.as_ref().map(|o| o.as_str()))
     .bind(agency.iata_number.as_ref().map(|i| i.as_str()))
-    .bind(&agency.timezone)
+    .bind(agency.timezone.name())
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
     .bind(agency.refund_approval)
@@ -44,7 +44,7 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
         credit_limit: Money::from_minor(agency.credit_limit_minor, agency.currency),
         office_id: agency.office_id.clone(),
         iata_number: agency.iata_number.clone(),
-        timezone: agency.timezone.clone(),
+        timezone: agency.timezone,
         vat_percent: agency.vat_percent,
         refund_approval: agency.refund_approval,
     })

@@ -138,7 +138,7 @@ pub(crate) fn agency(row: &SqliteRow) -> Result<Agency> {
         credit_limit: Money::from_minor(get(row, "credit_limit_minor")?, currency),
         office_id: code(row, "office_id", OfficeId::parse)?,
         iata_number: code(row, "iata_number", IataNumber::parse)?,
-        timezone: get(row, "timezone")?,
+        timezone: parsed(row, "timezone")?,
         vat_percent: parsed(row, "vat_percent")?,
         refund_approval: get(row, "refund_approval")?,
     })

@@ -27,7 +27,7 @@ async fn agency(db: &SqliteDatabase) -> AgencyId {
         credit_limit_minor: 0,
         office_id: None,
         iata_number: None,
-        timezone: "Asia/Kathmandu".into(),
+        timezone: "Asia/Kathmandu".parse().expect("a time zone"),
         vat_percent: rust_decimal::Decimal::ZERO,
         refund_approval: false,
         created_at: chrono::Utc::now(),

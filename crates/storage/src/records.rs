@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use tessera_core::agency::TimeZone;
 use tessera_core::booking::{BookingDetail, BookingStatus};
 use tessera_core::codes::{IataNumber, OfficeId, TicketNumber};
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
@@ -23,7 +24,7 @@ pub struct NewAgency {
     pub credit_limit_minor: i64,
     pub office_id: Option<OfficeId>,
     pub iata_number: Option<IataNumber>,
-    pub timezone: String,
+    pub timezone: TimeZone,
     /// VAT included in event ticket prices, in percent.
     pub vat_percent: Decimal,
     /// Refunds wait for an admin's approval (`TORFND`).

@@ -45,14 +45,19 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
     let serve_config = config.clone();
     tokio::spawn(async move { server::serve(listener, router, &serve_config).await });
     let agency = app
-        .create_agency(&tessera_app::admin::AgencyInput {
-            name: "Bench Travel".into(),
-            currency: "NPR".into(),
-            balance: Some("100000000".into()),
-            ..Default::default()
-        })
+        .create_agency(
+            &tessera_app::Principal::operator(),
+            &tessera_app::admin::AgencyInput {
+                name: "Bench Travel".into(),
+                currency: "NPR".into(),
+                balance: Some("100000000".into()),
+                ..Default::default()
+            },
+        )
         .await?;
-    let agent = app.create_user("bench", "bench-password", Role::Agent, Some(agency.id)).await?;
+    let agent = app
+        .create_user(&tessera_app::Principal::operator(), "bench", "bench-password", Role::Agent, Some(agency.id))
+        .await?;
     let token = app.issue_token(&agent)?.access_token;
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
@@ -103,15 +108,26 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
 /// Event bookings: each issuance renders 6 ticket PDFs, 2 zip bundles and 2 invoices (examples/bookings/event.json).
 async fn events(app: &tessera_app::Tessera, client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let agency = app
-        .create_agency(&tessera_app::admin::AgencyInput {
-            name: "Bench Events".into(),
-            currency: "EUR".into(),
-            balance: Some("100000000".into()),
-            vat_percent: Some("9".into()),
-            ..Default::default()
-        })
+        .create_agency(
+            &tessera_app::Principal::operator(),
+            &tessera_app::admin::AgencyInput {
+                name: "Bench Events".into(),
+                currency: "EUR".into(),
+                balance: Some("100000000".into()),
+                vat_percent: Some("9".into()),
+                ..Default::default()
+            },
+        )
         .await?;
-    let agent = app.create_user("bench.events", "bench-password", Role::Agent, Some(agency.id)).await?;
+    let agent = app
+        .create_user(
+            &tessera_app::Principal::operator(),
+            "bench.events",
+            "bench-password",
+            Role::Agent,
+            Some(agency.id),
+        )
+        .await?;
     let token = app.issue_token(&agent)?.access_token;
     let template: Value = serde_json::from_str(include_str!("../../../examples/bookings/event.json"))?;
     let (mut issue, mut list, mut pdf) = (Vec::new(), Vec::new(), Vec::new());

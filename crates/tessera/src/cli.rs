@@ -1,13 +1,15 @@
 //! The `tessera` command line: `serve` and the operator's `admin` commands.
+//!
+//! `admin` commands call the same app services as the native API, as [`Principal::operator`]: whoever can run
+//! the binary against the database is the operator, an admin, so the services' authorization always passes.
 
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 use tessera_app::admin::AgencyInput;
-use tessera_app::{AppError, Tessera};
+use tessera_app::{AppError, Principal, Tessera};
 use tessera_core::ids::AgencyId;
-use tessera_core::user::Role;
 
 use crate::config::{Config, LogFormat, Settings};
 use crate::{demo, server};
@@ -149,7 +151,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 demo::seed(&app, &config, local).await?;
             }
             server::spawn_outbox_worker(app.clone(), config.outbox_interval);
-            tracing::info!(address = %local, database = app.db().backend(), "tessera is listening");
+            tracing::info!(address = %local, database = app.backend(), "tessera is listening");
             server::serve(listener, server::router(app, &config), &config).await
         }
         Command::Admin(cmd) => {
@@ -169,6 +171,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Operator output goes to stdout on purpose: it is the command's result, parsed by scripts (last word).
 #[allow(clippy::print_stdout)]
 async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
+    let op = Principal::operator();
     match cmd {
         Admin::CreateAgency {
             name,
@@ -192,7 +195,7 @@ async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
                 vat_percent,
                 refund_approval: Some(refund_approval),
             };
-            let a = app.create_agency(&input).await?;
+            let a = app.create_agency(&op, &input).await?;
             println!(
                 "created agency {} ({}, balance {} {}) {}",
                 a.name,
@@ -203,34 +206,33 @@ async fn admin(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
             );
         }
         Admin::SetAgreement { agency, carrier, commission_cap, unauthorize } => {
-            let a = app.set_agreement(agency, &carrier, !unauthorize, commission_cap.as_deref()).await?;
+            let a = app.set_agreement(&op, agency, &carrier, !unauthorize, commission_cap.as_deref()).await?;
             let cap = a.commission_cap_percent.map_or("none".to_owned(), |c| format!("{c}%"));
             println!("agreement {}: authorized={} commission cap {cap}", a.carrier, a.authorized);
         }
         Admin::AddTourCode { agency, carrier, code, valid_from, valid_to } => {
-            let t = app.add_tour_code(agency, &carrier, &code, valid_from.as_deref(), valid_to.as_deref()).await?;
+            let t = app.add_tour_code(&op, agency, &carrier, &code, valid_from.as_deref(), valid_to.as_deref()).await?;
             println!("tour code {} for {} added", t.code, t.carrier);
         }
         Admin::AddCorporateAccount { agency, code } => {
-            app.add_corporate_account(agency, &code).await?;
+            app.add_corporate_account(&op, agency, &code).await?;
             println!("corporate account {} added", code.trim());
         }
         Admin::AddBookerCode { agency, code } => {
-            app.add_booker_code(agency, &code).await?;
+            app.add_booker_code(&op, agency, &code).await?;
             println!("booker code {} added", code.trim());
         }
         Admin::CreateUser { username, password, role, agency } => {
-            let role = Role::parse(&role).ok_or(AppError::NotFound("role"))?;
-            let u = app.create_user(&username, &password, role, agency).await?;
+            let u = app.create_user_in_role(&op, &username, &password, &role, agency).await?;
             println!("created {} {} {}", u.role.as_str(), u.username, u.id);
         }
         Admin::CreateApiKey { username } => {
             let user = app.find_user_by_username(&username).await?;
-            let (_, key) = app.create_api_key(user.id).await?;
+            let (_, key) = app.create_api_key(&op, user.id).await?;
             println!("API key for {username} (shown once): {key}");
         }
         Admin::TopUp { agency, amount } => {
-            let e = app.top_up(agency, &amount, Some("top-up from the command line".into())).await?;
+            let e = app.top_up(&op, agency, &amount, Some("top-up from the command line".into())).await?;
             println!("balance now {} {}", e.balance_after.amount_string(), e.balance_after.currency());
         }
     }

@@ -46,7 +46,7 @@ async fn user(
     role: Role,
     agency: Option<&Agency>,
 ) -> anyhow::Result<User> {
-    Ok(app.create_user(name, password, role, agency.map(|a| a.id)).await?)
+    Ok(app.create_user(&Principal::operator(), name, password, role, agency.map(|a| a.id)).await?)
 }
 
 async fn book(app: &Tessera, who: &User, document: &str) -> anyhow::Result<Booking> {
@@ -69,31 +69,40 @@ pub async fn seed(app: &Tessera, config: &Config, addr: SocketAddr) -> anyhow::R
         format!("http://{addr}")
     };
     let mut out = std::io::stdout().lock();
-    if app.db().find_credentials(ADMIN.0).await?.is_some() {
+    let op = Principal::operator();
+    let existing = match app.find_user_by_username(ADMIN.0).await {
+        Ok(_) => true,
+        Err(tessera_app::AppError::NotFound(_)) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if existing {
         writeln!(out, "\nDemo data is already in {} — reusing it.", config.data_dir.display())?;
         print_usage(&mut out, &base, None)?;
         return Ok(());
     }
     let ktm = app
-        .create_agency(&input("Demo Travel Kathmandu", "NPR", "500000", "KTMNP2100", "35123456", "Asia/Kathmandu"))
+        .create_agency(&op, &input("Demo Travel Kathmandu", "NPR", "500000", "KTMNP2100", "35123456", "Asia/Kathmandu"))
         .await?;
-    app.set_agreement(ktm.id, "QR", true, Some("7")).await?;
-    app.set_agreement(ktm.id, "FZ", true, Some("5")).await?;
-    app.add_tour_code(ktm.id, "QR", "QRPROMO", Some("2026-01-01"), Some("2027-12-31")).await?;
-    app.add_corporate_account(ktm.id, "CORP001").await?;
+    app.set_agreement(&op, ktm.id, "QR", true, Some("7")).await?;
+    app.set_agreement(&op, ktm.id, "FZ", true, Some("5")).await?;
+    app.add_tour_code(&op, ktm.id, "QR", "QRPROMO", Some("2026-01-01"), Some("2027-12-31")).await?;
+    app.add_corporate_account(&op, ktm.id, "CORP001").await?;
     let han = app
-        .create_agency(&input("Demo Travel Hanoi", "VND", "50000000", "HANVN28DB", "37963973", "Asia/Ho_Chi_Minh"))
+        .create_agency(&op, &input("Demo Travel Hanoi", "VND", "50000000", "HANVN28DB", "37963973", "Asia/Ho_Chi_Minh"))
         .await?;
-    app.set_agreement(han.id, "VN", true, Some("5")).await?;
-    app.add_tour_code(han.id, "VN", "PROMO2024", Some("2026-01-01"), Some("2027-12-31")).await?;
-    app.add_corporate_account(han.id, "CORP001").await?;
-    app.add_booker_code(han.id, "AGENT001").await?;
+    app.set_agreement(&op, han.id, "VN", true, Some("5")).await?;
+    app.add_tour_code(&op, han.id, "VN", "PROMO2024", Some("2026-01-01"), Some("2027-12-31")).await?;
+    app.add_corporate_account(&op, han.id, "CORP001").await?;
+    app.add_booker_code(&op, han.id, "AGENT001").await?;
     let ams = app
         // Dutch VAT on event tickets (9%), printed on the e-invoices.
-        .create_agency(&AgencyInput {
-            vat_percent: Some("9".into()),
-            ..input("Demo Events Amsterdam", "EUR", "20000", "AMSNL2100", "63212345", "Europe/Amsterdam")
-        })
+        .create_agency(
+            &op,
+            &AgencyInput {
+                vat_percent: Some("9".into()),
+                ..input("Demo Events Amsterdam", "EUR", "20000", "AMSNL2100", "63212345", "Europe/Amsterdam")
+            },
+        )
         .await?;
 
     user(app, ADMIN, Role::Admin, None).await?;
@@ -101,7 +110,7 @@ pub async fn seed(app: &Tessera, config: &Config, addr: SocketAddr) -> anyhow::R
     let customer = user(app, CUSTOMER, Role::Customer, Some(&ktm)).await?;
     let agent_hanoi = user(app, AGENT_HANOI, Role::Agent, Some(&han)).await?;
     let agent_events = user(app, AGENT_EVENTS, Role::Agent, Some(&ams)).await?;
-    let (_, key) = app.create_api_key(agent.id).await?;
+    let (_, key) = app.create_api_key(&op, agent.id).await?;
 
     let bookings = [
         book(app, &agent, ONEWAY).await?,

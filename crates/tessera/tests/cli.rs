@@ -226,6 +226,8 @@ async fn admin_commands_then_serve(db: Db) {
 
     let stderr = admin_fails(&db, "create-agency --name Bad --currency xx");
     assert!(stderr.contains("currency"), "{stderr}");
+    let stderr = admin_fails(&db, "create-agency --name Mars --currency NPR --timezone Mars/Olympus_Mons");
+    assert!(stderr.contains("timezone: `Mars/Olympus_Mons` is not an IANA time zone"), "{stderr}");
     let stderr = admin_fails(&db, &format!("top-up --agency {} --amount 1", uuid::Uuid::new_v4()));
     assert!(stderr.contains("not found"), "{stderr}");
     let stderr = admin_fails(

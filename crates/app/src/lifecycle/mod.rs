@@ -148,7 +148,8 @@ impl Tessera {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Internal("the ticket kept changing while the request ran".into()))
+        // Every attempt found the ticket changed under it: the client may retry.
+        Err(AppError::Stale)
     }
 
     async fn changed(

@@ -48,7 +48,7 @@ impl Tessera {
             now,
             void_deadline: lifecycle::void_deadline(
                 facts.state.issued_at,
-                &facts.agency.timezone,
+                facts.agency.timezone,
                 self.settings.void_window_days,
             ),
             approval_required: facts.agency.refund_approval,

@@ -45,7 +45,7 @@ fn agency(currency: &str, balance: i64, credit: i64) -> Agency {
         credit_limit: Money::from_minor(credit, c),
         office_id: None,
         iata_number: None,
-        timezone: "UTC".into(),
+        timezone: crate::agency::TimeZone::UTC,
         vat_percent: Decimal::ZERO,
         refund_approval: false,
     }

@@ -107,3 +107,14 @@ fn labels_fall_back_to_parts_when_days_do_not_match() {
     let labels: Vec<&str> = orders[0].items[0].downloads.iter().map(|d| d.label.as_str()).collect();
     assert_eq!(labels, ["Part 1 of 2", "Part 2 of 2"]);
 }
+
+#[test]
+fn booking_ids_take_the_events_shape_and_read_back() {
+    let id = BookingId(Uuid::from_u128(0x716e_4d8a_84ce_4167_9784_8cf9_82b5_695f));
+    assert_eq!(events_booking_id(id), "716e4d8a84ce416797848cf982b5695f_bkn");
+    assert_eq!(parse_events_booking_id("716e4d8a84ce416797848cf982b5695f_bkn"), Ok(id));
+    assert_eq!(parse_events_booking_id("716e4d8a-84ce-4167-9784-8cf982b5695f"), Ok(id), "the dashed UUID still reads");
+    for bad in ["716e4d8a84ce416797848cf982b5695f_bkd", "716E4D8A84CE416797848CF982B5695F_bkn", "abc_bkn", "nope", ""] {
+        assert_eq!(parse_events_booking_id(bad), Err(OrderIdError(bad.to_owned(), "booking id")), "{bad}");
+    }
+}

@@ -90,6 +90,8 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
             | IssueError::NdcPaymentMissing => (StatusCode::CONFLICT, NOT_AVAILABLE),
             _ => (StatusCode::UNPROCESSABLE_ENTITY, INVALID),
         },
+        AppError::InsufficientBalance => (StatusCode::PAYMENT_REQUIRED, INSUFFICIENT),
+        AppError::Stale => (StatusCode::CONFLICT, INVALID),
         AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, NOT_GENERATED),
         AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, INVALID),
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, INVALID),

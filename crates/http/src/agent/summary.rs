@@ -430,7 +430,7 @@ fn multicity(f: &FlightBooking, logos: &Logos) -> Option<MulticitySummary> {
 pub fn build(issued: &Issued, link: String, logos: &Logos) -> Result<IssueSummary, AppError> {
     let unusable = || AppError::Internal(format!("issuance {} has no flight summary", issued.record.id));
     let f = issued.booking.as_flight().ok_or_else(unusable)?;
-    let tz: chrono_tz::Tz = issued.agency.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = issued.agency.timezone.tz();
     let issued_at: DateTime<Utc> = issued.record.issued_at;
     let flight_summary = match f.trip_type {
         TripType::Oneway => oneway(f, logos).map(FlightSummary::Oneway),

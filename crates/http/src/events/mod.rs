@@ -18,7 +18,7 @@ use crate::auth::authenticate;
 use crate::rate_limit::retry_after_secs;
 use crate::AppState;
 pub use error::EventsError;
-pub(crate) use wire::order as order_json;
+pub(crate) use wire::{order as order_json, OrderBody};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

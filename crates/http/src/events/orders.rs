@@ -36,7 +36,7 @@ pub async fn get(
     State(state): State<AppState>,
     Caller(who): Caller,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, EventsError> {
+) -> Result<Json<wire::OrderBody>, EventsError> {
     let Path(id) = id.map_err(|_| tessera_app::AppError::NotFound("booking order"))?;
     let record = state.app.get_order(&who, &id).await?;
     Ok(Json(wire::order(&record)))

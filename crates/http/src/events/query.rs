@@ -1,12 +1,11 @@
-//! The listing's query string: the seed's filters (`booking_id=in:[a,b]`, plain `booking_id=`,
+//! The listing's query string: the seed's filters (`booking_id=in:[a,b]` with ids like `…_bkn`, plain `booking_id=`,
 //! `bookingorder_id=in:[…]`, `logistic_status`, `booking_code`, `event_id`) and paging (`page`, `page_size`).
 //! Anything malformed is a 400 naming the parameter, never an empty list.
 
 use std::borrow::Cow;
 
 use tessera_app::orders::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use tessera_core::ids::BookingId;
-use tessera_core::orders::{BookingOrderId, LogisticStatus, OrderFilter};
+use tessera_core::orders::{parse_events_booking_id, BookingOrderId, LogisticStatus, OrderFilter};
 
 use super::error::EventsError;
 
@@ -23,27 +22,14 @@ fn bad(message: impl Into<String>) -> EventsError {
     EventsError::BadRequest(message.into())
 }
 
-/// Percent-decoding of one query component (`+` is a space, as in forms).
-fn decode(raw: &str) -> Result<String, EventsError> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| bad("malformed percent-encoding"))?;
-                out.push(byte);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+/// One `name=value` pair, decoded as forms are (`+` is a space; a `%` without two hex digits stays as it is, as
+/// the URL standard says). Bytes that are not UTF-8 are refused rather than replaced.
+fn decode(pair: &str) -> Result<(String, String), EventsError> {
+    let (name, value) = form_urlencoded::parse(pair.as_bytes()).next().unwrap_or_default();
+    if [&name, &value].iter().any(|text| text.contains(char::REPLACEMENT_CHARACTER)) && !pair.contains('\u{FFFD}') {
+        return Err(bad("query parameters must be UTF-8"));
     }
-    String::from_utf8(out).map_err(|_| bad("query parameters must be UTF-8"))
+    Ok((name.into_owned(), value.into_owned()))
 }
 
 /// `in:[a,b]` → `[a, b]`; a plain value → `[value]`.
@@ -88,16 +74,16 @@ pub fn parse(raw: Option<&str>) -> Result<ListQuery, EventsError> {
     let mut page_size = DEFAULT_PAGE_SIZE;
     let mut kept = Vec::new();
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = decode(name)?;
-        let value = decode(value)?;
+        let (name, value) = decode(pair)?;
         match name.as_str() {
             "page" => page = number("page", &value, 1, u64::MAX / u64::from(MAX_PAGE_SIZE))?,
             "page_size" => page_size = number("page_size", &value, 1, MAX_PAGE_SIZE)?,
             "booking_id" => {
                 let ids = values("booking_id", &value)?
                     .iter()
-                    .map(|v| v.parse::<BookingId>().map_err(|_| bad(format!("booking_id: `{v}` is not a booking id"))))
+                    .map(|v| {
+                        parse_events_booking_id(v).map_err(|_| bad(format!("booking_id: `{v}` is not a booking id")))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 filter.booking_ids = Some(ids);
             }
@@ -156,6 +142,12 @@ mod tests {
         assert_eq!(encoded.filter.booking_ids.map(|v| v.len()), Some(1));
         assert_eq!(parse(Some("booking_id=in:[]")).unwrap().filter.booking_ids, Some(vec![]));
         assert_eq!(parse(None).unwrap().page_size, DEFAULT_PAGE_SIZE);
+        let vendor = "0193a7a0000070008000000000000001_bkn";
+        let shaped = parse(Some(&format!("booking_id=in:[{vendor},{id}]"))).unwrap();
+        assert_eq!(shaped.filter.booking_ids.as_ref().map(|v| v[0] == v[1]), Some(true), "one booking, two spellings");
+        // `+` is a space and a stray `%` is kept, as forms are decoded.
+        let code = parse(Some("booking_code=A+B%zz&event_id=%41")).unwrap();
+        assert_eq!((code.filter.booking_code.as_deref(), code.filter.event_id.as_deref()), (Some("A B%zz"), Some("A")));
     }
 
     #[test]
@@ -170,7 +162,7 @@ mod tests {
             ("page=0", "page"),
             ("page_size=201", "page_size"),
             ("page_size=abc", "page_size"),
-            ("booking_code=%zz", "percent"),
+            ("booking_code=%ff", "UTF-8"),
         ] {
             match parse(Some(q)) {
                 Err(EventsError::BadRequest(m)) => assert!(m.contains(needle), "{q}: {m}"),

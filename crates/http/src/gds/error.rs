@@ -70,6 +70,8 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
             IssueError::RequestMismatch(_) | IssueError::PnrMismatch => (S::UNPROCESSABLE_ENTITY, "SYSTEM_MISMATCH"),
             IssueError::UnknownPrefix(_) | IssueError::Money(_) => (S::UNPROCESSABLE_ENTITY, "BOOKING_NOT_TICKETABLE"),
         },
+        AppError::InsufficientBalance => (S::PAYMENT_REQUIRED, "INSUFFICIENT_BALANCE"),
+        AppError::Stale => (S::CONFLICT, "REQUEST_CONFLICT"),
         AppError::DocumentGeneration(_) => (S::INTERNAL_SERVER_ERROR, "DOCUMENT_GENERATION_FAILED"),
         AppError::Conflict(_)
         | AppError::IdempotencyMismatch

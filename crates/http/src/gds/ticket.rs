@@ -62,8 +62,7 @@ pub struct BookingTicket {
 }
 
 fn local(at: DateTime<Utc>, agency: &Agency) -> chrono::NaiveDateTime {
-    let tz: chrono_tz::Tz = agency.timezone.parse().unwrap_or(chrono_tz::UTC);
-    at.with_timezone(&tz).naive_local()
+    at.with_timezone(&agency.timezone.tz()).naive_local()
 }
 
 /// A ticket's one-line summary, `PAX 738-2300031330/ETVN/10APR24/HANVN28DB/37963973`, kept in parts: the ticket

@@ -77,6 +77,8 @@ fn create_failure(e: &AppError) -> (StatusCode, String) {
         AppError::NotFound(_) => fail(S::CONFLICT, "booking not found"),
         AppError::Validation(v) => fail(S::CONFLICT, &fields(v)),
         AppError::Conflict(_)
+        | AppError::InsufficientBalance
+        | AppError::Stale
         | AppError::IdempotencyInProgress
         | AppError::Lifecycle(_)
         | AppError::NothingToSend
@@ -110,6 +112,8 @@ fn send_failure(e: &AppError) -> (StatusCode, String) {
             (S::INTERNAL_SERVER_ERROR, format!("Send Email fail: {told}"))
         }
         AppError::Issue(_)
+        | AppError::InsufficientBalance
+        | AppError::Stale
         | AppError::Conflict(_)
         | AppError::Lifecycle(_)
         | AppError::IdempotencyMismatch

@@ -1,18 +1,19 @@
-//! Operator endpoints: agencies, top-ups, agreements, users and API keys. Admins only, except that agents may
-//! read their own agency, its ledger and agreements, and anyone may manage their own API keys.
+//! Operator endpoints: agencies, top-ups, agreements, users and API keys. The app services decide who may act
+//! (admins; agents read their own agency, its ledger and agreements; anyone manages their own API keys).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use tessera_app::admin::AgencyInput;
-use tessera_app::{AppError, Principal};
+use tessera_app::AppError;
 use tessera_core::ids::{AgencyId, ApiKeyId, UserId};
-use tessera_core::intake::{AmountInput, ValidationErrors};
-use tessera_core::user::Role;
+use tessera_core::intake::AmountInput;
 use utoipa::ToSchema;
 
+use super::error::Problem;
 use super::extract::{Auth, NativePath, ValidJson, ValidQuery};
+use super::records::{AgreementsBody, CarrierAgreementBody, CodeBody, TourCodeBody};
 use super::wire::{AgencyBody, ApiKeyBody, LedgerBody, UserBody};
 use super::ApiError;
 use crate::AppState;
@@ -45,13 +46,12 @@ pub struct CreateAgency {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = CreateAgency,
-    responses((status = 201, body = AgencyBody), (status = 403), (status = 422)))]
+    responses((status = 201, body = AgencyBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_agency(
     State(state): State<AppState>,
     Auth(who): Auth,
     ValidJson(body): ValidJson<CreateAgency>,
 ) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
-    who.require_admin()?;
     let input = AgencyInput {
         name: body.name,
         currency: body.currency,
@@ -63,18 +63,17 @@ pub async fn create_agency(
         vat_percent: body.vat_percent.map(|v| v.as_text()),
         refund_approval: body.refund_approval,
     };
-    let agency = state.app.create_agency(&input).await?;
+    let agency = state.app.create_agency(&who, &input).await?;
     Ok((StatusCode::CREATED, Json(AgencyBody::from(&agency))))
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "admin", responses((status = 200, body = Vec<AgencyBody>)))]
 pub async fn list_agencies(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<AgencyBody>>, ApiError> {
-    who.require_admin()?;
-    Ok(Json(state.app.list_agencies().await?.iter().map(AgencyBody::from).collect()))
+    Ok(Json(state.app.list_agencies(&who).await?.iter().map(AgencyBody::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "admin", params(("id" = String, Path)),
-    responses((status = 200, body = AgencyBody, description = "balance, credit_limit and available as decimal strings"), (status = 404)))]
+    responses((status = 200, body = AgencyBody, description = "balance, credit_limit and available as decimal strings"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_agency(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -93,15 +92,14 @@ pub struct TopUp {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/top-ups", tag = "admin", request_body = TopUp,
-    params(("id" = String, Path)), responses((status = 201, body = LedgerBody), (status = 404), (status = 422)))]
+    params(("id" = String, Path)), responses((status = 201, body = LedgerBody), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn top_up(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(body): ValidJson<TopUp>,
 ) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
-    who.require_admin()?;
-    let entry = state.app.top_up(agency_id(&id)?, &body.amount.as_text(), body.note).await?;
+    let entry = state.app.top_up(&who, agency_id(&id)?, &body.amount.as_text(), body.note).await?;
     Ok((StatusCode::CREATED, Json(LedgerBody::from(&entry))))
 }
 
@@ -116,14 +114,13 @@ pub async fn ledger(
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/agreements", tag = "admin", params(("id" = String, Path)),
-    responses((status = 200, description = "carriers, tour codes and corporate accounts", body = Object)))]
+    responses((status = 200, description = "carriers, tour codes, corporate accounts and booker codes", body = AgreementsBody)))]
 pub async fn agreements(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let a = state.app.agreements(&who, agency_id(&id)?).await?;
-    Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
+) -> Result<Json<AgreementsBody>, ApiError> {
+    Ok(Json(AgreementsBody::from(state.app.agreements(&who, agency_id(&id)?).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -137,17 +134,19 @@ pub struct Agreement {
 }
 
 #[utoipa::path(put, path = "/api/v1/agencies/{id}/agreements/{carrier}", tag = "admin", request_body = Agreement,
-    params(("id" = String, Path), ("carrier" = String, Path)), responses((status = 200, body = Object)))]
+    params(("id" = String, Path), ("carrier" = String, Path)), responses((status = 200, body = CarrierAgreementBody)))]
 pub async fn set_agreement(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath((id, carrier)): NativePath<(String, String)>,
     ValidJson(body): ValidJson<Agreement>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    who.require_admin()?;
+) -> Result<Json<CarrierAgreementBody>, ApiError> {
     let cap = body.commission_cap.map(|c| c.as_text());
-    let a = state.app.set_agreement(agency_id(&id)?, &carrier, body.authorized.unwrap_or(true), cap.as_deref()).await?;
-    Ok(Json(serde_json::to_value(a).map_err(|e| AppError::Internal(e.to_string()))?))
+    let a = state
+        .app
+        .set_agreement(&who, agency_id(&id)?, &carrier, body.authorized.unwrap_or(true), cap.as_deref())
+        .await?;
+    Ok(Json(CarrierAgreementBody::from(a)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -160,19 +159,18 @@ pub struct NewTourCode {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/tour-codes", tag = "admin", request_body = NewTourCode,
-    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+    params(("id" = String, Path)), responses((status = 201, body = TourCodeBody)))]
 pub async fn add_tour_code(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewTourCode>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    who.require_admin()?;
+) -> Result<(StatusCode, Json<TourCodeBody>), ApiError> {
     let t = state
         .app
-        .add_tour_code(agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref())
+        .add_tour_code(&who, agency_id(&id)?, &b.carrier, &b.code, b.valid_from.as_deref(), b.valid_to.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(t).map_err(|e| AppError::Internal(e.to_string()))?)))
+    Ok((StatusCode::CREATED, Json(TourCodeBody::from(t))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -182,29 +180,27 @@ pub struct NewCorporateAccount {
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/corporate-accounts", tag = "admin", request_body = NewCorporateAccount,
-    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+    params(("id" = String, Path)), responses((status = 201, body = CodeBody)))]
 pub async fn add_corporate_account(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewCorporateAccount>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    who.require_admin()?;
-    state.app.add_corporate_account(agency_id(&id)?, &b.code).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
+) -> Result<(StatusCode, Json<CodeBody>), ApiError> {
+    state.app.add_corporate_account(&who, agency_id(&id)?, &b.code).await?;
+    Ok((StatusCode::CREATED, Json(CodeBody { code: b.code.trim().to_owned() })))
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/booker-codes", tag = "admin", request_body = NewCorporateAccount,
-    params(("id" = String, Path)), responses((status = 201, body = Object)))]
+    params(("id" = String, Path)), responses((status = 201, body = CodeBody)))]
 pub async fn add_booker_code(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<NewCorporateAccount>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    who.require_admin()?;
-    state.app.add_booker_code(agency_id(&id)?, &b.code).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"code": b.code.trim()}))))
+) -> Result<(StatusCode, Json<CodeBody>), ApiError> {
+    state.app.add_booker_code(&who, agency_id(&id)?, &b.code).await?;
+    Ok((StatusCode::CREATED, Json(CodeBody { code: b.code.trim().to_owned() })))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -214,15 +210,14 @@ pub struct RefundApproval {
 }
 
 #[utoipa::path(put, path = "/api/v1/agencies/{id}/refund-approval", tag = "admin", request_body = RefundApproval,
-    params(("id" = String, Path)), responses((status = 200, body = AgencyBody), (status = 403), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = AgencyBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_refund_approval(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
     ValidJson(b): ValidJson<RefundApproval>,
 ) -> Result<Json<AgencyBody>, ApiError> {
-    who.require_admin()?;
-    Ok(Json(AgencyBody::from(&state.app.set_refund_approval(agency_id(&id)?, b.required).await?)))
+    Ok(Json(AgencyBody::from(&state.app.set_refund_approval(&who, agency_id(&id)?, b.required).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -236,21 +231,19 @@ pub struct NewUserRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserRequest,
-    responses((status = 201, body = UserBody), (status = 409, description = "username taken"), (status = 422)))]
+    responses((status = 201, body = UserBody), (status = 409, description = "username taken", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
     State(state): State<AppState>,
     Auth(who): Auth,
     ValidJson(b): ValidJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserBody>), ApiError> {
-    who.require_admin()?;
-    let role = Role::parse(&b.role).ok_or_else(|| {
-        AppError::Validation(ValidationErrors::single("/role", "must be `admin`, `agent` or `customer`"))
-    })?;
-    let user = state.app.create_user(&b.username, &b.password, role, b.agency_id.map(AgencyId)).await?;
+    let agency = b.agency_id.map(AgencyId);
+    let user = state.app.create_user_in_role(&who, &b.username, &b.password, &b.role, agency).await?;
     Ok((StatusCode::CREATED, Json(UserBody::from(&user))))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsersQuery {
     pub agency_id: Option<uuid::Uuid>,
 }
@@ -261,18 +254,8 @@ pub async fn list_users(
     Auth(who): Auth,
     ValidQuery(q): ValidQuery<UsersQuery>,
 ) -> Result<Json<Vec<UserBody>>, ApiError> {
-    who.require_admin()?;
-    let users = state.app.db().list_users(q.agency_id.map(AgencyId)).await.map_err(AppError::from)?;
+    let users = state.app.list_users(&who, q.agency_id.map(AgencyId)).await?;
     Ok(Json(users.iter().map(UserBody::from).collect()))
-}
-
-/// Admins manage everyone's keys; others only their own (someone else's user answers 404).
-fn own_or_admin(who: &Principal, user: UserId) -> Result<(), AppError> {
-    if who.is_admin() || who.user.id == user {
-        Ok(())
-    } else {
-        Err(AppError::NotFound("user"))
-    }
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/api-keys", tag = "admin", params(("id" = String, Path)),
@@ -282,9 +265,7 @@ pub async fn create_api_key(
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
 ) -> Result<(StatusCode, Json<ApiKeyBody>), ApiError> {
-    let user = user_id(&id)?;
-    own_or_admin(&who, user)?;
-    let (record, key) = state.app.create_api_key(user).await?;
+    let (record, key) = state.app.create_api_key(&who, user_id(&id)?).await?;
     Ok((StatusCode::CREATED, Json(ApiKeyBody::new(&record, Some(key)))))
 }
 
@@ -295,26 +276,18 @@ pub async fn list_api_keys(
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
 ) -> Result<Json<Vec<ApiKeyBody>>, ApiError> {
-    let user = user_id(&id)?;
-    own_or_admin(&who, user)?;
-    let keys = state.app.db().list_api_keys(user).await.map_err(AppError::from)?;
+    let keys = state.app.list_api_keys(&who, user_id(&id)?).await?;
     Ok(Json(keys.iter().map(|k| ApiKeyBody::new(k, None)).collect()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "admin", params(("id" = String, Path)),
-    responses((status = 204, description = "revoked"), (status = 404)))]
+    responses((status = 204, description = "revoked"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     Auth(who): Auth,
     NativePath(id): NativePath<String>,
 ) -> Result<StatusCode, ApiError> {
     let key: ApiKeyId = id.parse().map_err(|_| AppError::NotFound("api key"))?;
-    if !who.is_admin() {
-        let own = state.app.db().list_api_keys(who.user.id).await.map_err(AppError::from)?;
-        if !own.iter().any(|k| k.id == key) {
-            return Err(AppError::NotFound("api key").into());
-        }
-    }
-    state.app.revoke_api_key(key).await?;
+    state.app.revoke_api_key(&who, key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

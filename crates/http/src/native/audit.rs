@@ -3,16 +3,17 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
-use tessera_app::AppError;
-use tessera_core::codes::TicketNumber;
-use tessera_storage::{AuditEntry, AuditFilter};
+use tessera_app::audit;
 use utoipa::IntoParams;
 
+use super::error::Problem;
 use super::extract::{Auth, ValidQuery};
+use super::records::{AuditEntryBody, AuditList};
 use super::ApiError;
 use crate::AppState;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub booking: Option<String>,
     pub ticket: Option<String>,
@@ -24,37 +25,19 @@ pub struct AuditQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, description = "audit entries, oldest first", body = Object), (status = 403, description = "customers")))]
+    responses((status = 200, description = "audit entries, oldest first", body = AuditList), (status = 403, description = "customers", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
     ValidQuery(q): ValidQuery<AuditQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    if who.role() == tessera_core::user::Role::Customer {
-        return Err(AppError::Forbidden("customer").into());
-    }
-    if let Some(t) = &q.tracking_id {
-        if t.is_empty() || t.len() > 128 || t.chars().any(char::is_control) {
-            return Err(AppError::Validation(tessera_core::intake::ValidationErrors::single(
-                "/query/tracking_id",
-                "is not a tracking id",
-            ))
-            .into());
-        }
-    }
-    let filter = AuditFilter {
-        action: q.action.clone().filter(|a| !a.is_empty()),
-        booking_id: match q.booking.as_deref() {
-            Some(b) => Some(b.parse().map_err(|_| AppError::NotFound("booking"))?),
-            None => None,
-        },
-        ticket_number: match q.ticket.as_deref() {
-            Some(t) => Some(TicketNumber::parse(t).map_err(|_| AppError::NotFound("ticket"))?.compact()),
-            None => None,
-        },
+) -> Result<Json<AuditList>, ApiError> {
+    let query = audit::AuditQuery {
+        booking: q.booking,
+        ticket: q.ticket,
         tracking_id: q.tracking_id,
-        limit: q.limit.unwrap_or(200).clamp(1, 1000),
+        action: q.action,
+        limit: q.limit,
     };
-    let entries: Vec<AuditEntry> = state.app.db().list_audit(who.scope, &filter).await.map_err(AppError::from)?;
-    Ok(Json(serde_json::json!({ "entries": entries })))
+    let entries = state.app.audit(&who, query).await?;
+    Ok(Json(AuditList { entries: entries.into_iter().map(AuditEntryBody::from).collect() }))
 }

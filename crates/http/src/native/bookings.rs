@@ -11,6 +11,7 @@ use tessera_core::ids::BookingId;
 use tessera_core::intake::ValidationErrors;
 use utoipa::IntoParams;
 
+use super::error::Problem;
 use super::extract::{Auth, Body, NativePath, ValidQuery};
 use super::wire::{BookingBody, BookingList};
 use super::ApiError;
@@ -19,8 +20,8 @@ use crate::AppState;
 
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings",
     request_body(content = Object, description = "A booking document as in the intake contract (examples/bookings/*.json)"),
-    responses((status = 201, body = BookingBody), (status = 422, description = "every offending field, as JSON pointers"),
-              (status = 409, description = "the agency already has a booking with this PNR / booking code")))]
+    responses((status = 201, body = BookingBody), (status = 422, description = "every offending field, as JSON pointers", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "the agency already has a booking with this PNR / booking code", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -39,7 +40,7 @@ pub(crate) fn parse_booking_id(text: &str) -> Result<BookingId, AppError> {
 
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings",
     params(("id" = String, Path, description = "booking id (the agent profile's bookingReferenceID)")),
-    responses((status = 200, body = BookingBody), (status = 404, description = "no such booking within your reach")))]
+    responses((status = 200, body = BookingBody), (status = 404, description = "no such booking within your reach", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -50,6 +51,7 @@ pub async fn get(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub pnr: Option<String>,
     /// `confirmed`, `ticketed` or `cancelled`

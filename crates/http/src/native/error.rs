@@ -10,6 +10,7 @@ use tessera_app::AppError;
 use tessera_core::intake::FieldError;
 use tessera_core::issuance::IssueError;
 use tessera_core::lifecycle::LifecycleError;
+use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
@@ -20,19 +21,32 @@ impl<E: Into<AppError>> From<E> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: what every native error answers, as `application/problem+json`.
+#[derive(Serialize, ToSchema)]
+pub struct Problem<'a> {
+    /// Always `about:blank`: the `code` says what went wrong.
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'a str,
     status: u16,
+    /// Stable machine name, e.g. `validation_failed`, `insufficient_balance` (docs/api.md lists them).
     code: &'a str,
     detail: String,
+    /// Every offending field of a `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<FieldErrorBody>>)]
     errors: Option<&'a [FieldError]>,
     /// An "already used" refusal: when the first use was.
     #[serde(skip_serializing_if = "Option::is_none")]
     used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One offending field: an RFC 6901 JSON pointer and why.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes core's `FieldError` in the document
+pub struct FieldErrorBody {
+    pointer: String,
+    reason: String,
 }
 
 /// Status and stable code for every application error.
@@ -44,6 +58,8 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        AppError::InsufficientBalance => (StatusCode::PAYMENT_REQUIRED, "insufficient_balance"),
+        AppError::Stale => (StatusCode::CONFLICT, "concurrent_update"),
         AppError::Issue(i) => (issue_status(i), issue_error_code(i)),
         AppError::Lifecycle(l) => (lifecycle_status(l), lifecycle_error_code(l)),
         AppError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
@@ -114,5 +130,19 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused debit and a request that lost every retry are outcomes the client can act on, not 500s.
+    #[test]
+    fn business_outcomes_have_their_own_status_and_code() {
+        assert_eq!(classify(&AppError::InsufficientBalance), (StatusCode::PAYMENT_REQUIRED, "insufficient_balance"));
+        assert_eq!(classify(&AppError::Stale), (StatusCode::CONFLICT, "concurrent_update"));
+        let stale = ApiError(AppError::Stale).into_response();
+        assert_eq!(stale.status(), StatusCode::CONFLICT);
     }
 }

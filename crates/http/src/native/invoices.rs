@@ -6,8 +6,9 @@ use axum::response::Response;
 use axum::Json;
 
 use super::bookings::parse_booking_id;
+use super::error::Problem;
 use super::extract::{Auth, NativePath};
-use super::wire::InvoiceBody;
+use super::wire::{InvoiceBody, PdfFile};
 use super::ApiError;
 use crate::download::file_response;
 use crate::meta::RequestMeta;
@@ -15,7 +16,7 @@ use crate::AppState;
 
 #[utoipa::path(get, path = "/api/v1/bookings/{id}/invoices", tag = "bookings", params(("id" = String, Path)),
     responses((status = 200, description = "the issuance invoice, credit and exchange invoices, oldest first", body = Vec<InvoiceBody>),
-        (status = 404)))]
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -27,7 +28,7 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/bookings/{id}/invoices/{number}/pdf", tag = "bookings",
     params(("id" = String, Path), ("number" = String, Path)),
-    responses((status = 200, content_type = "application/pdf", description = "the invoice; ETag is its SHA-256"), (status = 304), (status = 404)))]
+    responses((status = 200, content_type = "application/pdf", body = PdfFile, description = "the invoice; ETag is its SHA-256"), (status = 304, description = "not modified: the `If-None-Match` ETag is current"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn pdf(
     State(state): State<AppState>,
     Auth(who): Auth,

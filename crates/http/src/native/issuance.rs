@@ -15,6 +15,7 @@ use tessera_core::issuance::{Commission, IssueOptions};
 use utoipa::ToSchema;
 
 use super::bookings::parse_booking_id;
+use super::error::Problem;
 use super::extract::{parse_json, Auth, Body, NativePath};
 use super::wire::IssuanceBody;
 use super::ApiError;
@@ -55,9 +56,9 @@ fn decimal(input: &AmountInput, pointer: &str) -> Result<Decimal, AppError> {
            ("Idempotency-Key" = Option<String>, Header, description = "same key and body: the same response, no second effect")),
     request_body(content = Option<IssueRequest>),
     responses((status = 201, body = IssuanceBody),
-              (status = 402, description = "insufficient_balance"),
-              (status = 409, description = "already_issued, booking_cancelled, idempotency_in_progress"),
-              (status = 422, description = "a business rule refused it (see the error code table in docs/api.md)")))]
+              (status = 402, description = "insufficient_balance", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "already_issued, booking_cancelled, idempotency_in_progress", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "a business rule refused it (see the error code table in docs/api.md)", body = Problem, content_type = "application/problem+json")))]
 pub async fn issue(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -115,7 +116,7 @@ pub(crate) fn parse_issuance_id(text: &str) -> Result<IssuanceId, AppError> {
 
 #[utoipa::path(get, path = "/api/v1/issuances/{id}", tag = "issuance",
     params(("id" = String, Path, description = "ticketReferenceID")),
-    responses((status = 200, body = IssuanceBody), (status = 404)))]
+    responses((status = 200, body = IssuanceBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(who): Auth,

@@ -11,62 +11,74 @@ mod lifecycle;
 mod openapi;
 mod orders;
 mod outbox;
+mod records;
 mod sign_in;
 mod tickets;
 mod wire;
 
-use axum::routing::{delete, get, post, put};
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub(crate) use error::classify;
 pub use error::ApiError;
-pub use openapi::ApiDoc;
 
 use crate::AppState;
 
+/// Every native route, each declared once: the router and the OpenAPI document are built from the same
+/// `#[utoipa::path]` annotations, and the document is served at `/api/v1/openapi.json`.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/sign-in", post(sign_in::sign_in))
-        .route("/api/v1/bookings", post(bookings::create).get(bookings::list))
-        .route("/api/v1/bookings/{id}", get(bookings::get))
-        .route("/api/v1/bookings/{id}/issue", post(issuance::issue))
-        .route("/api/v1/bookings/{id}/invoices", get(invoices::list))
-        .route("/api/v1/bookings/{id}/invoices/{number}/pdf", get(invoices::pdf))
-        .route("/api/v1/issuances/{id}", get(issuance::get))
-        .route("/api/v1/issuances/{id}/pdf", get(tickets::issuance_pdf))
-        .route("/api/v1/issuances/{id}/link", post(tickets::issuance_link))
-        .route("/api/v1/tickets/{number}", get(tickets::get))
-        .route("/api/v1/tickets/{number}/pdf", get(tickets::ticket_pdf))
-        .route("/api/v1/tickets/{number}/link", post(tickets::ticket_link))
-        .route("/api/v1/tickets/{number}/void", post(lifecycle::void))
-        .route("/api/v1/tickets/{number}/refund", post(lifecycle::refund))
-        .route("/api/v1/tickets/{number}/refund/approve", post(lifecycle::approve))
-        .route("/api/v1/tickets/{number}/refund/reject", post(lifecycle::reject))
-        .route("/api/v1/tickets/{number}/exchange", post(lifecycle::exchange))
-        .route("/api/v1/tickets/{number}/coupons/{coupon}/use", post(lifecycle::use_coupon))
-        .route("/api/v1/checkin", post(lifecycle::checkin))
-        .route("/api/v1/agencies", post(admin::create_agency).get(admin::list_agencies))
-        .route("/api/v1/agencies/{id}", get(admin::get_agency))
-        .route("/api/v1/agencies/{id}/top-ups", post(admin::top_up))
-        .route("/api/v1/agencies/{id}/ledger", get(admin::ledger))
-        .route("/api/v1/agencies/{id}/agreements", get(admin::agreements))
-        .route("/api/v1/agencies/{id}/agreements/{carrier}", put(admin::set_agreement))
-        .route("/api/v1/agencies/{id}/tour-codes", post(admin::add_tour_code))
-        .route("/api/v1/agencies/{id}/corporate-accounts", post(admin::add_corporate_account))
-        .route("/api/v1/agencies/{id}/booker-codes", post(admin::add_booker_code))
-        .route("/api/v1/users", post(admin::create_user).get(admin::list_users))
-        .route("/api/v1/users/{id}/api-keys", post(admin::create_api_key).get(admin::list_api_keys))
-        .route("/api/v1/api-keys/{id}", delete(admin::revoke_api_key))
-        .route("/api/v1/audit", get(audit::list))
-        .route("/api/v1/outbox", get(outbox::list))
-        .route("/api/v1/downloads", get(orders::downloads))
-        .route("/api/v1/booking-orders/{order}/items/{item}/distribution-channel", put(orders::set_channel))
-        .route("/api/v1/booking-orders/{order}/items/{item}/void", post(lifecycle::void_item))
-        .route("/api/v1/booking-orders/{order}/items/{item}/refund", post(lifecycle::refund_item))
-        .route("/api/v1/booking-orders/{order}/items/{item}/refund/approve", post(lifecycle::approve_item))
-        .route("/api/v1/booking-orders/{order}/items/{item}/refund/reject", post(lifecycle::reject_item))
-        .route("/api/v1/agencies/{id}/refund-approval", put(admin::set_refund_approval))
+    let (router, document) = api().split_for_parts();
+    router.merge(openapi::serve(document))
+}
+
+/// The native API's OpenAPI 3.1 document.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    openapi::router()
+        .routes(routes!(sign_in::sign_in))
+        .routes(routes!(bookings::create, bookings::list))
+        .routes(routes!(bookings::get))
+        .routes(routes!(issuance::issue))
+        .routes(routes!(invoices::list))
+        .routes(routes!(invoices::pdf))
+        .routes(routes!(issuance::get))
+        .routes(routes!(tickets::issuance_pdf))
+        .routes(routes!(tickets::issuance_link))
+        .routes(routes!(tickets::get))
+        .routes(routes!(tickets::ticket_pdf))
+        .routes(routes!(tickets::ticket_link))
+        .routes(routes!(lifecycle::void))
+        .routes(routes!(lifecycle::refund))
+        .routes(routes!(lifecycle::approve))
+        .routes(routes!(lifecycle::reject))
+        .routes(routes!(lifecycle::exchange))
+        .routes(routes!(lifecycle::use_coupon))
+        .routes(routes!(lifecycle::checkin))
+        .routes(routes!(admin::create_agency, admin::list_agencies))
+        .routes(routes!(admin::get_agency))
+        .routes(routes!(admin::top_up))
+        .routes(routes!(admin::ledger))
+        .routes(routes!(admin::agreements))
+        .routes(routes!(admin::set_agreement))
+        .routes(routes!(admin::add_tour_code))
+        .routes(routes!(admin::add_corporate_account))
+        .routes(routes!(admin::add_booker_code))
+        .routes(routes!(admin::set_refund_approval))
+        .routes(routes!(admin::create_user, admin::list_users))
+        .routes(routes!(admin::create_api_key, admin::list_api_keys))
+        .routes(routes!(admin::revoke_api_key))
+        .routes(routes!(audit::list))
+        .routes(routes!(outbox::list))
+        .routes(routes!(orders::downloads))
+        .routes(routes!(orders::set_channel))
+        .routes(routes!(lifecycle::void_item))
+        .routes(routes!(lifecycle::refund_item))
+        .routes(routes!(lifecycle::approve_item))
+        .routes(routes!(lifecycle::reject_item))
 }
 
 /// Unknown paths answer in the native envelope too.

@@ -6,23 +6,26 @@ use serde::Deserialize;
 use tessera_storage::OutboxMessage;
 use utoipa::IntoParams;
 
+use super::error::Problem;
 use super::extract::{Auth, ValidQuery};
+use super::records::{OutboxList, OutboxMessageBody};
 use super::ApiError;
 use crate::AppState;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// 1-1000, default 200
     pub limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "admin", params(OutboxQuery),
-    responses((status = 200, description = "messages, newest first: id, recipient, subject, status (queued, sent, failed), attempts, last_error, attachments", body = Object), (status = 403)))]
+    responses((status = 200, description = "messages, newest first: id, recipient, subject, status (queued, sent, failed), attempts, last_error, attachments", body = OutboxList), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
     ValidQuery(q): ValidQuery<OutboxQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OutboxList>, ApiError> {
     let messages: Vec<OutboxMessage> = state.app.outbox(&who, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
-    Ok(Json(serde_json::json!({ "messages": messages })))
+    Ok(Json(OutboxList { messages: messages.into_iter().map(OutboxMessageBody::from).collect() }))
 }

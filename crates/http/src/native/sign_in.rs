@@ -5,6 +5,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::error::Problem;
 use super::extract::ValidJson;
 use super::ApiError;
 use crate::AppState;
@@ -26,7 +27,7 @@ pub struct TokenBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/sign-in", tag = "identity", request_body = SignIn,
-    responses((status = 200, body = TokenBody), (status = 401, description = "wrong username or password")))]
+    responses((status = 200, body = TokenBody), (status = 401, description = "wrong username or password", body = Problem, content_type = "application/problem+json")))]
 pub async fn sign_in(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<SignIn>,

@@ -8,9 +8,10 @@ use tessera_app::AppError;
 use tessera_core::codes::TicketNumber;
 use tessera_storage::DocumentOwner;
 
+use super::error::Problem;
 use super::extract::{Auth, NativePath};
 use super::issuance::parse_issuance_id;
-use super::wire::{LinkBody, TicketBody};
+use super::wire::{LinkBody, PdfFile, TicketBody};
 use super::ApiError;
 use crate::download::file_response;
 use crate::meta::RequestMeta;
@@ -22,7 +23,7 @@ fn parse_number(text: &str) -> Result<TicketNumber, AppError> {
 
 #[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets",
     params(("number" = String, Path, description = "13 digits, with or without the dash after the prefix")),
-    responses((status = 200, body = TicketBody), (status = 404)))]
+    responses((status = 200, body = TicketBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -41,14 +42,14 @@ async fn send(
     owner: DocumentOwner,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let download = state.app.download(who.scope, &owner).await?;
+    let download = state.app.document(who, &owner).await?;
     state.app.audit_download(meta.actor(Some(who)), &download.record, "api").await;
     Ok(file_response(download, headers))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{number}/pdf", tag = "tickets",
     params(("number" = String, Path)),
-    responses((status = 200, content_type = "application/pdf", description = "the e-ticket; ETag is its SHA-256"), (status = 304), (status = 404)))]
+    responses((status = 200, content_type = "application/pdf", body = PdfFile, description = "the e-ticket; ETag is its SHA-256"), (status = 304, description = "not modified: the `If-None-Match` ETag is current"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn ticket_pdf(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -61,7 +62,7 @@ pub async fn ticket_pdf(
 
 #[utoipa::path(get, path = "/api/v1/issuances/{id}/pdf", tag = "issuance",
     params(("id" = String, Path, description = "ticketReferenceID")),
-    responses((status = 200, content_type = "application/pdf", description = "every passenger's e-ticket in one PDF"), (status = 304), (status = 404)))]
+    responses((status = 200, content_type = "application/pdf", body = PdfFile, description = "every passenger's e-ticket in one PDF"), (status = 304, description = "not modified: the `If-None-Match` ETag is current"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn issuance_pdf(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -77,12 +78,12 @@ async fn link(
     who: &tessera_app::Principal,
     owner: DocumentOwner,
 ) -> Result<(StatusCode, Json<LinkBody>), ApiError> {
-    let link = state.app.sign_link(who.scope, owner).await?;
+    let link = state.app.document_link(who, owner).await?;
     Ok((StatusCode::CREATED, Json(LinkBody { url: link.url, expires_at: link.expires_at })))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{number}/link", tag = "tickets", params(("number" = String, Path)),
-    responses((status = 201, body = LinkBody, description = "a signed link that needs no credentials until it expires"), (status = 404)))]
+    responses((status = 201, body = LinkBody, description = "a signed link that needs no credentials until it expires"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn ticket_link(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -92,7 +93,7 @@ pub async fn ticket_link(
 }
 
 #[utoipa::path(post, path = "/api/v1/issuances/{id}/link", tag = "issuance", params(("id" = String, Path)),
-    responses((status = 201, body = LinkBody), (status = 404)))]
+    responses((status = 201, body = LinkBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn issuance_link(
     State(state): State<AppState>,
     Auth(who): Auth,

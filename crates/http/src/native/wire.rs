@@ -221,7 +221,7 @@ impl From<&Agency> for AgencyBody {
             available: a.available().amount_string(),
             office_id: a.office_id.as_ref().map(ToString::to_string),
             iata_number: a.iata_number.as_ref().map(ToString::to_string),
-            timezone: a.timezone.clone(),
+            timezone: a.timezone.name().to_owned(),
             vat_percent: a.vat_percent.normalize().to_string(),
             refund_approval: a.refund_approval,
         }
@@ -306,3 +306,9 @@ pub struct LinkBody {
     pub url: String,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A PDF file, answered as `application/pdf` (documents the download responses; handlers stream the bytes).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct PdfFile(Vec<u8>);

@@ -27,7 +27,7 @@ checks! {
             credit_limit: usd_minor(25_000),
             office_id: record.office_id.clone(),
             iata_number: record.iata_number.clone(),
-            timezone: "Asia/Kathmandu".into(),
+            timezone: "Asia/Kathmandu".parse().expect("a time zone"),
             vat_percent: Decimal::new(13, 0),
             refund_approval: false,
         };

@@ -68,7 +68,7 @@ pub(super) fn new_agency_record(credit_limit_minor: i64) -> NewAgency {
         credit_limit_minor,
         office_id: Some(OfficeId::parse("KTMNP2100").expect("office id")),
         iata_number: Some(IataNumber::parse("35301234").expect("iata number")),
-        timezone: "Asia/Kathmandu".into(),
+        timezone: "Asia/Kathmandu".parse().expect("a time zone"),
         vat_percent: Decimal::new(13, 0),
         refund_approval: false,
         created_at: now(),

@@ -344,8 +344,22 @@ async fn a_top_up_that_would_overflow_the_balance_is_refused_as_invalid(app: Tes
     assert_eq!(app.ledger(&app.agency).await.len(), 2);
 }
 
+/// The app decides who may act before it reads what they sent: a non-admin learns nothing about the body.
+async fn non_admins_are_refused_before_their_input_is_validated(app: TestApp) {
+    let bad_role = json!({"username": "x", "password": "long-enough", "role": "king"});
+    for token in [&app.agent_token, &app.customer_token] {
+        let res = app.post("/api/v1/users", token, &bad_role).await;
+        expect_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+        let path = "/api/v1/booking-orders/00000000000000000000000000000000_bkn/items/x/distribution-channel";
+        let res = app.client.put(app.url(path)).bearer_auth(token).json(&json!({"distribution_channel": "mail"}));
+        expect_problem(res.send().await.unwrap(), StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    assert_eq!(pointers(app.post("/api/v1/users", &app.admin_token, &bad_role).await).await, ["/role"]);
+}
+
 both_backends!(
     admins_create_agencies_with_exact_amounts_and_everyone_else_is_refused,
+    non_admins_are_refused_before_their_input_is_validated,
     top_ups_post_ledger_entries_that_sum_to_the_balance,
     agreements_tour_codes_and_corporate_accounts_are_managed_by_admins,
     admins_create_users_who_can_then_sign_in,

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{example, TestApp};
+use crate::helpers::{example, op, TestApp};
 
 fn fixture(name: &str) -> Value {
     let text = match name {
@@ -258,8 +258,11 @@ async fn every_error_string_of_the_seed(app: TestApp) {
 
 async fn insufficient_balance_and_customers(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor", "NPR", "100").await;
-    let agent =
-        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&op(), "poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id))
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let booking = app.book(&token, &example("oneway")).await;
     expect_error(

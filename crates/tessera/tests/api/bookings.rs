@@ -5,12 +5,12 @@ use serde_json::{json, Value};
 use tessera_core::agency::Agency;
 use tessera_core::user::Role;
 
-use crate::helpers::{example, expect_problem, new_agency, TestApp};
+use crate::helpers::{example, expect_problem, new_agency, op, TestApp};
 
 /// A fresh agency in `currency` with one agent; returns the agency and the agent's token.
 async fn agent_in(app: &TestApp, username: &str, currency: &str) -> (Agency, String) {
     let agency = new_agency(&app.app, &format!("{username} travel"), currency, "100000000").await;
-    let agent = app.app.create_user(username, "agent-password", Role::Agent, Some(agency.id)).await.unwrap();
+    let agent = app.app.create_user(&op(), username, "agent-password", Role::Agent, Some(agency.id)).await.unwrap();
     (agency, app.app.issue_token(&agent).unwrap().access_token)
 }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tessera_core::agency::Agency;
 use tessera_core::user::Role;
 
-use crate::helpers::{example, TestApp};
+use crate::helpers::{example, op, TestApp};
 
 /// One oneway fare of the example booking, in minor units (41,893.00 NPR).
 const FARE: i64 = 4_189_300;
@@ -91,16 +91,19 @@ async fn fifty_concurrent_issues_of_one_booking_issue_it_once(app: TestApp) {
 async fn race_for_money(app: &TestApp, balance: &str, credit_limit: &str, final_balance: &str) {
     let agency = app
         .app
-        .create_agency(&tessera_app::admin::AgencyInput {
-            name: "Race Travel".into(),
-            currency: "NPR".into(),
-            balance: Some(balance.into()),
-            credit_limit: Some(credit_limit.into()),
-            ..Default::default()
-        })
+        .create_agency(
+            &op(),
+            &tessera_app::admin::AgencyInput {
+                name: "Race Travel".into(),
+                currency: "NPR".into(),
+                balance: Some(balance.into()),
+                credit_limit: Some(credit_limit.into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    let agent = app.app.create_user("racer", "racer-password", Role::Agent, Some(agency.id)).await.unwrap();
+    let agent = app.app.create_user(&op(), "racer", "racer-password", Role::Agent, Some(agency.id)).await.unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let ids = bookings(app, &token, 50).await;
     let results = join_all(ids.iter().map(|id| app.issue(&token, id, json!({})))).await;
@@ -133,7 +136,7 @@ async fn fifty_bookings_racing_for_seven_fares_plus_three_of_credit_issue_exactl
 }
 
 async fn thirty_concurrent_issuances_get_distinct_gapless_ticket_numbers(app: TestApp) {
-    app.app.top_up(app.agency.id, "1000000", None).await.unwrap();
+    app.app.top_up(&op(), app.agency.id, "1000000", None).await.unwrap();
     let ids = bookings(&app, &app.agent_token, 30).await;
     let results = join_all(ids.iter().map(|id| app.issue(&app.agent_token, id, json!({})))).await;
     assert_eq!(count(&results, StatusCode::CREATED, None), 30, "{results:?}");

@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tessera_core::user::Role;
 
-use crate::helpers::{example, expect_problem, new_agency, readable_text, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{
+    example, expect_problem, new_agency, op, readable_text, spawn_app_with, Backend, Options, TestApp,
+};
 
 /// Books and issues the oneway example as the agent: (ticket number, ticketReferenceID).
 async fn issue_oneway(app: &TestApp) -> (String, String) {
@@ -99,7 +101,7 @@ async fn ticket_and_issuance_pdfs_carry_etag_attachment_and_readable_text(app: T
 
 async fn family_documents_show_diacritics_every_passenger_and_emds(app: TestApp) {
     let vnd = new_agency(&app.app, "Hanoi Travel", "VND", "100000000").await;
-    let agent = app.app.create_user("hanoi", "hanoi-password", Role::Agent, Some(vnd.id)).await.unwrap();
+    let agent = app.app.create_user(&op(), "hanoi", "hanoi-password", Role::Agent, Some(vnd.id)).await.unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let mut family = example("family");
     family["passengers"][0]["surname"] = json!("NGUYỄN");

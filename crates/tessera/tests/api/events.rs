@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use tessera_core::agency::Agency;
 use tessera_core::user::Role;
 
-use crate::helpers::{example, expect_problem, new_agency, readable_text, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{
+    example, expect_problem, new_agency, op, readable_text, spawn_app_with, Backend, Options, TestApp,
+};
 
 const PASS_LABELS: [&str; 3] =
     ["Day 1 of 3 — Fri 27 Aug 2027", "Day 2 of 3 — Sat 28 Aug 2027", "Day 3 of 3 — Sun 29 Aug 2027"];
@@ -39,9 +41,10 @@ pub(crate) async fn setup(app: TestApp) -> Events {
 }
 
 pub(crate) async fn agent_with_booking(app: TestApp, agency: Agency, username: &str) -> Events {
-    let agent = app.app.create_user(username, "events-password", Role::Agent, Some(agency.id)).await.expect("agent");
+    let agent =
+        app.app.create_user(&op(), username, "events-password", Role::Agent, Some(agency.id)).await.expect("agent");
     let token = app.app.issue_token(&agent).expect("token").access_token;
-    let (_, key) = app.app.create_api_key(agent.id).await.expect("api key");
+    let (_, key) = app.app.create_api_key(&op(), agent.id).await.expect("api key");
     let booking = app.book(&token, &example("event")).await;
     let booking_id = booking["id"].as_str().expect("booking id").to_owned();
     Events { app, agency, token, key, booking_id }
@@ -146,6 +149,11 @@ pub(crate) fn is_sha(value: &Value) -> bool {
 }
 
 /// `^[0-9a-f]{32}<suffix>$`
+/// A booking's id as the events API writes it: the native API's UUID without dashes, and `_bkn`.
+pub(crate) fn events_id(native: &str) -> String {
+    format!("{}_bkn", native.replace('-', ""))
+}
+
 pub(crate) fn assert_id(value: &Value, suffix: &str) -> String {
     let id = value.as_str().unwrap_or_else(|| panic!("not an id: {value}"));
     let hex = id.strip_suffix(suffix).unwrap_or_else(|| panic!("{id} does not end in {suffix}"));
@@ -231,7 +239,8 @@ async fn intake_creates_processing_orders_with_one_item_per_ticket(app: TestApp)
     let mut seen = Vec::new();
     for (order, event) in orders.iter().zip(["lfc-ars-2027", "f1-zandvoort-2027"]) {
         seen.push(assert_id(&order["bookingorder_id"], "_bkn"));
-        assert_eq!(order["booking_id"], json!(ev.booking_id));
+        assert_eq!(order["booking_id"], json!(events_id(&ev.booking_id)), "the vendor's id shape, not a dashed UUID");
+        assert_id(&order["booking_id"], "_bkn");
         assert_eq!(order["booking_code"], "CODE123");
         assert_eq!(order["event_id"], event);
         assert_eq!(order["logistic_status"], "processing");
@@ -440,7 +449,7 @@ async fn every_pdf_downloads_with_its_sha_and_nothing_else_does(app: TestApp) {
         let res = ev.get(&format!("/v1/etickets/download/{order}/{jane}/url/{jane_link}")).await;
         expect_error(res, StatusCode::NOT_FOUND, "not_found", &not_found("Booking order")).await;
     }
-    let (_, foreign) = ev.app.app.create_api_key(ev.app.agent.id).await.expect("api key");
+    let (_, foreign) = ev.app.app.create_api_key(&op(), ev.app.agent.id).await.expect("api key");
     for path in [
         format!("/v1/bookingorders/{lfc_id}"),
         format!("/v1/etickets/download/{lfc_id}/{jane}/url/{jane_link}"),
@@ -560,9 +569,10 @@ async fn the_listing_filters_and_pages(app: TestApp) {
     let booking_of = |body: &Value| -> Vec<String> {
         body["bookingorders"].as_array().unwrap().iter().map(|o| s(&o["booking_id"]).to_owned()).collect()
     };
+    let (e1, e2, e3) = (events_id(&b1), events_id(&b2), events_id(&b3));
     assert_eq!(
         booking_of(&all),
-        [b1.as_str(), b1.as_str(), b2.as_str(), b2.as_str(), b3.as_str(), b3.as_str()],
+        [e1.as_str(), e1.as_str(), e2.as_str(), e2.as_str(), e3.as_str(), e3.as_str()],
         "creation order, then intake order"
     );
 
@@ -581,6 +591,13 @@ async fn the_listing_filters_and_pages(app: TestApp) {
         let second = ev.list(next.strip_prefix("/v1/bookingorders").unwrap()).await;
         assert_eq!(ids(&second), ids(&raw)[3..]);
     }
+    // The ids the listing writes (the seed's shape) filter it too, alone or mixed with dashed UUIDs.
+    let shaped = ev.list(&format!("?booking_id=in:[{e1},{e3}]")).await;
+    assert_eq!(ids(&shaped), ids(&raw));
+    assert_eq!(ids(&ev.list(&format!("?booking_id=in%3A%5B{e1}%2C{b3}%5D")).await), ids(&raw));
+    assert_eq!(ids(&ev.list(&format!("?booking_id={e2}")).await), [every[2].as_str(), every[3].as_str()]);
+    let next = ev.list(&format!("?booking_id=in:[{e1},{e3}]&page_size=3")).await["pagination"]["next_page"].clone();
+    assert_eq!(next, json!(format!("/v1/bookingorders?booking_id=in:[{e1},{e3}]&page=2&page_size=3")));
     let spaced = ev.list(&format!("?booking_id=in:[{b1},%20{b3}]")).await;
     assert_eq!(ids(&spaced), ids(&raw));
     assert_eq!(ids(&ev.list(&format!("?booking_id={b2}")).await), [every[2].as_str(), every[3].as_str()]);
@@ -593,8 +610,8 @@ async fn the_listing_filters_and_pages(app: TestApp) {
     // The seed's example call.
     let seed = ev.list(&format!("?booking_id=in:[{b1},{b2}]&logistic_status=completed")).await;
     assert_eq!(ids(&seed), [every[0].as_str(), every[1].as_str()]);
-    assert_eq!(booking_of(&ev.list("?booking_code=CODE123").await), [b1.as_str(), b1.as_str()]);
-    assert_eq!(booking_of(&ev.list("?booking_code=CODE125").await), [b3.as_str(), b3.as_str()]);
+    assert_eq!(booking_of(&ev.list("?booking_code=CODE123").await), [e1.as_str(), e1.as_str()]);
+    assert_eq!(booking_of(&ev.list("?booking_code=CODE125").await), [e3.as_str(), e3.as_str()]);
     let f1 = ev.list("?event_id=f1-zandvoort-2027").await;
     assert_eq!(ids(&f1), [every[1].as_str(), every[3].as_str(), every[5].as_str()]);
     assert!(f1["bookingorders"].as_array().unwrap().iter().all(|o| o["event_id"] == "f1-zandvoort-2027"));
@@ -604,6 +621,14 @@ async fn the_listing_filters_and_pages(app: TestApp) {
     for (query, message) in [
         (format!("booking_id=in:[{b1}"), "booking_id: `in:` takes a list in brackets, like in:[a,b]".to_owned()),
         ("booking_id=nope".into(), "booking_id: `nope` is not a booking id".into()),
+        (
+            format!("booking_id={}", e1.replace("_bkn", "_bkd")),
+            format!("booking_id: `{}` is not a booking id", e1.replace("_bkn", "_bkd")),
+        ),
+        (
+            format!("booking_id={}", e1.to_uppercase()),
+            format!("booking_id: `{}` is not a booking id", e1.to_uppercase()),
+        ),
         (format!("bookingorder_id=in:[{b1}]"), format!("bookingorder_id: `{b1}` is not a valid booking order id")),
         ("logistic_status=done".into(), "logistic_status must be processing, completed or cancelled".into()),
         ("page_size=201".into(), "page_size must be a whole number from 1 to 200".into()),
@@ -709,13 +734,16 @@ async fn invoices_are_pdfs_of_their_own_order(app: TestApp) {
     let vat = ev
         .app
         .app
-        .create_agency(&tessera_app::admin::AgencyInput {
-            name: "Events VAT BV".into(),
-            currency: "EUR".into(),
-            balance: Some("5000".into()),
-            vat_percent: Some("21".into()),
-            ..Default::default()
-        })
+        .create_agency(
+            &op(),
+            &tessera_app::admin::AgencyInput {
+                name: "Events VAT BV".into(),
+                currency: "EUR".into(),
+                balance: Some("5000".into()),
+                vat_percent: Some("21".into()),
+                ..Default::default()
+            },
+        )
         .await
         .expect("agency");
     let ev2 = agent_with_booking(ev.app, vat, "vat").await;
@@ -829,8 +857,8 @@ async fn each_api_key_has_its_own_rate_limit(backend: Backend) {
     let app = spawn_app_with(backend, Options { rate_limit: Some((1, 3)), ..Default::default() }).await;
     let ev = setup(app).await;
     let user = ev.app.app.authenticate_api_key(&ev.key).await.unwrap().user;
-    let (_, second) = ev.app.app.create_api_key(user.id).await.unwrap();
-    let (_, third) = ev.app.app.create_api_key(user.id).await.unwrap();
+    let (_, second) = ev.app.app.create_api_key(&op(), user.id).await.unwrap();
+    let (_, third) = ev.app.app.create_api_key(&op(), user.id).await.unwrap();
     for i in 0..3 {
         assert_eq!(ev.get("/v1/bookingorders").await.status(), StatusCode::OK, "call {i} of the burst");
     }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use tessera_core::agency::Agency;
 use tessera_core::user::Role;
 
-use crate::helpers::{example, TestApp};
+use crate::helpers::{example, op, TestApp};
 
 const PATH: &str = "/api/v1/flight/issueticket";
 
@@ -15,24 +15,34 @@ const PATH: &str = "/api/v1/flight/issueticket";
 async fn hanoi(app: &TestApp) -> (Agency, String) {
     let agency = app
         .app
-        .create_agency(&tessera_app::admin::AgencyInput {
-            name: "Hanoi Travel".into(),
-            currency: "VND".into(),
-            balance: Some("100000000".into()),
-            office_id: Some("HANVN28DB".into()),
-            iata_number: Some("37963973".into()),
-            timezone: Some("Asia/Ho_Chi_Minh".into()),
-            ..Default::default()
-        })
+        .create_agency(
+            &op(),
+            &tessera_app::admin::AgencyInput {
+                name: "Hanoi Travel".into(),
+                currency: "VND".into(),
+                balance: Some("100000000".into()),
+                office_id: Some("HANVN28DB".into()),
+                iata_number: Some("37963973".into()),
+                timezone: Some("Asia/Ho_Chi_Minh".into()),
+                ..Default::default()
+            },
+        )
         .await
         .expect("agency");
-    app.app.set_agreement(agency.id, "VN", true, Some("5")).await.expect("agreement");
-    app.app.add_tour_code(agency.id, "VN", "PROMO2024", Some("2026-01-01"), Some("2027-12-31")).await.expect("tour");
-    app.app.add_tour_code(agency.id, "VN", "OLD2020", Some("2020-01-01"), Some("2020-12-31")).await.expect("tour");
-    app.app.add_tour_code(agency.id, "QR", "QRONLY", None, None).await.expect("tour");
-    app.app.add_corporate_account(agency.id, "CORP001").await.expect("ca");
-    app.app.add_booker_code(agency.id, "AGENT001").await.expect("booker");
-    let agent = app.app.create_user("hanoi", "hanoi-password", Role::Agent, Some(agency.id)).await.expect("agent");
+    app.app.set_agreement(&op(), agency.id, "VN", true, Some("5")).await.expect("agreement");
+    app.app
+        .add_tour_code(&op(), agency.id, "VN", "PROMO2024", Some("2026-01-01"), Some("2027-12-31"))
+        .await
+        .expect("tour");
+    app.app
+        .add_tour_code(&op(), agency.id, "VN", "OLD2020", Some("2020-01-01"), Some("2020-12-31"))
+        .await
+        .expect("tour");
+    app.app.add_tour_code(&op(), agency.id, "QR", "QRONLY", None, None).await.expect("tour");
+    app.app.add_corporate_account(&op(), agency.id, "CORP001").await.expect("ca");
+    app.app.add_booker_code(&op(), agency.id, "AGENT001").await.expect("booker");
+    let agent =
+        app.app.create_user(&op(), "hanoi", "hanoi-password", Role::Agent, Some(agency.id)).await.expect("agent");
     let token = app.app.issue_token(&agent).expect("token").access_token;
     (agency, token)
 }
@@ -212,10 +222,10 @@ async fn every_rule_refuses_with_its_code_and_changes_nothing(app: TestApp) {
     let (status, answer) = call(&app, &app.agent_token, &request(), "other-agency").await;
     assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("BOOKING_NOT_FOUND")));
     // The carrier agreement can be withdrawn.
-    app.app.set_agreement(agency.id, "VN", false, None).await.unwrap();
+    app.app.set_agreement(&op(), agency.id, "VN", false, None).await.unwrap();
     let (status, answer) = call(&app, &token, &request(), "unauthorized").await;
     assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("CARRIER_NOT_AUTHORIZED")));
-    app.app.set_agreement(agency.id, "VN", true, Some("5")).await.unwrap();
+    app.app.set_agreement(&op(), agency.id, "VN", true, Some("5")).await.unwrap();
     // Nothing changed: full balance, no tickets, booking still confirmed.
     assert_eq!(app.balance(&agency).await, "100000000");
     let b: Value =
@@ -262,7 +272,7 @@ async fn booking_state_rules(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     // Poor agency: insufficient balance, nothing debited.
     let poor = crate::helpers::new_agency(&app.app, "Poor", "NPR", "10").await;
-    let agent = app.app.create_user("poor", "poor-password", Role::Agent, Some(poor.id)).await.unwrap();
+    let agent = app.app.create_user(&op(), "poor", "poor-password", Role::Agent, Some(poor.id)).await.unwrap();
     let poor_token = app.app.issue_token(&agent).unwrap().access_token;
     app.book(&poor_token, &example("oneway")).await;
     let (status, answer) = call(&app, &poor_token, &json!({"bookingCode": "PQMJ8E"}), "poor").await;
@@ -286,7 +296,7 @@ async fn both_auth_headers_and_auth_failures(app: TestApp) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "AUTH_INVALID");
     let hanoi_user = app.app.find_user_by_username("hanoi").await.unwrap();
-    let (_, key) = app.app.create_api_key(hanoi_user.id).await.unwrap();
+    let (_, key) = app.app.create_api_key(&op(), hanoi_user.id).await.unwrap();
     let res = app.client.post(app.url(PATH)).header("X-API-KEY", &key).json(&request()).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{example, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{example, op, spawn_app_with, Backend, Options, TestApp};
 use crate::smtp::SmtpSink;
 
 async fn create(app: &TestApp, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
@@ -93,8 +93,11 @@ async fn every_response_of_the_seed(app: TestApp) {
 
 async fn insufficient_balance_is_a_create_failure(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor", "NPR", "1").await;
-    let agent =
-        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&op(), "poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id))
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     app.book(&token, &example("oneway")).await;
     let (status, body) = create(&app, Some(&token), &json!({"booking_code": "PQMJ8E"})).await;
@@ -107,8 +110,11 @@ async fn tickets_are_emailed_with_their_pdfs(backend: Backend) {
     let sink = SmtpSink::start();
     let app = spawn_app_with(backend, Options { smtp_url: Some(sink.url()), ..Default::default() }).await;
     let vnd = crate::helpers::new_agency(&app.app, "Hanoi", "VND", "100000000").await;
-    let agent =
-        app.app.create_user("hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&op(), "hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id))
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     app.book(&token, &example("family")).await;
     assert_eq!(create(&app, Some(&token), &json!({"booking_code": "ABC123"})).await.0, StatusCode::CREATED);

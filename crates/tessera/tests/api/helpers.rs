@@ -111,12 +111,14 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     });
     let agency = new_agency(&app, "Test Travel", "NPR", "1000000").await;
     let other_agency = new_agency(&app, "Other Travel", "NPR", "1000000").await;
-    let admin = app.create_user("root", "root-password", Role::Admin, None).await.expect("admin");
-    let agent = app.create_user("agent", "agent-password", Role::Agent, Some(agency.id)).await.expect("agent");
-    let customer =
-        app.create_user("customer", "customer-password", Role::Customer, Some(agency.id)).await.expect("customer");
+    let admin = app.create_user(&op(), "root", "root-password", Role::Admin, None).await.expect("admin");
+    let agent = app.create_user(&op(), "agent", "agent-password", Role::Agent, Some(agency.id)).await.expect("agent");
+    let customer = app
+        .create_user(&op(), "customer", "customer-password", Role::Customer, Some(agency.id))
+        .await
+        .expect("customer");
     let other_agent =
-        app.create_user("other", "other-password", Role::Agent, Some(other_agency.id)).await.expect("other");
+        app.create_user(&op(), "other", "other-password", Role::Agent, Some(other_agency.id)).await.expect("other");
     let token = |u: &User| app.issue_token(u).expect("token").access_token;
     TestApp {
         backend,
@@ -139,19 +141,22 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 
 pub async fn new_agency(app: &Tessera, name: &str, currency: &str, balance: &str) -> Agency {
     let agency = app
-        .create_agency(&tessera_app::admin::AgencyInput {
-            name: name.into(),
-            currency: currency.into(),
-            balance: Some(balance.into()),
-            office_id: Some("KTMNP2100".into()),
-            iata_number: Some("35123456".into()),
-            timezone: Some("Asia/Kathmandu".into()),
-            ..Default::default()
-        })
+        .create_agency(
+            &op(),
+            &tessera_app::admin::AgencyInput {
+                name: name.into(),
+                currency: currency.into(),
+                balance: Some(balance.into()),
+                office_id: Some("KTMNP2100".into()),
+                iata_number: Some("35123456".into()),
+                timezone: Some("Asia/Kathmandu".into()),
+                ..Default::default()
+            },
+        )
         .await
         .expect("agency");
     for carrier in ["QR", "FZ"] {
-        app.set_agreement(agency.id, carrier, true, Some("7")).await.expect("agreement");
+        app.set_agreement(&op(), agency.id, carrier, true, Some("7")).await.expect("agreement");
     }
     agency
 }
@@ -269,6 +274,11 @@ macro_rules! both_backends_custom {
             )*
         }
     };
+}
+
+/// The operator (an admin who is no stored user), as the CLI acts: for setting up agencies and users.
+pub fn op() -> tessera_app::Principal {
+    tessera_app::Principal::operator()
 }
 
 /// `qpdf --check` must be clean; returns what `pdftotext` reads.

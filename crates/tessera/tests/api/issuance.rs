@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{example, expect_problem, TestApp};
+use crate::helpers::{example, expect_problem, op, TestApp};
 
 async fn issuing_a_oneway_booking_creates_a_ticket_debits_once_and_marks_it_ticketed(app: TestApp) {
     let booking = app.book(&app.agent_token, &example("oneway")).await;
@@ -57,8 +57,11 @@ async fn issuing_a_oneway_booking_creates_a_ticket_debits_once_and_marks_it_tick
 
 async fn family_booking_gets_a_ticket_per_passenger_and_an_emd_per_service(app: TestApp) {
     let vnd = crate::helpers::new_agency(&app.app, "Hanoi Travel", "VND", "100000000").await;
-    let agent =
-        app.app.create_user("hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&op(), "hanoi", "hanoi-password", tessera_core::user::Role::Agent, Some(vnd.id))
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let booking = app.book(&token, &example("family")).await;
     let (status, body) = app.issue(&token, booking["id"].as_str().unwrap(), json!({})).await;
@@ -89,8 +92,11 @@ async fn a_second_issue_is_refused_and_charges_nothing(app: TestApp) {
 
 async fn insufficient_balance_is_refused_and_changes_nothing(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor Travel", "NPR", "41892.99").await;
-    let agent =
-        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&op(), "poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id))
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let booking = app.book(&token, &example("oneway")).await;
     let id = booking["id"].as_str().unwrap();
@@ -108,6 +114,34 @@ async fn insufficient_balance_is_refused_and_changes_nothing(app: TestApp) {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(app.issue(&token, id, json!({})).await.0, StatusCode::CREATED);
     assert_eq!(app.balance(&poor).await, "0.00");
+}
+
+/// Two bookings issued at once when the balance covers one: one is ticketed, the other is a 402 refusal (a
+/// business outcome, never a 500) that debits nothing.
+async fn a_balance_race_refuses_the_loser_with_insufficient_balance(app: TestApp) {
+    let tight = crate::helpers::new_agency(&app.app, "Tight Travel", "NPR", "41893.00").await;
+    let agent = app
+        .app
+        .create_user(&op(), "tight", "tight-password", tessera_core::user::Role::Agent, Some(tight.id))
+        .await
+        .unwrap();
+    let token = app.app.issue_token(&agent).unwrap().access_token;
+    let mut ids = Vec::new();
+    for pnr in ["RACE01", "RACE02"] {
+        let mut doc = example("oneway");
+        doc["pnr"] = json!(pnr);
+        ids.push(app.book(&token, &doc).await["id"].as_str().unwrap().to_owned());
+    }
+    let (paths, body) = (ids.iter().map(|id| format!("/api/v1/bookings/{id}/issue")).collect::<Vec<_>>(), json!({}));
+    let (first, second) = tokio::join!(app.post(&paths[0], &token, &body), app.post(&paths[1], &token, &body));
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::PAYMENT_REQUIRED]);
+    let loser = if first.status() == StatusCode::PAYMENT_REQUIRED { first } else { second };
+    let problem = expect_problem(loser, StatusCode::PAYMENT_REQUIRED, "insufficient_balance").await;
+    assert_eq!(problem["status"], 402);
+    assert_eq!(app.balance(&tight).await, "0.00");
+    assert_eq!(app.ledger(&tight).await.len(), 2, "the opening top-up and one debit");
 }
 
 async fn business_rules_refuse_with_stable_codes_and_change_nothing(app: TestApp) {
@@ -158,7 +192,7 @@ async fn commission_within_the_cap_reduces_the_charge(app: TestApp) {
 }
 
 async fn an_unauthorized_carrier_is_refused(app: TestApp) {
-    app.app.set_agreement(app.agency.id, "QR", false, None).await.unwrap();
+    app.app.set_agreement(&op(), app.agency.id, "QR", false, None).await.unwrap();
     let booking = app.book(&app.agent_token, &example("oneway")).await;
     let res = app
         .post(&format!("/api/v1/bookings/{}/issue", booking["id"].as_str().unwrap()), &app.agent_token, &json!({}))
@@ -218,6 +252,7 @@ both_backends!(
     family_booking_gets_a_ticket_per_passenger_and_an_emd_per_service,
     a_second_issue_is_refused_and_charges_nothing,
     insufficient_balance_is_refused_and_changes_nothing,
+    a_balance_race_refuses_the_loser_with_insufficient_balance,
     business_rules_refuse_with_stable_codes_and_change_nothing,
     commission_within_the_cap_reduces_the_charge,
     an_unauthorized_carrier_is_refused,

@@ -6,7 +6,7 @@ use futures::future::join_all;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{example, expect_problem, readable_text, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{example, expect_problem, op, readable_text, spawn_app_with, Backend, Options, TestApp};
 
 /// A round trip (two coupons) with a paid bag (an EMD), issued by the agent: (TKT number, EMD number).
 pub(crate) async fn issued_round_trip(app: &TestApp, pnr: &str, refundable: bool) -> (String, String) {
@@ -506,8 +506,11 @@ async fn exchange_issues_the_new_ticket_and_collects_the_difference(app: TestApp
 
 async fn an_exchange_the_agency_cannot_pay_is_refused_and_changes_nothing(app: TestApp) {
     let poor = crate::helpers::new_agency(&app.app, "Poor Travel", "NPR", "41893").await;
-    let agent =
-        app.app.create_user("poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id)).await.unwrap();
+    let agent = app
+        .app
+        .create_user(&op(), "poor", "poor-password", tessera_core::user::Role::Agent, Some(poor.id))
+        .await
+        .unwrap();
     let token = app.app.issue_token(&agent).unwrap().access_token;
     let mut doc = example("oneway");
     doc["pnr"] = json!("POORAA");

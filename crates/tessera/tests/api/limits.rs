@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use tessera_core::user::Role;
 
-use crate::helpers::{example, expect_problem, new_agency, spawn_app_with, Backend, Options, TestApp};
+use crate::helpers::{example, expect_problem, new_agency, op, spawn_app_with, Backend, Options, TestApp};
 
 async fn booking_count(app: &TestApp) -> usize {
     let list: Value = app.get("/api/v1/bookings", &app.admin_token).await.json().await.unwrap();
@@ -216,7 +216,7 @@ async fn malformed_bodies_never_cause_a_server_error(app: TestApp) {
     // Issue attempts go to a booking of an agency that cannot pay, so every one reaches the business rules and
     // none can succeed.
     let poor = new_agency(&app.app, "Poor Travel", "NPR", "0.01").await;
-    let poor_agent = app.app.create_user("poor", "poor-password", Role::Agent, Some(poor.id)).await.unwrap();
+    let poor_agent = app.app.create_user(&op(), "poor", "poor-password", Role::Agent, Some(poor.id)).await.unwrap();
     let poor_token = app.app.issue_token(&poor_agent).unwrap().access_token;
     let booking = app.book(&poor_token, &example("oneway")).await;
     let (agency, booking_id) = (app.agency.id, booking["id"].as_str().unwrap().to_owned());
