@@ -8,7 +8,7 @@ use tessera_storage::StorageError;
 
 /// A failure inside the backend: either a business outcome already decided, or a driver error not yet mapped.
 #[derive(Debug)]
-pub(crate) enum Error {
+pub enum Error {
     Storage(StorageError),
     Db(sqlx::Error),
 }

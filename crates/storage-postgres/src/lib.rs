@@ -1,9 +1,11 @@
 //! PostgreSQL implementation of [`tessera_storage::Database`].
 //!
-//! [`PostgresDatabase`] owns a connection pool and delegates each operation to the module of its area:
-//! `agencies` (money, ledger, agreements), `identity` (users, API keys), `bookings`, `orders` (booking
-//! orders of event bookings, their invoices and documents), `issuance` (the issuance transaction and the
-//! tickets/documents it creates), `lifecycle` (void, refund, exchange and use after issuance), `audit`,
+//! This crate holds SQL and row decoding only. The write transactions (issuance, lifecycle transitions,
+//! ledger postings, bookings with their orders, document replacement) are the shared scripts of
+//! [`tessera_storage::scripts`], run on the primitives of `tx`, which also keeps their lock order. Reads go to
+//! the module of their area: `agencies` (money, ledger, agreements), `identity` (users, API keys),
+//! `bookings`, `orders` (booking orders of event bookings, their invoices and documents), `issuance`
+//! (issuances, tickets, documents), `lifecycle` (a booking's invoices, the order of a download), `audit`,
 //! `idempotency` and `outbox` (e-mails waiting to be sent). Rows are decoded in `rows`, and driver errors
 //! mapped in `error`. Queries are plain runtime SQL (no compile-time checked macros), so building the crate
 //! never needs a database.
@@ -23,6 +25,7 @@ mod orders;
 mod outbox;
 mod rows;
 pub mod testing;
+mod tx;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -38,6 +41,7 @@ use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
+use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
@@ -117,7 +121,7 @@ impl Database for PostgresDatabase {
     }
 
     async fn post_ledger(&self, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-        Ok(agencies::post_ledger(&self.pool, entry).await?)
+        Ok(scripts::post_ledger(self, entry).await?)
     }
 
     async fn ledger(&self, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
@@ -181,7 +185,7 @@ impl Database for PostgresDatabase {
     }
 
     async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
-        Ok(bookings::insert(&self.pool, booking, orders).await?)
+        Ok(scripts::insert_booking(self, booking, orders).await?)
     }
 
     async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
@@ -197,7 +201,7 @@ impl Database for PostgresDatabase {
     }
 
     async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
-        Ok(issuance::issue(&self.pool, issuance, sink).await?)
+        Ok(scripts::issue(self, issuance, sink).await?)
     }
 
     async fn get_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
@@ -221,7 +225,7 @@ impl Database for PostgresDatabase {
     }
 
     async fn transition(&self, change: &NewTransition, sink: &dyn TransitionSink) -> Result<TransitionOutcome> {
-        Ok(lifecycle::transition(&self.pool, change, sink).await?)
+        Ok(scripts::transition(self, change, sink).await?)
     }
 
     async fn invoices_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>> {
@@ -265,7 +269,7 @@ impl Database for PostgresDatabase {
     }
 
     async fn replace_document(&self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
-        Ok(orders::replace_document(&self.pool, agency, document, at).await?)
+        Ok(scripts::replace_document(self, agency, document, at).await?)
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {

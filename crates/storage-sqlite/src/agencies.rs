@@ -7,16 +7,16 @@
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::money::Money;
-use tessera_storage::{NewAgency, NewLedgerEntry, StorageError};
+use tessera_storage::{NewAgency, StorageError};
 
 use crate::rows::{self, AGENCY_COLUMNS, LEDGER_COLUMNS};
-use crate::{backend, begin_read, begin_write, write_error, Result};
+use crate::{backend, begin_read, write_error, Result};
 
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
     sqlx::query(
@@ -67,74 +67,13 @@ pub(crate) async fn list_agencies(pool: &SqlitePool) -> Result<Vec<Agency>> {
     rows.iter().map(rows::agency).collect()
 }
 
-async fn agency_exists<'e>(executor: impl sqlx::SqliteExecutor<'e>, id: AgencyId) -> Result<bool> {
+pub(crate) async fn agency_exists<'e>(executor: impl sqlx::SqliteExecutor<'e>, id: AgencyId) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agencies WHERE id = ?")
         .bind(id.to_string())
         .fetch_optional(executor)
         .await
         .map_err(backend)?;
     Ok(found.is_some())
-}
-
-pub(crate) async fn post_ledger(pool: &SqlitePool, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-    let mut tx = begin_write(pool).await?;
-    let posted = apply_ledger(&mut tx, entry).await?;
-    tx.commit().await.map_err(backend)?;
-    Ok(posted)
-}
-
-/// Moves the balance by the entry's signed amount and appends the entry, inside the caller's transaction (a
-/// lifecycle transition posts its entry with everything else it writes). The caller rolls back on error.
-pub(crate) async fn apply_ledger(conn: &mut SqliteConnection, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-    let amount = entry.amount.minor();
-    let updated: Option<(i64, String)> = sqlx::query_as(
-        "UPDATE agencies SET balance_minor = balance_minor + ?1 \
-         WHERE id = ?2 AND balance_minor + ?1 >= -credit_limit_minor RETURNING balance_minor, currency",
-    )
-    .bind(amount)
-    .bind(entry.agency_id.to_string())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(backend)?;
-    let Some((balance_after, currency)) = updated else {
-        return Err(if agency_exists(&mut *conn, entry.agency_id).await? {
-            StorageError::InsufficientBalance
-        } else {
-            StorageError::NotFound
-        });
-    };
-    // Checked after the UPDATE to save a round trip; the caller's rollback undoes the UPDATE.
-    if currency != entry.amount.currency().code() {
-        return Err(StorageError::Backend(format!(
-            "ledger entry in {} for an agency keeping its account in {currency}",
-            entry.amount.currency()
-        )));
-    }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO ledger (agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(entry.agency_id.to_string())
-    .bind(entry.kind.as_str())
-    .bind(amount)
-    .bind(balance_after)
-    .bind(&currency)
-    .bind(entry.issuance_id.map(|i| i.to_string()))
-    .bind(&entry.note)
-    .bind(entry.created_at)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)?;
-    Ok(LedgerEntry {
-        id,
-        agency_id: entry.agency_id,
-        kind: entry.kind,
-        amount: entry.amount,
-        balance_after: Money::from_minor(balance_after, entry.amount.currency()),
-        issuance_id: entry.issuance_id,
-        note: entry.note.clone(),
-        created_at: entry.created_at,
-    })
 }
 
 pub(crate) async fn ledger(pool: &SqlitePool, agency: AgencyId) -> Result<Vec<LedgerEntry>> {

@@ -7,49 +7,14 @@
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tessera_core::booking::Booking;
 use tessera_core::ids::BookingId;
-use tessera_core::orders::BookingOrder;
 use tessera_core::user::Scope;
-use tessera_storage::{BookingFilter, StorageError};
+use tessera_storage::BookingFilter;
 
 use crate::rows::{self, BOOKING_COLUMNS};
-use crate::{backend, begin_write, push_scope, write_error, Result};
+use crate::{backend, push_scope, Result};
 
 /// What `limit: 0` means: the caller did not ask, so a page of reasonable size.
 const DEFAULT_LIMIT: u32 = 50;
-
-pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
-    // Reads scope orders through their booking, so an order filed under another booking or agency would be
-    // shown to the wrong people.
-    if let Some(stray) = orders.iter().find(|o| o.booking_id != booking.id || o.agency_id != booking.agency_id) {
-        return Err(StorageError::Backend(format!(
-            "booking order {} does not belong to booking {}",
-            stray.id, booking.id
-        )));
-    }
-    let mut tx = begin_write(pool).await?;
-    sqlx::query(
-        "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(booking.id.to_string())
-    .bind(booking.agency_id.to_string())
-    .bind(booking.kind())
-    .bind(booking.code())
-    .bind(booking.status.as_str())
-    .bind(booking.created_by.map(|u| u.to_string()))
-    .bind(booking.created_at)
-    .bind(rows::json_text(&booking.detail, "booking detail")?)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| {
-        // Both the id and (agency, code) are unique; only the code is something a client can collide on.
-        let id_taken =
-            e.as_database_error().is_some_and(|d| d.is_unique_violation() && d.message().contains("bookings.id"));
-        write_error(e, if id_taken { "booking" } else { "booking code" })
-    })?;
-    crate::orders::insert_orders(&mut tx, orders).await?;
-    tx.commit().await.map_err(backend)
-}
 
 fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
     let mut query = QueryBuilder::new(format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE 1 = 1"));
@@ -88,4 +53,15 @@ pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &Book
     query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
     let rows = query.build().fetch_all(pool).await.map_err(backend)?;
     rows.iter().map(rows::booking).collect()
+}
+
+/// The booking script on a bare pool, for the tests that build a database from older migrations.
+#[cfg(test)]
+pub(crate) async fn insert_booking(
+    pool: &SqlitePool,
+    booking: &Booking,
+    orders: &[tessera_core::orders::BookingOrder],
+) -> Result<()> {
+    let db = crate::SqliteDatabase { pool: pool.clone() };
+    tessera_storage::scripts::insert_booking(&db, booking, orders).await
 }

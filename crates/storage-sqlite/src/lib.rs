@@ -5,8 +5,9 @@
 //! instead of failing with `SQLITE_BUSY` when a read transaction tries to upgrade. Readers never block thanks
 //! to WAL journaling.
 //!
-//! The SQL lives in one module per area; this module opens the database and routes the [`Database`] trait to
-//! them.
+//! This crate holds SQL and row decoding only: the write transactions are the shared scripts of
+//! [`tessera_storage::scripts`], run on [`tx::SqliteTx`]'s primitives; reads live in one module per area, and
+//! this module opens the database and routes the [`Database`] trait to them.
 #![forbid(unsafe_code)]
 
 mod agencies;
@@ -19,6 +20,7 @@ mod lifecycle;
 mod orders;
 mod outbox;
 mod rows;
+mod tx;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -37,6 +39,7 @@ use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
+use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
@@ -167,7 +170,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn post_ledger(&self, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-        agencies::post_ledger(&self.pool, entry).await
+        scripts::post_ledger(self, entry).await
     }
 
     async fn ledger(&self, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
@@ -231,7 +234,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
-        bookings::insert_booking(&self.pool, booking, orders).await
+        scripts::insert_booking(self, booking, orders).await
     }
 
     async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
@@ -247,7 +250,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
-        issuance::issue(&self.pool, issuance, sink).await
+        scripts::issue(self, issuance, sink).await
     }
 
     async fn get_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
@@ -271,7 +274,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn transition(&self, change: &NewTransition, sink: &dyn TransitionSink) -> Result<TransitionOutcome> {
-        lifecycle::transition(&self.pool, change, sink).await
+        scripts::transition(self, change, sink).await
     }
 
     async fn invoices_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>> {
@@ -319,7 +322,7 @@ impl Database for SqliteDatabase {
     }
 
     async fn replace_document(&self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
-        orders::replace_document(&self.pool, agency, document, at).await
+        scripts::replace_document(self, agency, document, at).await
     }
 
     async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {

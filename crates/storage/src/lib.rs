@@ -3,10 +3,16 @@
 //! Backends live in their own crates (`tessera-storage-sqlite`, `tessera-storage-postgres`), each with its own
 //! SQL and migrations. Every read of agency data takes a [`Scope`], so isolation between agencies is enforced
 //! in the query itself, never left to the caller.
+//!
+//! Every write transaction is written once, in [`scripts`], over the few primitives a backend implements
+//! ([`Backend`], [`WriteTx`]): the steps, checks, lock order, audit entry and retries live there, and a
+//! backend crate holds SQL and row decoding only.
 #![forbid(unsafe_code)]
 
 mod error;
+mod primitives;
 mod records;
+pub mod scripts;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
@@ -14,6 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use error::{SinkError, StorageError};
+pub use primitives::{Backend, WriteTx};
 pub use records::*;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
