@@ -12,6 +12,8 @@
 mod error;
 mod primitives;
 mod records;
+#[doc(hidden)]
+pub mod route;
 pub mod scripts;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
