@@ -20,6 +20,7 @@ use tessera_core::user::Scope;
 use tessera_storage::{DocumentOwner, DocumentRecord, IssuanceRecord};
 
 use crate::error::{unstorable, Result};
+use crate::orders::begin_snapshot;
 use crate::rows::DOCUMENT_COLUMNS;
 use crate::{rows, ScopeParams};
 
@@ -192,19 +193,21 @@ async fn issuance_where(
 
 pub(crate) async fn get_ticket(pool: &PgPool, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
     let s = ScopeParams::of(scope);
+    // The ticket and its coupons from one snapshot, so a concurrent transition is seen whole or not at all.
+    let mut tx = begin_snapshot(pool).await?;
     let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} AND t.number = $3", in_scope("t")))
         .bind(s.agency)
         .bind(s.customer)
         .bind(number.compact())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut conn = pool.acquire().await?;
-    Ok(with_coupons(&mut conn, &[row]).await?.pop())
+    Ok(with_coupons(&mut tx, &[row]).await?.pop())
 }
 
 pub(crate) async fn tickets_of_issuance(pool: &PgPool, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
     let s = ScopeParams::of(scope);
+    let mut tx = begin_snapshot(pool).await?;
     let rows = sqlx::query(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} AND t.issuance_id = $3 ORDER BY t.ordinal",
         in_scope("t")
@@ -212,10 +215,9 @@ pub(crate) async fn tickets_of_issuance(pool: &PgPool, scope: Scope, id: Issuanc
     .bind(s.agency)
     .bind(s.customer)
     .bind(id.0)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
-    let mut conn = pool.acquire().await?;
-    with_coupons(&mut conn, &rows).await
+    with_coupons(&mut tx, &rows).await
 }
 
 /// Decodes ticket rows and attaches their coupons (fetched in one query), keeping the rows' order.

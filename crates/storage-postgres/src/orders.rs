@@ -92,7 +92,7 @@ struct OrderColumns<'a> {
 
 /// A read-only transaction on one snapshot, so a read spanning several statements (a page and its count, an
 /// order and its documents) sees a single state of the database.
-async fn begin_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+pub(crate) async fn begin_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
     Ok(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?)
 }
 

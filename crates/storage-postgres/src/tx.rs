@@ -81,13 +81,12 @@ impl WriteTx for PgTx {
     }
 
     async fn lock_booking(&mut self, agency: AgencyId, booking: BookingId) -> Result<Option<BookingStatus>> {
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1 AND agency_id = $2 FOR UPDATE")
-                .bind(booking.0)
-                .bind(agency.0)
-                .fetch_optional(self.conn())
-                .await?;
-        status.as_deref().map(rows::booking_status).transpose()
+        let row = sqlx::query("SELECT status FROM bookings WHERE id = $1 AND agency_id = $2 FOR UPDATE")
+            .bind(booking.0)
+            .bind(agency.0)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.as_ref().map(|r| tessera_storage::decode::booking_status(&rows::Stored(r))).transpose()?)
     }
 
     async fn set_booking_status(&mut self, booking: BookingId, status: BookingStatus) -> Result<()> {

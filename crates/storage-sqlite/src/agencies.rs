@@ -4,18 +4,15 @@
 //! transaction, so the balance always equals the sum of the ledger. Debits are guarded in the UPDATE itself
 //! (`balance + amount >= -credit_limit`), so no interleaving can overdraw an agency.
 
-use std::str::FromStr;
-
-use rust_decimal::Decimal;
 use sqlx::SqlitePool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
-use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::money::Money;
+use tessera_storage::decode;
 use tessera_storage::{NewAgency, StorageError};
 
-use crate::rows::{self, AGENCY_COLUMNS, LEDGER_COLUMNS};
+use crate::rows::{self, Stored, AGENCY_COLUMNS, LEDGER_COLUMNS};
 use crate::{backend, begin_read, write_error, Result};
 
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
@@ -170,7 +167,7 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
     let id = agency.to_string();
     // One snapshot for the three tables, so a concurrent change is seen entirely or not at all.
     let mut tx = begin_read(pool).await?;
-    let carriers: Vec<(String, bool, Option<String>)> = sqlx::query_as(
+    let carriers = sqlx::query(
         "SELECT carrier, authorized, commission_cap_percent FROM carrier_agreements WHERE agency_id = ? \
          ORDER BY carrier",
     )
@@ -178,7 +175,7 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
     .fetch_all(&mut *tx)
     .await
     .map_err(backend)?;
-    let tour_codes: Vec<(String, String, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> = sqlx::query_as(
+    let tour_codes = sqlx::query(
         "SELECT code, carrier, valid_from, valid_to FROM tour_codes WHERE agency_id = ? ORDER BY code, carrier",
     )
     .bind(&id)
@@ -199,26 +196,7 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
             .map_err(backend)?;
     tx.commit().await.map_err(backend)?;
 
-    let carrier = |text: &str| {
-        CarrierCode::parse(text).map_err(|e| StorageError::Backend(format!("stored carrier is invalid: {e}")))
-    };
-    let carriers = carriers
-        .into_iter()
-        .map(|(code, authorized, cap)| {
-            let commission_cap_percent = cap
-                .map(|c| {
-                    Decimal::from_str(&c)
-                        .map_err(|e| StorageError::Backend(format!("stored commission cap `{c}` is invalid: {e}")))
-                })
-                .transpose()?;
-            Ok(CarrierAgreement { carrier: carrier(&code)?, authorized, commission_cap_percent })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let tour_codes = tour_codes
-        .into_iter()
-        .map(|(code, carrier_code, valid_from, valid_to)| {
-            Ok(TourCode { code, carrier: carrier(&carrier_code)?, valid_from, valid_to })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let carriers = carriers.iter().map(|r| decode::carrier_agreement(&Stored(r))).collect::<Result<_>>()?;
+    let tour_codes = tour_codes.iter().map(|r| decode::tour_code(&Stored(r))).collect::<Result<_>>()?;
     Ok(Agreements { carriers, tour_codes, corporate_accounts, booker_codes })
 }

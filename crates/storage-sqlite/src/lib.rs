@@ -40,10 +40,10 @@ use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::scripts;
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
-    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError,
-    TransitionOutcome, TransitionSink,
+    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, DocumentOwner, DocumentRecord, DocumentSink,
+    IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance, NewLedgerEntry,
+    NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError, TransitionOutcome,
+    TransitionSink,
 };
 
 type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -106,7 +106,7 @@ impl WriteTx for SqliteTx {
             .fetch_optional(self.conn())
             .await
             .map_err(backend)?;
-        row.map(|row| rows::booking_status(&row, "status")).transpose()
+        row.as_ref().map(rows::booking_status).transpose()
     }
 
     async fn set_booking_status(&mut self, booking: BookingId, status: BookingStatus) -> Result<()> {

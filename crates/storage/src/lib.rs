@@ -9,6 +9,7 @@
 //! backend crate holds SQL and row decoding only.
 #![forbid(unsafe_code)]
 
+pub mod decode;
 mod error;
 mod primitives;
 mod records;
