@@ -13,7 +13,7 @@ use tessera_storage::decode;
 use tessera_storage::{NewAgency, StorageError};
 
 use crate::rows::{self, Stored, AGENCY_COLUMNS, LEDGER_COLUMNS};
-use crate::{backend, begin_read, write_error, Result};
+use crate::{begin_read, write_error, Result};
 
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
     sqlx::query(
@@ -51,25 +51,18 @@ pub(crate) async fn get_agency(pool: &SqlitePool, id: AgencyId) -> Result<Option
     let row = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE id = ?"))
         .bind(id.to_string())
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     row.as_ref().map(rows::agency).transpose()
 }
 
 pub(crate) async fn list_agencies(pool: &SqlitePool) -> Result<Vec<Agency>> {
-    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id"))
-        .fetch_all(pool)
-        .await
-        .map_err(backend)?;
+    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id")).fetch_all(pool).await?;
     rows.iter().map(rows::agency).collect()
 }
 
 pub(crate) async fn agency_exists<'e>(executor: impl sqlx::SqliteExecutor<'e>, id: AgencyId) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agencies WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(executor)
-        .await
-        .map_err(backend)?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM agencies WHERE id = ?").bind(id.to_string()).fetch_optional(executor).await?;
     Ok(found.is_some())
 }
 
@@ -77,8 +70,7 @@ pub(crate) async fn ledger(pool: &SqlitePool, agency: AgencyId) -> Result<Vec<Le
     let rows = sqlx::query(&format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE agency_id = ? ORDER BY id"))
         .bind(agency.to_string())
         .fetch_all(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     rows.iter().map(rows::ledger_entry).collect()
 }
 
@@ -91,12 +83,11 @@ pub(crate) async fn set_credit_limit(pool: &SqlitePool, agency: AgencyId, credit
     .bind(credit_limit_minor)
     .bind(agency.to_string())
     .fetch_optional(pool)
-    .await
-    .map_err(backend)?;
+    .await?;
     match row {
         Some(row) => rows::agency(&row),
-        None if agency_exists(pool, agency).await? => Err(StorageError::InsufficientBalance),
-        None => Err(StorageError::NotFound),
+        None if agency_exists(pool, agency).await? => Err(StorageError::InsufficientBalance.into()),
+        None => Err(StorageError::NotFound.into()),
     }
 }
 
@@ -105,9 +96,8 @@ pub(crate) async fn set_refund_approval(pool: &SqlitePool, agency: AgencyId, req
         .bind(required)
         .bind(agency.to_string())
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
-    row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound)
+        .await?;
+    row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound.into())
 }
 
 pub(crate) async fn set_agreement(pool: &SqlitePool, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {
@@ -173,30 +163,26 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
     )
     .bind(&id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     let tour_codes = sqlx::query(
         "SELECT code, carrier, valid_from, valid_to FROM tour_codes WHERE agency_id = ? ORDER BY code, carrier",
     )
     .bind(&id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     let corporate_accounts: Vec<String> =
         sqlx::query_scalar("SELECT code FROM corporate_accounts WHERE agency_id = ? ORDER BY code")
             .bind(&id)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
+            .await?;
     let booker_codes: Vec<String> =
         sqlx::query_scalar("SELECT code FROM booker_codes WHERE agency_id = ? ORDER BY code")
             .bind(&id)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-    tx.commit().await.map_err(backend)?;
+            .await?;
+    tx.commit().await?;
 
-    let carriers = carriers.iter().map(|r| decode::carrier_agreement(&Stored(r))).collect::<Result<_>>()?;
-    let tour_codes = tour_codes.iter().map(|r| decode::tour_code(&Stored(r))).collect::<Result<_>>()?;
+    let carriers = carriers.iter().map(|r| decode::carrier_agreement(&Stored(r))).collect::<Result<_, _>>()?;
+    let tour_codes = tour_codes.iter().map(|r| decode::tour_code(&Stored(r))).collect::<Result<_, _>>()?;
     Ok(Agreements { carriers, tour_codes, corporate_accounts, booker_codes })
 }

@@ -11,7 +11,7 @@ use tessera_core::user::Scope;
 use tessera_storage::BookingFilter;
 
 use crate::rows::{self, BOOKING_COLUMNS};
-use crate::{backend, push_scope, Result};
+use crate::{push_scope, Result};
 
 /// What `limit: 0` means: the caller did not ask, so a page of reasonable size.
 const DEFAULT_LIMIT: u32 = 50;
@@ -25,7 +25,7 @@ fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
 pub(crate) async fn get_booking(pool: &SqlitePool, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
     let mut query = select(scope);
     query.push(" AND id = ").push_bind(id.to_string());
-    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    let row = query.build().fetch_optional(pool).await?;
     row.as_ref().map(rows::booking).transpose()
 }
 
@@ -33,7 +33,7 @@ pub(crate) async fn find_booking_by_code(pool: &SqlitePool, scope: Scope, code: 
     let mut query = select(scope);
     // Codes are unique per agency only; with Scope::All the oldest booking wins, deterministically.
     query.push(" AND code = ").push_bind(code.to_owned()).push(" ORDER BY id LIMIT 1");
-    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    let row = query.build().fetch_optional(pool).await?;
     row.as_ref().map(rows::booking).transpose()
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &Book
     }
     let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
     query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-    let rows = query.build().fetch_all(pool).await.map_err(backend)?;
+    let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(rows::booking).collect()
 }
 
@@ -61,7 +61,7 @@ pub(crate) async fn insert_booking(
     pool: &SqlitePool,
     booking: &Booking,
     orders: &[tessera_core::orders::BookingOrder],
-) -> Result<()> {
+) -> tessera_storage::Result<()> {
     let db = crate::SqliteDatabase { pool: pool.clone() };
     tessera_storage::scripts::insert_booking(&db, booking, orders).await
 }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sqlx::SqlitePool;
 use tessera_storage::{IdempotencyClaim, StorageError};
 
-use crate::{backend, Result};
+use crate::Result;
 
 /// A claim can vanish between our failed INSERT and our SELECT (the holder released it); then we try again.
 /// Losing that race this many times in a row means something is badly wrong.
@@ -29,8 +29,7 @@ pub(crate) async fn claim(
         .bind(request_hash)
         .bind(Utc::now())
         .execute(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
         if inserted.rows_affected() == 1 {
             return Ok(IdempotencyClaim::Claimed);
         }
@@ -39,8 +38,7 @@ pub(crate) async fn claim(
                 .bind(scope_key)
                 .bind(key)
                 .fetch_optional(pool)
-                .await
-                .map_err(backend)?;
+                .await?;
         let Some((stored_hash, status, body)) = existing else {
             continue;
         };
@@ -56,7 +54,8 @@ pub(crate) async fn claim(
             },
         });
     }
-    Err(StorageError::Backend(format!("idempotency key kept changing while claiming it ({CLAIM_ATTEMPTS} attempts)")))
+    Err(StorageError::Backend(format!("idempotency key kept changing while claiming it ({CLAIM_ATTEMPTS} attempts)"))
+        .into())
 }
 
 pub(crate) async fn complete(pool: &SqlitePool, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
@@ -66,11 +65,10 @@ pub(crate) async fn complete(pool: &SqlitePool, scope_key: &str, key: &str, stat
         .bind(scope_key)
         .bind(key)
         .execute(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     // Completing a claim that does not exist means the response would silently not be replayed; say so.
     if done.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
+        return Err(StorageError::NotFound.into());
     }
     Ok(())
 }
@@ -80,7 +78,6 @@ pub(crate) async fn release(pool: &SqlitePool, scope_key: &str, key: &str) -> Re
         .bind(scope_key)
         .bind(key)
         .execute(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use tessera_core::user::User;
 use tessera_storage::{ApiKeyRecord, Credentials, NewApiKey, NewUser, StorageError};
 
 use crate::rows::{self, qualified, API_KEY_COLUMNS, USER_COLUMNS};
-use crate::{backend, write_error, Result};
+use crate::{write_error, Result};
 
 pub(crate) async fn create_user(pool: &SqlitePool, user: &NewUser) -> Result<User> {
     sqlx::query(
@@ -41,8 +41,7 @@ pub(crate) async fn get_user(pool: &SqlitePool, id: UserId) -> Result<Option<Use
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
         .bind(id.to_string())
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     row.as_ref().map(rows::user).transpose()
 }
 
@@ -50,8 +49,7 @@ pub(crate) async fn find_credentials(pool: &SqlitePool, username: &str) -> Resul
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?"))
         .bind(username)
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     row.map(|row| Ok(Credentials { user: rows::user(&row)?, password_hash: rows::get(&row, "password_hash")? }))
         .transpose()
 }
@@ -65,8 +63,7 @@ pub(crate) async fn list_users(pool: &SqlitePool, agency: Option<AgencyId>) -> R
                 .await
         }
         None => sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")).fetch_all(pool).await,
-    }
-    .map_err(backend)?;
+    }?;
     rows.iter().map(rows::user).collect()
 }
 
@@ -99,8 +96,7 @@ pub(crate) async fn find_api_key(pool: &SqlitePool, key_hash: &str) -> Result<Op
     ))
     .bind(key_hash)
     .fetch_optional(pool)
-    .await
-    .map_err(backend)?;
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let key = rows::api_key(&row)?;
     let user = rows::user_with_id(&row, "user_row_id")?;
@@ -111,8 +107,7 @@ pub(crate) async fn list_api_keys(pool: &SqlitePool, user: UserId) -> Result<Vec
     let rows = sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY id"))
         .bind(user.to_string())
         .fetch_all(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     rows.iter().map(rows::api_key).collect()
 }
 
@@ -121,7 +116,6 @@ pub(crate) async fn revoke_api_key(pool: &SqlitePool, id: ApiKeyId) -> Result<bo
         .bind(Utc::now())
         .bind(id.to_string())
         .execute(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     Ok(done.rows_affected() > 0)
 }

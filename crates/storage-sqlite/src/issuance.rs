@@ -16,7 +16,7 @@ use tessera_core::user::Scope;
 use tessera_storage::{DocumentOwner, DocumentRecord, IssuanceRecord};
 
 use crate::rows::{self, qualified, COUPON_COLUMNS, DOCUMENT_COLUMNS, ISSUANCE_COLUMNS, TICKET_COLUMNS};
-use crate::{backend, begin_read, push_scope, Result};
+use crate::{begin_read, push_scope, Result};
 
 pub(crate) async fn get_issuance(pool: &SqlitePool, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
     issuance_where(pool, scope, "i.id", id.to_string()).await
@@ -43,7 +43,7 @@ async fn issuance_where(
     ));
     query.push_bind(value);
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
-    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    let row = query.build().fetch_optional(pool).await?;
     row.as_ref().map(rows::issuance).transpose()
 }
 
@@ -57,15 +57,14 @@ pub(crate) async fn get_ticket(pool: &SqlitePool, scope: Scope, number: &TicketN
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
     // The ticket and its coupons from one snapshot.
     let mut tx = begin_read(pool).await?;
-    let Some(row) = query.build().fetch_optional(&mut *tx).await.map_err(backend)? else {
+    let Some(row) = query.build().fetch_optional(&mut *tx).await? else {
         return Ok(None);
     };
     let coupons = sqlx::query(&format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE ticket_number = ? ORDER BY number"))
         .bind(&number)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(backend)?;
-    tx.commit().await.map_err(backend)?;
+        .await?;
+    tx.commit().await?;
     let coupons = coupons.iter().map(rows::coupon).collect::<Result<Vec<_>>>()?;
     rows::ticket(&row, coupons).map(Some)
 }
@@ -80,7 +79,7 @@ pub(crate) async fn tickets_of_issuance(pool: &SqlitePool, scope: Scope, id: Iss
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
     query.push(" ORDER BY t.ordinal");
     let mut tx = begin_read(pool).await?;
-    let tickets = query.build().fetch_all(&mut *tx).await.map_err(backend)?;
+    let tickets = query.build().fetch_all(&mut *tx).await?;
     if tickets.is_empty() {
         return Ok(Vec::new());
     }
@@ -92,9 +91,8 @@ pub(crate) async fn tickets_of_issuance(pool: &SqlitePool, scope: Scope, id: Iss
     ))
     .bind(&id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
-    tx.commit().await.map_err(backend)?;
+    .await?;
+    tx.commit().await?;
     let mut coupons: HashMap<String, Vec<Coupon>> = HashMap::new();
     for row in &coupon_rows {
         let ticket: String = rows::get(row, "ticket_number")?;
@@ -135,6 +133,6 @@ pub(crate) async fn get_document(
         query.push(" AND d.order_id = ").push_bind(order.to_string());
     }
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
-    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    let row = query.build().fetch_optional(pool).await?;
     row.as_ref().map(rows::document).transpose()
 }

@@ -46,7 +46,36 @@ use tessera_storage::{
     TransitionSink,
 };
 
-type Result<T, E = StorageError> = std::result::Result<T, E>;
+type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure inside the backend: a business outcome already decided, or a driver error nobody can act on but
+/// an operator (its text goes to logs only, as [`StorageError::Backend`]).
+#[derive(Debug)]
+pub enum Error {
+    Storage(StorageError),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<StorageError> for Error {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<Error> for StorageError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Storage(e) => e,
+            Error::Db(e) => StorageError::Backend(e.to_string()),
+        }
+    }
+}
 
 /// How long a writer waits for the write lock before giving up with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -93,7 +122,7 @@ impl SqliteDatabase {
         if in_memory {
             pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
-        let pool = pool_options.connect_with(options).await.map_err(backend)?;
+        let pool = pool_options.connect_with(options).await?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating the SQLite schema: {e}")))?;
         Ok(Self { pool })
     }
@@ -107,17 +136,12 @@ impl SqliteDatabase {
 /// Starts a transaction that holds SQLite's write lock from its first statement (see the module docs).
 /// Dropping the returned transaction without committing rolls it back, so every `?` is a rollback.
 pub(crate) async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
-    pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 /// Starts a read-only transaction, so reads spanning several statements see one snapshot.
 pub(crate) async fn begin_read(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
-    pool.begin().await.map_err(backend)
-}
-
-/// A driver error nobody can act on but an operator.
-pub(crate) fn backend(e: sqlx::Error) -> StorageError {
-    StorageError::Backend(e.to_string())
+    Ok(pool.begin().await?)
 }
 
 /// Maps the constraint violations a caller can provoke to their business meaning: a taken unique value is a
@@ -131,7 +155,7 @@ pub(crate) fn write_error(e: sqlx::Error, what: &'static str) -> StorageError {
             return StorageError::NotFound;
         }
     }
-    backend(e)
+    StorageError::Backend(e.to_string())
 }
 
 /// Appends the scope's restriction to a query whose WHERE clause is already open. `agency` and `created_by`
@@ -146,7 +170,7 @@ pub(crate) fn push_scope(query: &mut QueryBuilder<'_, Sqlite>, scope: Scope, age
 }
 
 async fn ping(pool: &SqlitePool) -> Result<()> {
-    sqlx::query("SELECT 1").execute(pool).await.map_err(backend)?;
+    sqlx::query("SELECT 1").execute(pool).await?;
     Ok(())
 }
 

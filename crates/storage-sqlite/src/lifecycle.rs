@@ -13,10 +13,10 @@ use tessera_core::ids::BookingId;
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrderId, DownloadItemId};
 use tessera_core::user::Scope;
-use tessera_storage::StorageError;
 
 use crate::rows::{self, qualified, INVOICE_COLUMNS};
-use crate::{backend, push_scope, Result};
+use crate::{push_scope, Result};
+use tessera_storage::decode::corrupt;
 
 pub(crate) async fn invoices_of_booking(pool: &SqlitePool, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>> {
     let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
@@ -27,7 +27,7 @@ pub(crate) async fn invoices_of_booking(pool: &SqlitePool, scope: Scope, booking
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
     // One booking's invoices are one agency's, whose numbers grow with time.
     query.push(" ORDER BY i.number");
-    let rows = query.build().fetch_all(pool).await.map_err(backend)?;
+    let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(rows::invoice).collect()
 }
 
@@ -42,10 +42,6 @@ pub(crate) async fn order_of_download(
     );
     query.push_bind(download.to_string());
     push_scope(&mut query, scope, "b.agency_id", "b.created_by");
-    let order: Option<String> = query.build_query_scalar().fetch_optional(pool).await.map_err(backend)?;
-    order
-        .map(|o| {
-            BookingOrderId::parse(&o).map_err(|e| StorageError::Backend(format!("stored order_id is invalid: {e}")))
-        })
-        .transpose()
+    let order: Option<String> = query.build_query_scalar().fetch_optional(pool).await?;
+    Ok(order.as_deref().map(BookingOrderId::parse).transpose().map_err(|e| corrupt("order_id", e))?)
 }

@@ -14,7 +14,7 @@ use tessera_core::user::Scope;
 use tessera_storage::{DocumentRecord, OrderPage, OrderRecord};
 
 use crate::rows::{self, qualified, DOCUMENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS};
-use crate::{backend, begin_read, begin_write, push_scope, Result};
+use crate::{begin_read, begin_write, push_scope, Result};
 
 fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
     let mut query = QueryBuilder::new(format!(
@@ -32,7 +32,7 @@ pub(crate) async fn orders_of_booking(
 ) -> Result<Vec<BookingOrder>> {
     let mut query = select(scope);
     query.push(" AND o.booking_id = ").push_bind(booking.to_string()).push(" ORDER BY o.position");
-    let rows = query.build().fetch_all(pool).await.map_err(backend)?;
+    let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(rows::booking_order).collect()
 }
 
@@ -82,7 +82,7 @@ pub(crate) async fn list_booking_orders(
         QueryBuilder::new("SELECT COUNT(*) FROM booking_orders o JOIN bookings b ON b.id = o.booking_id WHERE 1 = 1");
     push_scope(&mut count, scope, "b.agency_id", "b.created_by");
     push_filter(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await.map_err(backend)?;
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
 
     let mut query = select(scope);
     push_filter(&mut query, filter);
@@ -92,9 +92,9 @@ pub(crate) async fn list_booking_orders(
         .push_bind(i64::from(limit))
         .push(" OFFSET ")
         .push_bind(offset);
-    let rows = query.build().fetch_all(&mut *tx).await.map_err(backend)?;
+    let rows = query.build().fetch_all(&mut *tx).await?;
     let orders = records(&mut tx, &rows).await?;
-    tx.commit().await.map_err(backend)?;
+    tx.commit().await?;
     Ok(OrderPage { orders, total: u64::try_from(total).unwrap_or(0) })
 }
 
@@ -106,9 +106,9 @@ pub(crate) async fn get_booking_order(
     let mut tx = begin_read(pool).await?;
     let mut query = select(scope);
     query.push(" AND o.id = ").push_bind(id.to_string());
-    let rows = query.build().fetch_all(&mut *tx).await.map_err(backend)?;
+    let rows = query.build().fetch_all(&mut *tx).await?;
     let mut found = records(&mut tx, &rows).await?;
-    tx.commit().await.map_err(backend)?;
+    tx.commit().await?;
     Ok(found.pop())
 }
 
@@ -128,13 +128,13 @@ async fn records(conn: &mut SqliteConnection, rows: &[SqliteRow]) -> Result<Vec<
     push_in(&mut docs, "order_id", ids());
     docs.push(" ORDER BY owner_kind, owner_key");
     let documents: Vec<DocumentRecord> =
-        docs.build().fetch_all(&mut *conn).await.map_err(backend)?.iter().map(rows::document).collect::<Result<_>>()?;
+        docs.build().fetch_all(&mut *conn).await?.iter().map(rows::document).collect::<Result<_>>()?;
     let mut inv: QueryBuilder<'_, Sqlite> =
         QueryBuilder::new(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE 1 = 1"));
     push_in(&mut inv, "order_id", ids());
     inv.push(" ORDER BY number");
     let invoices: Vec<Invoice> =
-        inv.build().fetch_all(&mut *conn).await.map_err(backend)?.iter().map(rows::invoice).collect::<Result<_>>()?;
+        inv.build().fetch_all(&mut *conn).await?.iter().map(rows::invoice).collect::<Result<_>>()?;
     for record in &mut out {
         let id = &record.order.id;
         record.documents = documents.iter().filter(|d| d.owner.order() == Some(id)).cloned().collect();
@@ -153,7 +153,7 @@ pub(crate) async fn set_distribution_channel(
     let mut tx = begin_write(pool).await?;
     let mut query = select(scope);
     query.push(" AND o.id = ").push_bind(order.to_string());
-    let Some(row) = query.build().fetch_optional(&mut *tx).await.map_err(backend)? else { return Ok(None) };
+    let Some(row) = query.build().fetch_optional(&mut *tx).await? else { return Ok(None) };
     let mut order = rows::booking_order(&row)?;
     let Some(target) = order.item_mut(item) else { return Ok(None) };
     target.distribution_channel = channel;
@@ -161,8 +161,7 @@ pub(crate) async fn set_distribution_channel(
         .bind(rows::json_text(&order.items, "order items")?)
         .bind(order.id.as_str())
         .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-    tx.commit().await.map_err(backend)?;
+        .await?;
+    tx.commit().await?;
     Ok(Some(order))
 }

@@ -8,7 +8,7 @@ use tessera_storage::decode::{self, corrupt, StoredRow};
 use tessera_storage::StorageError;
 use uuid::Uuid;
 
-use crate::Result;
+use tessera_storage::Result;
 
 pub(crate) const AGENCY_COLUMNS: &str =
     "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, vat_percent, \
@@ -91,8 +91,8 @@ impl StoredRow for Stored<'_> {
 /// `rows::name(&row)` for each shared decoder `decode::name`.
 macro_rules! decoders {
     ($($name:ident -> $out:ty),* $(,)?) => {
-        $(pub(crate) fn $name(row: &SqliteRow) -> Result<$out> {
-            decode::$name(&Stored(row))
+        $(pub(crate) fn $name(row: &SqliteRow) -> crate::Result<$out> {
+            Ok(decode::$name(&Stored(row))?)
         })*
     };
 }
@@ -111,27 +111,27 @@ decoders! {
     invoice -> tessera_core::invoice::Invoice,
 }
 
-pub(crate) fn user(row: &SqliteRow) -> Result<tessera_core::user::User> {
-    decode::user(&Stored(row), "id")
+pub(crate) fn user(row: &SqliteRow) -> crate::Result<tessera_core::user::User> {
+    Ok(decode::user(&Stored(row), "id")?)
 }
 
-pub(crate) fn api_key(row: &SqliteRow) -> Result<tessera_storage::ApiKeyRecord> {
-    decode::api_key(&Stored(row), "id")
+pub(crate) fn api_key(row: &SqliteRow) -> crate::Result<tessera_storage::ApiKeyRecord> {
+    Ok(decode::api_key(&Stored(row), "id")?)
 }
 
 /// A user whose id was selected under another name, because the query also selects another table's `id`.
-pub(crate) fn user_with_id(row: &SqliteRow, id_column: &str) -> Result<tessera_core::user::User> {
-    decode::user(&Stored(row), id_column)
+pub(crate) fn user_with_id(row: &SqliteRow, id_column: &str) -> crate::Result<tessera_core::user::User> {
+    Ok(decode::user(&Stored(row), id_column)?)
 }
 
 pub(crate) fn ticket(
     row: &SqliteRow,
     coupons: Vec<tessera_core::ticket::Coupon>,
-) -> Result<tessera_core::ticket::Ticket> {
-    decode::ticket(&Stored(row), coupons)
+) -> crate::Result<tessera_core::ticket::Ticket> {
+    Ok(decode::ticket(&Stored(row), coupons)?)
 }
 
 /// Serializes a value for a JSON TEXT column.
-pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T, column: &str) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("encoding {column}: {e}")))
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T, column: &str) -> crate::Result<String> {
+    Ok(serde_json::to_string(value).map_err(|e| StorageError::Backend(format!("encoding {column}: {e}")))?)
 }

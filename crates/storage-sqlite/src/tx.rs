@@ -16,7 +16,8 @@ use tessera_storage::{
 };
 
 use crate::rows::{self, json_text, COUPON_COLUMNS, ORDER_COLUMNS, TICKET_COLUMNS};
-use crate::{audit, backend, write_error, Result, SqliteDatabase};
+use crate::{audit, write_error, Result, SqliteDatabase};
+use tessera_storage::decode::corrupt;
 
 /// A write transaction holding SQLite's write lock. Dropping it without committing rolls it back.
 pub struct SqliteTx(Transaction<'static, Sqlite>);
@@ -37,19 +38,19 @@ impl SqliteTx {
 }
 
 fn int(value: u64, what: &str) -> Result<i64> {
-    i64::try_from(value).map_err(|_| StorageError::Backend(format!("cannot store {what} {value}")))
+    Ok(i64::try_from(value).map_err(|_| StorageError::Backend(format!("cannot store {what} {value}")))?)
 }
 
 fn uint(value: i64, what: &str) -> Result<u64> {
-    u64::try_from(value).map_err(|_| StorageError::Backend(format!("stored data: {what} {value}")))
+    Ok(u64::try_from(value).map_err(|_| corrupt(what, value))?)
 }
 
 #[async_trait]
 impl WriteTx for SqliteTx {
-    type Error = StorageError;
+    type Error = crate::Error;
 
     async fn commit(self) -> Result<()> {
-        self.0.commit().await.map_err(backend)
+        Ok(self.0.commit().await?)
     }
 
     async fn insert_booking(&mut self, booking: &Booking) -> Result<()> {
@@ -104,8 +105,7 @@ impl WriteTx for SqliteTx {
             .bind(booking.to_string())
             .bind(agency.to_string())
             .fetch_optional(self.conn())
-            .await
-            .map_err(backend)?;
+            .await?;
         row.as_ref().map(rows::booking_status).transpose()
     }
 
@@ -114,8 +114,7 @@ impl WriteTx for SqliteTx {
             .bind(status.as_str())
             .bind(booking.to_string())
             .execute(self.conn())
-            .await
-            .map_err(backend)?;
+            .await?;
         Ok(())
     }
 
@@ -124,8 +123,7 @@ impl WriteTx for SqliteTx {
             .bind(json_text(detail, "booking detail")?)
             .bind(booking.to_string())
             .execute(self.conn())
-            .await
-            .map_err(backend)?;
+            .await?;
         Ok(())
     }
 
@@ -142,8 +140,7 @@ impl WriteTx for SqliteTx {
         .bind(agency.to_string())
         .bind(booking.to_string())
         .fetch_optional(self.conn())
-        .await
-        .map_err(backend)?;
+        .await?;
         row.as_ref().map(rows::booking_order).transpose()
     }
 
@@ -152,8 +149,7 @@ impl WriteTx for SqliteTx {
             .bind(json_text(&order.items, "order items")?)
             .bind(order.id.as_str())
             .execute(self.conn())
-            .await
-            .map_err(backend)?;
+            .await?;
         Ok(())
     }
 
@@ -162,30 +158,27 @@ impl WriteTx for SqliteTx {
             .bind(LogisticStatus::Completed.as_str())
             .bind(booking.to_string())
             .execute(self.conn())
-            .await
-            .map_err(backend)?;
+            .await?;
         Ok(())
     }
 
     async fn order_is_agencys(&mut self, order: &BookingOrderId, agency: AgencyId) -> Result<bool> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM booking_orders WHERE id = ? AND agency_id = ?)")
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM booking_orders WHERE id = ? AND agency_id = ?)")
             .bind(order.as_str())
             .bind(agency.to_string())
             .fetch_one(self.conn())
-            .await
-            .map_err(backend)
+            .await?)
     }
 
     async fn add_to_balance(&mut self, agency: AgencyId, amount_minor: i64) -> Result<Option<(i64, String)>> {
-        sqlx::query_as(
+        Ok(sqlx::query_as(
             "UPDATE agencies SET balance_minor = balance_minor + ?1 \
              WHERE id = ?2 AND balance_minor + ?1 >= -credit_limit_minor RETURNING balance_minor, currency",
         )
         .bind(amount_minor)
         .bind(agency.to_string())
         .fetch_optional(self.conn())
-        .await
-        .map_err(backend)
+        .await?)
     }
 
     async fn agency_exists(&mut self, agency: AgencyId) -> Result<bool> {
@@ -193,7 +186,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_ledger(&mut self, entry: &NewLedgerEntry, balance_after_minor: i64) -> Result<i64> {
-        sqlx::query_scalar(
+        Ok(sqlx::query_scalar(
             "INSERT INTO ledger (agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, \
              created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
@@ -206,8 +199,7 @@ impl WriteTx for SqliteTx {
         .bind(&entry.note)
         .bind(entry.created_at)
         .fetch_one(self.conn())
-        .await
-        .map_err(backend)
+        .await?)
     }
 
     async fn take_serials(&mut self, prefix: &AccountingPrefix, count: u64) -> Result<u64> {
@@ -220,8 +212,7 @@ impl WriteTx for SqliteTx {
         .bind(int(FIRST_SERIAL, "first serial")?)
         .bind(n)
         .fetch_one(self.conn())
-        .await
-        .map_err(backend)?;
+        .await?;
         uint(end - n, "serial counter")
     }
 
@@ -235,8 +226,7 @@ impl WriteTx for SqliteTx {
         .bind(agency.to_string())
         .bind(n)
         .fetch_one(self.conn())
-        .await
-        .map_err(backend)?;
+        .await?;
         uint(end - n, "invoice counter")
     }
 
@@ -301,8 +291,7 @@ impl WriteTx for SqliteTx {
         .bind(document.owner.key())
         .bind(agency.to_string())
         .fetch_one(self.conn())
-        .await
-        .map_err(backend)?;
+        .await?;
         if !theirs {
             insert_document(self.conn(), agency, document, at, "INSERT OR REPLACE").await?;
         }
@@ -323,15 +312,13 @@ impl WriteTx for SqliteTx {
         .bind(agency.to_string())
         .bind(booking.to_string())
         .fetch_optional(self.conn())
-        .await
-        .map_err(backend)?;
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let coupons =
             sqlx::query(&format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE ticket_number = ? ORDER BY number"))
                 .bind(&compact)
                 .fetch_all(self.conn())
-                .await
-                .map_err(backend)?;
+                .await?;
         let coupons = coupons.iter().map(rows::coupon).collect::<Result<Vec<_>>>()?;
         rows::ticket(&row, coupons).map(Some)
     }
@@ -343,8 +330,7 @@ impl WriteTx for SqliteTx {
             .bind(ticket.pending_penalty.map(|p| p.minor()))
             .bind(&compact)
             .execute(self.conn())
-            .await
-            .map_err(backend)?;
+            .await?;
         for coupon in &ticket.coupons {
             sqlx::query("UPDATE coupons SET status = ?, used_at = ? WHERE ticket_number = ? AND number = ?")
                 .bind(coupon.status.as_str())
@@ -352,8 +338,7 @@ impl WriteTx for SqliteTx {
                 .bind(&compact)
                 .bind(i64::from(coupon.number))
                 .execute(self.conn())
-                .await
-                .map_err(backend)?;
+                .await?;
         }
         Ok(())
     }
@@ -363,9 +348,8 @@ impl WriteTx for SqliteTx {
             sqlx::query_scalar("SELECT COALESCE(MAX(ordinal) + 1, 0) FROM tickets WHERE issuance_id = ?")
                 .bind(issuance.to_string())
                 .fetch_one(self.conn())
-                .await
-                .map_err(backend)?;
-        u32::try_from(ordinal).map_err(|_| StorageError::Backend(format!("stored data: ticket ordinal {ordinal}")))
+                .await?;
+        Ok(u32::try_from(ordinal).map_err(|_| corrupt("ticket ordinal", ordinal))?)
     }
 
     async fn link_exchange(&mut self, old: &TicketNumber, new: &TicketNumber) -> Result<()> {
@@ -374,8 +358,7 @@ impl WriteTx for SqliteTx {
             .bind(RelatedType::EXCH.as_str())
             .bind(old.compact())
             .execute(self.conn())
-            .await
-            .map_err(backend)?;
+            .await?;
         Ok(())
     }
 
