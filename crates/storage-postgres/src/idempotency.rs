@@ -51,13 +51,17 @@ pub(crate) async fn claim(pool: &PgPool, scope_key: &str, key: &str, request_has
 }
 
 pub(crate) async fn complete(pool: &PgPool, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
-    sqlx::query("UPDATE idempotency SET status = $3, body = $4 WHERE scope_key = $1 AND key = $2")
+    let done = sqlx::query("UPDATE idempotency SET status = $3, body = $4 WHERE scope_key = $1 AND key = $2")
         .bind(scope_key)
         .bind(key)
         .bind(i32::from(status))
         .bind(body)
         .execute(pool)
         .await?;
+    // Completing a claim that does not exist means the response would silently not be replayed; say so.
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound.into());
+    }
     Ok(())
 }
 

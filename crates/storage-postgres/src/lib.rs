@@ -148,7 +148,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         item: &OrderItemId,
         channel: DistributionChannel,
     ) -> Option<BookingOrder>
-        = pool orders::set_distribution_channel;
+        = db scripts::set_distribution_channel;
     fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
         = db scripts::replace_document;
     fn append_audit(entry: &NewAuditEntry) -> () = pool audit::append;

@@ -13,12 +13,10 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
-use tessera_core::booking::DistributionChannel;
 use tessera_core::ids::BookingId;
 use tessera_core::invoice::Invoice;
-use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
+use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter};
 use tessera_core::user::Scope;
 use tessera_storage::{DocumentRecord, OrderPage, OrderRecord};
 
@@ -28,7 +26,7 @@ use crate::ScopeParams;
 
 /// Orders joined with their booking, in scope: the agency in `$1`, the customer in `$2`. The WHERE clause is
 /// left open for more conditions.
-const FROM_SCOPED: &str = "FROM booking_orders o JOIN bookings b ON b.id = o.booking_id \
+pub(crate) const FROM_SCOPED: &str = "FROM booking_orders o JOIN bookings b ON b.id = o.booking_id \
      WHERE ($1::uuid IS NULL OR b.agency_id = $1) AND ($2::uuid IS NULL OR b.created_by = $2)";
 
 /// The [`OrderFilter`] in `$3`..`$7`. A list that is present but empty matches nothing, as `in:[]` asks:
@@ -208,37 +206,6 @@ async fn records(conn: &mut PgConnection, rows: &[PgRow]) -> Result<Vec<OrderRec
         record.invoices = invoices.iter().filter(|i| i.draft.order_id.as_ref() == Some(id)).cloned().collect();
     }
     Ok(out)
-}
-
-pub(crate) async fn set_distribution_channel(
-    pool: &PgPool,
-    scope: Scope,
-    order: &BookingOrderId,
-    item: &OrderItemId,
-    channel: DistributionChannel,
-) -> Result<Option<BookingOrder>> {
-    let s = ScopeParams::of(scope);
-    // Returning early drops `tx`, which rolls back and releases the lock.
-    let mut tx = pool.begin().await?;
-    // The items are rewritten whole: the row lock keeps a concurrent change of another item from being
-    // overwritten with the state read here. Only the order is locked, not its booking.
-    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} {FROM_SCOPED} AND o.id = $3 FOR UPDATE OF o"))
-        .bind(s.agency)
-        .bind(s.customer)
-        .bind(order.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut order = rows::booking_order(&row)?;
-    let Some(target) = order.item_mut(item) else { return Ok(None) };
-    target.distribution_channel = channel;
-    sqlx::query("UPDATE booking_orders SET items = $2 WHERE id = $1")
-        .bind(order.id.as_str())
-        .bind(Json(&order.items))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(order))
 }
 
 pub(crate) async fn insert_invoices(conn: &mut PgConnection, invoices: &[Invoice]) -> Result<()> {

@@ -13,12 +13,14 @@ use tessera_core::ids::{AgencyId, BookingId, IssuanceId};
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
 use tessera_core::ticket::{RelatedType, Ticket};
+use tessera_core::user::Scope;
 use tessera_storage::{Backend, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, WriteTx, FIRST_SERIAL};
 
 use crate::error::{corrupt, unstorable, Error, Result};
 use crate::issuance::{self, TICKET_COLUMNS};
+use crate::orders::FROM_SCOPED;
 use crate::rows::{self, ORDER_COLUMNS};
-use crate::{audit, orders, PostgresDatabase};
+use crate::{audit, orders, PostgresDatabase, ScopeParams};
 
 /// An open write transaction. Dropping it without committing rolls it back.
 pub struct PgTx(Transaction<'static, Postgres>);
@@ -107,21 +109,14 @@ impl WriteTx for PgTx {
         Ok(())
     }
 
-    async fn lock_order(
-        &mut self,
-        agency: AgencyId,
-        booking: BookingId,
-        order: &BookingOrderId,
-    ) -> Result<Option<BookingOrder>> {
-        let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM booking_orders o WHERE o.id = $1 AND o.agency_id = $2 \
-             AND o.booking_id = $3 FOR UPDATE"
-        ))
-        .bind(order.as_str())
-        .bind(agency.0)
-        .bind(booking.0)
-        .fetch_optional(self.conn())
-        .await?;
+    async fn lock_order(&mut self, scope: Scope, order: &BookingOrderId) -> Result<Option<BookingOrder>> {
+        let s = ScopeParams::of(scope);
+        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} {FROM_SCOPED} AND o.id = $3 FOR UPDATE OF o"))
+            .bind(s.agency)
+            .bind(s.customer)
+            .bind(order.as_str())
+            .fetch_optional(self.conn())
+            .await?;
         row.as_ref().map(rows::booking_order).transpose()
     }
 

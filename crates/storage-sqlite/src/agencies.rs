@@ -8,7 +8,6 @@ use sqlx::SqlitePool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
 use tessera_core::ledger::LedgerEntry;
-use tessera_core::money::Money;
 use tessera_storage::decode;
 use tessera_storage::{NewAgency, StorageError};
 
@@ -16,10 +15,11 @@ use crate::rows::{self, Stored, AGENCY_COLUMNS, LEDGER_COLUMNS};
 use crate::{begin_read, write_error, Result};
 
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
-    sqlx::query(
+    let row = sqlx::query(&format!(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at, vat_percent, refund_approval) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
-    )
+         timezone, created_at, vat_percent, refund_approval) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING {AGENCY_COLUMNS}"
+    ))
     .bind(agency.id.to_string())
     .bind(&agency.name)
     .bind(agency.currency.code())
@@ -30,21 +30,10 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
     .bind(agency.refund_approval)
-    .execute(pool)
+    .fetch_one(pool)
     .await
     .map_err(|e| write_error(e, "agency"))?;
-    Ok(Agency {
-        id: agency.id,
-        name: agency.name.clone(),
-        currency: agency.currency,
-        balance: Money::zero(agency.currency),
-        credit_limit: Money::from_minor(agency.credit_limit_minor, agency.currency),
-        office_id: agency.office_id.clone(),
-        iata_number: agency.iata_number.clone(),
-        timezone: agency.timezone.clone(),
-        vat_percent: agency.vat_percent,
-        refund_approval: agency.refund_approval,
-    })
+    rows::agency(&row)
 }
 
 pub(crate) async fn get_agency(pool: &SqlitePool, id: AgencyId) -> Result<Option<Agency>> {

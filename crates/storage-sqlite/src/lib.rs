@@ -222,7 +222,7 @@ tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
         item: &OrderItemId,
         channel: DistributionChannel,
     ) -> Option<BookingOrder>
-        = pool orders::set_distribution_channel;
+        = db scripts::set_distribution_channel;
     fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
         = db scripts::replace_document;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;

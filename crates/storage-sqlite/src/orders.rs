@@ -6,17 +6,16 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use tessera_core::booking::DistributionChannel;
 use tessera_core::ids::BookingId;
 use tessera_core::invoice::Invoice;
-use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter, OrderItemId};
+use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter};
 use tessera_core::user::Scope;
 use tessera_storage::{DocumentRecord, OrderPage, OrderRecord};
 
 use crate::rows::{self, qualified, DOCUMENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS};
-use crate::{begin_read, begin_write, push_scope, Result};
+use crate::{begin_read, push_scope, Result};
 
-fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
+pub(crate) fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
     let mut query = QueryBuilder::new(format!(
         "SELECT {}, b.code AS booking_code FROM booking_orders o JOIN bookings b ON b.id = o.booking_id WHERE 1 = 1",
         qualified(ORDER_COLUMNS, "o")
@@ -141,27 +140,4 @@ async fn records(conn: &mut SqliteConnection, rows: &[SqliteRow]) -> Result<Vec<
         record.invoices = invoices.iter().filter(|i| i.draft.order_id.as_ref() == Some(id)).cloned().collect();
     }
     Ok(out)
-}
-
-pub(crate) async fn set_distribution_channel(
-    pool: &SqlitePool,
-    scope: Scope,
-    order: &BookingOrderId,
-    item: &OrderItemId,
-    channel: DistributionChannel,
-) -> Result<Option<BookingOrder>> {
-    let mut tx = begin_write(pool).await?;
-    let mut query = select(scope);
-    query.push(" AND o.id = ").push_bind(order.to_string());
-    let Some(row) = query.build().fetch_optional(&mut *tx).await? else { return Ok(None) };
-    let mut order = rows::booking_order(&row)?;
-    let Some(target) = order.item_mut(item) else { return Ok(None) };
-    target.distribution_channel = channel;
-    sqlx::query("UPDATE booking_orders SET items = ? WHERE id = ?")
-        .bind(rows::json_text(&order.items, "order items")?)
-        .bind(order.id.as_str())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(order))
 }

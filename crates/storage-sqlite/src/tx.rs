@@ -11,11 +11,12 @@ use tessera_core::ids::{AgencyId, BookingId, IssuanceId};
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
 use tessera_core::ticket::{RelatedType, Ticket};
+use tessera_core::user::Scope;
 use tessera_storage::{
     Backend, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StorageError, WriteTx, FIRST_SERIAL,
 };
 
-use crate::rows::{self, json_text, COUPON_COLUMNS, ORDER_COLUMNS, TICKET_COLUMNS};
+use crate::rows::{self, json_text, COUPON_COLUMNS, TICKET_COLUMNS};
 use crate::{audit, write_error, Result, SqliteDatabase};
 use tessera_storage::decode::corrupt;
 
@@ -127,20 +128,10 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
-    async fn lock_order(
-        &mut self,
-        agency: AgencyId,
-        booking: BookingId,
-        order: &BookingOrderId,
-    ) -> Result<Option<BookingOrder>> {
-        let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM booking_orders WHERE id = ? AND agency_id = ? AND booking_id = ?"
-        ))
-        .bind(order.as_str())
-        .bind(agency.to_string())
-        .bind(booking.to_string())
-        .fetch_optional(self.conn())
-        .await?;
+    async fn lock_order(&mut self, scope: Scope, order: &BookingOrderId) -> Result<Option<BookingOrder>> {
+        let mut query = crate::orders::select(scope);
+        query.push(" AND o.id = ").push_bind(order.to_string());
+        let row = query.build().fetch_optional(self.conn()).await?;
         row.as_ref().map(rows::booking_order).transpose()
     }
 

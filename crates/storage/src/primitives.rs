@@ -10,6 +10,7 @@ use tessera_core::ids::{AgencyId, BookingId, IssuanceId};
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId};
 use tessera_core::ticket::Ticket;
+use tessera_core::user::Scope;
 
 use crate::{IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StorageError};
 
@@ -45,13 +46,8 @@ pub trait WriteTx: Send + Sized {
     ) -> Result<Option<BookingStatus>, Self::Error>;
     async fn set_booking_status(&mut self, booking: BookingId, status: BookingStatus) -> Result<(), Self::Error>;
     async fn set_booking_detail(&mut self, booking: BookingId, detail: &BookingDetail) -> Result<(), Self::Error>;
-    /// The agency's booking order of the booking, its row locked.
-    async fn lock_order(
-        &mut self,
-        agency: AgencyId,
-        booking: BookingId,
-        order: &BookingOrderId,
-    ) -> Result<Option<BookingOrder>, Self::Error>;
+    /// The booking order if it is within the scope, its row locked (not its booking's).
+    async fn lock_order(&mut self, scope: Scope, order: &BookingOrderId) -> Result<Option<BookingOrder>, Self::Error>;
     async fn set_order_items(&mut self, order: &BookingOrder) -> Result<(), Self::Error>;
     /// Marks every order of the booking completed (delivered).
     async fn complete_orders(&mut self, booking: BookingId) -> Result<(), Self::Error>;

@@ -16,12 +16,13 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tessera_core::booking::Booking;
+use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::{AccountingPrefix, TicketNumber, MAX_SERIAL};
 use tessera_core::ids::AgencyId;
 use tessera_core::invoice::{Invoice, InvoiceDraft};
-use tessera_core::orders::BookingOrder;
+use tessera_core::orders::{BookingOrder, BookingOrderId, OrderItemId};
 use tessera_core::ticket::TicketDraft;
+use tessera_core::user::Scope;
 
 pub use issue::{issue, issue_in};
 pub use money::{post, post_ledger};
@@ -72,6 +73,27 @@ pub async fn insert_booking<B: Backend>(db: &B, booking: &Booking, orders: &[Boo
             tx.insert_orders(orders).await?;
         }
         tx.commit().await
+    })
+    .await
+}
+
+/// [`crate::Database::set_distribution_channel`]. The items are rewritten whole: the order's lock keeps a
+/// concurrent change of another item from being overwritten with the state read here.
+pub async fn set_distribution_channel<B: Backend>(
+    db: &B,
+    scope: Scope,
+    order: &BookingOrderId,
+    item: &OrderItemId,
+    channel: DistributionChannel,
+) -> Result<Option<BookingOrder>> {
+    run::<B::Tx, _, _, _>("distribution channel", || async {
+        let mut tx = db.begin_write().await?;
+        let Some(mut order) = tx.lock_order(scope, order).await? else { return Ok(None) };
+        let Some(target) = order.item_mut(item) else { return Ok(None) };
+        target.distribution_channel = channel;
+        tx.set_order_items(&order).await?;
+        tx.commit().await?;
+        Ok(Some(order))
     })
     .await
 }

@@ -12,6 +12,7 @@
 use tessera_core::codes::TicketNumber;
 use tessera_core::orders::{BookingOrderId, OrderItemId};
 use tessera_core::ticket::Ticket;
+use tessera_core::user::Scope;
 
 use super::{backend, post, replace_document_in, run, take_invoice_numbers, take_ticket_numbers, TxResult};
 use crate::{
@@ -140,7 +141,8 @@ async fn change_item<X: WriteTx>(
     order: &BookingOrderId,
     item: &OrderItemId,
 ) -> TxResult<(), X> {
-    let mut order = tx.lock_order(change.agency_id, change.booking_id, order).await?.ok_or(StorageError::NotFound)?;
+    let order = tx.lock_order(Scope::Agency(change.agency_id), order).await?;
+    let mut order = order.filter(|o| o.booking_id == change.booking_id).ok_or(StorageError::NotFound)?;
     let target = order.item_mut(item).ok_or(StorageError::NotFound)?;
     if !change.is_current(target.status, &target.coupon_states()) {
         return Err(StorageError::Stale.into());
