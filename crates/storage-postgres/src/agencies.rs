@@ -1,7 +1,6 @@
 //! Agencies, their money (balance, credit limit, the append-only ledger) and their carrier agreements.
-//!
-//! Balances only ever change through conditional `UPDATE ... WHERE balance + amount >= -credit_limit`, so the
-//! check and the write are one atomic statement and concurrent debits can never overdraw an account.
+//! Postings go through [`tessera_storage::scripts::post`]: a conditional `UPDATE ... WHERE balance + amount >=
+//! -credit_limit` checks and writes in one statement, so concurrent debits can never overdraw an account.
 
 use sqlx::{PgConnection, PgPool};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};

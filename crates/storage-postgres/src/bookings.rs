@@ -1,6 +1,5 @@
-//! Bookings: inserted once at intake (an event booking with its booking orders, see [`crate::orders`]), read
-//! back within a [`Scope`], and later flipped to `ticketed` by the issuance transaction (see
-//! [`crate::issuance`]).
+//! Bookings: read back within a [`Scope`]; inserted with their orders by
+//! [`tessera_storage::scripts::insert_booking`] and flipped to `ticketed` by the issuance script.
 //!
 //! The structured detail is kept as JSONB (the serde form of [`tessera_core::booking::BookingDetail`]); the
 //! columns beside it (`code`, `status`, `agency_id`, `created_by`) are the ones queries filter on.

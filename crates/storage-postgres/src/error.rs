@@ -1,7 +1,7 @@
 //! Translating driver errors into [`StorageError`].
 //!
 //! Every module works with the crate-local [`Error`], which keeps the raw [`sqlx::Error`] until the last
-//! moment: the issuance transaction needs the SQLSTATE to decide whether to retry, and the public boundary
+//! moment: the scripts' retry loop needs the SQLSTATE ([`Error::is_retryable`]), and the public boundary
 //! needs the constraint name to tell a client *what* already exists.
 
 use tessera_storage::StorageError;

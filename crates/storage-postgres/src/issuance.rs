@@ -1,13 +1,6 @@
-//! The issuance transaction and the records it creates (issuances, tickets, coupons, documents, and through
-//! [`crate::orders`] the invoices of event bookings).
-//!
-//! [`issue`] is the one place where money, ticket and invoice numbers and booking state change together. Its
-//! locks are always taken in the same order — the booking row (`FOR UPDATE`), then the agency row (the
-//! conditional debit), then the `ticket_serials` rows in prefix order, then the agency's `invoice_serials`
-//! row, then the booking's orders (completed) — so two issuances cannot wait on each other in a cycle.
-//! Concurrent attempts on one booking queue on the booking row; the first commits `ticketed` and the rest,
-//! re-reading the row after the lock, see it and fail with `BookingNotConfirmed`. Should PostgreSQL still
-//! abort a transaction (serialization failure, deadlock), the whole transaction is run again.
+//! Reads of what issuance created (issuances, tickets with their coupons, documents), and the bulk insert of
+//! tickets the issuance script uses. The issuance itself, with its lock order, is
+//! [`tessera_storage::scripts::issue`], run on [`crate::tx`].
 
 use std::collections::HashMap;
 

@@ -1,14 +1,14 @@
 //! PostgreSQL implementation of [`tessera_storage::Database`].
 //!
-//! This crate holds SQL and row decoding only. The write transactions (issuance, lifecycle transitions,
-//! ledger postings, bookings with their orders, document replacement) are the shared scripts of
-//! [`tessera_storage::scripts`], run on the primitives of `tx`, which also keeps their lock order. Reads go to
-//! the module of their area: `agencies` (money, ledger, agreements), `identity` (users, API keys),
-//! `bookings`, `orders` (booking orders of event bookings, their invoices and documents), `issuance`
-//! (issuances, tickets, documents), `lifecycle` (a booking's invoices, the order of a download), `audit`,
-//! `idempotency` and `outbox` (e-mails waiting to be sent). Rows are decoded in `rows`, and driver errors
-//! mapped in `error`. Queries are plain runtime SQL (no compile-time checked macros), so building the crate
-//! never needs a database.
+//! This crate holds SQL and the reading of PostgreSQL's column types only. The write transactions (issuance,
+//! lifecycle transitions, ledger postings, bookings with their orders, documents, distribution channels) are
+//! the shared scripts of [`tessera_storage::scripts`], which keep their lock order and retry what PostgreSQL
+//! aborts, run on the primitives of `tx`. Reads go to the module of their area: `agencies` (money, ledger,
+//! agreements), `identity` (users, API keys), `bookings`, `orders` (booking orders of event bookings, their
+//! invoices and documents), `issuance` (issuances, tickets, documents), `lifecycle` (a booking's invoices, the
+//! order of a download), `audit`, `idempotency` and `outbox` (e-mails waiting to be sent). Rows are read in
+//! `rows` for [`tessera_storage::decode`], and driver errors mapped in `error`. Queries are plain runtime SQL
+//! (no compile-time checked macros), so building the crate never needs a database.
 //!
 //! [`testing`] creates throwaway databases from a migrated template for tests of this and other crates.
 #![forbid(unsafe_code)]

@@ -1,15 +1,5 @@
-//! The ticket lifecycle after issuance: [`transition`] executes a planned void, refund, exchange or use of a
-//! flight ticket or an event ticket (an order item), and the reads the lifecycle needs (a booking's invoices,
-//! the order holding a download item).
-//!
-//! The subject's row (the ticket, or the booking order holding the item) is locked `FOR UPDATE` before it is
-//! compared with the plan, so two transitions planned from the same state queue on that row: the first
-//! commits, and the second, reading the row after the lock, finds it changed and fails with
-//! [`StorageError::Stale`] having written nothing. Locks are taken in the order issuance takes its own — the
-//! booking row (only an exchange, which rewrites the booking), the subject, the agency row (the ledger entry),
-//! the `ticket_serials` row, the issuance row (an exchange's new ticket takes the next ordinal), the agency's
-//! `invoice_serials` row — so a transition and an issuance cannot wait on each other in a cycle. Should
-//! PostgreSQL still abort the transaction (serialization failure, deadlock), it is run again whole.
+//! Reads the lifecycle needs: a booking's invoices, the order holding a download item. Transitions
+//! themselves, with their lock order, are [`tessera_storage::scripts::transition`], run on [`crate::tx`].
 
 use sqlx::PgPool;
 use tessera_core::ids::BookingId;

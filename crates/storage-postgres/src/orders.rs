@@ -1,15 +1,9 @@
-//! Booking orders of event bookings, their invoices and documents: inserted with the booking, completed by
-//! issuance, listed with the events API's filters.
+//! Booking orders of event bookings, their invoices and documents: inserted with the booking, listed with the
+//! events API's filters.
 //!
 //! An order's event and items live as JSONB in its row (they are always read whole); the columns beside them
 //! carry what is filtered and sorted on. Every read joins the booking and applies the [`Scope`] there, like
 //! every other read: the agency on `bookings.agency_id`, a customer on `bookings.created_by`.
-//!
-//! Invoice numbers come from `invoice_serials`, one counter row per agency, bumped inside the issuance
-//! transaction ([`allocate_invoices`]): the row stays locked until that transaction ends, so concurrent
-//! issuances of one agency take their numbers one after the other, and numbers of a transaction that rolls
-//! back are never seen. The issuance already holds the agency row at that point (its debit), so this lock
-//! adds no new wait and cannot close a cycle.
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;

@@ -1,8 +1,6 @@
 //! Agencies, their money (balance, credit limit, the append-only ledger) and their agreements with carriers.
-//!
-//! The balance lives on the agency row and every change to it appends a ledger entry in the same
-//! transaction, so the balance always equals the sum of the ledger. Debits are guarded in the UPDATE itself
-//! (`balance + amount >= -credit_limit`), so no interleaving can overdraw an agency.
+//! Postings go through [`tessera_storage::scripts::post`], which moves the balance and appends the entry in
+//! one transaction, guarded in the UPDATE itself (`balance + amount >= -credit_limit`).
 
 use sqlx::SqlitePool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};

@@ -1,7 +1,7 @@
 //! The audit trail: who did what to which booking, ticket or issuance, and how it ended.
 //!
-//! Entries are only ever appended. Issuance writes its entry inside its own transaction (through
-//! [`insert`] with the transaction as executor), so a committed issuance always has its audit entry.
+//! Entries are only ever appended. Scripts write theirs inside their own transaction (through [`insert`]),
+//! so a committed issuance or transition always has its audit entry.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 use tessera_core::user::Scope;

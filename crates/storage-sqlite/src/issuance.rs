@@ -1,10 +1,5 @@
-//! Issuance: the one transaction that turns a confirmed booking into numbered tickets, and the reads of what
-//! it created (issuances, tickets with their coupons, documents).
-//!
-//! [`issue`] runs under `BEGIN IMMEDIATE`, so it holds SQLite's only write lock from its first statement:
-//! concurrent issuances run one after the other, and the booking status, the balance and the serial counters
-//! it reads cannot change under it. Everything it writes commits together or not at all; in particular
-//! ticket serials are only consumed by issuances that commit, so numbers have no gaps.
+//! Reads of what issuance created: issuances, tickets with their coupons, documents. The issuance itself is
+//! [`tessera_storage::scripts::issue`], run on [`crate::tx`].
 
 use std::collections::HashMap;
 

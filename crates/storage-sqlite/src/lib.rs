@@ -5,9 +5,10 @@
 //! instead of failing with `SQLITE_BUSY` when a read transaction tries to upgrade. Readers never block thanks
 //! to WAL journaling.
 //!
-//! This crate holds SQL and row decoding only: the write transactions are the shared scripts of
-//! [`tessera_storage::scripts`], run on [`tx::SqliteTx`]'s primitives; reads live in one module per area, and
-//! this module opens the database and routes the [`tessera_storage::Database`] trait to them.
+//! This crate holds SQL and the reading of SQLite's column types only: the write transactions are the shared
+//! scripts of [`tessera_storage::scripts`], run on the primitives of `tx`; rows are decoded by
+//! [`tessera_storage::decode`] through `rows`; reads live in one module per area, and this module opens the
+//! database and routes the [`tessera_storage::Database`] trait to them.
 #![forbid(unsafe_code)]
 
 mod agencies;
@@ -93,14 +94,14 @@ pub struct SqliteDatabase {
 
 impl SqliteDatabase {
     /// Opens (creating it if needed) the database file at `path` and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<Self> {
+    pub async fn open(path: &Path) -> tessera_storage::Result<Self> {
         let options = SqliteConnectOptions::new().filename(path);
         Self::with_options(options, false).await
     }
 
     /// Opens a database from a `sqlite://path/to/file.db` (or `sqlite::memory:`) URL and brings its schema up
     /// to date. The pragmas Tessera relies on are applied whatever the URL says.
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str) -> tessera_storage::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StorageError::Backend(format!("invalid SQLite URL: {e}")))?;
         // sqlx gives each `:memory:` URL a private shared-cache database; it lives only as long as one of the
@@ -109,7 +110,7 @@ impl SqliteDatabase {
         Self::with_options(options, in_memory).await
     }
 
-    async fn with_options(options: SqliteConnectOptions, in_memory: bool) -> Result<Self> {
+    async fn with_options(options: SqliteConnectOptions, in_memory: bool) -> tessera_storage::Result<Self> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -122,7 +123,7 @@ impl SqliteDatabase {
         if in_memory {
             pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
-        let pool = pool_options.connect_with(options).await?;
+        let pool = pool_options.connect_with(options).await.map_err(Error::from)?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating the SQLite schema: {e}")))?;
         Ok(Self { pool })
     }

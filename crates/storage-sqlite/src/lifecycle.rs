@@ -1,12 +1,5 @@
-//! The ticket lifecycle after issuance: [`transition`] executes a planned void, refund, exchange or use of a
-//! flight ticket or an event ticket (an order item), and the reads the lifecycle needs (a booking's invoices,
-//! the order holding a download item).
-//!
-//! [`transition`] runs under `BEGIN IMMEDIATE`, like issuance: from its first statement no other writer runs,
-//! so the state it compares with the plan cannot change before it commits. Two transitions planned from the
-//! same state therefore run one after the other, and the second finds the state changed and fails with
-//! [`StorageError::Stale`] before writing anything. Ticket serials and invoice numbers are drawn from the same
-//! counters as issuance's, inside the transaction, so a transition that rolls back leaves no gap.
+//! Reads the lifecycle needs: a booking's invoices, the order holding a download item. Transitions
+//! themselves are [`tessera_storage::scripts::transition`], run on [`crate::tx`].
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tessera_core::ids::BookingId;

@@ -1,5 +1,4 @@
-//! Booking orders of event bookings, their invoices and documents: inserted with the booking, completed by
-//! issuance, listed with the events API's filters.
+//! Booking orders of event bookings, their invoices and documents, listed with the events API's filters.
 //!
 //! An order's items live as JSON in its row (they are always read whole); the columns carry what is filtered
 //! on. Every read joins the booking and applies the [`Scope`] there, like every other read.

@@ -5,8 +5,10 @@
 //! in the query itself, never left to the caller.
 //!
 //! Every write transaction is written once, in [`scripts`], over the few primitives a backend implements
-//! ([`Backend`], [`WriteTx`]): the steps, checks, lock order, audit entry and retries live there, and a
-//! backend crate holds SQL and row decoding only.
+//! ([`Backend`], [`WriteTx`]): the steps, checks, lock order, audit entry and retries live there. Rows are
+//! decoded once, in [`decode`], from the plain column values a backend reads ([`decode::StoredRow`]), and
+//! [`route_database!`] turns a backend's functions into its [`Database`] impl. A backend crate holds SQL and
+//! the reading of its column types only.
 #![forbid(unsafe_code)]
 
 pub mod decode;
