@@ -33,6 +33,9 @@ const FILTERED: &str = "AND ($3::uuid[] IS NULL OR o.booking_id = ANY($3)) \
 
 /// Stores booking orders, inside the caller's transaction (the one inserting their booking).
 pub(crate) async fn insert_orders(conn: &mut PgConnection, orders: &[BookingOrder]) -> Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
     let mut c = OrderColumns::default();
     for o in orders {
         c.id.push(o.id.as_str());

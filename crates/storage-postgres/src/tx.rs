@@ -60,7 +60,7 @@ impl WriteTx for PgTx {
         Ok(self.0.commit().await?)
     }
 
-    async fn insert_booking(&mut self, booking: &Booking) -> Result<()> {
+    async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
         sqlx::query(
             "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -75,10 +75,6 @@ impl WriteTx for PgTx {
         .bind(Json(&booking.detail))
         .execute(self.conn())
         .await?;
-        Ok(())
-    }
-
-    async fn insert_orders(&mut self, orders: &[BookingOrder]) -> Result<()> {
         orders::insert_orders(self.conn(), orders).await
     }
 

@@ -13,16 +13,17 @@ use crate::rows::{self, qualified, API_KEY_COLUMNS, USER_COLUMNS};
 use crate::{write_error, Result};
 
 pub(crate) async fn create_user(pool: &SqlitePool, user: &NewUser) -> Result<User> {
-    sqlx::query(
-        "INSERT INTO users (id, username, password_hash, role, agency_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
+    let row = sqlx::query(&format!(
+        "INSERT INTO users (id, username, password_hash, role, agency_id, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+         RETURNING {USER_COLUMNS}"
+    ))
     .bind(user.id.to_string())
     .bind(&user.username)
     .bind(&user.password_hash)
     .bind(user.role.as_str())
     .bind(user.agency_id.map(|a| a.to_string()))
     .bind(user.created_at)
-    .execute(pool)
+    .fetch_one(pool)
     .await
     .map_err(|e| {
         // Two unique columns: tell a taken username (a client's mistake) from a reused id (a bug).
@@ -34,7 +35,7 @@ pub(crate) async fn create_user(pool: &SqlitePool, user: &NewUser) -> Result<Use
             write_error(e, "user")
         }
     })?;
-    Ok(User { id: user.id, username: user.username.clone(), role: user.role, agency_id: user.agency_id })
+    rows::user(&row)
 }
 
 pub(crate) async fn get_user(pool: &SqlitePool, id: UserId) -> Result<Option<User>> {
@@ -68,22 +69,19 @@ pub(crate) async fn list_users(pool: &SqlitePool, agency: Option<AgencyId>) -> R
 }
 
 pub(crate) async fn create_api_key(pool: &SqlitePool, key: &NewApiKey) -> Result<ApiKeyRecord> {
-    sqlx::query("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(key.id.to_string())
-        .bind(key.user_id.to_string())
-        .bind(&key.key_hash)
-        .bind(&key.prefix)
-        .bind(key.created_at)
-        .execute(pool)
-        .await
-        .map_err(|e| write_error(e, "api key"))?;
-    Ok(ApiKeyRecord {
-        id: key.id,
-        user_id: key.user_id,
-        prefix: key.prefix.clone(),
-        created_at: key.created_at,
-        revoked_at: None,
-    })
+    let row = sqlx::query(&format!(
+        "INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) \
+         RETURNING {API_KEY_COLUMNS}"
+    ))
+    .bind(key.id.to_string())
+    .bind(key.user_id.to_string())
+    .bind(&key.key_hash)
+    .bind(&key.prefix)
+    .bind(key.created_at)
+    .fetch_one(pool)
+    .await
+    .map_err(|e| write_error(e, "api key"))?;
+    rows::api_key(&row)
 }
 
 pub(crate) async fn find_api_key(pool: &SqlitePool, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {

@@ -11,7 +11,9 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use sqlx::SqlitePool;
 use tessera_core::ids::MessageId;
 use tessera_core::user::Scope;
-use tessera_storage::{truncate_message_error, MessageStatus, NewMessage, OutboxMessage, StorageError};
+use tessera_storage::{
+    lease_end, oldest_first, truncate_message_error, MessageStatus, NewMessage, OutboxMessage, StorageError,
+};
 
 use crate::rows::{self, OUTBOX_COLUMNS};
 use crate::{begin_write, write_error, Result};
@@ -22,18 +24,6 @@ const DEFAULT_LIMIT: u32 = 200;
 /// `at` as stored in the outbox: RFC 3339 in UTC with exactly six fractional digits.
 fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, false)
-}
-
-/// The end of a lease taken at `now`.
-fn lease_end(now: DateTime<Utc>, lease: TimeDelta) -> Result<String> {
-    let end = now.checked_add_signed(lease).map(timestamp);
-    Ok(end.ok_or_else(|| StorageError::Backend(format!("a lease of {lease} from {now} is out of range")))?)
-}
-
-/// Sorts claimed messages oldest first: `RETURNING` gives no order.
-fn oldest_first(mut messages: Vec<OutboxMessage>) -> Vec<OutboxMessage> {
-    messages.sort_by_key(|m| (m.created_at, m.id));
-    messages
 }
 
 pub(crate) async fn enqueue(pool: &SqlitePool, message: &NewMessage) -> Result<()> {
@@ -69,7 +59,7 @@ pub(crate) async fn claim_due(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let until = lease_end(now, lease)?;
+    let until = timestamp(lease_end(now, lease)?);
     let now = timestamp(now);
     let mut tx = begin_write(pool).await?;
     let ids: Vec<String> = sqlx::query_scalar(
@@ -100,7 +90,7 @@ pub(crate) async fn claim(
     now: DateTime<Utc>,
     lease: TimeDelta,
 ) -> Result<Option<OutboxMessage>> {
-    let until = lease_end(now, lease)?;
+    let until = timestamp(lease_end(now, lease)?);
     let mut tx = begin_write(pool).await?;
     let row = sqlx::query(&format!(
         "UPDATE outbox SET locked_until = ?1 \

@@ -54,7 +54,7 @@ impl WriteTx for SqliteTx {
         Ok(self.0.commit().await?)
     }
 
-    async fn insert_booking(&mut self, booking: &Booking) -> Result<()> {
+    async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
         sqlx::query(
             "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -75,10 +75,6 @@ impl WriteTx for SqliteTx {
                 e.as_database_error().is_some_and(|d| d.is_unique_violation() && d.message().contains("bookings.id"));
             write_error(e, if id_taken { "booking" } else { "booking code" })
         })?;
-        Ok(())
-    }
-
-    async fn insert_orders(&mut self, orders: &[BookingOrder]) -> Result<()> {
         for order in orders {
             sqlx::query(
                 "INSERT INTO booking_orders (id, booking_id, agency_id, position, event_id, logistic_status, \

@@ -36,8 +36,8 @@ pub trait WriteTx: Send + Sized {
     async fn commit(self) -> Result<(), Self::Error>;
 
     // --- bookings and orders ---
-    async fn insert_booking(&mut self, booking: &Booking) -> Result<(), Self::Error>;
-    async fn insert_orders(&mut self, orders: &[BookingOrder]) -> Result<(), Self::Error>;
+    /// Stores a booking and its orders (none for a flight booking).
+    async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<(), Self::Error>;
     /// The status of the agency's booking, its row locked; `None` when the agency has no such booking.
     async fn lock_booking(
         &mut self,

@@ -68,10 +68,7 @@ pub async fn insert_booking<B: Backend>(db: &B, booking: &Booking, orders: &[Boo
     }
     run::<B::Tx, _, _, _>("booking", || async {
         let mut tx = db.begin_write().await?;
-        tx.insert_booking(booking).await?;
-        if !orders.is_empty() {
-            tx.insert_orders(orders).await?;
-        }
+        tx.insert_booking(booking, orders).await?;
         tx.commit().await
     })
     .await
