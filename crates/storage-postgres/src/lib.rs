@@ -153,7 +153,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         = db scripts::replace_document;
     fn append_audit(entry: &NewAuditEntry) -> () = pool audit::append;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
-    fn claim_idempotency(scope_key: &str, key: &str, request_hash: &str) -> IdempotencyClaim = pool idempotency::claim;
+    fn claim_idempotency(scope_key: &str, key: &str, request_hash: &str) -> IdempotencyClaim = db scripts::claim_idempotency;
     fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
     fn release_idempotency(scope_key: &str, key: &str) -> () = pool idempotency::release;
     fn enqueue_message(message: &NewMessage) -> () = pool outbox::enqueue;

@@ -14,7 +14,9 @@ use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
 use tessera_core::ticket::{RelatedType, Ticket};
 use tessera_core::user::Scope;
-use tessera_storage::{Backend, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, WriteTx, FIRST_SERIAL};
+use tessera_storage::{
+    Backend, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StoredClaim, WriteTx, FIRST_SERIAL,
+};
 
 use crate::error::{corrupt, unstorable, Error, Result};
 use crate::issuance::{self, TICKET_COLUMNS};
@@ -317,6 +319,31 @@ impl WriteTx for PgTx {
 
     async fn insert_audit(&mut self, entry: &NewAuditEntry) -> Result<()> {
         audit::insert(self.conn(), entry).await
+    }
+
+    async fn insert_claim(&mut self, scope_key: &str, key: &str, request_hash: &str) -> Result<bool> {
+        // A concurrent insert of the same key makes this one wait for it to commit, then do nothing.
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency (scope_key, key, request_hash, status, body, created_at) \
+             VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT (scope_key, key) DO NOTHING",
+        )
+        .bind(scope_key)
+        .bind(key)
+        .bind(request_hash)
+        .bind(Utc::now())
+        .execute(self.conn())
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn read_claim(&mut self, scope_key: &str, key: &str) -> Result<Option<StoredClaim>> {
+        let row: Option<(String, Option<i32>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT request_hash, status, body FROM idempotency WHERE scope_key = $1 AND key = $2")
+                .bind(scope_key)
+                .bind(key)
+                .fetch_optional(self.conn())
+                .await?;
+        Ok(row.map(|(request_hash, status, body)| StoredClaim { request_hash, status: status.map(i64::from), body }))
     }
 }
 

@@ -227,7 +227,7 @@ tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
     fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
         = db scripts::replace_document;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
-    fn claim_idempotency(scope_key: &str, key: &str, request_hash: &str) -> IdempotencyClaim = pool idempotency::claim;
+    fn claim_idempotency(scope_key: &str, key: &str, request_hash: &str) -> IdempotencyClaim = db scripts::claim_idempotency;
     fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
     fn release_idempotency(scope_key: &str, key: &str) -> () = pool idempotency::release;
     fn enqueue_message(message: &NewMessage) -> () = pool outbox::enqueue;

@@ -13,7 +13,8 @@ use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
 use tessera_core::ticket::{RelatedType, Ticket};
 use tessera_core::user::Scope;
 use tessera_storage::{
-    Backend, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StorageError, WriteTx, FIRST_SERIAL,
+    Backend, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StorageError, StoredClaim, WriteTx,
+    FIRST_SERIAL,
 };
 
 use crate::rows::{self, json_text, COUPON_COLUMNS, TICKET_COLUMNS};
@@ -351,6 +352,30 @@ impl WriteTx for SqliteTx {
 
     async fn insert_audit(&mut self, entry: &NewAuditEntry) -> Result<()> {
         audit::insert(self.conn(), entry).await
+    }
+
+    async fn insert_claim(&mut self, scope_key: &str, key: &str, request_hash: &str) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency (scope_key, key, request_hash, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (scope_key, key) DO NOTHING",
+        )
+        .bind(scope_key)
+        .bind(key)
+        .bind(request_hash)
+        .bind(Utc::now())
+        .execute(self.conn())
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn read_claim(&mut self, scope_key: &str, key: &str) -> Result<Option<StoredClaim>> {
+        let row: Option<(String, Option<i64>, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT request_hash, status, body FROM idempotency WHERE scope_key = ? AND key = ?")
+                .bind(scope_key)
+                .bind(key)
+                .fetch_optional(self.conn())
+                .await?;
+        Ok(row.map(|(request_hash, status, body)| StoredClaim { request_hash, status, body }))
     }
 }
 

@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use error::{SinkError, StorageError};
-pub use primitives::{Backend, WriteTx};
+pub use primitives::{Backend, StoredClaim, WriteTx};
 pub use records::*;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};

@@ -111,4 +111,17 @@ pub trait WriteTx: Send + Sized {
     async fn link_exchange(&mut self, old: &TicketNumber, new: &TicketNumber) -> Result<(), Self::Error>;
 
     async fn insert_audit(&mut self, entry: &NewAuditEntry) -> Result<(), Self::Error>;
+
+    // --- idempotency ---
+    /// Inserts an open claim of the key unless the key is taken; returns whether it inserted.
+    async fn insert_claim(&mut self, scope_key: &str, key: &str, request_hash: &str) -> Result<bool, Self::Error>;
+    /// The key's claim as stored: the request's hash, and the response's status and body once completed.
+    async fn read_claim(&mut self, scope_key: &str, key: &str) -> Result<Option<StoredClaim>, Self::Error>;
+}
+
+/// An idempotency claim as stored, read back by [`WriteTx::read_claim`].
+pub struct StoredClaim {
+    pub request_hash: String,
+    pub status: Option<i64>,
+    pub body: Option<Vec<u8>>,
 }

@@ -7,6 +7,7 @@
 //! deadlocks; SQLite's errors are never retryable, so there it runs once). Several scripts could therefore
 //! share one transaction.
 
+mod idempotency;
 mod issue;
 mod money;
 mod numbers;
@@ -16,6 +17,7 @@ mod transition;
 use std::future::Future;
 use std::time::Duration;
 
+pub use idempotency::claim_idempotency;
 pub use issue::{issue, issue_in};
 pub use money::{post, post_ledger};
 pub use numbers::{take_invoice_numbers, take_ticket_numbers};
