@@ -1,14 +1,12 @@
 //! Agencies, their money (balance, credit limit, the append-only ledger) and their carrier agreements.
-//!
-//! Balances only ever change through conditional `UPDATE ... WHERE balance + amount >= -credit_limit`, so the
-//! check and the write are one atomic statement and concurrent debits can never overdraw an account.
+//! Postings go through [`tessera_storage::scripts::post`]: a conditional `UPDATE ... WHERE balance + amount >=
+//! -credit_limit` checks and writes in one statement, so concurrent debits can never overdraw an account.
 
 use sqlx::{PgConnection, PgPool};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
-use tessera_core::ledger::{LedgerEntry, LedgerKind};
-use tessera_core::money::Money;
-use tessera_storage::{NewAgency, NewLedgerEntry, StorageError};
+use tessera_core::ledger::LedgerEntry;
+use tessera_storage::{NewAgency, StorageError};
 
 use crate::error::Result;
 use crate::rows;
@@ -52,90 +50,11 @@ pub(crate) async fn list(pool: &PgPool) -> Result<Vec<Agency>> {
     rows.iter().map(rows::agency).collect()
 }
 
-async fn exists(conn: &mut PgConnection, id: AgencyId) -> Result<bool> {
+pub(crate) async fn exists(conn: &mut PgConnection, id: AgencyId) -> Result<bool> {
     Ok(sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM agencies WHERE id = $1)")
         .bind(id.0)
         .fetch_one(conn)
         .await?)
-}
-
-/// Adds `amount` (signed) to the balance if the result stays within the credit limit, and returns
-/// `(balance_after, currency)`. Used by top-ups and by the issuance debit alike, inside the caller's transaction.
-/// `None` means the agency is missing or the amount does not fit; the caller tells the two apart if it cares.
-pub(crate) async fn apply(conn: &mut PgConnection, agency: AgencyId, amount: i64) -> Result<Option<(i64, String)>> {
-    Ok(sqlx::query_as::<_, (i64, String)>(
-        "UPDATE agencies SET balance_minor = balance_minor + $2 \
-         WHERE id = $1 AND balance_minor + $2 >= -credit_limit_minor \
-         RETURNING balance_minor, currency",
-    )
-    .bind(agency.0)
-    .bind(amount)
-    .fetch_optional(conn)
-    .await?)
-}
-
-/// The values of one ledger row; `amount` is signed.
-pub(crate) struct LedgerRow<'a> {
-    pub agency_id: AgencyId,
-    pub kind: LedgerKind,
-    pub amount: Money,
-    pub balance_after: i64,
-    pub issuance_id: Option<tessera_core::ids::IssuanceId>,
-    pub note: Option<&'a str>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-pub(crate) async fn insert_ledger(conn: &mut PgConnection, entry: LedgerRow<'_>) -> Result<LedgerEntry> {
-    let row = sqlx::query(&format!(
-        "INSERT INTO ledger (agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {LEDGER_COLUMNS}"
-    ))
-    .bind(entry.agency_id.0)
-    .bind(entry.kind.as_str())
-    .bind(entry.amount.minor())
-    .bind(entry.balance_after)
-    .bind(entry.amount.currency().code())
-    .bind(entry.issuance_id.map(|i| i.0))
-    .bind(entry.note)
-    .bind(entry.created_at)
-    .fetch_one(conn)
-    .await?;
-    rows::ledger_entry(&row)
-}
-
-pub(crate) async fn post_ledger(pool: &PgPool, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-    let mut tx = pool.begin().await?;
-    let Some((balance_after, currency)) = apply(&mut tx, entry.agency_id, entry.amount.minor()).await? else {
-        return Err(if exists(&mut tx, entry.agency_id).await? {
-            StorageError::InsufficientBalance
-        } else {
-            StorageError::NotFound
-        }
-        .into());
-    };
-    if currency != entry.amount.currency().code() {
-        // Dropping `tx` rolls the balance change back.
-        return Err(StorageError::Backend(format!(
-            "ledger entry in {} for an agency keeping its account in {currency}",
-            entry.amount.currency()
-        ))
-        .into());
-    }
-    let stored = insert_ledger(
-        &mut tx,
-        LedgerRow {
-            agency_id: entry.agency_id,
-            kind: entry.kind,
-            amount: entry.amount,
-            balance_after,
-            issuance_id: entry.issuance_id,
-            note: entry.note.as_deref(),
-            created_at: entry.created_at,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(stored)
 }
 
 pub(crate) async fn ledger(pool: &PgPool, agency: AgencyId) -> Result<Vec<LedgerEntry>> {

@@ -1,7 +1,7 @@
 //! The audit trail: one row per business action (and per refusal), appended and never changed.
 //!
-//! Rows are written either on their own ([`append`]) or inside a larger transaction ([`insert`], used by the
-//! issuance so that the trail records exactly what committed).
+//! Rows are written either on their own ([`append`]) or inside a script's transaction ([`insert`]), so the
+//! trail records exactly what committed.
 
 use sqlx::{PgConnection, PgPool};
 use tessera_core::user::Scope;

@@ -1,15 +1,12 @@
-//! Bookings: inserted once at intake (an event booking with its booking orders, see [`crate::orders`]), read
-//! back within a [`Scope`], and later flipped to `ticketed` by the issuance transaction (see
-//! [`crate::issuance`]).
+//! Bookings: read back within a [`Scope`]; inserted with their orders by
+//! [`tessera_storage::scripts::insert_booking`] and flipped to `ticketed` by the issuance script.
 //!
 //! The structured detail is kept as JSONB (the serde form of [`tessera_core::booking::BookingDetail`]); the
 //! columns beside it (`code`, `status`, `agency_id`, `created_by`) are the ones queries filter on.
 
-use sqlx::types::Json;
 use sqlx::PgPool;
 use tessera_core::booking::Booking;
 use tessera_core::ids::BookingId;
-use tessera_core::orders::BookingOrder;
 use tessera_core::user::Scope;
 use tessera_storage::BookingFilter;
 
@@ -21,28 +18,6 @@ const COLUMNS: &str = "id, agency_id, kind, code, status, created_by, created_at
 const IN_SCOPE: &str = "($1::uuid IS NULL OR agency_id = $1) AND ($2::uuid IS NULL OR created_by = $2)";
 /// Used when a caller asks for no limit.
 const DEFAULT_LIMIT: i64 = 50;
-
-/// The booking and its orders commit together: an event booking is never visible without them.
-pub(crate) async fn insert(pool: &PgPool, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(booking.id.0)
-    .bind(booking.agency_id.0)
-    .bind(booking.kind())
-    .bind(booking.code())
-    .bind(booking.status.as_str())
-    .bind(booking.created_by.map(|u| u.0))
-    .bind(booking.created_at)
-    .bind(Json(&booking.detail))
-    .execute(&mut *tx)
-    .await?;
-    crate::orders::insert_orders(&mut tx, booking, orders).await?;
-    tx.commit().await?;
-    Ok(())
-}
 
 pub(crate) async fn get(pool: &PgPool, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
     let s = ScopeParams::of(scope);

@@ -1,14 +1,14 @@
 //! Translating driver errors into [`StorageError`].
 //!
 //! Every module works with the crate-local [`Error`], which keeps the raw [`sqlx::Error`] until the last
-//! moment: the issuance transaction needs the SQLSTATE to decide whether to retry, and the public boundary
+//! moment: the scripts' retry loop needs the SQLSTATE ([`Error::is_retryable`]), and the public boundary
 //! needs the constraint name to tell a client *what* already exists.
 
 use tessera_storage::StorageError;
 
 /// A failure inside the backend: either a business outcome already decided, or a driver error not yet mapped.
 #[derive(Debug)]
-pub(crate) enum Error {
+pub enum Error {
     Storage(StorageError),
     Db(sqlx::Error),
 }

@@ -1,234 +1,21 @@
-//! The issuance transaction and the records it creates (issuances, tickets, coupons, documents, and through
-//! [`crate::orders`] the invoices of event bookings).
-//!
-//! [`issue`] is the one place where money, ticket and invoice numbers and booking state change together. Its
-//! locks are always taken in the same order — the booking row (`FOR UPDATE`), then the agency row (the
-//! conditional debit), then the `ticket_serials` rows in prefix order, then the agency's `invoice_serials`
-//! row, then the booking's orders (completed) — so two issuances cannot wait on each other in a cycle.
-//! Concurrent attempts on one booking queue on the booking row; the first commits `ticketed` and the rest,
-//! re-reading the row after the lock, see it and fail with `BookingNotConfirmed`. Should PostgreSQL still
-//! abort a transaction (serialization failure, deadlock), the whole transaction is run again.
+//! Reads of what issuance created (issuances, tickets with their coupons, documents), and the bulk insert of
+//! tickets the issuance script uses. The issuance itself, with its lock order, is
+//! [`tessera_storage::scripts::issue`], run on [`crate::tx`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::collections::HashMap;
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
-use tessera_core::booking::BookingStatus;
-use tessera_core::codes::{AccountingPrefix, TicketNumber, MAX_SERIAL};
+use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{BookingId, IssuanceId};
-use tessera_core::ledger::LedgerKind;
-use tessera_core::orders::BookingOrderId;
-use tessera_core::ticket::{Ticket, TicketDraft};
+use tessera_core::ticket::Ticket;
 use tessera_core::user::Scope;
-use tessera_storage::{
-    covering_issued, DocumentOwner, DocumentRecord, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry,
-    NewDocument, NewIssuance, StorageError, FIRST_SERIAL,
-};
+use tessera_storage::{DocumentOwner, DocumentRecord, IssuanceRecord};
 
-use crate::agencies::{self, LedgerRow};
-use crate::error::{corrupt, unstorable, Error, Result};
+use crate::error::{unstorable, Result};
+use crate::orders::begin_snapshot;
 use crate::rows::DOCUMENT_COLUMNS;
-use crate::{audit, orders, rows, ScopeParams};
-
-/// How many times a transaction PostgreSQL aborted (40001, 40P01) is attempted in all.
-pub(crate) const MAX_ATTEMPTS: u32 = 5;
-
-pub(crate) async fn issue(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
-    let mut attempt = 1;
-    loop {
-        match issue_once(pool, issuance, sink).await {
-            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                tracing::debug!(attempt, issuance = %issuance.id, "issuance transaction aborted by the database, retrying");
-                // Back off a little more each time so the transactions that collided do not collide again.
-                tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// One attempt. Returning early drops `tx`, which rolls everything back: no partial issuance can persist.
-/// Note that a retried attempt calls the sink again; documents of an aborted attempt are simply not recorded.
-async fn issue_once(pool: &PgPool, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
-    let draft = &issuance.draft;
-    let mut tx = pool.begin().await?;
-
-    // 1. The booking row lock serializes every issuance attempt of this booking.
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1 AND agency_id = $2 FOR UPDATE")
-            .bind(draft.booking_id.0)
-            .bind(draft.agency_id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let status = rows::booking_status(&status.ok_or(StorageError::NotFound)?)?;
-    if status != BookingStatus::Confirmed {
-        return Err(StorageError::BookingNotConfirmed(status).into());
-    }
-
-    // 2. The debit; the agency row stays locked until commit, so balance and ledger move together.
-    let payable = draft.payable;
-    let debit = payable.minor().checked_neg().ok_or_else(|| unstorable("payable amount out of range"))?;
-    let (balance_after, currency) =
-        agencies::apply(&mut tx, draft.agency_id, debit).await?.ok_or(StorageError::InsufficientBalance)?;
-    if currency != payable.currency().code() {
-        return Err(StorageError::Backend(format!(
-            "issuance in {} for an agency keeping its account in {currency}",
-            payable.currency()
-        ))
-        .into());
-    }
-    agencies::insert_ledger(
-        &mut tx,
-        LedgerRow {
-            agency_id: draft.agency_id,
-            kind: LedgerKind::IssuanceDebit,
-            amount: payable.negate(),
-            balance_after,
-            issuance_id: Some(issuance.id),
-            note: None,
-            created_at: issuance.issued_at,
-        },
-    )
-    .await?;
-
-    // 3. Ticket numbers.
-    let numbers = allocate_serials(&mut tx, &draft.tickets).await?;
-    let tickets: Vec<Ticket> = draft
-        .tickets
-        .iter()
-        .cloned()
-        .zip(numbers)
-        .map(|(d, number)| {
-            Ticket::from_draft(d, number, issuance.id, draft.booking_id, draft.agency_id, issuance.issued_at)
-        })
-        .collect();
-
-    // 4. Invoice numbers, gapless per agency; a flight invoice lists the ticket numbers just drawn.
-    let invoices = covering_issued(&draft.invoices, &tickets);
-    let invoices = orders::allocate_invoices(&mut tx, draft.agency_id, &invoices, issuance.issued_at).await?;
-
-    // 5. Documents, rendered while the numbers are reserved but nothing is visible to anyone else.
-    let issued = IssuedTickets {
-        issuance_id: issuance.id,
-        booking_id: draft.booking_id,
-        agency_id: draft.agency_id,
-        issued_at: issuance.issued_at,
-        tickets,
-        invoices,
-    };
-    let documents = sink.produce(&issued).await.map_err(StorageError::Documents)?;
-
-    // 6. The records.
-    sqlx::query(
-        "INSERT INTO issuances (id, booking_id, agency_id, amount_minor, commission_minor, currency, issued_at, \
-         issued_by, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(issuance.id.0)
-    .bind(draft.booking_id.0)
-    .bind(draft.agency_id.0)
-    .bind(payable.minor())
-    .bind(draft.commission.minor())
-    .bind(payable.currency().code())
-    .bind(issuance.issued_at)
-    .bind(issuance.actor.user_id.map(|u| u.0))
-    .bind(&issuance.attributes)
-    .execute(&mut *tx)
-    .await?;
-    insert_tickets(&mut tx, &issued.tickets, 0).await?;
-    for document in &documents {
-        insert_document(&mut tx, document, &issued).await?;
-    }
-    orders::insert_invoices(&mut tx, &issued.invoices).await?;
-    // An event booking's orders are delivered with their invoices; a flight invoice has no order.
-    if issued.invoices.iter().any(|i| i.draft.order_id.is_some()) {
-        orders::complete_orders(&mut tx, draft.booking_id).await?;
-    }
-    sqlx::query("UPDATE bookings SET status = $2 WHERE id = $1")
-        .bind(draft.booking_id.0)
-        .bind(BookingStatus::Ticketed.as_str())
-        .execute(&mut *tx)
-        .await?;
-    let numbers: Vec<&TicketNumber> = issued.tickets.iter().map(|t| &t.number).collect();
-    let invoice_numbers: Vec<u64> = issued.invoices.iter().map(|i| i.number).collect();
-    audit::insert(
-        &mut tx,
-        &NewAuditEntry {
-            agency_id: Some(draft.agency_id),
-            actor: issuance.actor.clone(),
-            action: "issuance.create".into(),
-            booking_id: Some(draft.booking_id),
-            ticket_number: None,
-            issuance_id: Some(issuance.id),
-            outcome: "success".into(),
-            detail: serde_json::json!({
-                "tickets": numbers,
-                "invoices": invoice_numbers,
-                "amount": payable.amount_string(),
-                "currency": payable.currency().code(),
-                "attributes": issuance.attributes,
-            }),
-            created_at: issuance.issued_at,
-        },
-    )
-    .await?;
-
-    // 7.
-    tx.commit().await?;
-    Ok(IssuanceRecord {
-        id: issuance.id,
-        booking_id: draft.booking_id,
-        agency_id: draft.agency_id,
-        amount_charged: payable,
-        commission: draft.commission,
-        issued_at: issuance.issued_at,
-        issued_by: issuance.actor.user_id,
-        attributes: issuance.attributes.clone(),
-    })
-}
-
-/// Reserves one serial per draft and returns the ticket numbers in draft order.
-///
-/// Each prefix's counter moves once, by the number of tickets needing it, so an issuance gets a contiguous
-/// block. The counters are bumped in sorted prefix order (not order of appearance) so that two issuances with
-/// the same prefixes lock the rows in the same order; which serials a ticket gets does not depend on it.
-pub(crate) async fn allocate_serials(conn: &mut PgConnection, drafts: &[TicketDraft]) -> Result<Vec<TicketNumber>> {
-    let mut counts: BTreeMap<&AccountingPrefix, u64> = BTreeMap::new();
-    for d in drafts {
-        *counts.entry(&d.prefix).or_default() += 1;
-    }
-    let first = i64::try_from(FIRST_SERIAL).map_err(|_| unstorable("FIRST_SERIAL out of range"))?;
-    let mut next: HashMap<&AccountingPrefix, u64> = HashMap::new();
-    for (prefix, count) in counts {
-        let n = i64::try_from(count).map_err(|_| unstorable("too many tickets"))?;
-        let after: i64 = sqlx::query_scalar(
-            "INSERT INTO ticket_serials (prefix, next_serial) VALUES ($1, $2) \
-             ON CONFLICT (prefix) DO UPDATE SET next_serial = ticket_serials.next_serial + $3 \
-             RETURNING next_serial",
-        )
-        .bind(prefix.as_str())
-        .bind(first.saturating_add(n))
-        .bind(n)
-        .fetch_one(&mut *conn)
-        .await?;
-        let start = u64::try_from(after - n).map_err(|_| corrupt(format!("serial counter of {prefix}")))?;
-        if start + count - 1 > MAX_SERIAL {
-            return Err(StorageError::SerialsExhausted(prefix.to_string()).into());
-        }
-        next.insert(prefix, start);
-    }
-    drafts
-        .iter()
-        .map(|d| {
-            let serial = next.get_mut(&d.prefix).ok_or_else(|| corrupt("prefix without a serial block"))?;
-            let number = TicketNumber::new(d.prefix.clone(), *serial)
-                .map_err(|_| Error::from(StorageError::SerialsExhausted(d.prefix.to_string())))?;
-            *serial += 1;
-            Ok(number)
-        })
-        .collect()
-}
+use crate::{rows, ScopeParams};
 
 /// All tickets and all their coupons in two statements (arrays unnested), to keep the time the agency row
 /// stays locked short. The tickets take the ordinals from `first_ordinal` on, among those of their issuance.
@@ -351,27 +138,6 @@ struct CouponColumns<'a> {
     used_at: Vec<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
-async fn insert_document(conn: &mut PgConnection, d: &NewDocument, issued: &IssuedTickets) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
-         filename, created_at, order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(d.id.0)
-    .bind(d.owner.kind())
-    .bind(d.owner.key())
-    .bind(issued.agency_id.0)
-    .bind(&d.storage_key)
-    .bind(&d.sha256)
-    .bind(d.size)
-    .bind(&d.content_type)
-    .bind(&d.filename)
-    .bind(issued.issued_at)
-    .bind(d.owner.order().map(BookingOrderId::as_str))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// The columns [`rows::ticket`] reads, on a table aliased `t`.
 pub(crate) const TICKET_COLUMNS: &str = "t.number, t.issuance_id, t.booking_id, t.agency_id, t.passenger_id, \
      t.kind, t.status, t.base_minor, t.total_minor, t.currency, t.taxes, t.service, t.related_number, \
@@ -420,19 +186,21 @@ async fn issuance_where(
 
 pub(crate) async fn get_ticket(pool: &PgPool, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
     let s = ScopeParams::of(scope);
+    // The ticket and its coupons from one snapshot, so a concurrent transition is seen whole or not at all.
+    let mut tx = begin_snapshot(pool).await?;
     let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} AND t.number = $3", in_scope("t")))
         .bind(s.agency)
         .bind(s.customer)
         .bind(number.compact())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut conn = pool.acquire().await?;
-    Ok(with_coupons(&mut conn, &[row]).await?.pop())
+    Ok(with_coupons(&mut tx, &[row]).await?.pop())
 }
 
 pub(crate) async fn tickets_of_issuance(pool: &PgPool, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
     let s = ScopeParams::of(scope);
+    let mut tx = begin_snapshot(pool).await?;
     let rows = sqlx::query(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets t WHERE {} AND t.issuance_id = $3 ORDER BY t.ordinal",
         in_scope("t")
@@ -440,10 +208,9 @@ pub(crate) async fn tickets_of_issuance(pool: &PgPool, scope: Scope, id: Issuanc
     .bind(s.agency)
     .bind(s.customer)
     .bind(id.0)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
-    let mut conn = pool.acquire().await?;
-    with_coupons(&mut conn, &rows).await
+    with_coupons(&mut tx, &rows).await
 }
 
 /// Decodes ticket rows and attaches their coupons (fetched in one query), keeping the rows' order.

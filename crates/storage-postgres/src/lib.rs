@@ -1,12 +1,14 @@
 //! PostgreSQL implementation of [`tessera_storage::Database`].
 //!
-//! [`PostgresDatabase`] owns a connection pool and delegates each operation to the module of its area:
-//! `agencies` (money, ledger, agreements), `identity` (users, API keys), `bookings`, `orders` (booking
-//! orders of event bookings, their invoices and documents), `issuance` (the issuance transaction and the
-//! tickets/documents it creates), `lifecycle` (void, refund, exchange and use after issuance), `audit`,
-//! `idempotency` and `outbox` (e-mails waiting to be sent). Rows are decoded in `rows`, and driver errors
-//! mapped in `error`. Queries are plain runtime SQL (no compile-time checked macros), so building the crate
-//! never needs a database.
+//! This crate holds SQL and the reading of PostgreSQL's column types only. The write transactions (issuance,
+//! lifecycle transitions, ledger postings, bookings with their orders, documents, distribution channels) are
+//! the shared scripts of [`tessera_storage::scripts`], which keep their lock order and retry what PostgreSQL
+//! aborts, run on the primitives of `tx`. Reads go to the module of their area: `agencies` (money, ledger,
+//! agreements), `identity` (users, API keys), `bookings`, `orders` (booking orders of event bookings, their
+//! invoices and documents), `issuance` (issuances, tickets, documents), `lifecycle` (a booking's invoices, the
+//! order of a download), `audit`, `idempotency` and `outbox` (e-mails waiting to be sent). Rows are read in
+//! `rows` for [`tessera_storage::decode`], and driver errors mapped in `error`. Queries are plain runtime SQL
+//! (no compile-time checked macros), so building the crate never needs a database.
 //!
 //! `testing` (behind the `testing` feature, for tests only) creates throwaway databases from a migrated template
 //! for tests of this and other crates.
@@ -25,8 +27,8 @@ mod outbox;
 mod rows;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tx;
 
-use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
@@ -40,11 +42,12 @@ use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
+use tessera_storage::scripts;
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
-    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError,
-    TransitionOutcome, TransitionSink,
+    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, DocumentOwner, DocumentRecord, DocumentSink,
+    IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance, NewLedgerEntry,
+    NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError, TransitionOutcome,
+    TransitionSink,
 };
 use uuid::Uuid;
 
@@ -95,231 +98,73 @@ impl ScopeParams {
     }
 }
 
-#[async_trait]
-impl Database for PostgresDatabase {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
+async fn ping(pool: &PgPool) -> error::Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
 
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(error::Error::from)?;
-        Ok(())
-    }
-
-    async fn create_agency(&self, agency: &NewAgency) -> Result<Agency> {
-        Ok(agencies::create(&self.pool, agency).await?)
-    }
-
-    async fn get_agency(&self, id: AgencyId) -> Result<Option<Agency>> {
-        Ok(agencies::get(&self.pool, id).await?)
-    }
-
-    async fn list_agencies(&self) -> Result<Vec<Agency>> {
-        Ok(agencies::list(&self.pool).await?)
-    }
-
-    async fn post_ledger(&self, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-        Ok(agencies::post_ledger(&self.pool, entry).await?)
-    }
-
-    async fn ledger(&self, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
-        Ok(agencies::ledger(&self.pool, agency).await?)
-    }
-
-    async fn set_credit_limit(&self, agency: AgencyId, credit_limit_minor: i64) -> Result<Agency> {
-        Ok(agencies::set_credit_limit(&self.pool, agency, credit_limit_minor).await?)
-    }
-
-    async fn set_agreement(&self, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {
-        Ok(agencies::set_agreement(&self.pool, agency, agreement).await?)
-    }
-
-    async fn add_tour_code(&self, agency: AgencyId, tour_code: &TourCode) -> Result<()> {
-        Ok(agencies::add_tour_code(&self.pool, agency, tour_code).await?)
-    }
-
-    async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<()> {
-        Ok(agencies::add_corporate_account(&self.pool, agency, code).await?)
-    }
-
-    async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<()> {
-        Ok(agencies::add_booker_code(&self.pool, agency, code).await?)
-    }
-
-    async fn agreements(&self, agency: AgencyId) -> Result<Agreements> {
-        Ok(agencies::agreements(&self.pool, agency).await?)
-    }
-
-    async fn create_user(&self, user: &NewUser) -> Result<User> {
-        Ok(identity::create_user(&self.pool, user).await?)
-    }
-
-    async fn get_user(&self, id: UserId) -> Result<Option<User>> {
-        Ok(identity::get_user(&self.pool, id).await?)
-    }
-
-    async fn find_credentials(&self, username: &str) -> Result<Option<Credentials>> {
-        Ok(identity::find_credentials(&self.pool, username).await?)
-    }
-
-    async fn list_users(&self, agency: Option<AgencyId>) -> Result<Vec<User>> {
-        Ok(identity::list_users(&self.pool, agency).await?)
-    }
-
-    async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord> {
-        Ok(identity::create_api_key(&self.pool, key).await?)
-    }
-
-    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {
-        Ok(identity::find_api_key(&self.pool, key_hash).await?)
-    }
-
-    async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>> {
-        Ok(identity::list_api_keys(&self.pool, user).await?)
-    }
-
-    async fn revoke_api_key(&self, id: ApiKeyId) -> Result<bool> {
-        Ok(identity::revoke_api_key(&self.pool, id).await?)
-    }
-
-    async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
-        Ok(bookings::insert(&self.pool, booking, orders).await?)
-    }
-
-    async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
-        Ok(bookings::get(&self.pool, scope, id).await?)
-    }
-
-    async fn find_booking_by_code(&self, scope: Scope, code: &str) -> Result<Option<Booking>> {
-        Ok(bookings::find_by_code(&self.pool, scope, code).await?)
-    }
-
-    async fn list_bookings(&self, scope: Scope, filter: &BookingFilter) -> Result<Vec<Booking>> {
-        Ok(bookings::list(&self.pool, scope, filter).await?)
-    }
-
-    async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
-        Ok(issuance::issue(&self.pool, issuance, sink).await?)
-    }
-
-    async fn get_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
-        Ok(issuance::get_issuance(&self.pool, scope, id).await?)
-    }
-
-    async fn find_issuance_by_booking(&self, scope: Scope, booking: BookingId) -> Result<Option<IssuanceRecord>> {
-        Ok(issuance::find_issuance_by_booking(&self.pool, scope, booking).await?)
-    }
-
-    async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
-        Ok(issuance::get_ticket(&self.pool, scope, number).await?)
-    }
-
-    async fn tickets_of_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
-        Ok(issuance::tickets_of_issuance(&self.pool, scope, id).await?)
-    }
-
-    async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
-        Ok(issuance::get_document(&self.pool, scope, owner).await?)
-    }
-
-    async fn transition(&self, change: &NewTransition, sink: &dyn TransitionSink) -> Result<TransitionOutcome> {
-        Ok(lifecycle::transition(&self.pool, change, sink).await?)
-    }
-
-    async fn invoices_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>> {
-        Ok(lifecycle::invoices_of_booking(&self.pool, scope, booking).await?)
-    }
-
-    async fn order_of_download(&self, scope: Scope, download: &DownloadItemId) -> Result<Option<BookingOrderId>> {
-        Ok(lifecycle::order_of_download(&self.pool, scope, download).await?)
-    }
-
-    async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency> {
-        Ok(agencies::set_refund_approval(&self.pool, agency, required).await?)
-    }
-
-    async fn orders_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>> {
-        Ok(orders::orders_of_booking(&self.pool, scope, booking).await?)
-    }
-
-    async fn list_booking_orders(
-        &self,
-        scope: Scope,
-        filter: &OrderFilter,
-        offset: u64,
-        limit: u32,
-    ) -> Result<OrderPage> {
-        Ok(orders::list_booking_orders(&self.pool, scope, filter, offset, limit).await?)
-    }
-
-    async fn get_booking_order(&self, scope: Scope, id: &BookingOrderId) -> Result<Option<OrderRecord>> {
-        Ok(orders::get_booking_order(&self.pool, scope, id).await?)
-    }
-
-    async fn set_distribution_channel(
-        &self,
+tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
+    fn ping() -> () = pool ping;
+    fn create_agency(agency: &NewAgency) -> Agency = pool agencies::create;
+    fn get_agency(id: AgencyId) -> Option<Agency> = pool agencies::get;
+    fn list_agencies() -> Vec<Agency> = pool agencies::list;
+    fn post_ledger(entry: &NewLedgerEntry) -> LedgerEntry = db scripts::post_ledger;
+    fn ledger(agency: AgencyId) -> Vec<LedgerEntry> = pool agencies::ledger;
+    fn set_credit_limit(agency: AgencyId, credit_limit_minor: i64) -> Agency = pool agencies::set_credit_limit;
+    fn set_agreement(agency: AgencyId, agreement: &CarrierAgreement) -> () = pool agencies::set_agreement;
+    fn add_tour_code(agency: AgencyId, tour_code: &TourCode) -> () = pool agencies::add_tour_code;
+    fn add_corporate_account(agency: AgencyId, code: &str) -> () = pool agencies::add_corporate_account;
+    fn add_booker_code(agency: AgencyId, code: &str) -> () = pool agencies::add_booker_code;
+    fn agreements(agency: AgencyId) -> Agreements = pool agencies::agreements;
+    fn create_user(user: &NewUser) -> User = pool identity::create_user;
+    fn get_user(id: UserId) -> Option<User> = pool identity::get_user;
+    fn find_credentials(username: &str) -> Option<Credentials> = pool identity::find_credentials;
+    fn list_users(agency: Option<AgencyId>) -> Vec<User> = pool identity::list_users;
+    fn create_api_key(key: &NewApiKey) -> ApiKeyRecord = pool identity::create_api_key;
+    fn find_api_key(key_hash: &str) -> Option<(ApiKeyRecord, User)> = pool identity::find_api_key;
+    fn list_api_keys(user: UserId) -> Vec<ApiKeyRecord> = pool identity::list_api_keys;
+    fn revoke_api_key(id: ApiKeyId) -> bool = pool identity::revoke_api_key;
+    fn insert_booking(booking: &Booking, orders: &[BookingOrder]) -> () = db scripts::insert_booking;
+    fn get_booking(scope: Scope, id: BookingId) -> Option<Booking> = pool bookings::get;
+    fn find_booking_by_code(scope: Scope, code: &str) -> Option<Booking> = pool bookings::find_by_code;
+    fn list_bookings(scope: Scope, filter: &BookingFilter) -> Vec<Booking> = pool bookings::list;
+    fn issue(issuance: &NewIssuance, sink: &dyn DocumentSink) -> IssuanceRecord = db scripts::issue;
+    fn get_issuance(scope: Scope, id: IssuanceId) -> Option<IssuanceRecord> = pool issuance::get_issuance;
+    fn find_issuance_by_booking(scope: Scope, booking: BookingId) -> Option<IssuanceRecord>
+        = pool issuance::find_issuance_by_booking;
+    fn get_ticket(scope: Scope, number: &TicketNumber) -> Option<Ticket> = pool issuance::get_ticket;
+    fn tickets_of_issuance(scope: Scope, id: IssuanceId) -> Vec<Ticket> = pool issuance::tickets_of_issuance;
+    fn get_document(scope: Scope, owner: &DocumentOwner) -> Option<DocumentRecord> = pool issuance::get_document;
+    fn transition(change: &NewTransition, sink: &dyn TransitionSink) -> TransitionOutcome = db scripts::transition;
+    fn invoices_of_booking(scope: Scope, booking: BookingId) -> Vec<Invoice> = pool lifecycle::invoices_of_booking;
+    fn order_of_download(scope: Scope, download: &DownloadItemId) -> Option<BookingOrderId>
+        = pool lifecycle::order_of_download;
+    fn set_refund_approval(agency: AgencyId, required: bool) -> Agency = pool agencies::set_refund_approval;
+    fn orders_of_booking(scope: Scope, booking: BookingId) -> Vec<BookingOrder> = pool orders::orders_of_booking;
+    fn list_booking_orders(scope: Scope, filter: &OrderFilter, offset: u64, limit: u32) -> OrderPage
+        = pool orders::list_booking_orders;
+    fn get_booking_order(scope: Scope, id: &BookingOrderId) -> Option<OrderRecord> = pool orders::get_booking_order;
+    fn set_distribution_channel(
         scope: Scope,
         order: &BookingOrderId,
         item: &OrderItemId,
         channel: DistributionChannel,
-    ) -> Result<Option<BookingOrder>> {
-        Ok(orders::set_distribution_channel(&self.pool, scope, order, item, channel).await?)
-    }
-
-    async fn replace_document(&self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
-        Ok(orders::replace_document(&self.pool, agency, document, at).await?)
-    }
-
-    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
-        Ok(audit::append(&self.pool, entry).await?)
-    }
-
-    async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        Ok(audit::list(&self.pool, scope, filter).await?)
-    }
-
-    async fn claim_idempotency(&self, scope_key: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim> {
-        Ok(idempotency::claim(&self.pool, scope_key, key, request_hash).await?)
-    }
-
-    async fn complete_idempotency(&self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
-        Ok(idempotency::complete(&self.pool, scope_key, key, status, body).await?)
-    }
-
-    async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()> {
-        Ok(idempotency::release(&self.pool, scope_key, key).await?)
-    }
-
-    async fn enqueue_message(&self, message: &NewMessage) -> Result<()> {
-        Ok(outbox::enqueue(&self.pool, message).await?)
-    }
-
-    async fn claim_due_messages(&self, now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Result<Vec<OutboxMessage>> {
-        Ok(outbox::claim_due(&self.pool, now, lease, limit).await?)
-    }
-
-    async fn claim_message(
-        &self,
-        id: MessageId,
-        now: DateTime<Utc>,
-        lease: TimeDelta,
-    ) -> Result<Option<OutboxMessage>> {
-        Ok(outbox::claim(&self.pool, id, now, lease).await?)
-    }
-
-    async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<()> {
-        Ok(outbox::mark_sent(&self.pool, id, now).await?)
-    }
-
-    async fn mark_message_failed(&self, id: MessageId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
-        Ok(outbox::mark_failed(&self.pool, id, error, retry_at).await?)
-    }
-
-    async fn get_message(&self, id: MessageId) -> Result<Option<OutboxMessage>> {
-        Ok(outbox::get(&self.pool, id).await?)
-    }
-
-    async fn list_outbox(&self, scope: Scope, limit: u32) -> Result<Vec<OutboxMessage>> {
-        Ok(outbox::list(&self.pool, scope, limit).await?)
-    }
+    ) -> Option<BookingOrder>
+        = db scripts::set_distribution_channel;
+    fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
+        = db scripts::replace_document;
+    fn append_audit(entry: &NewAuditEntry) -> () = pool audit::append;
+    fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
+    fn claim_idempotency(scope_key: &str, key: &str, request_hash: &str) -> IdempotencyClaim = db scripts::claim_idempotency;
+    fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
+    fn release_idempotency(scope_key: &str, key: &str) -> () = pool idempotency::release;
+    fn enqueue_message(message: &NewMessage) -> () = pool outbox::enqueue;
+    fn claim_due_messages(now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Vec<OutboxMessage>
+        = pool outbox::claim_due;
+    fn claim_message(id: MessageId, now: DateTime<Utc>, lease: TimeDelta) -> Option<OutboxMessage> = pool outbox::claim;
+    fn mark_message_sent(id: MessageId, now: DateTime<Utc>) -> () = pool outbox::mark_sent;
+    fn mark_message_failed(id: MessageId, error: &str, retry_at: Option<DateTime<Utc>>) -> ()
+        = pool outbox::mark_failed;
+    fn get_message(id: MessageId) -> Option<OutboxMessage> = pool outbox::get;
+    fn list_outbox(scope: Scope, limit: u32) -> Vec<OutboxMessage> = pool outbox::list;
 }

@@ -1,26 +1,18 @@
-//! Booking orders of event bookings, their invoices and documents: inserted with the booking, completed by
-//! issuance, listed with the events API's filters.
+//! Booking orders of event bookings, their invoices and documents: inserted with the booking, listed with the
+//! events API's filters.
 //!
 //! An order's event and items live as JSONB in its row (they are always read whole); the columns beside them
 //! carry what is filtered and sorted on. Every read joins the booking and applies the [`Scope`] there, like
 //! every other read: the agency on `bookings.agency_id`, a customer on `bookings.created_by`.
-//!
-//! Invoice numbers come from `invoice_serials`, one counter row per agency, bumped inside the issuance
-//! transaction ([`allocate_invoices`]): the row stays locked until that transaction ends, so concurrent
-//! issuances of one agency take their numbers one after the other, and numbers of a transaction that rolls
-//! back are never seen. The issuance already holds the agency row at that point (its debit), so this lock
-//! adds no new wait and cannot close a cycle.
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
-use tessera_core::booking::{Booking, DistributionChannel};
-use tessera_core::ids::{AgencyId, BookingId};
-use tessera_core::invoice::{Invoice, InvoiceDraft};
-use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus, OrderFilter, OrderItemId};
+use tessera_core::ids::BookingId;
+use tessera_core::invoice::Invoice;
+use tessera_core::orders::{BookingOrder, BookingOrderId, OrderFilter};
 use tessera_core::user::Scope;
-use tessera_storage::{DocumentRecord, NewDocument, OrderPage, OrderRecord, StorageError};
+use tessera_storage::{DocumentRecord, OrderPage, OrderRecord};
 
 use crate::error::{corrupt, unstorable, Result};
 use crate::rows::{self, DOCUMENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS};
@@ -28,7 +20,7 @@ use crate::ScopeParams;
 
 /// Orders joined with their booking, in scope: the agency in `$1`, the customer in `$2`. The WHERE clause is
 /// left open for more conditions.
-const FROM_SCOPED: &str = "FROM booking_orders o JOIN bookings b ON b.id = o.booking_id \
+pub(crate) const FROM_SCOPED: &str = "FROM booking_orders o JOIN bookings b ON b.id = o.booking_id \
      WHERE ($1::uuid IS NULL OR b.agency_id = $1) AND ($2::uuid IS NULL OR b.created_by = $2)";
 
 /// The [`OrderFilter`] in `$3`..`$7`. A list that is present but empty matches nothing, as `in:[]` asks:
@@ -39,15 +31,10 @@ const FILTERED: &str = "AND ($3::uuid[] IS NULL OR o.booking_id = ANY($3)) \
      AND ($6::text IS NULL OR b.code = $6) \
      AND ($7::text IS NULL OR o.event_id = $7)";
 
-/// Stores the orders of `booking`, inside the caller's transaction (the one inserting the booking).
-pub(crate) async fn insert_orders(conn: &mut PgConnection, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
+/// Stores booking orders, inside the caller's transaction (the one inserting their booking).
+pub(crate) async fn insert_orders(conn: &mut PgConnection, orders: &[BookingOrder]) -> Result<()> {
     if orders.is_empty() {
         return Ok(());
-    }
-    // Reads scope orders through their booking, so an order filed under another booking or agency would be
-    // shown to the wrong people.
-    if let Some(stray) = orders.iter().find(|o| o.booking_id != booking.id || o.agency_id != booking.agency_id) {
-        return Err(unstorable(format!("booking order {} does not belong to booking {}", stray.id, booking.id)));
     }
     let mut c = OrderColumns::default();
     for o in orders {
@@ -100,7 +87,7 @@ struct OrderColumns<'a> {
 
 /// A read-only transaction on one snapshot, so a read spanning several statements (a page and its count, an
 /// order and its documents) sees a single state of the database.
-async fn begin_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+pub(crate) async fn begin_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
     Ok(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?)
 }
 
@@ -218,67 +205,6 @@ async fn records(conn: &mut PgConnection, rows: &[PgRow]) -> Result<Vec<OrderRec
     Ok(out)
 }
 
-pub(crate) async fn set_distribution_channel(
-    pool: &PgPool,
-    scope: Scope,
-    order: &BookingOrderId,
-    item: &OrderItemId,
-    channel: DistributionChannel,
-) -> Result<Option<BookingOrder>> {
-    let s = ScopeParams::of(scope);
-    // Returning early drops `tx`, which rolls back and releases the lock.
-    let mut tx = pool.begin().await?;
-    // The items are rewritten whole: the row lock keeps a concurrent change of another item from being
-    // overwritten with the state read here. Only the order is locked, not its booking.
-    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} {FROM_SCOPED} AND o.id = $3 FOR UPDATE OF o"))
-        .bind(s.agency)
-        .bind(s.customer)
-        .bind(order.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut order = rows::booking_order(&row)?;
-    let Some(target) = order.item_mut(item) else { return Ok(None) };
-    target.distribution_channel = channel;
-    sqlx::query("UPDATE booking_orders SET items = $2 WHERE id = $1")
-        .bind(order.id.as_str())
-        .bind(Json(&order.items))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(order))
-}
-
-/// Takes the next `drafts.len()` invoice numbers of the agency, in draft order, as one block. Runs inside the
-/// issuance transaction (see the module docs for why that makes them gapless and unique).
-pub(crate) async fn allocate_invoices(
-    conn: &mut PgConnection,
-    agency: AgencyId,
-    drafts: &[InvoiceDraft],
-    at: DateTime<Utc>,
-) -> Result<Vec<Invoice>> {
-    if drafts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let n = i64::try_from(drafts.len()).map_err(|_| unstorable("too many invoices"))?;
-    let after: i64 = sqlx::query_scalar(
-        "INSERT INTO invoice_serials (agency_id, next_number) VALUES ($1, $2) \
-         ON CONFLICT (agency_id) DO UPDATE SET next_number = invoice_serials.next_number + $3 \
-         RETURNING next_number",
-    )
-    .bind(agency.0)
-    .bind(n + 1)
-    .bind(n)
-    .fetch_one(conn)
-    .await?;
-    let first = u64::try_from(after - n).map_err(|_| corrupt(format!("invoice counter of agency {agency}")))?;
-    Ok(drafts
-        .iter()
-        .zip(first..)
-        .map(|(draft, number)| Invoice { number, agency_id: agency, issued_at: at, draft: draft.clone() })
-        .collect())
-}
-
 pub(crate) async fn insert_invoices(conn: &mut PgConnection, invoices: &[Invoice]) -> Result<()> {
     let Some(first) = invoices.first() else { return Ok(()) };
     let (mut number, mut booking, mut order, mut kind, mut gross, mut currency, mut detail) =
@@ -310,76 +236,5 @@ pub(crate) async fn insert_invoices(conn: &mut PgConnection, invoices: &[Invoice
     .bind(&detail)
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-/// Every order of the booking is delivered once its issuance commits.
-pub(crate) async fn complete_orders(conn: &mut PgConnection, booking: BookingId) -> Result<()> {
-    sqlx::query("UPDATE booking_orders SET logistic_status = $2 WHERE booking_id = $1")
-        .bind(booking.0)
-        .bind(LogisticStatus::Completed.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn replace_document(
-    pool: &PgPool,
-    agency: AgencyId,
-    document: &NewDocument,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    upsert_document(&mut tx, agency, document, at).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Stores `document` in place of the one with the same owner (or as a new one), inside the caller's
-/// transaction; the caller rolls back on error. The agency is all the caller vouches for: the document's order
-/// must be the agency's, and so must the document it replaces, or it fails with [`StorageError::NotFound`].
-pub(crate) async fn upsert_document(
-    conn: &mut PgConnection,
-    agency: AgencyId,
-    document: &NewDocument,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    if let Some(order) = document.owner.order() {
-        let ours: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM booking_orders WHERE id = $1 AND agency_id = $2)")
-                .bind(order.as_str())
-                .bind(agency.0)
-                .fetch_one(&mut *conn)
-                .await?;
-        if !ours {
-            return Err(StorageError::NotFound.into());
-        }
-    }
-    // The new row takes the old one's place whole (id included), unless the old one is another agency's: then
-    // nothing is written and the caller learns that no such document is theirs.
-    let written = sqlx::query(
-        "INSERT INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
-         filename, created_at, order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         ON CONFLICT (owner_kind, owner_key) DO UPDATE SET id = EXCLUDED.id, storage_key = EXCLUDED.storage_key, \
-             sha256 = EXCLUDED.sha256, size = EXCLUDED.size, content_type = EXCLUDED.content_type, \
-             filename = EXCLUDED.filename, created_at = EXCLUDED.created_at, order_id = EXCLUDED.order_id \
-         WHERE documents.agency_id = EXCLUDED.agency_id",
-    )
-    .bind(document.id.0)
-    .bind(document.owner.kind())
-    .bind(document.owner.key())
-    .bind(agency.0)
-    .bind(&document.storage_key)
-    .bind(&document.sha256)
-    .bind(document.size)
-    .bind(&document.content_type)
-    .bind(&document.filename)
-    .bind(at)
-    .bind(document.owner.order().map(BookingOrderId::as_str))
-    .execute(&mut *conn)
-    .await?;
-    if written.rows_affected() == 0 {
-        return Err(StorageError::NotFound.into());
-    }
     Ok(())
 }

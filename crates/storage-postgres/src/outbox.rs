@@ -10,24 +10,15 @@ use sqlx::types::Json;
 use sqlx::PgPool;
 use tessera_core::ids::MessageId;
 use tessera_core::user::Scope;
-use tessera_storage::{truncate_message_error, MessageStatus, NewMessage, OutboxMessage, StorageError};
+use tessera_storage::{
+    lease_end, oldest_first, truncate_message_error, MessageStatus, NewMessage, OutboxMessage, StorageError,
+};
 
-use crate::error::{unstorable, Result};
+use crate::error::Result;
 use crate::rows::{self, OUTBOX_COLUMNS};
 
 /// Used when a caller asks for no limit.
 const DEFAULT_LIMIT: i64 = 200;
-
-/// The end of a lease taken at `now`.
-fn lease_end(now: DateTime<Utc>, lease: TimeDelta) -> Result<DateTime<Utc>> {
-    now.checked_add_signed(lease).ok_or_else(|| unstorable(format!("a lease of {lease} from {now} is out of range")))
-}
-
-/// Sorts claimed messages oldest first: `RETURNING` gives no order.
-fn oldest_first(mut messages: Vec<OutboxMessage>) -> Vec<OutboxMessage> {
-    messages.sort_by_key(|m| (m.created_at, m.id));
-    messages
-}
 
 pub(crate) async fn enqueue(pool: &PgPool, message: &NewMessage) -> Result<()> {
     sqlx::query(

@@ -1,28 +1,23 @@
 //! Agencies, their money (balance, credit limit, the append-only ledger) and their agreements with carriers.
-//!
-//! The balance lives on the agency row and every change to it appends a ledger entry in the same
-//! transaction, so the balance always equals the sum of the ledger. Debits are guarded in the UPDATE itself
-//! (`balance + amount >= -credit_limit`), so no interleaving can overdraw an agency.
+//! Postings go through [`tessera_storage::scripts::post`], which moves the balance and appends the entry in
+//! one transaction, guarded in the UPDATE itself (`balance + amount >= -credit_limit`).
 
-use std::str::FromStr;
-
-use rust_decimal::Decimal;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
-use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
 use tessera_core::ledger::LedgerEntry;
-use tessera_core::money::Money;
-use tessera_storage::{NewAgency, NewLedgerEntry, StorageError};
+use tessera_storage::decode;
+use tessera_storage::{NewAgency, StorageError};
 
-use crate::rows::{self, AGENCY_COLUMNS, LEDGER_COLUMNS};
-use crate::{backend, begin_read, begin_write, write_error, Result};
+use crate::rows::{self, Stored, AGENCY_COLUMNS, LEDGER_COLUMNS};
+use crate::{begin_read, write_error, Result};
 
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
-    sqlx::query(
+    let row = sqlx::query(&format!(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at, vat_percent, refund_approval) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
-    )
+         timezone, created_at, vat_percent, refund_approval) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING {AGENCY_COLUMNS}"
+    ))
     .bind(agency.id.to_string())
     .bind(&agency.name)
     .bind(agency.currency.code())
@@ -33,116 +28,36 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
     .bind(agency.refund_approval)
-    .execute(pool)
+    .fetch_one(pool)
     .await
     .map_err(|e| write_error(e, "agency"))?;
-    Ok(Agency {
-        id: agency.id,
-        name: agency.name.clone(),
-        currency: agency.currency,
-        balance: Money::zero(agency.currency),
-        credit_limit: Money::from_minor(agency.credit_limit_minor, agency.currency),
-        office_id: agency.office_id.clone(),
-        iata_number: agency.iata_number.clone(),
-        timezone: agency.timezone,
-        vat_percent: agency.vat_percent,
-        refund_approval: agency.refund_approval,
-    })
+    rows::agency(&row)
 }
 
 pub(crate) async fn get_agency(pool: &SqlitePool, id: AgencyId) -> Result<Option<Agency>> {
     let row = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE id = ?"))
         .bind(id.to_string())
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     row.as_ref().map(rows::agency).transpose()
 }
 
 pub(crate) async fn list_agencies(pool: &SqlitePool) -> Result<Vec<Agency>> {
-    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id"))
-        .fetch_all(pool)
-        .await
-        .map_err(backend)?;
+    let rows = sqlx::query(&format!("SELECT {AGENCY_COLUMNS} FROM agencies ORDER BY name, id")).fetch_all(pool).await?;
     rows.iter().map(rows::agency).collect()
 }
 
-async fn agency_exists<'e>(executor: impl sqlx::SqliteExecutor<'e>, id: AgencyId) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agencies WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(executor)
-        .await
-        .map_err(backend)?;
+pub(crate) async fn agency_exists<'e>(executor: impl sqlx::SqliteExecutor<'e>, id: AgencyId) -> Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM agencies WHERE id = ?").bind(id.to_string()).fetch_optional(executor).await?;
     Ok(found.is_some())
-}
-
-pub(crate) async fn post_ledger(pool: &SqlitePool, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-    let mut tx = begin_write(pool).await?;
-    let posted = apply_ledger(&mut tx, entry).await?;
-    tx.commit().await.map_err(backend)?;
-    Ok(posted)
-}
-
-/// Moves the balance by the entry's signed amount and appends the entry, inside the caller's transaction (a
-/// lifecycle transition posts its entry with everything else it writes). The caller rolls back on error.
-pub(crate) async fn apply_ledger(conn: &mut SqliteConnection, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-    let amount = entry.amount.minor();
-    let updated: Option<(i64, String)> = sqlx::query_as(
-        "UPDATE agencies SET balance_minor = balance_minor + ?1 \
-         WHERE id = ?2 AND balance_minor + ?1 >= -credit_limit_minor RETURNING balance_minor, currency",
-    )
-    .bind(amount)
-    .bind(entry.agency_id.to_string())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(backend)?;
-    let Some((balance_after, currency)) = updated else {
-        return Err(if agency_exists(&mut *conn, entry.agency_id).await? {
-            StorageError::InsufficientBalance
-        } else {
-            StorageError::NotFound
-        });
-    };
-    // Checked after the UPDATE to save a round trip; the caller's rollback undoes the UPDATE.
-    if currency != entry.amount.currency().code() {
-        return Err(StorageError::Backend(format!(
-            "ledger entry in {} for an agency keeping its account in {currency}",
-            entry.amount.currency()
-        )));
-    }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO ledger (agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(entry.agency_id.to_string())
-    .bind(entry.kind.as_str())
-    .bind(amount)
-    .bind(balance_after)
-    .bind(&currency)
-    .bind(entry.issuance_id.map(|i| i.to_string()))
-    .bind(&entry.note)
-    .bind(entry.created_at)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(backend)?;
-    Ok(LedgerEntry {
-        id,
-        agency_id: entry.agency_id,
-        kind: entry.kind,
-        amount: entry.amount,
-        balance_after: Money::from_minor(balance_after, entry.amount.currency()),
-        issuance_id: entry.issuance_id,
-        note: entry.note.clone(),
-        created_at: entry.created_at,
-    })
 }
 
 pub(crate) async fn ledger(pool: &SqlitePool, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
     let rows = sqlx::query(&format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE agency_id = ? ORDER BY id"))
         .bind(agency.to_string())
         .fetch_all(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     rows.iter().map(rows::ledger_entry).collect()
 }
 
@@ -155,12 +70,11 @@ pub(crate) async fn set_credit_limit(pool: &SqlitePool, agency: AgencyId, credit
     .bind(credit_limit_minor)
     .bind(agency.to_string())
     .fetch_optional(pool)
-    .await
-    .map_err(backend)?;
+    .await?;
     match row {
         Some(row) => rows::agency(&row),
-        None if agency_exists(pool, agency).await? => Err(StorageError::InsufficientBalance),
-        None => Err(StorageError::NotFound),
+        None if agency_exists(pool, agency).await? => Err(StorageError::InsufficientBalance.into()),
+        None => Err(StorageError::NotFound.into()),
     }
 }
 
@@ -169,9 +83,8 @@ pub(crate) async fn set_refund_approval(pool: &SqlitePool, agency: AgencyId, req
         .bind(required)
         .bind(agency.to_string())
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
-    row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound)
+        .await?;
+    row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound.into())
 }
 
 pub(crate) async fn set_agreement(pool: &SqlitePool, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {
@@ -231,55 +144,32 @@ pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Ag
     let id = agency.to_string();
     // One snapshot for the three tables, so a concurrent change is seen entirely or not at all.
     let mut tx = begin_read(pool).await?;
-    let carriers: Vec<(String, bool, Option<String>)> = sqlx::query_as(
+    let carriers = sqlx::query(
         "SELECT carrier, authorized, commission_cap_percent FROM carrier_agreements WHERE agency_id = ? \
          ORDER BY carrier",
     )
     .bind(&id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
-    let tour_codes: Vec<(String, String, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> = sqlx::query_as(
+    .await?;
+    let tour_codes = sqlx::query(
         "SELECT code, carrier, valid_from, valid_to FROM tour_codes WHERE agency_id = ? ORDER BY code, carrier",
     )
     .bind(&id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     let corporate_accounts: Vec<String> =
         sqlx::query_scalar("SELECT code FROM corporate_accounts WHERE agency_id = ? ORDER BY code")
             .bind(&id)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
+            .await?;
     let booker_codes: Vec<String> =
         sqlx::query_scalar("SELECT code FROM booker_codes WHERE agency_id = ? ORDER BY code")
             .bind(&id)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-    tx.commit().await.map_err(backend)?;
+            .await?;
+    tx.commit().await?;
 
-    let carrier = |text: &str| {
-        CarrierCode::parse(text).map_err(|e| StorageError::Backend(format!("stored carrier is invalid: {e}")))
-    };
-    let carriers = carriers
-        .into_iter()
-        .map(|(code, authorized, cap)| {
-            let commission_cap_percent = cap
-                .map(|c| {
-                    Decimal::from_str(&c)
-                        .map_err(|e| StorageError::Backend(format!("stored commission cap `{c}` is invalid: {e}")))
-                })
-                .transpose()?;
-            Ok(CarrierAgreement { carrier: carrier(&code)?, authorized, commission_cap_percent })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let tour_codes = tour_codes
-        .into_iter()
-        .map(|(code, carrier_code, valid_from, valid_to)| {
-            Ok(TourCode { code, carrier: carrier(&carrier_code)?, valid_from, valid_to })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let carriers = carriers.iter().map(|r| decode::carrier_agreement(&Stored(r))).collect::<Result<_, _>>()?;
+    let tour_codes = tour_codes.iter().map(|r| decode::tour_code(&Stored(r))).collect::<Result<_, _>>()?;
     Ok(Agreements { carriers, tour_codes, corporate_accounts, booker_codes })
 }

@@ -1,14 +1,14 @@
 //! The audit trail: who did what to which booking, ticket or issuance, and how it ended.
 //!
-//! Entries are only ever appended. Issuance writes its entry inside its own transaction (through
-//! [`insert`] with the transaction as executor), so a committed issuance always has its audit entry.
+//! Entries are only ever appended. Scripts write theirs inside their own transaction (through [`insert`]),
+//! so a committed issuance or transition always has its audit entry.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 use tessera_core::user::Scope;
 use tessera_storage::{AuditEntry, AuditFilter, NewAuditEntry};
 
 use crate::rows::{self, AUDIT_COLUMNS};
-use crate::{backend, Result};
+use crate::Result;
 
 /// What `limit: 0` means.
 const DEFAULT_LIMIT: u32 = 200;
@@ -31,8 +31,7 @@ pub(crate) async fn insert<'e>(executor: impl SqliteExecutor<'e>, entry: &NewAud
     .bind(rows::json_text(&entry.detail, "audit detail")?)
     .bind(entry.created_at)
     .execute(executor)
-    .await
-    .map_err(backend)?;
+    .await?;
     Ok(())
 }
 
@@ -58,6 +57,6 @@ pub(crate) async fn list(pool: &SqlitePool, scope: Scope, filter: &AuditFilter) 
     }
     let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
     query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-    let rows = query.build().fetch_all(pool).await.map_err(backend)?;
+    let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(rows::audit_entry).collect()
 }

@@ -7,49 +7,14 @@
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tessera_core::booking::Booking;
 use tessera_core::ids::BookingId;
-use tessera_core::orders::BookingOrder;
 use tessera_core::user::Scope;
-use tessera_storage::{BookingFilter, StorageError};
+use tessera_storage::BookingFilter;
 
 use crate::rows::{self, BOOKING_COLUMNS};
-use crate::{backend, begin_write, push_scope, write_error, Result};
+use crate::{push_scope, Result};
 
 /// What `limit: 0` means: the caller did not ask, so a page of reasonable size.
 const DEFAULT_LIMIT: u32 = 50;
-
-pub(crate) async fn insert_booking(pool: &SqlitePool, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
-    // Reads scope orders through their booking, so an order filed under another booking or agency would be
-    // shown to the wrong people.
-    if let Some(stray) = orders.iter().find(|o| o.booking_id != booking.id || o.agency_id != booking.agency_id) {
-        return Err(StorageError::Backend(format!(
-            "booking order {} does not belong to booking {}",
-            stray.id, booking.id
-        )));
-    }
-    let mut tx = begin_write(pool).await?;
-    sqlx::query(
-        "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(booking.id.to_string())
-    .bind(booking.agency_id.to_string())
-    .bind(booking.kind())
-    .bind(booking.code())
-    .bind(booking.status.as_str())
-    .bind(booking.created_by.map(|u| u.to_string()))
-    .bind(booking.created_at)
-    .bind(rows::json_text(&booking.detail, "booking detail")?)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| {
-        // Both the id and (agency, code) are unique; only the code is something a client can collide on.
-        let id_taken =
-            e.as_database_error().is_some_and(|d| d.is_unique_violation() && d.message().contains("bookings.id"));
-        write_error(e, if id_taken { "booking" } else { "booking code" })
-    })?;
-    crate::orders::insert_orders(&mut tx, orders).await?;
-    tx.commit().await.map_err(backend)
-}
 
 fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
     let mut query = QueryBuilder::new(format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE 1 = 1"));
@@ -60,7 +25,7 @@ fn select(scope: Scope) -> QueryBuilder<'static, Sqlite> {
 pub(crate) async fn get_booking(pool: &SqlitePool, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
     let mut query = select(scope);
     query.push(" AND id = ").push_bind(id.to_string());
-    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    let row = query.build().fetch_optional(pool).await?;
     row.as_ref().map(rows::booking).transpose()
 }
 
@@ -68,7 +33,7 @@ pub(crate) async fn find_booking_by_code(pool: &SqlitePool, scope: Scope, code: 
     let mut query = select(scope);
     // Codes are unique per agency only; with Scope::All the oldest booking wins, deterministically.
     query.push(" AND code = ").push_bind(code.to_owned()).push(" ORDER BY id LIMIT 1");
-    let row = query.build().fetch_optional(pool).await.map_err(backend)?;
+    let row = query.build().fetch_optional(pool).await?;
     row.as_ref().map(rows::booking).transpose()
 }
 
@@ -86,6 +51,6 @@ pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &Book
     }
     let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
     query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-    let rows = query.build().fetch_all(pool).await.map_err(backend)?;
+    let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(rows::booking).collect()
 }

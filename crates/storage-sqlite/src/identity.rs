@@ -10,19 +10,20 @@ use tessera_core::user::User;
 use tessera_storage::{ApiKeyRecord, Credentials, NewApiKey, NewUser, StorageError};
 
 use crate::rows::{self, qualified, API_KEY_COLUMNS, USER_COLUMNS};
-use crate::{backend, write_error, Result};
+use crate::{write_error, Result};
 
 pub(crate) async fn create_user(pool: &SqlitePool, user: &NewUser) -> Result<User> {
-    sqlx::query(
-        "INSERT INTO users (id, username, password_hash, role, agency_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
+    let row = sqlx::query(&format!(
+        "INSERT INTO users (id, username, password_hash, role, agency_id, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+         RETURNING {USER_COLUMNS}"
+    ))
     .bind(user.id.to_string())
     .bind(&user.username)
     .bind(&user.password_hash)
     .bind(user.role.as_str())
     .bind(user.agency_id.map(|a| a.to_string()))
     .bind(user.created_at)
-    .execute(pool)
+    .fetch_one(pool)
     .await
     .map_err(|e| {
         // Two unique columns: tell a taken username (a client's mistake) from a reused id (a bug).
@@ -34,15 +35,14 @@ pub(crate) async fn create_user(pool: &SqlitePool, user: &NewUser) -> Result<Use
             write_error(e, "user")
         }
     })?;
-    Ok(User { id: user.id, username: user.username.clone(), role: user.role, agency_id: user.agency_id })
+    rows::user(&row)
 }
 
 pub(crate) async fn get_user(pool: &SqlitePool, id: UserId) -> Result<Option<User>> {
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
         .bind(id.to_string())
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     row.as_ref().map(rows::user).transpose()
 }
 
@@ -50,8 +50,7 @@ pub(crate) async fn find_credentials(pool: &SqlitePool, username: &str) -> Resul
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?"))
         .bind(username)
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     row.map(|row| Ok(Credentials { user: rows::user(&row)?, password_hash: rows::get(&row, "password_hash")? }))
         .transpose()
 }
@@ -65,28 +64,24 @@ pub(crate) async fn list_users(pool: &SqlitePool, agency: Option<AgencyId>) -> R
                 .await
         }
         None => sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")).fetch_all(pool).await,
-    }
-    .map_err(backend)?;
+    }?;
     rows.iter().map(rows::user).collect()
 }
 
 pub(crate) async fn create_api_key(pool: &SqlitePool, key: &NewApiKey) -> Result<ApiKeyRecord> {
-    sqlx::query("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(key.id.to_string())
-        .bind(key.user_id.to_string())
-        .bind(&key.key_hash)
-        .bind(&key.prefix)
-        .bind(key.created_at)
-        .execute(pool)
-        .await
-        .map_err(|e| write_error(e, "api key"))?;
-    Ok(ApiKeyRecord {
-        id: key.id,
-        user_id: key.user_id,
-        prefix: key.prefix.clone(),
-        created_at: key.created_at,
-        revoked_at: None,
-    })
+    let row = sqlx::query(&format!(
+        "INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) \
+         RETURNING {API_KEY_COLUMNS}"
+    ))
+    .bind(key.id.to_string())
+    .bind(key.user_id.to_string())
+    .bind(&key.key_hash)
+    .bind(&key.prefix)
+    .bind(key.created_at)
+    .fetch_one(pool)
+    .await
+    .map_err(|e| write_error(e, "api key"))?;
+    rows::api_key(&row)
 }
 
 pub(crate) async fn find_api_key(pool: &SqlitePool, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {
@@ -99,8 +94,7 @@ pub(crate) async fn find_api_key(pool: &SqlitePool, key_hash: &str) -> Result<Op
     ))
     .bind(key_hash)
     .fetch_optional(pool)
-    .await
-    .map_err(backend)?;
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let key = rows::api_key(&row)?;
     let user = rows::user_with_id(&row, "user_row_id")?;
@@ -111,8 +105,7 @@ pub(crate) async fn list_api_keys(pool: &SqlitePool, user: UserId) -> Result<Vec
     let rows = sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY id"))
         .bind(user.to_string())
         .fetch_all(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     rows.iter().map(rows::api_key).collect()
 }
 
@@ -121,7 +114,6 @@ pub(crate) async fn revoke_api_key(pool: &SqlitePool, id: ApiKeyId) -> Result<bo
         .bind(Utc::now())
         .bind(id.to_string())
         .execute(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -5,8 +5,10 @@
 //! instead of failing with `SQLITE_BUSY` when a read transaction tries to upgrade. Readers never block thanks
 //! to WAL journaling.
 //!
-//! The SQL lives in one module per area; this module opens the database and routes the [`Database`] trait to
-//! them.
+//! This crate holds SQL and the reading of SQLite's column types only: the write transactions are the shared
+//! scripts of [`tessera_storage::scripts`], run on the primitives of `tx`; rows are decoded by
+//! [`tessera_storage::decode`] through `rows`; reads live in one module per area, and this module opens the
+//! database and routes the [`tessera_storage::Database`] trait to them.
 #![forbid(unsafe_code)]
 
 mod agencies;
@@ -19,12 +21,12 @@ mod lifecycle;
 mod orders;
 mod outbox;
 mod rows;
+mod tx;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
@@ -37,14 +39,44 @@ use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
+use tessera_storage::scripts;
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, Database, DocumentOwner, DocumentRecord,
-    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError,
-    TransitionOutcome, TransitionSink,
+    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, DocumentOwner, DocumentRecord, DocumentSink,
+    IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance, NewLedgerEntry,
+    NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError, TransitionOutcome,
+    TransitionSink,
 };
 
-type Result<T, E = StorageError> = std::result::Result<T, E>;
+type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure inside the backend: a business outcome already decided, or a driver error nobody can act on but
+/// an operator (its text goes to logs only, as [`StorageError::Backend`]).
+#[derive(Debug)]
+pub enum Error {
+    Storage(StorageError),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<StorageError> for Error {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<Error> for StorageError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Storage(e) => e,
+            Error::Db(e) => StorageError::Backend(e.to_string()),
+        }
+    }
+}
 
 /// How long a writer waits for the write lock before giving up with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,14 +94,14 @@ pub struct SqliteDatabase {
 
 impl SqliteDatabase {
     /// Opens (creating it if needed) the database file at `path` and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<Self> {
+    pub async fn open(path: &Path) -> tessera_storage::Result<Self> {
         let options = SqliteConnectOptions::new().filename(path);
         Self::with_options(options, false).await
     }
 
     /// Opens a database from a `sqlite://path/to/file.db` (or `sqlite::memory:`) URL and brings its schema up
     /// to date. The pragmas Tessera relies on are applied whatever the URL says.
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str) -> tessera_storage::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StorageError::Backend(format!("invalid SQLite URL: {e}")))?;
         // sqlx gives each `:memory:` URL a private shared-cache database; it lives only as long as one of the
@@ -78,7 +110,7 @@ impl SqliteDatabase {
         Self::with_options(options, in_memory).await
     }
 
-    async fn with_options(options: SqliteConnectOptions, in_memory: bool) -> Result<Self> {
+    async fn with_options(options: SqliteConnectOptions, in_memory: bool) -> tessera_storage::Result<Self> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -91,7 +123,7 @@ impl SqliteDatabase {
         if in_memory {
             pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
-        let pool = pool_options.connect_with(options).await.map_err(backend)?;
+        let pool = pool_options.connect_with(options).await.map_err(Error::from)?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating the SQLite schema: {e}")))?;
         Ok(Self { pool })
     }
@@ -105,17 +137,12 @@ impl SqliteDatabase {
 /// Starts a transaction that holds SQLite's write lock from its first statement (see the module docs).
 /// Dropping the returned transaction without committing rolls it back, so every `?` is a rollback.
 pub(crate) async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
-    pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 /// Starts a read-only transaction, so reads spanning several statements see one snapshot.
 pub(crate) async fn begin_read(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
-    pool.begin().await.map_err(backend)
-}
-
-/// A driver error nobody can act on but an operator.
-pub(crate) fn backend(e: sqlx::Error) -> StorageError {
-    StorageError::Backend(e.to_string())
+    Ok(pool.begin().await?)
 }
 
 /// Maps the constraint violations a caller can provoke to their business meaning: a taken unique value is a
@@ -129,7 +156,7 @@ pub(crate) fn write_error(e: sqlx::Error, what: &'static str) -> StorageError {
             return StorageError::NotFound;
         }
     }
-    backend(e)
+    StorageError::Backend(e.to_string())
 }
 
 /// Appends the scope's restriction to a query whose WHERE clause is already open. `agency` and `created_by`
@@ -143,233 +170,75 @@ pub(crate) fn push_scope(query: &mut QueryBuilder<'_, Sqlite>, scope: Scope, age
     }
 }
 
-#[async_trait]
-impl Database for SqliteDatabase {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
+async fn ping(pool: &SqlitePool) -> Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
 
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
-        Ok(())
-    }
-
-    async fn create_agency(&self, agency: &NewAgency) -> Result<Agency> {
-        agencies::create_agency(&self.pool, agency).await
-    }
-
-    async fn get_agency(&self, id: AgencyId) -> Result<Option<Agency>> {
-        agencies::get_agency(&self.pool, id).await
-    }
-
-    async fn list_agencies(&self) -> Result<Vec<Agency>> {
-        agencies::list_agencies(&self.pool).await
-    }
-
-    async fn post_ledger(&self, entry: &NewLedgerEntry) -> Result<LedgerEntry> {
-        agencies::post_ledger(&self.pool, entry).await
-    }
-
-    async fn ledger(&self, agency: AgencyId) -> Result<Vec<LedgerEntry>> {
-        agencies::ledger(&self.pool, agency).await
-    }
-
-    async fn set_credit_limit(&self, agency: AgencyId, credit_limit_minor: i64) -> Result<Agency> {
-        agencies::set_credit_limit(&self.pool, agency, credit_limit_minor).await
-    }
-
-    async fn set_agreement(&self, agency: AgencyId, agreement: &CarrierAgreement) -> Result<()> {
-        agencies::set_agreement(&self.pool, agency, agreement).await
-    }
-
-    async fn add_tour_code(&self, agency: AgencyId, tour_code: &TourCode) -> Result<()> {
-        agencies::add_tour_code(&self.pool, agency, tour_code).await
-    }
-
-    async fn add_corporate_account(&self, agency: AgencyId, code: &str) -> Result<()> {
-        agencies::add_corporate_account(&self.pool, agency, code).await
-    }
-
-    async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<()> {
-        agencies::add_booker_code(&self.pool, agency, code).await
-    }
-
-    async fn agreements(&self, agency: AgencyId) -> Result<Agreements> {
-        agencies::agreements(&self.pool, agency).await
-    }
-
-    async fn create_user(&self, user: &NewUser) -> Result<User> {
-        identity::create_user(&self.pool, user).await
-    }
-
-    async fn get_user(&self, id: UserId) -> Result<Option<User>> {
-        identity::get_user(&self.pool, id).await
-    }
-
-    async fn find_credentials(&self, username: &str) -> Result<Option<Credentials>> {
-        identity::find_credentials(&self.pool, username).await
-    }
-
-    async fn list_users(&self, agency: Option<AgencyId>) -> Result<Vec<User>> {
-        identity::list_users(&self.pool, agency).await
-    }
-
-    async fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord> {
-        identity::create_api_key(&self.pool, key).await
-    }
-
-    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {
-        identity::find_api_key(&self.pool, key_hash).await
-    }
-
-    async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>> {
-        identity::list_api_keys(&self.pool, user).await
-    }
-
-    async fn revoke_api_key(&self, id: ApiKeyId) -> Result<bool> {
-        identity::revoke_api_key(&self.pool, id).await
-    }
-
-    async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
-        bookings::insert_booking(&self.pool, booking, orders).await
-    }
-
-    async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>> {
-        bookings::get_booking(&self.pool, scope, id).await
-    }
-
-    async fn find_booking_by_code(&self, scope: Scope, code: &str) -> Result<Option<Booking>> {
-        bookings::find_booking_by_code(&self.pool, scope, code).await
-    }
-
-    async fn list_bookings(&self, scope: Scope, filter: &BookingFilter) -> Result<Vec<Booking>> {
-        bookings::list_bookings(&self.pool, scope, filter).await
-    }
-
-    async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
-        issuance::issue(&self.pool, issuance, sink).await
-    }
-
-    async fn get_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>> {
-        issuance::get_issuance(&self.pool, scope, id).await
-    }
-
-    async fn find_issuance_by_booking(&self, scope: Scope, booking: BookingId) -> Result<Option<IssuanceRecord>> {
-        issuance::find_issuance_by_booking(&self.pool, scope, booking).await
-    }
-
-    async fn get_ticket(&self, scope: Scope, number: &TicketNumber) -> Result<Option<Ticket>> {
-        issuance::get_ticket(&self.pool, scope, number).await
-    }
-
-    async fn tickets_of_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Vec<Ticket>> {
-        issuance::tickets_of_issuance(&self.pool, scope, id).await
-    }
-
-    async fn get_document(&self, scope: Scope, owner: &DocumentOwner) -> Result<Option<DocumentRecord>> {
-        issuance::get_document(&self.pool, scope, owner).await
-    }
-
-    async fn transition(&self, change: &NewTransition, sink: &dyn TransitionSink) -> Result<TransitionOutcome> {
-        lifecycle::transition(&self.pool, change, sink).await
-    }
-
-    async fn invoices_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<Invoice>> {
-        lifecycle::invoices_of_booking(&self.pool, scope, booking).await
-    }
-
-    async fn order_of_download(&self, scope: Scope, download: &DownloadItemId) -> Result<Option<BookingOrderId>> {
-        lifecycle::order_of_download(&self.pool, scope, download).await
-    }
-
-    async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency> {
-        agencies::set_refund_approval(&self.pool, agency, required).await
-    }
-
-    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
-        audit::insert(&self.pool, entry).await
-    }
-
-    async fn orders_of_booking(&self, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>> {
-        orders::orders_of_booking(&self.pool, scope, booking).await
-    }
-
-    async fn list_booking_orders(
-        &self,
-        scope: Scope,
-        filter: &OrderFilter,
-        offset: u64,
-        limit: u32,
-    ) -> Result<OrderPage> {
-        orders::list_booking_orders(&self.pool, scope, filter, offset, limit).await
-    }
-
-    async fn get_booking_order(&self, scope: Scope, id: &BookingOrderId) -> Result<Option<OrderRecord>> {
-        orders::get_booking_order(&self.pool, scope, id).await
-    }
-
-    async fn set_distribution_channel(
-        &self,
+tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
+    fn ping() -> () = pool ping;
+    fn create_agency(agency: &NewAgency) -> Agency = pool agencies::create_agency;
+    fn get_agency(id: AgencyId) -> Option<Agency> = pool agencies::get_agency;
+    fn list_agencies() -> Vec<Agency> = pool agencies::list_agencies;
+    fn post_ledger(entry: &NewLedgerEntry) -> LedgerEntry = db scripts::post_ledger;
+    fn ledger(agency: AgencyId) -> Vec<LedgerEntry> = pool agencies::ledger;
+    fn set_credit_limit(agency: AgencyId, credit_limit_minor: i64) -> Agency = pool agencies::set_credit_limit;
+    fn set_agreement(agency: AgencyId, agreement: &CarrierAgreement) -> () = pool agencies::set_agreement;
+    fn add_tour_code(agency: AgencyId, tour_code: &TourCode) -> () = pool agencies::add_tour_code;
+    fn add_corporate_account(agency: AgencyId, code: &str) -> () = pool agencies::add_corporate_account;
+    fn add_booker_code(agency: AgencyId, code: &str) -> () = pool agencies::add_booker_code;
+    fn agreements(agency: AgencyId) -> Agreements = pool agencies::agreements;
+    fn create_user(user: &NewUser) -> User = pool identity::create_user;
+    fn get_user(id: UserId) -> Option<User> = pool identity::get_user;
+    fn find_credentials(username: &str) -> Option<Credentials> = pool identity::find_credentials;
+    fn list_users(agency: Option<AgencyId>) -> Vec<User> = pool identity::list_users;
+    fn create_api_key(key: &NewApiKey) -> ApiKeyRecord = pool identity::create_api_key;
+    fn find_api_key(key_hash: &str) -> Option<(ApiKeyRecord, User)> = pool identity::find_api_key;
+    fn list_api_keys(user: UserId) -> Vec<ApiKeyRecord> = pool identity::list_api_keys;
+    fn revoke_api_key(id: ApiKeyId) -> bool = pool identity::revoke_api_key;
+    fn insert_booking(booking: &Booking, orders: &[BookingOrder]) -> () = db scripts::insert_booking;
+    fn get_booking(scope: Scope, id: BookingId) -> Option<Booking> = pool bookings::get_booking;
+    fn find_booking_by_code(scope: Scope, code: &str) -> Option<Booking> = pool bookings::find_booking_by_code;
+    fn list_bookings(scope: Scope, filter: &BookingFilter) -> Vec<Booking> = pool bookings::list_bookings;
+    fn issue(issuance: &NewIssuance, sink: &dyn DocumentSink) -> IssuanceRecord = db scripts::issue;
+    fn get_issuance(scope: Scope, id: IssuanceId) -> Option<IssuanceRecord> = pool issuance::get_issuance;
+    fn find_issuance_by_booking(scope: Scope, booking: BookingId) -> Option<IssuanceRecord>
+        = pool issuance::find_issuance_by_booking;
+    fn get_ticket(scope: Scope, number: &TicketNumber) -> Option<Ticket> = pool issuance::get_ticket;
+    fn tickets_of_issuance(scope: Scope, id: IssuanceId) -> Vec<Ticket> = pool issuance::tickets_of_issuance;
+    fn get_document(scope: Scope, owner: &DocumentOwner) -> Option<DocumentRecord> = pool issuance::get_document;
+    fn transition(change: &NewTransition, sink: &dyn TransitionSink) -> TransitionOutcome = db scripts::transition;
+    fn invoices_of_booking(scope: Scope, booking: BookingId) -> Vec<Invoice> = pool lifecycle::invoices_of_booking;
+    fn order_of_download(scope: Scope, download: &DownloadItemId) -> Option<BookingOrderId>
+        = pool lifecycle::order_of_download;
+    fn set_refund_approval(agency: AgencyId, required: bool) -> Agency = pool agencies::set_refund_approval;
+    fn append_audit(entry: &NewAuditEntry) -> () = pool audit::insert;
+    fn orders_of_booking(scope: Scope, booking: BookingId) -> Vec<BookingOrder> = pool orders::orders_of_booking;
+    fn list_booking_orders(scope: Scope, filter: &OrderFilter, offset: u64, limit: u32) -> OrderPage
+        = pool orders::list_booking_orders;
+    fn get_booking_order(scope: Scope, id: &BookingOrderId) -> Option<OrderRecord> = pool orders::get_booking_order;
+    fn set_distribution_channel(
         scope: Scope,
         order: &BookingOrderId,
         item: &OrderItemId,
         channel: DistributionChannel,
-    ) -> Result<Option<BookingOrder>> {
-        orders::set_distribution_channel(&self.pool, scope, order, item, channel).await
-    }
-
-    async fn replace_document(&self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
-        orders::replace_document(&self.pool, agency, document, at).await
-    }
-
-    async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        audit::list(&self.pool, scope, filter).await
-    }
-
-    async fn claim_idempotency(&self, scope_key: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim> {
-        idempotency::claim(&self.pool, scope_key, key, request_hash).await
-    }
-
-    async fn complete_idempotency(&self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()> {
-        idempotency::complete(&self.pool, scope_key, key, status, body).await
-    }
-
-    async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()> {
-        idempotency::release(&self.pool, scope_key, key).await
-    }
-
-    async fn enqueue_message(&self, message: &NewMessage) -> Result<()> {
-        outbox::enqueue(&self.pool, message).await
-    }
-
-    async fn claim_due_messages(&self, now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Result<Vec<OutboxMessage>> {
-        outbox::claim_due(&self.pool, now, lease, limit).await
-    }
-
-    async fn claim_message(
-        &self,
-        id: MessageId,
-        now: DateTime<Utc>,
-        lease: TimeDelta,
-    ) -> Result<Option<OutboxMessage>> {
-        outbox::claim(&self.pool, id, now, lease).await
-    }
-
-    async fn mark_message_sent(&self, id: MessageId, now: DateTime<Utc>) -> Result<()> {
-        outbox::mark_sent(&self.pool, id, now).await
-    }
-
-    async fn mark_message_failed(&self, id: MessageId, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
-        outbox::mark_failed(&self.pool, id, error, retry_at).await
-    }
-
-    async fn get_message(&self, id: MessageId) -> Result<Option<OutboxMessage>> {
-        outbox::get(&self.pool, id).await
-    }
-
-    async fn list_outbox(&self, scope: Scope, limit: u32) -> Result<Vec<OutboxMessage>> {
-        outbox::list(&self.pool, scope, limit).await
-    }
+    ) -> Option<BookingOrder>
+        = db scripts::set_distribution_channel;
+    fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
+        = db scripts::replace_document;
+    fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
+    fn claim_idempotency(scope_key: &str, key: &str, request_hash: &str) -> IdempotencyClaim = db scripts::claim_idempotency;
+    fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
+    fn release_idempotency(scope_key: &str, key: &str) -> () = pool idempotency::release;
+    fn enqueue_message(message: &NewMessage) -> () = pool outbox::enqueue;
+    fn claim_due_messages(now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Vec<OutboxMessage>
+        = pool outbox::claim_due;
+    fn claim_message(id: MessageId, now: DateTime<Utc>, lease: TimeDelta) -> Option<OutboxMessage> = pool outbox::claim;
+    fn mark_message_sent(id: MessageId, now: DateTime<Utc>) -> () = pool outbox::mark_sent;
+    fn mark_message_failed(id: MessageId, error: &str, retry_at: Option<DateTime<Utc>>) -> ()
+        = pool outbox::mark_failed;
+    fn get_message(id: MessageId) -> Option<OutboxMessage> = pool outbox::get;
+    fn list_outbox(scope: Scope, limit: u32) -> Vec<OutboxMessage> = pool outbox::list;
 }
 
 impl SqliteDatabase {

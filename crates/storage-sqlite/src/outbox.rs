@@ -11,10 +11,12 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use sqlx::SqlitePool;
 use tessera_core::ids::MessageId;
 use tessera_core::user::Scope;
-use tessera_storage::{truncate_message_error, MessageStatus, NewMessage, OutboxMessage, StorageError};
+use tessera_storage::{
+    lease_end, oldest_first, truncate_message_error, MessageStatus, NewMessage, OutboxMessage, StorageError,
+};
 
 use crate::rows::{self, OUTBOX_COLUMNS};
-use crate::{backend, begin_write, write_error, Result};
+use crate::{begin_write, write_error, Result};
 
 /// What `limit: 0` means for [`list`].
 const DEFAULT_LIMIT: u32 = 200;
@@ -22,19 +24,6 @@ const DEFAULT_LIMIT: u32 = 200;
 /// `at` as stored in the outbox: RFC 3339 in UTC with exactly six fractional digits.
 fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, false)
-}
-
-/// The end of a lease taken at `now`.
-fn lease_end(now: DateTime<Utc>, lease: TimeDelta) -> Result<String> {
-    now.checked_add_signed(lease)
-        .map(timestamp)
-        .ok_or_else(|| StorageError::Backend(format!("a lease of {lease} from {now} is out of range")))
-}
-
-/// Sorts claimed messages oldest first: `RETURNING` gives no order.
-fn oldest_first(mut messages: Vec<OutboxMessage>) -> Vec<OutboxMessage> {
-    messages.sort_by_key(|m| (m.created_at, m.id));
-    messages
 }
 
 pub(crate) async fn enqueue(pool: &SqlitePool, message: &NewMessage) -> Result<()> {
@@ -70,7 +59,7 @@ pub(crate) async fn claim_due(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let until = lease_end(now, lease)?;
+    let until = timestamp(lease_end(now, lease)?);
     let now = timestamp(now);
     let mut tx = begin_write(pool).await?;
     let ids: Vec<String> = sqlx::query_scalar(
@@ -81,19 +70,17 @@ pub(crate) async fn claim_due(
     .bind(&now)
     .bind(i64::from(limit))
     .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     let mut claimed = Vec::with_capacity(ids.len());
     for id in ids {
         let row = sqlx::query(&format!("UPDATE outbox SET locked_until = ? WHERE id = ? RETURNING {OUTBOX_COLUMNS}"))
             .bind(&until)
             .bind(id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(backend)?;
+            .await?;
         claimed.push(rows::outbox_message(&row)?);
     }
-    tx.commit().await.map_err(backend)?;
+    tx.commit().await?;
     Ok(oldest_first(claimed))
 }
 
@@ -103,7 +90,7 @@ pub(crate) async fn claim(
     now: DateTime<Utc>,
     lease: TimeDelta,
 ) -> Result<Option<OutboxMessage>> {
-    let until = lease_end(now, lease)?;
+    let until = timestamp(lease_end(now, lease)?);
     let mut tx = begin_write(pool).await?;
     let row = sqlx::query(&format!(
         "UPDATE outbox SET locked_until = ?1 \
@@ -114,10 +101,9 @@ pub(crate) async fn claim(
     .bind(id.to_string())
     .bind(timestamp(now))
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     let claimed = row.as_ref().map(rows::outbox_message).transpose()?;
-    tx.commit().await.map_err(backend)?;
+    tx.commit().await?;
     Ok(claimed)
 }
 
@@ -130,12 +116,11 @@ pub(crate) async fn mark_sent(pool: &SqlitePool, id: MessageId, now: DateTime<Ut
     .bind(timestamp(now))
     .bind(id.to_string())
     .execute(&mut *tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     if done.rows_affected() == 0 {
         ensure_exists(&mut tx, id).await?;
     }
-    tx.commit().await.map_err(backend)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -158,32 +143,27 @@ pub(crate) async fn mark_failed(
     .bind(retry_at.map(timestamp))
     .bind(id.to_string())
     .execute(&mut *tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     if done.rows_affected() == 0 {
         ensure_exists(&mut tx, id).await?;
     }
-    tx.commit().await.map_err(backend)?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Tells an update that matched nothing because the message is no longer queued (fine, nothing to do) from
 /// one that matched nothing because there is no such message.
 async fn ensure_exists(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, id: MessageId) -> Result<()> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend)?;
-    found.map(|_| ()).ok_or(StorageError::NotFound)
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM outbox WHERE id = ?").bind(id.to_string()).fetch_optional(&mut **tx).await?;
+    found.map(|_| ()).ok_or(StorageError::NotFound.into())
 }
 
 pub(crate) async fn get(pool: &SqlitePool, id: MessageId) -> Result<Option<OutboxMessage>> {
     let row = sqlx::query(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?"))
         .bind(id.to_string())
         .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+        .await?;
     row.as_ref().map(rows::outbox_message).transpose()
 }
 
@@ -197,7 +177,6 @@ pub(crate) async fn list(pool: &SqlitePool, scope: Scope, limit: u32) -> Result<
     .bind(scope.agency().map(|a| a.to_string()))
     .bind(i64::from(limit))
     .fetch_all(pool)
-    .await
-    .map_err(backend)?;
+    .await?;
     rows.iter().map(rows::outbox_message).collect()
 }

@@ -3,10 +3,21 @@
 //! Backends live in their own crates (`tessera-storage-sqlite`, `tessera-storage-postgres`), each with its own
 //! SQL and migrations. Every read of agency data takes a [`Scope`], so isolation between agencies is enforced
 //! in the query itself, never left to the caller.
+//!
+//! Every write transaction is written once, in [`scripts`], over the few primitives a backend implements
+//! ([`Backend`], [`WriteTx`]): the steps, checks, lock order, audit entry and retries live there. Rows are
+//! decoded once, in [`decode`], from the plain column values a backend reads ([`decode::StoredRow`]), and
+//! [`route_database!`] turns a backend's functions into its [`Database`] impl. A backend crate holds SQL and
+//! the reading of its column types only.
 #![forbid(unsafe_code)]
 
+pub mod decode;
 mod error;
+mod primitives;
 mod records;
+#[doc(hidden)]
+pub mod route;
+pub mod scripts;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
@@ -14,6 +25,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use error::{SinkError, StorageError};
+pub use primitives::{Backend, StoredClaim, WriteTx};
 pub use records::*;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};

@@ -368,6 +368,18 @@ pub fn truncate_message_error(error: &str) -> &str {
     }
 }
 
+/// The end of a lease taken at `now`.
+pub fn lease_end(now: DateTime<Utc>, lease: chrono::TimeDelta) -> Result<DateTime<Utc>, crate::StorageError> {
+    now.checked_add_signed(lease)
+        .ok_or_else(|| crate::StorageError::Backend(format!("a lease of {lease} from {now} is out of range")))
+}
+
+/// Claimed messages oldest first (by `created_at`, then id): `RETURNING` gives no order.
+pub fn oldest_first(mut messages: Vec<OutboxMessage>) -> Vec<OutboxMessage> {
+    messages.sort_by_key(|m| (m.created_at, m.id));
+    messages
+}
+
 pub use tessera_core::ledger::LedgerEntry as LedgerRecord;
 
 /// The first serial handed out for an accounting prefix. Serials then grow by one per ticket, never reused.
