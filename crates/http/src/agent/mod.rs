@@ -1,4 +1,4 @@
-//! The agent profile (seeds 002 and 000): `POST /issue-ticket` and `POST /download-ticket`, answering
+//! The agent API (a B2B agent API): `POST /issue-ticket` and `POST /download-ticket`, answering
 //! `{"success": bool, "data": {...}}` with the vendor's exact error strings. A thin adapter over the core's
 //! issuance and documents: every rule it enforces lives in `tessera-core` / `tessera-app`.
 

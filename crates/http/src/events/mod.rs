@@ -1,4 +1,4 @@
-//! The events profile (seed 004): booking orders of event bookings, their ticket PDFs, zip bundles and
+//! The events API (a ticket distributor's): booking orders of event bookings, their ticket PDFs, zip bundles and
 //! e-invoices, under `/v1`. Every call needs a credential (the seed's `X-Api-Key`; a JWT works too) and
 //! counts against that credential's rate limit.
 

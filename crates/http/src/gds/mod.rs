@@ -1,4 +1,4 @@
-//! The GDS profile (seed 003): `POST /api/v1/flight/issueticket` with commission, tour code, corporate and
+//! The GDS API (an aggregator's): `POST /api/v1/flight/issueticket` with commission, tour code, corporate and
 //! booker codes, answering `{system, status, error, description, trackingId, trackingTime, tickets}` with a full
 //! BookingTicket per TKT and EMD. The rules themselves live in the core; this module only translates.
 

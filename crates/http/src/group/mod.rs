@@ -1,4 +1,4 @@
-//! The group-tickets profile (seed 001): `POST /tickets` issues the booking with that booking code, and
+//! The group API (group tickets by booking code): `POST /tickets` issues the booking with that booking code, and
 //! `GET /tickets?booking_code=` e-mails its ticket PDFs to the booking's contact. Answers are
 //! `{"status": bool, "message": "..."}` with the seed's status codes and messages.
 

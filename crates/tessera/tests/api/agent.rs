@@ -1,4 +1,4 @@
-//! Agent profile (seeds 002 and 000): the response has the seed sample's exact structure for each trip type,
+//! Agent API (the B2B agent API): the response has the seed sample's exact structure for each trip type,
 //! values come from the booking, and every documented error string answers in the profile's envelope.
 
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! Events profile (seed 004): the booking orders of the example event booking from intake to issuance, every
+//! Events API: the booking orders of the example event booking from intake to issuance, every
 //! ticket PDF and zip bundle checked against its SHA-256 and read back by common tools, e-invoices, the listing's
 //! filters and paging, distribution channel changes, the per-key rate limit and the access log.
 

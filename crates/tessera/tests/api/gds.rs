@@ -1,4 +1,4 @@
-//! GDS profile (seed 003): `POST /api/v1/flight/issueticket` answers BookingTicket records whose every field has
+//! GDS API: `POST /api/v1/flight/issueticket` answers BookingTicket records whose every field has
 //! the documented type and whose amounts add up; each business rule refuses with its own code and changes nothing.
 
 use reqwest::StatusCode;

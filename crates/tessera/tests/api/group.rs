@@ -1,4 +1,4 @@
-//! Group-tickets profile (seed 001): every response of the seed, and real e-mail through a real SMTP server:
+//! Group API (group tickets by booking code): every response of the seed, and real e-mail through a real SMTP server:
 //! recipient, subject, both body parts, one PDF per ticket whose SHA-256 is the stored document's; SMTP down
 //! answers 500 and keeps the message queued; SMTP back delivers it exactly once.
 
