@@ -77,6 +77,7 @@ pub async fn serve(
         tokio::spawn(serve_connection(stream, peer, router.clone(), limits, connection, stop_rx.clone()));
     }
     drop(listener);
+    drop(stop_rx);
     let _ = stop_tx.send(true);
     // Every connection task holds a receiver; they are all gone once each has finished.
     stop_tx.closed().await;
