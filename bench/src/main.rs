@@ -99,6 +99,10 @@ struct Cli {
     pretix_event: String,
     #[arg(long, default_value_t = 1)]
     pretix_item: u64,
+    /// pretix's order creation rate (from bench/pretix/run.sh): the suite then prints Tessera's issue rates as
+    /// multiples of it.
+    #[arg(long)]
+    pretix_rate: Option<f64>,
     /// pretix server processes whose CPU and RSS are summed (repeatable).
     #[arg(long)]
     pretix_pid: Vec<u32>,
@@ -253,10 +257,11 @@ async fn measure(ctx: &Ctx<'_>, server: &Server, scenario: Scenario, connections
         seed::FLIGHT_CURRENCY
     };
     let agency_count = if scenario == Scenario::IssueMulti { cli.agencies } else { 1 };
-    let agencies = seed::agencies(&api, agency_count, currency).await?;
+    let agencies = seed::agencies(&api, &server.admin, agency_count, currency).await?;
     let key = agencies[0].key.clone();
     let mut expect = Expect::default();
-    let mut max_requests = cli.requests;
+    // Downloads run for --duration; --requests counts bookings (intake, issue, lifecycle).
+    let mut max_requests = None;
     let mut keep_bodies = false;
 
     let work: Work = match scenario {
@@ -488,6 +493,18 @@ async fn main() -> anyhow::Result<()> {
     println!("{HEADER}");
     for r in &rows {
         println!("{}", r.line());
+    }
+    if let Some(pretix) = cli.pretix_rate.filter(|r| *r > 0.0) {
+        println!("\nAgainst pretix order creation at {pretix:.1}/s:\n");
+        for r in rows.iter().filter(|r| r.scenario.starts_with("issue")) {
+            println!(
+                "- {} on {}, {} connections: {:.0}×",
+                r.scenario,
+                r.backend,
+                r.connections,
+                r.outcome.ok as f64 / r.outcome.elapsed.as_secs_f64().max(1e-9) / pretix
+            );
+        }
     }
     if !failed.is_empty() {
         bail!("{} run(s) failed:\n{}", failed.len(), failed.join("\n"));

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
+use crate::server::AdminCli;
+
 /// The intake examples the bookings are made from (the same files the demo and the tests use).
 const FLIGHT: &str = include_str!("../../examples/bookings/flight-oneway.json");
 const EVENT: &str = include_str!("../../examples/bookings/event.json");
@@ -60,8 +62,9 @@ pub struct Agency {
     pub key: Arc<str>,
 }
 
-/// Creates `count` agencies in `currency`, each authorized for the example's carrier (QR), with an agent and a key.
-pub async fn agencies(api: &Api, count: usize, currency: &str) -> anyhow::Result<Vec<Agency>> {
+/// Creates `count` agencies in `currency` through the API, each authorized for the example's carrier (QR), with an
+/// agent and an API key made by the CLI.
+pub async fn agencies(api: &Api, admin: &AdminCli, count: usize, currency: &str) -> anyhow::Result<Vec<Agency>> {
     let mut out = Vec::with_capacity(count);
     for n in 0..count {
         let a = api
@@ -73,16 +76,20 @@ pub async fn agencies(api: &Api, count: usize, currency: &str) -> anyhow::Result
             .await?;
         let id = a["id"].as_str().context("agency without id")?.to_owned();
         api.put(&api.admin_key, &format!("/api/v1/agencies/{id}/agreements/QR"), &json!({"authorized": true})).await?;
-        let user = api
-            .post(
-                &api.admin_key,
-                "/api/v1/users",
-                &json!({"username": format!("bench-agent-{n}"), "password": "bench-agent-password", "role": "agent", "agency_id": id}),
-            )
-            .await?;
-        let uid = user["id"].as_str().context("user without id")?;
-        let key = api.post(&api.admin_key, &format!("/api/v1/users/{uid}/api-keys"), &json!({})).await?;
-        let key = key["key"].as_str().context("api key not shown")?;
+        let username = format!("bench-agent-{n}");
+        admin.run(&[
+            "create-user",
+            "--username",
+            &username,
+            "--password",
+            "bench-agent-password",
+            "--role",
+            "agent",
+            "--agency",
+            &id,
+        ])?;
+        let key_out = admin.run(&["create-api-key", "--username", &username])?;
+        let key = key_out.split_whitespace().last().context("create-api-key printed nothing")?;
         out.push(Agency { id, key: key.into() });
     }
     Ok(out)

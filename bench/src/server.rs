@@ -46,9 +46,35 @@ pub struct Server {
     pub base: String,
     pub pid: u32,
     pub admin_key: String,
+    pub admin: AdminCli,
     data_dir: PathBuf,
     pg: Option<PgDb>,
     keep: bool,
+}
+
+/// `tessera admin ...` against the server's database. Users are created here rather than through the API so the
+/// server never hashes a password: argon2's memory would otherwise stay in the server's RSS during the measurement.
+#[derive(Debug, Clone)]
+pub struct AdminCli {
+    tessera: PathBuf,
+    common: Vec<String>,
+}
+
+impl AdminCli {
+    /// Runs one admin command; answers its standard output.
+    pub fn run(&self, args: &[&str]) -> anyhow::Result<String> {
+        let out = Command::new(&self.tessera)
+            .args(&self.common)
+            .arg("admin")
+            .args(args)
+            .env("TESSERA_LOG", "warn")
+            .output()
+            .context("running tessera admin")?;
+        if !out.status.success() {
+            bail!("tessera admin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
 }
 
 /// `target/release/tessera` next to our own executable (both are built into the same target dir).
@@ -96,21 +122,17 @@ impl Server {
             common.push("--database-url".into());
             common.push(db_url(&pg.admin_url, &pg.name)?);
         }
-        let admin = |args: &[&str]| -> anyhow::Result<String> {
-            let out = Command::new(&opts.tessera)
-                .args(&common)
-                .arg("admin")
-                .args(args)
-                .env("TESSERA_LOG", "warn")
-                .output()
-                .context("running tessera admin")?;
-            if !out.status.success() {
-                bail!("tessera admin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        };
-        admin(&["create-user", "--username", "bench-admin", "--password", "bench-admin-password", "--role", "admin"])?;
-        let key_out = admin(&["create-api-key", "--username", "bench-admin"])?;
+        let cli = AdminCli { tessera: opts.tessera.clone(), common: common.clone() };
+        cli.run(&[
+            "create-user",
+            "--username",
+            "bench-admin",
+            "--password",
+            "bench-admin-password",
+            "--role",
+            "admin",
+        ])?;
+        let key_out = cli.run(&["create-api-key", "--username", "bench-admin"])?;
         let admin_key = key_out.split_whitespace().last().context("create-api-key printed nothing")?.to_owned();
 
         let port = free_port()?;
@@ -130,8 +152,16 @@ impl Server {
             .spawn()
             .context("starting tessera serve")?;
         let pid = child.id();
-        let mut server =
-            Server { child, base: format!("http://127.0.0.1:{port}"), pid, admin_key, data_dir, pg, keep: opts.keep };
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            pid,
+            admin_key,
+            admin: cli,
+            data_dir,
+            pg,
+            keep: opts.keep,
+        };
         server.wait_ready().await?;
         Ok(server)
     }
