@@ -98,18 +98,7 @@ pub async fn verify(api: &Api, agencies: &[Agency], expect: &Expect) -> anyhow::
         expect.refunds
     );
 
-    let mut numbers = HashSet::new();
-    let mut bookings_issued = HashSet::new();
-    for body in &expect.issues {
-        let booking = body["booking_id"].as_str().context("issuance without booking_id")?;
-        ensure!(bookings_issued.insert(booking.to_owned()), "booking {booking} was issued twice");
-        let reference = body["ticketReferenceID"].as_str().context("issuance without ticketReferenceID")?;
-        ensure!(debited.contains(reference), "issuance {reference} answered 201 but has no ledger debit");
-        for t in body["tickets"].as_array().into_iter().flatten() {
-            let n = t["number"].as_str().context("ticket without number")?;
-            ensure!(numbers.insert(n.to_owned()), "ticket number {n} given out twice");
-        }
-    }
+    check_issue_answers(&expect.issues, &debited)?;
 
     let bookings = all_bookings(api).await?;
     ensure!(
@@ -123,9 +112,45 @@ pub async fn verify(api: &Api, agencies: &[Agency], expect: &Expect) -> anyhow::
     Ok(())
 }
 
+/// Every issue answer's booking appears once, its issuance has a ledger debit, and no ticket number repeats.
+fn check_issue_answers(issues: &[Value], debited: &HashSet<String>) -> anyhow::Result<()> {
+    let mut numbers = HashSet::new();
+    let mut bookings_issued = HashSet::new();
+    for body in issues {
+        let booking = body["booking_id"].as_str().context("issuance without booking_id")?;
+        ensure!(bookings_issued.insert(booking.to_owned()), "booking {booking} was issued twice");
+        let reference = body["ticketReferenceID"].as_str().context("issuance without ticketReferenceID")?;
+        ensure!(debited.contains(reference), "issuance {reference} answered 201 but has no ledger debit");
+        for t in body["tickets"].as_array().into_iter().flatten() {
+            let n = t["number"].as_str().context("ticket without number")?;
+            ensure!(numbers.insert(n.to_owned()), "ticket number {n} given out twice");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::units;
+    use super::*;
+    use serde_json::json;
+
+    fn issue(booking: &str, reference: &str, numbers: &[&str]) -> Value {
+        let tickets: Vec<Value> = numbers.iter().map(|n| json!({"number": n})).collect();
+        json!({"booking_id": booking, "ticketReferenceID": reference, "tickets": tickets})
+    }
+
+    #[test]
+    fn issue_answers_catch_double_issue_duplicate_numbers_and_missing_debits() {
+        let debited: HashSet<String> = ["r1", "r2"].iter().map(|s| s.to_string()).collect();
+        let good = [issue("b1", "r1", &["157-1"]), issue("b2", "r2", &["157-2"])];
+        assert!(check_issue_answers(&good, &debited).is_ok());
+        let twice = [issue("b1", "r1", &["157-1"]), issue("b1", "r2", &["157-2"])];
+        assert!(check_issue_answers(&twice, &debited).unwrap_err().to_string().contains("issued twice"));
+        let dup = [issue("b1", "r1", &["157-1"]), issue("b2", "r2", &["157-1"])];
+        assert!(check_issue_answers(&dup, &debited).unwrap_err().to_string().contains("given out twice"));
+        let undebited = [issue("b3", "r3", &["157-3"])];
+        assert!(check_issue_answers(&undebited, &debited).unwrap_err().to_string().contains("no ledger debit"));
+    }
 
     #[test]
     fn amounts_are_exact() {
