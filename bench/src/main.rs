@@ -67,7 +67,8 @@ struct Cli {
     /// Seconds to run each measurement at most.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
-    /// Requests at most; for intake and the issue scenarios also the number of bookings seeded (default 5000).
+    /// Bookings created (intake) or seeded and issued, voided or refunded once each (default 5000); requests at most
+    /// for pretix-orders. Download scenarios run for --duration.
     #[arg(long)]
     requests: Option<u64>,
     /// Agencies of issue-multi.
