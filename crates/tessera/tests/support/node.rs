@@ -183,11 +183,23 @@ impl NodeSpec {
     }
 }
 
-/// A running `tessera serve`; SIGKILLed when dropped.
+/// A running `tessera serve`; SIGKILLed when dropped. It runs under a shell that kills it when our end of the
+/// shell's stdin closes, so a node never outlives the test process, even one that is killed (as moto does).
 pub struct Node {
-    child: Child,
+    /// The shell; its stdin is the lifeline.
+    shell: Child,
+    /// The `tessera serve` process itself.
+    pid: u32,
     pub base: String,
     stderr: Arc<Mutex<String>>,
+}
+
+/// Whether `pid` is running (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next() != Some('Z')))
+        .unwrap_or(false)
 }
 
 fn drain(mut from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
@@ -221,12 +233,26 @@ impl Node {
     /// Like [`Node::start`], but a node that exits or never gets ready is an error with its stderr.
     pub async fn try_start(spec: &NodeSpec) -> Result<Node, String> {
         let port = free_port();
-        let mut cmd = tessera();
-        cmd.args(&spec.db_args).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).args(&spec.extra);
-        cmd.envs(spec.env.iter().map(|(k, v)| (k, v))).stdout(Stdio::null()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn tessera serve");
+        // tessera()'s environment (no TESSERA_* or AWS_* of ours), carried over to the shell that runs it.
+        let cmd = tessera();
+        let script = "\"$0\" \"$@\" </dev/null >/dev/null & pid=$!; echo $pid; cat >/dev/null; kill -9 $pid 2>/dev/null; wait $pid";
+        let mut shell = Command::new("sh");
+        shell.args(["-c", script]).arg(cmd.get_program());
+        for (name, value) in cmd.get_envs() {
+            match value {
+                Some(value) => shell.env(name, value),
+                None => shell.env_remove(name),
+            };
+        }
+        shell.args(&spec.db_args).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).args(&spec.extra);
+        shell.envs(spec.env.iter().map(|(k, v)| (k, v)));
+        shell.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = shell.spawn().expect("spawn sh for tessera serve");
         let stderr = drain(child.stderr.take().unwrap());
-        let mut node = Node { child, base: format!("http://127.0.0.1:{port}"), stderr };
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let pid: u32 = line.trim().parse().unwrap_or_else(|_| panic!("the shell printed no pid: {line:?}"));
+        let node = Node { shell: child, pid, base: format!("http://127.0.0.1:{port}"), stderr };
         let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -235,10 +261,10 @@ impl Node {
                     return Ok(node);
                 }
             }
-            if let Some(status) = node.child.try_wait().expect("wait") {
+            if !alive(node.pid) {
                 // Let the drain thread catch the last words.
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                return Err(format!("tessera serve exited with {status}: {}", node.stderr()));
+                return Err(format!("tessera serve exited: {}", node.stderr()));
             }
             if Instant::now() > deadline {
                 return Err(format!("tessera serve did not get ready within 60 s: {}", node.stderr()));
@@ -252,13 +278,19 @@ impl Node {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     /// `kill -9`: no shutdown, no flush, no rollback — as a power cut would leave it.
-    pub fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn kill9(self) {
+        // Dropping does it.
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill").args(["-9", &self.pid.to_string()]).status();
+        // Closing the lifeline ends the shell, which reaps the process: once it has exited, so has the node.
+        drop(self.shell.stdin.take());
+        let _ = self.shell.wait();
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -268,8 +300,7 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
