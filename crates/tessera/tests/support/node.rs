@@ -198,7 +198,7 @@ pub struct Node {
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next() != Some('Z')))
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
 
@@ -287,7 +287,8 @@ impl Node {
     }
 
     fn stop(&mut self) {
-        let _ = Command::new("kill").args(["-9", &self.pid.to_string()]).status();
+        // The shell's builtin: no procps needed.
+        let _ = Command::new("sh").args(["-c", &format!("kill -9 {}", self.pid)]).status();
         // Closing the lifeline ends the shell, which reaps the process: once it has exited, so has the node.
         drop(self.shell.stdin.take());
         let _ = self.shell.wait();
