@@ -116,6 +116,13 @@ fn tail(node: &Node) -> String {
 async fn open_transactions(db: &Db) -> i64 {
     let pool = sqlx::PgPool::connect(db.url().unwrap()).await.unwrap();
     let name = db.pg_name().unwrap();
+    // The server's own sessions are there: the query below looks at the right database.
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(sessions > 1, "the server's sessions on {name}: {sessions}");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let open: i64 = sqlx::query_scalar(
@@ -138,7 +145,7 @@ async fn clients_hanging_up_mid_write_leave_a_clean_pool(postgres: bool) {
     let mut rng = Rng::from_env(if postgres { "cancellation on PostgreSQL" } else { "cancellation on SQLite" });
     let db = Db::new(postgres).await;
     let seed = db.seed("100000000");
-    let node = Node::start(&NodeSpec::on(&db).arg("--db-max-connections", "4")).await;
+    let node = Node::start(&NodeSpec::on(&db).arg("--db-max-connections", "4").arg("--void-window-days", "1")).await;
     let (agent, admin) = (Api::key(&seed.agent_key), Api::key(&seed.admin_key));
     let next = Arc::new(AtomicUsize::new(0));
 
