@@ -228,8 +228,12 @@ async fn crash_cycles(postgres: bool, lease: Option<u64>) {
     }
     if lease.is_some() {
         // Every key ran to its end: the money paid for exactly AFFORDABLE issuances.
-        assert_eq!(by_booking.len(), AFFORDABLE, "issuances once every key was retried; {problems:?}");
-        assert_eq!(balance, 0);
+        if by_booking.len() != AFFORDABLE || balance != 0 {
+            problems.push(format!(
+                "once every key was retried: {} issuances (the money pays for {AFFORDABLE}), balance {balance}",
+                by_booking.len()
+            ));
+        }
     }
 
     let total = numbers.len();
@@ -273,7 +277,8 @@ async fn crash_cycles(postgres: bool, lease: Option<u64>) {
             problems.push(format!("{path}: qpdf --check: {complaint}"));
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    let shown = problems.iter().take(20).cloned().collect::<Vec<_>>().join("\n");
+    assert!(problems.is_empty(), "{} problem(s), the first {}:\n{shown}", problems.len(), problems.len().min(20));
     eprintln!(
         "{} issuances ({} acknowledged to the workers), {total} tickets, {} PDFs checked, in {:?}",
         by_booking.len(),
