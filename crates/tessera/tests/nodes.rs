@@ -425,3 +425,61 @@ async fn without_a_jwt_secret_tokens_and_links_from_one_node_work_on_the_other()
     let res = Api::bearer(&token).get(&b.url("/api/v1/bookings")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "a token from before the restart");
 }
+
+/// Deletes every object in the bucket (a wiped bucket, a lost disk), with boto3 (moto depends on it): moto
+/// refuses unsigned deletes. How many there were.
+fn wipe(bucket: &str) -> usize {
+    let moto = MOTO.get().expect("moto is running");
+    let script = "import sys, boto3\n\
+        s3 = boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='testing', \
+        aws_secret_access_key='testing', region_name='us-east-1')\n\
+        keys = [o['Key'] for o in s3.list_objects_v2(Bucket=sys.argv[2]).get('Contents', [])]\n\
+        for key in keys: s3.delete_object(Bucket=sys.argv[2], Key=key)\n\
+        print(len(keys))\n";
+    let out = std::process::Command::new("python3").args(["-c", script, &moto.endpoint, bucket]).output().unwrap();
+    assert!(out.status.success(), "wiping {bucket}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "issue 13: a document the store lacks is not re-rendered yet"]
+async fn a_wiped_bucket_is_refilled_by_whichever_node_is_asked() {
+    let cluster = Cluster::start(|spec| spec).await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let bucket = cluster.specs[0].extra.iter().find_map(|arg| arg.strip_prefix("s3://")).unwrap();
+    let bucket = bucket.split('/').next().unwrap().to_owned();
+    let agent = cluster.agent();
+    let events = eur_agent(&cluster.db);
+    for round in 0..2 {
+        let id = agent.book(&a.base, &oneway(&pnr('W', round))).await;
+        let (status, issued) = agent.post_json(&a.url(&format!("/api/v1/bookings/{id}/issue")), &json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{issued}");
+        let number = issued["tickets"][0]["number"].as_str().unwrap().to_owned();
+        let reference = issued["ticketReferenceID"].as_str().unwrap().to_owned();
+        let mut doc: Value = serde_json::from_str(EVENT).unwrap();
+        doc["booking_code"] = format!("WIPE{round}").into();
+        let event = events.book(&a.base, &doc).await;
+        let (status, body) = events.post_json(&a.url(&format!("/api/v1/bookings/{event}/issue")), &json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let orders = events.get_json(&a.url(&format!("/v1/bookingorders?booking_id={event}"))).await;
+        let order = orders["bookingorders"][0]["bookingorder_id"].as_str().unwrap().to_owned();
+        let zip_sha = orders["bookingorders"][0]["zip_sha"].as_str().unwrap().to_owned();
+
+        let paths = [format!("/api/v1/tickets/{number}/pdf"), format!("/api/v1/issuances/{reference}/pdf")];
+        let mut before = Vec::new();
+        for path in &paths {
+            before.push(fetch(agent.get(&a.url(path)), path).await);
+        }
+        assert!(wipe(&bucket) > 0, "the bucket held the documents");
+        // Asked on B, from a database that knows them: rendered again, the same bytes, and stored again.
+        for (path, bytes) in paths.iter().zip(&before) {
+            let again = fetch(agent.get(&b.url(path)), &format!("B {path} after the wipe")).await;
+            assert_eq!(sha256_hex(&again), sha256_hex(bytes), "{path}: rendering is deterministic");
+            let from_a = fetch(agent.get(&a.url(path)), &format!("A {path} after the wipe")).await;
+            assert_eq!(from_a, again);
+        }
+        let link = events.get_json(&b.url(&format!("/v1/etickets/download/zip/{order}"))).await;
+        let zip = fetch(reqwest::Client::new().get(link.as_str().unwrap()), "the zip after the wipe").await;
+        assert_eq!(sha256_hex(&zip), zip_sha, "round {round}: the zip is rebuilt byte for byte");
+    }
+}
