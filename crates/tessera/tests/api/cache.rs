@@ -8,14 +8,16 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::events::{items, s, setup, Events};
-use crate::helpers::{example, expect_problem, Backend, TestApp};
+use crate::helpers::{example, expect_problem, spawn_app_with, Backend, Options, TestApp};
 use crate::lifecycle::{act, exchange_body, issued_round_trip};
+use crate::smtp::SmtpSink;
 
 /// How a download authenticates.
 #[derive(Clone)]
@@ -299,6 +301,31 @@ async fn a_re_rendering_that_does_not_match_is_refused_and_not_stored(app: TestA
     let again = fetch(&app, &url, bearer).await;
     assert_eq!(again.etag, original.etag);
 }
+
+/// E-mail attachments are read through the cache too: the store wiped between issuing and sending, the
+/// message still carries the very bytes the ticket was issued with.
+async fn e_mail_attachments_are_re_rendered_byte_for_byte(backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with(backend, Options { smtp_url: Some(sink.url()), ..Default::default() }).await;
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let (status, issued) = app.issue(&app.agent_token, booking["id"].as_str().unwrap(), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let number = issued["tickets"][0]["number"].as_str().unwrap().to_owned();
+    let group = |req: reqwest::RequestBuilder| req.header("x-access-token", &app.agent_token).send();
+    let original = fetch(&app, &format!("/api/v1/tickets/{number}/pdf"), Auth::Bearer(app.agent_token.clone())).await;
+    wipe(&app);
+
+    let res = group(app.client.get(app.url("/tickets?booking_code=PQMJ8E"))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let received = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1);
+    let attachments = &received[0].attachments;
+    assert_eq!(attachments.len(), 1);
+    assert!(attachments[0].2 == original.bytes, "the attachment is the ticket as issued");
+    assert!(stored(&app).contains(&sha256_hex(&original.bytes)), "and it is back in the store");
+}
+
+both_backends_custom!(e_mail_attachments_are_re_rendered_byte_for_byte);
 
 both_backends!(
     a_re_rendering_that_does_not_match_is_refused_and_not_stored,
