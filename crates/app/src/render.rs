@@ -207,6 +207,11 @@ impl Tessera {
             .await
             .map_err(|e| unavailable(format!("re-rendering: {e:?}")))?;
         let actual = sha256_hex(&file.bytes);
+        if actual != record.sha256 && self.superseded(record).await? {
+            // A lifecycle change re-rendered the document between our read of its record and the rendering: no
+            // fault, the caller may simply ask again for the current version.
+            return Err(AppError::Stale);
+        }
         if actual != record.sha256 {
             tracing::error!(
                 alarm = "document_mismatch",
@@ -227,6 +232,12 @@ impl Tessera {
             tracing::warn!(key = %record.storage_key, error = %e, "could not put a re-rendered document back");
         }
         Ok(file.bytes)
+    }
+
+    /// Whether the document's owner has a newer version than `record` by now.
+    async fn superseded(&self, record: &DocumentRecord) -> Result<bool, AppError> {
+        let current = self.db.get_document(Scope::All, &record.owner).await?;
+        Ok(current.is_some_and(|c| c.storage_key != record.storage_key))
     }
 
     /// Renders the document `owner` names from what the database holds now: the same function, with the same

@@ -253,7 +253,11 @@ fn logged() -> String {
 /// Changes a document's recorded SHA-256 behind the server's back.
 async fn tamper(app: &TestApp, kind: &str, key: &str, sha256: &str) {
     let sql = "UPDATE documents SET sha256 = $1 WHERE owner_kind = $2 AND owner_key = $3";
-    let changed = match app.backend {
+    assert_eq!(execute(app, sql, [sha256, kind, key]).await, 1, "{kind} {key}");
+}
+
+async fn execute(app: &TestApp, sql: &str, [sha256, kind, key]: [&str; 3]) -> u64 {
+    match app.backend {
         Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
             let done = sqlx::query(sql).bind(sha256).bind(kind).bind(key).execute(&pool).await.unwrap();
@@ -266,8 +270,7 @@ async fn tamper(app: &TestApp, kind: &str, key: &str, sha256: &str) {
             pool.close().await;
             done.rows_affected()
         }
-    };
-    assert_eq!(changed, 1, "{kind} {key}");
+    }
 }
 
 async fn a_re_rendering_that_does_not_match_is_refused_and_not_stored(app: TestApp) {
@@ -327,7 +330,24 @@ async fn e_mail_attachments_are_re_rendered_byte_for_byte(backend: Backend) {
 
 both_backends_custom!(e_mail_attachments_are_re_rendered_byte_for_byte);
 
+async fn the_events_api_answers_a_mismatch_in_its_own_envelope(app: TestApp) {
+    let ev = setup(app).await;
+    let orders = ev.issue().await;
+    let order = s(&orders[0]["bookingorder_id"]).to_owned();
+    let item = &items(&orders[0])[0];
+    let path = format!("/v1/etickets/download/{order}/{}/url/{}", s(&item["orderitem_id"]), s(&item["download_link"]));
+    let sql = "UPDATE documents SET sha256 = $1 WHERE owner_kind = $2 AND owner_key <> $3";
+    assert!(execute(&ev.app, sql, [&"f".repeat(64), "download", ""]).await >= 1);
+    wipe(&ev.app);
+    let res = ev.get(&path).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, json!({"error": "document_unavailable", "message": "the document is temporarily unavailable"}));
+    assert!(stored(&ev.app).is_empty());
+}
+
 both_backends!(
+    the_events_api_answers_a_mismatch_in_its_own_envelope,
     a_re_rendering_that_does_not_match_is_refused_and_not_stored,
     event_documents_are_re_rendered_byte_for_byte,
     flight_documents_are_re_rendered_byte_for_byte,
