@@ -46,6 +46,10 @@ pub enum AppError {
     /// A document could not be produced.
     #[error("document generation failed")]
     DocumentGeneration(String),
+    /// A document the database records could neither be read from the store nor re-rendered to the bytes it
+    /// recorded (the detail, logged, says why); the client may retry later.
+    #[error("the document is temporarily unavailable")]
+    DocumentUnavailable(String),
     /// The ticket exists but is distributed by someone else (`external`, `external_end_client`).
     #[error("tickets distributed through `{0}` cannot be downloaded here")]
     NotDownloadable(&'static str),

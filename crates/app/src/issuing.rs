@@ -1,22 +1,21 @@
 //! Ticketing a booking: the core's rules, one atomic storage transaction, and the documents rendered inside it.
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use tessera_core::agency::Agency;
 use tessera_core::booking::{Booking, BookingDetail, FlightBooking};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{BookingId, DocumentId, IssuanceId};
 use tessera_core::issuance::{self, Expectations, IssueError, IssueOptions};
 use tessera_core::orders::BookingOrder;
-use tessera_core::ticket::{Ticket, TicketType};
+use tessera_core::ticket::Ticket;
 use tessera_core::user::Scope;
-use tessera_documents::{pdf, DocumentKey};
+use tessera_documents::DocumentKey;
 use tessera_storage::{
-    Actor, DocumentOwner, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance,
-    SinkError, StorageError,
+    Actor, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance, SinkError,
+    StorageError,
 };
 
-use crate::views;
+use crate::render::{self, RenderedFile};
 use crate::{AppError, Principal, Tessera};
 
 /// What the caller asks for beyond the booking itself.
@@ -195,12 +194,6 @@ struct RenderSink<'a> {
     attributes: &'a serde_json::Value,
 }
 
-struct Rendered {
-    owner: DocumentOwner,
-    filename: String,
-    bytes: Vec<u8>,
-}
-
 #[async_trait]
 impl DocumentSink for RenderSink<'_> {
     async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
@@ -221,14 +214,14 @@ impl DocumentSink for RenderSink<'_> {
         for doc in rendered {
             let key = format!("agencies/{}/issuances/{}/{}", issued.agency_id, issued.issuance_id, doc.filename);
             let key = DocumentKey::parse(&key).map_err(|e| SinkError(e.to_string()))?;
-            let stored = self.app.docs.put(&key, Bytes::from(doc.bytes)).await.map_err(|e| SinkError(e.to_string()))?;
+            let stored = self.app.docs.put(&key, doc.bytes).await.map_err(|e| SinkError(e.to_string()))?;
             out.push(NewDocument {
                 id: DocumentId::generate(),
                 owner: doc.owner,
                 storage_key: key.to_string(),
                 sha256: stored.sha256,
                 size: stored.size as i64,
-                content_type: "application/pdf".into(),
+                content_type: doc.content_type.into(),
                 filename: doc.filename,
             });
         }
@@ -236,48 +229,26 @@ impl DocumentSink for RenderSink<'_> {
     }
 }
 
-/// PDF rendering is CPU work: it runs on the blocking pool, never on the async executor.
+/// Every PDF of a flight issuance: a ticket's each, every invoice's, and the combined itinerary. CPU work: runs
+/// on the blocking pool.
 async fn render_all(
     flight: FlightBooking,
     agency: Agency,
     issued: IssuedTickets,
     attributes: serde_json::Value,
-) -> Result<Vec<Rendered>, SinkError> {
+) -> Result<Vec<RenderedFile>, SinkError> {
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        let mut passenger_views = Vec::new();
         for ticket in &issued.tickets {
-            let (filename, bytes) = match ticket.kind {
-                TicketType::TKT => {
-                    let view = views::flight_ticket(&flight, &agency, ticket, &issued.tickets, &attributes);
-                    let bytes = pdf::render_flight_ticket(&view).map_err(|e| SinkError(e.to_string()))?;
-                    passenger_views.push(view);
-                    (format!("eticket-{}.pdf", ticket.number.compact()), bytes)
-                }
-                TicketType::EMD => {
-                    let view = views::emd(&flight, &agency, ticket, &issued.tickets);
-                    let bytes = pdf::render_emd(&view).map_err(|e| SinkError(e.to_string()))?;
-                    (format!("emd-{}.pdf", ticket.number.compact()), bytes)
-                }
-            };
-            out.push(Rendered { owner: DocumentOwner::Ticket(ticket.number.clone()), filename, bytes });
+            out.push(render::flight_ticket(&flight, &agency, ticket, &issued.tickets, &attributes)?);
         }
         for invoice in &issued.invoices {
-            let view = views::flight_invoice(&agency, &flight, invoice);
-            out.push(Rendered {
-                owner: DocumentOwner::BookingInvoice(issued.booking_id, invoice.number),
-                filename: format!("invoice-{}.pdf", invoice.number),
-                bytes: pdf::render_invoice(&view).map_err(|e| SinkError(e.to_string()))?,
-            });
+            out.push(render::flight_invoice(issued.booking_id, &flight, &agency, invoice)?);
         }
-        let combined = pdf::render_flight_itinerary(&passenger_views).map_err(|e| SinkError(e.to_string()))?;
-        out.push(Rendered {
-            owner: DocumentOwner::Issuance(issued.issuance_id),
-            filename: format!("itinerary-{}.pdf", flight.pnr),
-            bytes: combined,
-        });
+        out.push(render::itinerary(issued.issuance_id, &flight, &agency, &issued.tickets, &attributes)?);
         Ok(out)
     })
     .await
     .map_err(|e| SinkError(format!("render task: {e}")))?
+    .map_err(|e: tessera_documents::DocumentError| SinkError(e.to_string()))
 }

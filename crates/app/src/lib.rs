@@ -20,6 +20,7 @@ pub mod links;
 pub mod mail;
 pub mod orders;
 pub mod policy;
+mod render;
 mod secret;
 pub mod views;
 

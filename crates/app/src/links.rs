@@ -99,23 +99,25 @@ impl Tessera {
     }
 
     /// The store's own URL for a document, living as long as the link has left; `None` when the store cannot
-    /// sign URLs or lacks the document (then it is served, or reported, the ordinary way).
+    /// cannot sign URLs (then the document is served the ordinary way).
     async fn presigned(&self, owner: &DocumentOwner, seconds_left: i64) -> Result<Option<LinkTarget>, AppError> {
         let record = self.db.get_document(Scope::All, owner).await?.ok_or(AppError::NotFound("document"))?;
         let key = tessera_documents::DocumentKey::parse(&record.storage_key)?;
-        if !self.docs.exists(&key).await? {
-            return Ok(None);
+        // A document the store lacks is re-rendered and put back first, so the store's URL finds it.
+        match self.docs.exists(&key).await {
+            Ok(true) => {}
+            Ok(false) => drop(self.document_bytes(&record).await?),
+            Err(e) => return Err(AppError::DocumentUnavailable(e.to_string())),
         }
         let ttl = std::time::Duration::from_secs(u64::try_from(seconds_left).unwrap_or(1));
-        let url = self.docs.presigned_get(&key, ttl).await?;
+        let url = self.docs.presigned_get(&key, ttl).await.map_err(|e| AppError::DocumentUnavailable(e.to_string()))?;
         Ok(url.map(|url| LinkTarget::Redirect { record, url: url.to_string() }))
     }
 
     /// Loads a stored document and its bytes, within `scope`.
     pub async fn download(&self, scope: Scope, owner: &DocumentOwner) -> Result<Download, AppError> {
         let record = self.db.get_document(scope, owner).await?.ok_or(AppError::NotFound("document"))?;
-        let key = tessera_documents::DocumentKey::parse(&record.storage_key)?;
-        let bytes = self.docs.get(&key).await?;
+        let bytes = self.document_bytes(&record).await?;
         Ok(Download { record, bytes })
     }
 

@@ -194,8 +194,7 @@ impl Tessera {
         let body = MultiPart::alternative_plain_html(message.text_body.clone(), message.html_body.clone());
         let mut mixed = MultiPart::mixed().multipart(body);
         for a in &message.attachments {
-            let key = tessera_documents::DocumentKey::parse(&a.storage_key).map_err(|e| e.to_string())?;
-            let bytes = self.docs.get(&key).await.map_err(|e| format!("attachment {}: {e}", a.filename))?;
+            let bytes = self.attachment_bytes(a).await.map_err(|e| format!("attachment {}: {e:?}", a.filename))?;
             let content_type = ContentType::parse(&a.content_type).map_err(|e| e.to_string())?;
             let part: SinglePart = Attachment::new(a.filename.clone()).body(bytes.to_vec(), content_type);
             mixed = mixed.singlepart(part);
@@ -210,6 +209,30 @@ impl Tessera {
         mailer.transport.send(email).await.map(|_| ()).map_err(|e| e.to_string())
     }
 
+    /// An attachment's bytes: the version the message was queued with, from the store, or re-rendered and
+    /// verified when the store lost it and it is still the owner's current version (a superseded version, e.g.
+    /// a ticket voided since, cannot be rendered again and is reported).
+    async fn attachment_bytes(&self, a: &MessageAttachment) -> Result<bytes::Bytes, AppError> {
+        let key = tessera_documents::DocumentKey::parse(&a.storage_key)?;
+        match self.docs.get(&key).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(tessera_documents::DocumentError::NotFound(_)) if a.owner.is_some() => {}
+            Err(e) => return Err(AppError::DocumentUnavailable(e.to_string())),
+        }
+        let owner = a.owner.as_ref().ok_or(AppError::NotFound("document"))?;
+        let current = self.db.get_document(Scope::All, owner).await?;
+        match current {
+            Some(record) if record.storage_key == a.storage_key && record.sha256 == a.sha256 => {
+                self.document_bytes(&record).await
+            }
+            _ => Err(AppError::DocumentUnavailable(format!(
+                "{} {} was re-rendered since the message was queued and the store lost the queued version",
+                owner.kind(),
+                owner.key()
+            ))),
+        }
+    }
+
     pub async fn outbox(&self, who: &Principal, limit: u32) -> Result<Vec<OutboxMessage>, AppError> {
         who.require_admin()?;
         Ok(self.db.list_outbox(who.scope, limit).await?)
@@ -222,6 +245,7 @@ fn attachment(doc: tessera_storage::DocumentRecord) -> MessageAttachment {
         storage_key: doc.storage_key,
         sha256: doc.sha256,
         content_type: doc.content_type,
+        owner: Some(doc.owner),
     }
 }
 

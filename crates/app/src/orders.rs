@@ -15,13 +15,14 @@ use tessera_core::ids::DocumentId;
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, LogisticStatus, OrderFilter, OrderItemId};
 use tessera_core::user::Scope;
-use tessera_documents::{pdf, zip_bundle, DocumentKey};
+use tessera_documents::DocumentKey;
 use tessera_storage::{
     Actor, AuditEntry, AuditFilter, DocumentOwner, NewAuditEntry, NewDocument, OrderPage, OrderRecord,
 };
 
 use crate::links::{Download, SignedLink};
-use crate::{event_views, AppError, Principal, Tessera};
+use crate::render::{self, RenderedFile};
+use crate::{AppError, Principal, Tessera};
 
 /// The most orders one page of the listing holds; the events profile's default page is 50.
 pub const MAX_PAGE_SIZE: u32 = 200;
@@ -33,13 +34,6 @@ pub(crate) struct EventRender {
     pub orders: Vec<BookingOrder>,
     pub agency: Agency,
     pub invoices: Vec<Invoice>,
-}
-
-struct Rendered {
-    owner: DocumentOwner,
-    filename: String,
-    content_type: &'static str,
-    bytes: Bytes,
 }
 
 impl Tessera {
@@ -63,7 +57,7 @@ impl Tessera {
         Ok(out)
     }
 
-    async fn store(&self, agency: tessera_core::ids::AgencyId, doc: Rendered) -> Result<NewDocument, AppError> {
+    async fn store(&self, agency: tessera_core::ids::AgencyId, doc: RenderedFile) -> Result<NewDocument, AppError> {
         let order = doc.owner.order().map(ToString::to_string).unwrap_or_default();
         let key = DocumentKey::parse(&format!("agencies/{agency}/orders/{order}/{}", doc.filename))?;
         let stored = self.docs.put(&key, doc.bytes).await?;
@@ -204,28 +198,12 @@ impl Tessera {
         self.get_order(who, order).await
     }
 
-    /// Re-zips the downloadable PDFs of `order` from the store and replaces the bundle (an order with nothing
+    /// Re-zips the downloadable PDFs of `order` as recorded and replaces the bundle (an order with nothing
     /// downloadable keeps an empty bundle, as at issuance).
     async fn rebuild_zip(&self, stored: &OrderRecord) -> Result<(), AppError> {
-        let order = &stored.order;
-        let mut entries = Vec::new();
-        for (index, item) in order.items.iter().enumerate().filter(|(_, i)| i.downloadable()) {
-            for d in &item.downloads {
-                let owner = DocumentOwner::Download(order.id.clone(), d.id.clone());
-                let doc = stored.document(&owner).ok_or(AppError::Internal(format!("missing PDF {}", d.id)))?;
-                let bytes = self.docs.get(&DocumentKey::parse(&doc.storage_key)?).await?;
-                entries.push((event_views::zip_entry_name(index, item, d), bytes));
-            }
-        }
-        let bytes = zip_bundle(&entries)?;
-        let doc = Rendered {
-            owner: DocumentOwner::OrderZip(order.id.clone()),
-            filename: zip_name(order),
-            content_type: "application/zip",
-            bytes: Bytes::from(bytes),
-        };
-        let new = self.store(order.agency_id, doc).await?;
-        self.db.replace_document(order.agency_id, &new, self.now()).await?;
+        let doc = self.zip_of(stored).await?;
+        let new = self.store(stored.order.agency_id, doc).await?;
+        self.db.replace_document(stored.order.agency_id, &new, self.now()).await?;
         Ok(())
     }
 
@@ -243,41 +221,26 @@ pub(crate) fn zip_name(order: &BookingOrder) -> String {
 
 /// Every PDF of every ticket, a zip per order of the downloadable ones, an invoice PDF per order. CPU work:
 /// runs on the blocking pool.
-fn render_event(job: &EventRender, payloads: &HashMap<DownloadItemId, String>) -> Result<Vec<Rendered>, AppError> {
+fn render_event(job: &EventRender, payloads: &HashMap<DownloadItemId, String>) -> Result<Vec<RenderedFile>, AppError> {
     let mut out = Vec::new();
     let gen = |e: tessera_documents::DocumentError| AppError::DocumentGeneration(e.to_string());
     for order in &job.orders {
-        let mut zip_entries = Vec::new();
-        for (index, item) in order.items.iter().enumerate() {
+        let mut tickets = Vec::new();
+        for item in &order.items {
             for d in &item.downloads {
                 let payload = payloads.get(&d.id).cloned().unwrap_or_default();
-                let view = event_views::event_ticket(&job.agency, &job.event, order, item, d, payload);
-                let bytes = Bytes::from(pdf::render_event_ticket(&view).map_err(gen)?);
-                if item.downloadable() {
-                    zip_entries.push((event_views::zip_entry_name(index, item, d), bytes.clone()));
-                }
-                out.push(Rendered {
-                    owner: DocumentOwner::Download(order.id.clone(), d.id.clone()),
-                    filename: d.link.as_str().to_owned(),
-                    content_type: "application/pdf",
-                    bytes,
-                });
+                tickets.push(render::event_ticket(&job.agency, &job.event, order, item, d, payload).map_err(gen)?);
             }
         }
-        out.push(Rendered {
-            owner: DocumentOwner::OrderZip(order.id.clone()),
-            filename: zip_name(order),
-            content_type: "application/zip",
-            bytes: Bytes::from(zip_bundle(&zip_entries).map_err(gen)?),
-        });
+        let entries: Vec<(String, Bytes)> = render::zip_contents(order)
+            .into_iter()
+            .filter_map(|(name, owner)| tickets.iter().find(|t| t.owner == owner).map(|t| (name, t.bytes.clone())))
+            .collect();
+        let zip = render::order_zip(order, &entries).map_err(gen)?;
+        out.extend(tickets);
+        out.push(zip);
         for invoice in job.invoices.iter().filter(|i| i.draft.order_id.as_ref() == Some(&order.id)) {
-            let view = event_views::invoice(&job.agency, &job.event, order, invoice);
-            out.push(Rendered {
-                owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),
-                filename: format!("invoice-{}.pdf", invoice.number),
-                content_type: "application/pdf",
-                bytes: Bytes::from(pdf::render_invoice(&view).map_err(gen)?),
-            });
+            out.push(render::event_invoice(&job.agency, &job.event, order, invoice).map_err(gen)?);
         }
     }
     Ok(out)

@@ -259,6 +259,15 @@ impl DocumentStore {
         result.bytes().await.map_err(|e| map_store_error(key, e))
     }
 
+    /// Removes the document stored under `key`, if any. Tessera never deletes a document itself: the database
+    /// records every version, and a lost file is rendered again on read; this is for operators and tests.
+    pub async fn delete(&self, key: &DocumentKey) -> Result<(), DocumentError> {
+        match self.inner.delete(&key.to_object_path()?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(DocumentError::Store(e)),
+        }
+    }
+
     /// Whether a document is stored under `key`.
     pub async fn exists(&self, key: &DocumentKey) -> Result<bool, DocumentError> {
         match self.inner.head(&key.to_object_path()?).await {

@@ -304,6 +304,10 @@ pub struct MessageAttachment {
     pub storage_key: String,
     pub sha256: String,
     pub content_type: String,
+    /// The document it is a version of, so a file the store lost can be re-rendered (absent in messages queued
+    /// before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<DocumentOwner>,
 }
 
 /// Where an outbox message stands.

@@ -6,30 +6,21 @@
 //! that rolls back never leaves a stored record pointing at bytes it did not commit.
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use tessera_core::booking::{BookingDetail, FlightBooking};
 use tessera_core::ids::DocumentId;
 use tessera_core::orders::{BookingOrder, LogisticStatus};
-use tessera_core::ticket::{RelatedType, Ticket, TicketType};
-use tessera_documents::{pdf, zip_bundle, DocumentKey};
-use tessera_storage::{
-    DocumentOwner, NewDocument, NewTransition, SinkError, Subject, TransitionOutcome, TransitionSink,
-};
+use tessera_core::ticket::{RelatedType, Ticket};
+use tessera_documents::DocumentKey;
+use tessera_storage::{NewDocument, NewTransition, SinkError, Subject, TransitionOutcome, TransitionSink};
 
 use super::Facts;
-use crate::{event_views, views, AppError, Tessera};
+use crate::render::{self, RenderedFile};
+use crate::{AppError, Tessera};
 
 pub(crate) struct LifecycleSink<'a> {
     pub app: &'a Tessera,
     pub facts: &'a Facts,
     pub change: &'a NewTransition,
-}
-
-struct File {
-    owner: DocumentOwner,
-    filename: String,
-    content_type: &'static str,
-    bytes: Vec<u8>,
 }
 
 #[async_trait]
@@ -49,7 +40,7 @@ impl TransitionSink for LifecycleSink<'_> {
 }
 
 impl LifecycleSink<'_> {
-    async fn store(&self, file: File) -> Result<NewDocument, AppError> {
+    async fn store(&self, file: RenderedFile) -> Result<NewDocument, AppError> {
         let id = DocumentId::generate();
         let folder = match (&file.owner.order(), self.facts.issuance_id) {
             (Some(order), _) => format!("orders/{order}"),
@@ -58,7 +49,7 @@ impl LifecycleSink<'_> {
         };
         let key = format!("agencies/{}/{folder}/r/{id}/{}", self.facts.agency.id, file.filename);
         let key = DocumentKey::parse(&key)?;
-        let stored = self.app.docs.put(&key, Bytes::from(file.bytes)).await?;
+        let stored = self.app.docs.put(&key, file.bytes).await?;
         Ok(NewDocument {
             id,
             owner: file.owner,
@@ -94,7 +85,7 @@ impl LifecycleSink<'_> {
         Ok((ticket, all))
     }
 
-    async fn flight_files(&self, done: &TransitionOutcome) -> Result<Vec<File>, AppError> {
+    async fn flight_files(&self, done: &TransitionOutcome) -> Result<Vec<RenderedFile>, AppError> {
         let (ticket, all) = self.tickets_after(done)?;
         let detail = self.change.reissue.as_ref().map_or(&self.facts.booking.detail, |r| &r.booking);
         let BookingDetail::Flight(flight) = detail else {
@@ -115,7 +106,7 @@ impl LifecycleSink<'_> {
             .map_err(|e| AppError::Internal(format!("render task: {e}")))?
     }
 
-    async fn event_files(&self, done: &TransitionOutcome) -> Result<Vec<File>, AppError> {
+    async fn event_files(&self, done: &TransitionOutcome) -> Result<Vec<RenderedFile>, AppError> {
         let (Some(order), Some(item_id)) = (&self.facts.order, &self.facts.item) else {
             return Err(AppError::Internal("event change without its order".into()));
         };
@@ -131,68 +122,45 @@ impl LifecycleSink<'_> {
             d.status = state.status;
             d.activated = state.used_at;
         }
-        let mut files = Vec::new();
         let item = order.item(item_id.as_str()).cloned().ok_or(AppError::NotFound("order item"))?;
         // Only a ticket that stops counting (void, refunded) gets new PDFs, and it leaves the bundle with them; a
         // gate scan or a refund still pending changes no document, so the zip always holds the single downloads.
-        let rerender = !item.counts();
-        if rerender {
+        let mut files = Vec::new();
+        if !item.counts() {
             for d in &item.downloads {
                 let payload = self.app.gate_payload(&d.id)?;
-                let mut view = event_views::event_ticket(&self.facts.agency, event, &order, &item, d, payload);
-                view.watermark = views::watermark(item.status);
-                view.status_mark = views::status_mark(item.status);
-                files.push(File {
-                    owner: DocumentOwner::Download(order.id.clone(), d.id.clone()),
-                    filename: d.link.as_str().to_owned(),
-                    content_type: "application/pdf",
-                    bytes: pdf::render_event_ticket(&view)?,
-                });
+                files.push(render::event_ticket(&self.facts.agency, event, &order, &item, d, payload)?);
             }
         }
         if was_downloadable != item.downloadable() && order.logistic_status == LogisticStatus::Completed {
             files.push(self.zip(&order, &files).await?);
         }
         if let Some(invoice) = &done.invoice {
-            let view = event_views::invoice(&self.facts.agency, event, &order, invoice);
-            files.push(File {
-                owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),
-                filename: format!("invoice-{}.pdf", invoice.number),
-                content_type: "application/pdf",
-                bytes: pdf::render_invoice(&view)?,
-            });
+            files.push(render::event_invoice(&self.facts.agency, event, &order, invoice)?);
         }
         Ok(files)
     }
 
-    /// The order's bundle of what can be downloaded now: fresh PDFs where this change made them, the stored
-    /// ones otherwise.
-    async fn zip(&self, order: &BookingOrder, fresh: &[File]) -> Result<File, AppError> {
+    /// The order's bundle of what can be downloaded now: fresh PDFs where this change made them, the recorded
+    /// ones otherwise (read through the cache, so a lost one is re-rendered and verified first).
+    async fn zip(&self, order: &BookingOrder, fresh: &[RenderedFile]) -> Result<RenderedFile, AppError> {
         let mut entries = Vec::new();
-        for (index, item) in order.items.iter().enumerate().filter(|(_, i)| i.downloadable()) {
-            for d in &item.downloads {
-                let owner = DocumentOwner::Download(order.id.clone(), d.id.clone());
-                let bytes = match fresh.iter().find(|f| f.owner == owner) {
-                    Some(f) => Bytes::from(f.bytes.clone()),
-                    None => {
-                        let doc = self
-                            .facts
-                            .documents
-                            .iter()
-                            .find(|doc| doc.owner == owner)
-                            .ok_or(AppError::Internal(format!("missing PDF {}", d.id)))?;
-                        self.app.docs.get(&DocumentKey::parse(&doc.storage_key)?).await?
-                    }
-                };
-                entries.push((event_views::zip_entry_name(index, item, d), bytes));
-            }
+        for (name, owner) in render::zip_contents(order) {
+            let bytes = match fresh.iter().find(|f| f.owner == owner) {
+                Some(f) => f.bytes.clone(),
+                None => {
+                    let doc = self
+                        .facts
+                        .documents
+                        .iter()
+                        .find(|doc| doc.owner == owner)
+                        .ok_or(AppError::Internal(format!("missing PDF {}", owner.key())))?;
+                    self.app.document_bytes(doc).await?
+                }
+            };
+            entries.push((name, bytes));
         }
-        Ok(File {
-            owner: DocumentOwner::OrderZip(order.id.clone()),
-            filename: crate::orders::zip_name(order),
-            content_type: "application/zip",
-            bytes: zip_bundle(&entries)?,
-        })
+        Ok(render::order_zip(order, &entries)?)
     }
 }
 
@@ -209,57 +177,17 @@ struct FlightJob {
 }
 
 impl FlightJob {
-    fn render(self) -> Result<Vec<File>, AppError> {
+    fn render(self) -> Result<Vec<RenderedFile>, AppError> {
         let mut files = Vec::new();
         for ticket in &self.changed {
-            let seen = self.flight.as_seen_by(reissue_of(ticket));
-            let (filename, bytes) = match ticket.kind {
-                TicketType::TKT => {
-                    let view = views::flight_ticket(&seen, &self.agency, ticket, &self.all, &self.attributes);
-                    (format!("eticket-{}.pdf", ticket.number.compact()), pdf::render_flight_ticket(&view)?)
-                }
-                TicketType::EMD => {
-                    let view = views::emd(&seen, &self.agency, ticket, &self.all);
-                    (format!("emd-{}.pdf", ticket.number.compact()), pdf::render_emd(&view)?)
-                }
-            };
-            files.push(File {
-                owner: DocumentOwner::Ticket(ticket.number.clone()),
-                filename,
-                content_type: "application/pdf",
-                bytes,
-            });
+            files.push(render::flight_ticket(&self.flight, &self.agency, ticket, &self.all, &self.attributes)?);
         }
         if let Some(invoice) = &self.invoice {
-            files.push(File {
-                owner: DocumentOwner::BookingInvoice(self.booking_id, invoice.number),
-                filename: format!("invoice-{}.pdf", invoice.number),
-                content_type: "application/pdf",
-                bytes: pdf::render_invoice(&views::flight_invoice(&self.agency, &self.flight, invoice))?,
-            });
+            files.push(render::flight_invoice(self.booking_id, &self.flight, &self.agency, invoice)?);
         }
         if let Some(issuance) = self.issuance {
-            let views: Vec<_> = self
-                .all
-                .iter()
-                .filter(|t| t.kind == TicketType::TKT)
-                .map(|t| {
-                    let seen = self.flight.as_seen_by(reissue_of(t));
-                    views::flight_ticket(&seen, &self.agency, t, &self.all, &self.attributes)
-                })
-                .collect();
-            files.push(File {
-                owner: DocumentOwner::Issuance(issuance),
-                filename: format!("itinerary-{}.pdf", self.flight.pnr),
-                content_type: "application/pdf",
-                bytes: pdf::render_flight_itinerary(&views)?,
-            });
+            files.push(render::itinerary(issuance, &self.flight, &self.agency, &self.all, &self.attributes)?);
         }
         Ok(files)
     }
-}
-
-/// The ticket an exchange's new ticket replaced, which names the amendment it flies.
-fn reissue_of(ticket: &Ticket) -> Option<&tessera_core::codes::TicketNumber> {
-    ticket.is_reissue().then_some(ticket.related_number.as_ref()).flatten()
 }

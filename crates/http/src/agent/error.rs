@@ -93,6 +93,7 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
         AppError::InsufficientBalance => (StatusCode::PAYMENT_REQUIRED, INSUFFICIENT),
         AppError::Stale => (StatusCode::CONFLICT, INVALID),
         AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, NOT_GENERATED),
+        AppError::DocumentUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, NOT_GENERATED),
         AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, INVALID),
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, INVALID),
         AppError::Validation(_)
@@ -113,7 +114,10 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
 impl IntoResponse for AgentError {
     fn into_response(self) -> Response {
         let (status, message) = classify(&self.error, self.missing);
-        if let AppError::Internal(detail) | AppError::DocumentGeneration(detail) = &self.error {
+        if let AppError::Internal(detail)
+        | AppError::DocumentGeneration(detail)
+        | AppError::DocumentUnavailable(detail) = &self.error
+        {
             tracing::error!(error = %detail, "agent profile request failed");
         }
         (status, Json(json!({"success": false, "data": {"error": message}}))).into_response()

@@ -37,7 +37,9 @@ impl IntoResponse for EventsError {
             Self::App(e) => {
                 let (status, code) = classify(&e);
                 let message = match &e {
-                    AppError::Internal(detail) | AppError::DocumentGeneration(detail) => {
+                    AppError::Internal(detail)
+                    | AppError::DocumentGeneration(detail)
+                    | AppError::DocumentUnavailable(detail) => {
                         tracing::error!(error = %detail, "events request failed");
                         e.to_string()
                     }

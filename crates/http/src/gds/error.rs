@@ -73,6 +73,7 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::InsufficientBalance => (S::PAYMENT_REQUIRED, "INSUFFICIENT_BALANCE"),
         AppError::Stale => (S::CONFLICT, "REQUEST_CONFLICT"),
         AppError::DocumentGeneration(_) => (S::INTERNAL_SERVER_ERROR, "DOCUMENT_GENERATION_FAILED"),
+        AppError::DocumentUnavailable(_) => (S::SERVICE_UNAVAILABLE, "DOCUMENT_UNAVAILABLE"),
         AppError::Conflict(_)
         | AppError::IdempotencyMismatch
         | AppError::IdempotencyInProgress
@@ -89,7 +90,9 @@ impl IntoResponse for GdsError {
     fn into_response(self) -> Response {
         let (status, code) = classify(&self.error);
         let message = match &self.error {
-            AppError::Internal(detail) | AppError::DocumentGeneration(detail) => {
+            AppError::Internal(detail)
+            | AppError::DocumentGeneration(detail)
+            | AppError::DocumentUnavailable(detail) => {
                 tracing::error!(error = %detail, "gds profile request failed");
                 self.error.to_string()
             }

@@ -90,6 +90,9 @@ fn create_failure(e: &AppError) -> (StatusCode, String) {
         AppError::DocumentGeneration(detail) => {
             fail(S::INTERNAL_SERVER_ERROR, &logged(e, detail, "the ticket documents could not be generated"))
         }
+        AppError::DocumentUnavailable(detail) => {
+            fail(S::SERVICE_UNAVAILABLE, &logged(e, detail, "the document is temporarily unavailable"))
+        }
         AppError::Internal(detail) | AppError::MailFailed(detail) => {
             fail(S::INTERNAL_SERVER_ERROR, &logged(e, detail, "internal error"))
         }
@@ -122,6 +125,7 @@ fn send_failure(e: &AppError) -> (StatusCode, String) {
         | AppError::LinkInvalid
         | AppError::LinkExpired
         | AppError::DocumentGeneration(_)
+        | AppError::DocumentUnavailable(_)
         | AppError::Internal(_) => {
             (S::INTERNAL_SERVER_ERROR, format!("Send Email fail: {}", logged(e, &format!("{e:?}"), "internal error")))
         }

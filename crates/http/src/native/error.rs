@@ -68,6 +68,7 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::LinkInvalid => (StatusCode::FORBIDDEN, "link_invalid"),
         AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
         AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, "document_generation_failed"),
+        AppError::DocumentUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "document_unavailable"),
         AppError::NothingToSend => (StatusCode::CONFLICT, "nothing_to_send"),
         AppError::NotDownloadable(_) => (StatusCode::FORBIDDEN, "not_downloadable"),
         AppError::NotReady => (StatusCode::CONFLICT, "not_completed"),
@@ -100,7 +101,7 @@ impl IntoResponse for ApiError {
         let (status, code) = classify(&self.0);
         let detail = match &self.0 {
             // Internal details go to the log, never to the client.
-            AppError::Internal(msg) | AppError::DocumentGeneration(msg) => {
+            AppError::Internal(msg) | AppError::DocumentGeneration(msg) | AppError::DocumentUnavailable(msg) => {
                 tracing::error!(error = %msg, "request failed");
                 self.0.to_string()
             }

@@ -33,6 +33,7 @@ fn new_message(agency: Option<AgencyId>, created_at: DateTime<Utc>) -> NewMessag
             storage_key: format!("documents/{id}.pdf"),
             sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
             content_type: "application/pdf".into(),
+            owner: Some(crate::DocumentOwner::Issuance(tessera_core::ids::IssuanceId::generate())),
         }],
         created_at,
     }

@@ -55,6 +55,8 @@ pub struct TestApp {
     pub customer_token: String,
     pub other_token: String,
     pub data_dir: TempDir,
+    /// The database the server uses: a PostgreSQL URL, or a `sqlite://` URL of the file in `data_dir`.
+    pub database_url: String,
     /// The server's clock: `advance` it to reach a later day.
     pub clock: Arc<OffsetClock>,
 }
@@ -78,6 +80,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
+    let database_url_seen =
+        database_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.path().join("tessera.db").display()));
     let settings = Settings {
         data_dir: Some(data_dir.path().to_path_buf()),
         database_url,
@@ -135,6 +139,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         agent,
         customer,
         data_dir,
+        database_url: database_url_seen,
         clock,
     }
 }

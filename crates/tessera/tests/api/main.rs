@@ -8,6 +8,7 @@ mod admin;
 mod agent;
 mod auth;
 mod bookings;
+mod cache;
 mod concurrency;
 mod documents;
 mod events;

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tessera::config::{Config, Settings};
+use tessera_documents::{DocumentKey, DocumentStore};
 use tokio::sync::OnceCell;
 
 use crate::helpers::{example, spawn_app_with, Backend, Options, TestApp};
@@ -119,6 +120,35 @@ async fn presigned_links_redirect_to_the_bucket_and_are_audited(backend: Backend
     assert!(vias.contains(&"presigned_link") && vias.contains(&"api"), "{vias:?}");
 }
 
+/// Documents are a cache of the database: a wiped bucket is refilled on read, through the presigned path too
+/// (the node re-renders and puts the file back before handing out the bucket's URL).
+async fn a_wiped_bucket_is_refilled_on_read(backend: Backend) {
+    let (app, bucket) = app_on_bucket(backend, true).await;
+    let (number, reference) = issue_oneway(&app).await;
+    let etag = |res: &reqwest::Response| res.headers()["etag"].to_str().unwrap().to_owned();
+    let ticket = etag(&app.get(&format!("/api/v1/tickets/{number}/pdf"), &app.agent_token).await);
+    let issuance_path = format!("/api/v1/issuances/{reference}/pdf");
+    let issuance = etag(&app.get(&issuance_path, &app.agent_token).await);
+    let link: Value =
+        app.post(&format!("/api/v1/tickets/{number}/link"), &app.agent_token, &json!({})).await.json().await.unwrap();
+    let store = DocumentStore::from_url_with(&format!("s3://{bucket}/docs"), moto().await.options()).unwrap();
+    for key in bucket_keys(&bucket).await {
+        store.delete(&DocumentKey::parse(key.trim_start_matches("docs/")).unwrap()).await.unwrap();
+    }
+    assert_eq!(bucket_keys(&bucket).await, Vec::<String>::new());
+
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = no_redirects.get(link["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
+    let direct = reqwest::get(res.headers()["location"].to_str().unwrap()).await.unwrap();
+    assert_eq!(direct.status(), StatusCode::OK, "the bucket has the file again");
+    assert_eq!(format!("\"{}\"", sha256_hex(&direct.bytes().await.unwrap())), ticket);
+
+    let res = app.get(&issuance_path, &app.agent_token).await;
+    assert_eq!((res.status(), etag(&res)), (StatusCode::OK, issuance));
+    assert_eq!(bucket_keys(&bucket).await.len(), 2, "both documents are back in the bucket");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bucket_that_does_not_answer_stops_the_start() {
     moto().await;
@@ -138,6 +168,7 @@ async fn a_bucket_that_does_not_answer_stops_the_start() {
 }
 
 both_backends_custom!(
+    a_wiped_bucket_is_refilled_on_read,
     issuance_documents_live_in_the_bucket_and_download_from_it,
     presigned_links_redirect_to_the_bucket_and_are_audited,
 );
