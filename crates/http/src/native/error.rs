@@ -129,6 +129,10 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if matches!(self.0, AppError::IdempotencyInProgress) {
+            // The idempotency layer overwrites this with the seconds left on the holder's lease when it knows them.
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response
     }
 }
