@@ -131,7 +131,9 @@ impl Tessera {
         use tessera_core::codes::TicketNumber;
         use tessera_core::orders::{BookingOrderId, OrderItemId};
 
-        let action = effect["action"].as_str().and_then(|a| ACTIONS.into_iter().find(|w| *w == a));
+        // Recorded as audited: `<subject>.<command>` (`ticket.void`, `order_item.refund`).
+        let command = effect["action"].as_str().map(|a| a.rsplit_once('.').map_or(a, |(_, command)| command));
+        let action = command.and_then(|a| ACTIONS.into_iter().find(|w| *w == a));
         let action = action.ok_or_else(|| stored("action"))?;
         let (ticket, order, item, agency, booking) = if let Some(number) = effect["ticket"].as_str() {
             let number = TicketNumber::parse(number).map_err(|_| stored("ticket"))?;

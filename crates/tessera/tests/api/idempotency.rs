@@ -218,7 +218,9 @@ async fn an_effect_without_a_stored_answer_is_answered_from_the_effect(app: Test
     let res = send(&app, &app.agent_token, &void, b"void-crash", &json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let rebuilt: Value = res.json().await.unwrap();
-    let ticket = app.get(&format!("/api/v1/tickets/{tkt}"), &app.agent_token).await.json::<Value>().await.unwrap();
+    let mut ticket: Value = app.get(&format!("/api/v1/tickets/{tkt}"), &app.agent_token).await.json().await.unwrap();
+    // The ticket view lists the ticket's invoices; an action's answer shows the one it created instead.
+    ticket.as_object_mut().unwrap().remove("invoices");
     assert_eq!(rebuilt["action"], "void");
     assert_eq!(rebuilt["ticket"], ticket);
     assert_eq!(rebuilt["ledger_entry"]["kind"], "void_credit");
