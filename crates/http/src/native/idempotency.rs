@@ -127,3 +127,47 @@ async fn rebuild(
     };
     Ok((status, body.map_err(|e| AppError::Internal(e.to_string()))?))
 }
+
+/// Declares the `Idempotency-Key` header on every guarded operation of the OpenAPI document, from the same
+/// list the layer guards, so the document and the behaviour cannot disagree.
+pub(super) fn describe(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+
+    for path in GUARDED {
+        let Some(operation) = document.paths.paths.get_mut(path).and_then(|item| item.post.as_mut()) else {
+            continue;
+        };
+        let parameters = operation.parameters.get_or_insert_with(Vec::new);
+        if parameters.iter().any(|p| p.name.eq_ignore_ascii_case("idempotency-key")) {
+            continue;
+        }
+        parameters.push(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "1-255 visible ASCII characters; the same key and request: the same answer, no second effect \
+                     (docs/api.md, Idempotency)",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                .build(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every guarded route exists as a POST, so a renamed route cannot silently lose its idempotency.
+    #[test]
+    fn every_guarded_route_is_a_post_that_documents_the_key() {
+        let document = super::super::openapi_document();
+        for path in super::GUARDED {
+            let post = document.paths.paths.get(path).and_then(|item| item.post.as_ref());
+            let post = post.unwrap_or_else(|| panic!("{path} is not a POST route"));
+            let names: Vec<_> = post.parameters.iter().flatten().map(|p| p.name.as_str()).collect();
+            assert!(names.contains(&"Idempotency-Key"), "{path}: {names:?}");
+        }
+    }
+}
