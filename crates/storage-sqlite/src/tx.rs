@@ -381,7 +381,7 @@ impl WriteTx for SqliteTx {
         .await?;
         Ok(row.map(|(request_hash, status, body, locked_until_ms, effect)| StoredClaim {
             request_hash,
-            status: status,
+            status,
             body,
             locked_until_ms,
             effect,
