@@ -201,6 +201,15 @@ async fn an_effect_without_a_stored_answer_is_answered_from_the_effect(app: Test
         .idempotency_run(&void_guard, app.app.ticket_command(&agent(&app), &number, Command::Void, actor()))
         .await
         .expect("void");
+    let top_up = format!("/api/v1/agencies/{}/top-ups", app.agency.id);
+    let top_up_body = json!({"amount": "5.00"});
+    let admin = Principal { user: app.admin.clone(), scope: Scope::All, api_key: None };
+    let hash = request_hash("POST", &top_up, &serde_json::to_vec(&top_up_body).unwrap());
+    let Idempotent::Run(top_up_guard) = app.app.idempotency_claim(&admin, "top-up-crash", &hash).await.unwrap() else {
+        panic!("claimed")
+    };
+    let posted = app.app.idempotency_run(&top_up_guard, app.app.top_up(&admin, app.agency.id, "5.00", None)).await;
+    posted.expect("top-up");
     let before = state(&app).await;
 
     // While the lease lives the holder may still be storing its answer.
@@ -225,6 +234,10 @@ async fn an_effect_without_a_stored_answer_is_answered_from_the_effect(app: Test
     assert_eq!(rebuilt["ticket"], ticket);
     assert_eq!(rebuilt["ledger_entry"]["kind"], "void_credit");
     assert_eq!(rebuilt["invoice"]["kind"], "credit", "{rebuilt}");
+    let res = send(&app, &app.admin_token, &top_up, b"top-up-crash", &top_up_body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let rebuilt: Value = res.json().await.unwrap();
+    assert_eq!(&rebuilt, app.ledger(&app.agency).await.last().unwrap(), "the ledger entry as the endpoint answers it");
     assert_eq!(state(&app).await, before, "answered, not run again");
 
     // The rebuilt answer is stored: later copies replay it byte for byte.
@@ -233,7 +246,24 @@ async fn an_effect_without_a_stored_answer_is_answered_from_the_effect(app: Test
     assert_eq!(first, again);
 }
 
+async fn event_ticket_actions_replay_too(app: TestApp) {
+    let ev = crate::events::setup(app).await;
+    let orders = ev.issue().await;
+    let order = orders[0]["bookingorder_id"].as_str().unwrap().to_owned();
+    let item = orders[0]["items"][0]["orderitem_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/booking-orders/{order}/items/{item}/void");
+    let first = send(&ev.app, &ev.token, &path, b"event-void", &json!({})).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first = first.bytes().await.unwrap();
+    let ledger = ev.app.ledger(&ev.agency).await;
+    let again = send(&ev.app, &ev.token, &path, b"event-void", &json!({})).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.bytes().await.unwrap(), first);
+    assert_eq!(ev.app.ledger(&ev.agency).await, ledger, "credited once");
+}
+
 both_backends!(
+    event_ticket_actions_replay_too,
     every_state_changing_post_replays_its_first_answer,
     a_malformed_key_is_a_validation_error_and_changes_nothing,
     a_stranded_claim_is_refused_while_its_lease_lives_then_taken_over,
