@@ -149,4 +149,12 @@ mod tests {
         let stale = ApiError(AppError::Stale).into_response();
         assert_eq!(stale.status(), StatusCode::CONFLICT);
     }
+
+    /// A request whose key was taken over mid-way (its change rolled back) is told to come back shortly.
+    #[test]
+    fn idempotency_in_progress_says_when_to_retry() {
+        let response = ApiError(AppError::IdempotencyInProgress).into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
 }
