@@ -79,6 +79,7 @@ impl From<StorageError> for AppError {
             StorageError::Documents(e) => Self::DocumentGeneration(e.0),
             StorageError::InsufficientBalance => Self::InsufficientBalance,
             StorageError::Stale => Self::Stale,
+            StorageError::ClaimLost => Self::IdempotencyInProgress,
             other @ (StorageError::SerialsExhausted(_) | StorageError::Backend(_)) => Self::Internal(other.to_string()),
         }
     }

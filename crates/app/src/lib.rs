@@ -53,6 +53,9 @@ pub struct Settings {
     /// Signed links answer with a redirect to the document store's own short-lived URL (buckets only), so the
     /// bytes of a download do not pass through this node.
     pub presigned_links: bool,
+    /// How long a request holds its `Idempotency-Key`: past it, a retry of the same request may take over a
+    /// claim whose holder died without recording an effect.
+    pub idempotency_lease: Duration,
 }
 
 /// The application: shared by every request, cheap to clone.

@@ -58,7 +58,7 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
     let routes = Router::new()
         .merge(health::routes())
         .merge(download::routes())
-        .merge(native::routes())
+        .merge(native::routes(&state))
         .merge(agent::routes())
         .merge(gds::routes())
         .merge(group::routes())

@@ -2,7 +2,7 @@
 //! request; the claim itself is [`tessera_storage::scripts::claim_idempotency`], on [`crate::tx`].
 
 use sqlx::PgPool;
-use tessera_storage::StorageError;
+use tessera_storage::{ClaimMark, StorageError};
 
 use crate::error::Result;
 
@@ -21,10 +21,12 @@ pub(crate) async fn complete(pool: &PgPool, scope_key: &str, key: &str, status: 
     Ok(())
 }
 
-pub(crate) async fn release(pool: &PgPool, scope_key: &str, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM idempotency WHERE scope_key = $1 AND key = $2")
-        .bind(scope_key)
-        .bind(key)
+/// Only the holder releases, and never a claim whose effect committed: that one is answered from its effect.
+pub(crate) async fn release(pool: &PgPool, mark: &ClaimMark) -> Result<()> {
+    sqlx::query("DELETE FROM idempotency WHERE scope_key = $1 AND key = $2 AND token = $3 AND effect IS NULL")
+        .bind(&mark.scope_key)
+        .bind(&mark.key)
+        .bind(&mark.token)
         .execute(pool)
         .await?;
     Ok(())

@@ -44,10 +44,10 @@ use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
 use tessera_storage::scripts;
 use tessera_storage::{
-    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, Credentials, DocumentOwner, DocumentRecord, DocumentSink,
-    IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance, NewLedgerEntry,
-    NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError, TransitionOutcome,
-    TransitionSink,
+    ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, ClaimMark, Credentials, DocumentOwner, DocumentRecord,
+    DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError,
+    TransitionOutcome, TransitionSink,
 };
 use uuid::Uuid;
 
@@ -155,9 +155,9 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         = db scripts::replace_document;
     fn append_audit(entry: &NewAuditEntry) -> () = pool audit::append;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
-    fn claim_idempotency(scope_key: &str, key: &str, request_hash: &str) -> IdempotencyClaim = db scripts::claim_idempotency;
+    fn claim_idempotency(mark: &ClaimMark, request_hash: &str, now: DateTime<Utc>, lease: TimeDelta) -> IdempotencyClaim = db scripts::claim_idempotency;
     fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
-    fn release_idempotency(scope_key: &str, key: &str) -> () = pool idempotency::release;
+    fn release_idempotency(mark: &ClaimMark) -> () = pool idempotency::release;
     fn enqueue_message(message: &NewMessage) -> () = pool outbox::enqueue;
     fn claim_due_messages(now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Vec<OutboxMessage>
         = pool outbox::claim_due;

@@ -15,7 +15,7 @@ use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
 use tessera_core::ticket::{RelatedType, Ticket};
 use tessera_core::user::Scope;
 use tessera_storage::{
-    Backend, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StoredClaim, WriteTx, FIRST_SERIAL,
+    Backend, ClaimMark, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StoredClaim, WriteTx, FIRST_SERIAL,
 };
 
 use crate::error::{corrupt, unstorable, Error, Result};
@@ -321,29 +321,75 @@ impl WriteTx for PgTx {
         audit::insert(self.conn(), entry).await
     }
 
-    async fn insert_claim(&mut self, scope_key: &str, key: &str, request_hash: &str) -> Result<bool> {
+    async fn insert_claim(&mut self, mark: &ClaimMark, request_hash: &str, locked_until_ms: i64) -> Result<bool> {
         // A concurrent insert of the same key makes this one wait for it to commit, then do nothing.
         let inserted = sqlx::query(
-            "INSERT INTO idempotency (scope_key, key, request_hash, status, body, created_at) \
-             VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT (scope_key, key) DO NOTHING",
+            "INSERT INTO idempotency (scope_key, key, request_hash, status, body, created_at, locked_until, token) \
+             VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6) ON CONFLICT (scope_key, key) DO NOTHING",
         )
-        .bind(scope_key)
-        .bind(key)
+        .bind(&mark.scope_key)
+        .bind(&mark.key)
         .bind(request_hash)
         .bind(Utc::now())
+        .bind(locked_until_ms)
+        .bind(&mark.token)
         .execute(self.conn())
         .await?;
         Ok(inserted.rows_affected() == 1)
     }
 
     async fn read_claim(&mut self, scope_key: &str, key: &str) -> Result<Option<StoredClaim>> {
-        let row: Option<(String, Option<i32>, Option<Vec<u8>>)> =
-            sqlx::query_as("SELECT request_hash, status, body FROM idempotency WHERE scope_key = $1 AND key = $2")
-                .bind(scope_key)
-                .bind(key)
-                .fetch_optional(self.conn())
-                .await?;
-        Ok(row.map(|(request_hash, status, body)| StoredClaim { request_hash, status: status.map(i64::from), body }))
+        let row: Option<(String, Option<i32>, Option<Vec<u8>>, Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT request_hash, status, body, locked_until, effect FROM idempotency \
+                 WHERE scope_key = $1 AND key = $2",
+        )
+        .bind(scope_key)
+        .bind(key)
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(row.map(|(request_hash, status, body, locked_until_ms, effect)| StoredClaim {
+            request_hash,
+            status: status.map(i64::from),
+            body,
+            locked_until_ms,
+            effect,
+        }))
+    }
+
+    async fn take_over_claim(
+        &mut self,
+        mark: &ClaimMark,
+        request_hash: &str,
+        now_ms: i64,
+        locked_until_ms: i64,
+    ) -> Result<bool> {
+        let taken = sqlx::query(
+            "UPDATE idempotency SET token = $4, locked_until = $6 \
+             WHERE scope_key = $1 AND key = $2 AND request_hash = $3 AND status IS NULL AND effect IS NULL \
+             AND (locked_until IS NULL OR locked_until <= $5)",
+        )
+        .bind(&mark.scope_key)
+        .bind(&mark.key)
+        .bind(request_hash)
+        .bind(&mark.token)
+        .bind(now_ms)
+        .bind(locked_until_ms)
+        .execute(self.conn())
+        .await?;
+        Ok(taken.rows_affected() == 1)
+    }
+
+    async fn record_claim_effect(&mut self, mark: &ClaimMark, effect: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE idempotency SET effect = $4 WHERE scope_key = $1 AND key = $2 AND token = $3 AND status IS NULL",
+        )
+        .bind(&mark.scope_key)
+        .bind(&mark.key)
+        .bind(&mark.token)
+        .bind(effect)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }
 

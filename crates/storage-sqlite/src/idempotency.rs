@@ -2,7 +2,7 @@
 //! [`tessera_storage::scripts::claim_idempotency`], on the primitives of [`crate::tx`].
 
 use sqlx::SqlitePool;
-use tessera_storage::StorageError;
+use tessera_storage::{ClaimMark, StorageError};
 
 use crate::Result;
 
@@ -21,10 +21,12 @@ pub(crate) async fn complete(pool: &SqlitePool, scope_key: &str, key: &str, stat
     Ok(())
 }
 
-pub(crate) async fn release(pool: &SqlitePool, scope_key: &str, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM idempotency WHERE scope_key = ? AND key = ?")
-        .bind(scope_key)
-        .bind(key)
+/// Only the holder releases, and never a claim whose effect committed: that one is answered from its effect.
+pub(crate) async fn release(pool: &SqlitePool, mark: &ClaimMark) -> Result<()> {
+    sqlx::query("DELETE FROM idempotency WHERE scope_key = ? AND key = ? AND token = ? AND effect IS NULL")
+        .bind(&mark.scope_key)
+        .bind(&mark.key)
+        .bind(&mark.token)
         .execute(pool)
         .await?;
     Ok(())

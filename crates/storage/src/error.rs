@@ -19,6 +19,10 @@ pub enum StorageError {
     Stale,
     #[error("ticket serials exhausted for prefix {0}")]
     SerialsExhausted(String),
+    /// The idempotency claim this request ran under was taken over by a retry (its lease had expired) or
+    /// already answered; the transaction rolled back so the key's effect happens once.
+    #[error("the idempotency claim was lost")]
+    ClaimLost,
     #[error("document rendering failed: {0}")]
     Documents(#[from] SinkError),
     /// A driver or data error. Its text is for logs only and never reaches a client.

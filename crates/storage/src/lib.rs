@@ -156,13 +156,22 @@ pub trait Database: Send + Sync + 'static {
     async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 
     // --- idempotency ---
-    /// Claims `key` for a request with `request_hash`. Returns the stored response when the same request already
-    /// completed, [`IdempotencyClaim::InProgress`] while another copy runs, [`IdempotencyClaim::Mismatch`] when the
-    /// key was used for a different request.
-    async fn claim_idempotency(&self, scope_key: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim>;
+    /// Claims `mark.key` for a request with `request_hash`, held by `mark.token` with a lease until
+    /// `now + lease`; a claim of the same request whose lease ended by `now` with no effect is taken over.
+    /// Returns the stored response when the same request already completed, [`IdempotencyClaim::Done`] when
+    /// its effect committed but no answer was stored, [`IdempotencyClaim::InProgress`] while another copy's
+    /// lease is live, [`IdempotencyClaim::Mismatch`] when the key was used for a different request.
+    async fn claim_idempotency(
+        &self,
+        mark: &ClaimMark,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> Result<IdempotencyClaim>;
     async fn complete_idempotency(&self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<()>;
-    /// Forgets a claim whose request failed before producing a response worth replaying.
-    async fn release_idempotency(&self, scope_key: &str, key: &str) -> Result<()>;
+    /// Forgets a claim whose request failed before producing a response worth replaying: only while
+    /// `mark.token` holds it and no effect was recorded.
+    async fn release_idempotency(&self, mark: &ClaimMark) -> Result<()>;
 
     // --- e-mail outbox ---
     // Messages are claimed with a lease (`locked_until`) before sending, so of several nodes sending from one

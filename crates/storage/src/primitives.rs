@@ -12,7 +12,7 @@ use tessera_core::orders::{BookingOrder, BookingOrderId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::Scope;
 
-use crate::{IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StorageError};
+use crate::{ClaimMark, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StorageError};
 
 /// A backend that can run the transaction scripts.
 #[async_trait]
@@ -113,10 +113,29 @@ pub trait WriteTx: Send + Sized {
     async fn insert_audit(&mut self, entry: &NewAuditEntry) -> Result<(), Self::Error>;
 
     // --- idempotency ---
-    /// Inserts an open claim of the key unless the key is taken; returns whether it inserted.
-    async fn insert_claim(&mut self, scope_key: &str, key: &str, request_hash: &str) -> Result<bool, Self::Error>;
-    /// The key's claim as stored: the request's hash, and the response's status and body once completed.
+    /// Inserts a claim of the key held by `token` with a lease ending at `locked_until_ms` (Unix
+    /// milliseconds), unless the key is taken; returns whether it inserted.
+    async fn insert_claim(
+        &mut self,
+        mark: &ClaimMark,
+        request_hash: &str,
+        locked_until_ms: i64,
+    ) -> Result<bool, Self::Error>;
+    /// The key's claim as stored.
     async fn read_claim(&mut self, scope_key: &str, key: &str) -> Result<Option<StoredClaim>, Self::Error>;
+    /// Hands the claim to `mark.token` with a lease ending at `locked_until_ms`, only if it is still the
+    /// same request, unanswered, without an effect, and its lease ended by `now_ms` (a missing lease counts
+    /// as ended); returns whether it did.
+    async fn take_over_claim(
+        &mut self,
+        mark: &ClaimMark,
+        request_hash: &str,
+        now_ms: i64,
+        locked_until_ms: i64,
+    ) -> Result<bool, Self::Error>;
+    /// Records `effect` on the claim, only while `mark.token` holds it and it is unanswered; returns whether
+    /// it did.
+    async fn record_claim_effect(&mut self, mark: &ClaimMark, effect: &str) -> Result<bool, Self::Error>;
 }
 
 /// An idempotency claim as stored, read back by [`WriteTx::read_claim`].
@@ -124,4 +143,8 @@ pub struct StoredClaim {
     pub request_hash: String,
     pub status: Option<i64>,
     pub body: Option<Vec<u8>>,
+    /// End of the holder's lease, Unix milliseconds; `None` for claims older than leases (always expired).
+    pub locked_until_ms: Option<i64>,
+    /// What the request did, recorded in the transaction that did it.
+    pub effect: Option<String>,
 }

@@ -268,16 +268,34 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// A holder of an idempotency claim: the key, and the token of this holding (a takeover after an expired
+/// lease issues a new token, so the previous holder can no longer record an effect or release the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimMark {
+    pub scope_key: String,
+    pub key: String,
+    pub token: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyClaim {
-    /// First time: go ahead, then complete or release.
+    /// First time, or a takeover of a claim whose lease expired with nothing done: go ahead, then complete
+    /// or release.
     Claimed,
     /// Same key, same request, already answered: replay this.
     Completed {
         status: u16,
         body: Vec<u8>,
     },
-    InProgress,
+    /// Same key, same request: its effect committed (this JSON, written by the script that did it) but its
+    /// answer was never stored (the process died in between); rebuild the answer from the effect.
+    Done {
+        effect: String,
+    },
+    /// Another copy holds a live lease until then.
+    InProgress {
+        until: DateTime<Utc>,
+    },
     Mismatch,
 }
 

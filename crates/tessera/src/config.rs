@@ -53,6 +53,10 @@ pub struct Settings {
     /// default) allows voids until the end of the issue day only.
     #[arg(long, env = "TESSERA_VOID_WINDOW_DAYS", global = true)]
     pub void_window_days: Option<u32>,
+    /// Seconds a request holds its `Idempotency-Key` before a retry may take the key over (when the
+    /// request died without an outcome); 1-3600, default 30.
+    #[arg(long, env = "TESSERA_IDEMPOTENCY_LEASE", global = true)]
+    pub idempotency_lease: Option<u64>,
     /// Open connections at most (past it the longest-idle is closed, or a newcomer refused with 503); default:
     /// the process's file-descriptor limit less 128.
     #[arg(long, env = "TESSERA_MAX_CONNECTIONS", global = true)]
@@ -111,6 +115,7 @@ impl Settings {
             link_ttl: self.link_ttl.or(lower.link_ttl),
             zip_link_ttl: self.zip_link_ttl.or(lower.zip_link_ttl),
             void_window_days: self.void_window_days.or(lower.void_window_days),
+            idempotency_lease: self.idempotency_lease.or(lower.idempotency_lease),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_connections: self.max_connections.or(lower.max_connections),
             header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
@@ -159,6 +164,8 @@ pub struct Config {
     pub zip_link_ttl: Duration,
     /// Days after the issue day a ticket may still be voided (0-30).
     pub void_window_days: u32,
+    /// How long an idempotency claim is held before a retry may take it over (1 s to 1 h).
+    pub idempotency_lease: Duration,
     pub max_body_bytes: usize,
     pub max_connections: usize,
     pub header_read_timeout: Duration,
@@ -250,6 +257,10 @@ impl Config {
         if void_window_days > 30 {
             bail!("--void-window-days must be between 0 and 30");
         }
+        let idempotency_lease = s.idempotency_lease.unwrap_or(30);
+        if !(1..=3600).contains(&idempotency_lease) {
+            bail!("--idempotency-lease must be between 1 and 3600 seconds");
+        }
         let max_body_bytes = s.max_body_bytes.unwrap_or(1024 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
             bail!("--max-body-bytes must be between 1 KiB and 64 MiB");
@@ -315,6 +326,7 @@ impl Config {
             link_ttl: Duration::from_secs(link_ttl),
             zip_link_ttl: Duration::from_secs(zip_link_ttl),
             void_window_days,
+            idempotency_lease: Duration::from_secs(idempotency_lease),
             max_body_bytes,
             max_connections,
             header_read_timeout: Duration::from_secs(header_read_timeout),
@@ -336,6 +348,7 @@ mod tests {
         let c = Config::validate(Settings::default()).unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.link_ttl, Duration::from_secs(900));
+        assert_eq!(c.idempotency_lease, Duration::from_secs(30));
         assert_eq!(c.zip_link_ttl, Duration::from_secs(300));
         assert_eq!((c.rate_limit_per_second, c.rate_limit_burst), (10, 20));
         assert_eq!(c.max_body_bytes, 1024 * 1024);
@@ -344,6 +357,16 @@ mod tests {
         let documents = std::path::absolute("./data/documents").unwrap();
         assert_eq!(c.documents_url, url::Url::from_directory_path(documents).unwrap().as_str());
         assert!(!c.presigned_links);
+    }
+
+    #[test]
+    fn idempotency_lease_is_one_second_to_an_hour() {
+        let with = |secs| Config::validate(Settings { idempotency_lease: Some(secs), ..Default::default() });
+        assert_eq!(with(1).unwrap().idempotency_lease, Duration::from_secs(1));
+        assert_eq!(with(3600).unwrap().idempotency_lease, Duration::from_secs(3600));
+        for bad in [0, 3601] {
+            assert_eq!(with(bad).unwrap_err().to_string(), "--idempotency-lease must be between 1 and 3600 seconds");
+        }
     }
 
     #[test]

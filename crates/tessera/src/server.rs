@@ -94,6 +94,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         link_ttl: config.link_ttl,
         zip_link_ttl: config.zip_link_ttl,
         void_window_days: config.void_window_days,
+        idempotency_lease: config.idempotency_lease,
         link_secret,
         public_url: config.public_url.clone(),
         presigned_links: config.presigned_links,

@@ -18,7 +18,7 @@ use super::wire::{AgencyBody, ApiKeyBody, LedgerBody, UserBody};
 use super::ApiError;
 use crate::AppState;
 
-fn agency_id(text: &str) -> Result<AgencyId, AppError> {
+pub(crate) fn agency_id(text: &str) -> Result<AgencyId, AppError> {
     text.parse().map_err(|_| AppError::NotFound("agency"))
 }
 

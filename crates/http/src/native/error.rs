@@ -130,6 +130,10 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if matches!(self.0, AppError::IdempotencyInProgress) {
+            // The idempotency layer overwrites this with the seconds left on the holder's lease when it knows them.
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response
     }
 }
@@ -145,5 +149,13 @@ mod tests {
         assert_eq!(classify(&AppError::Stale), (StatusCode::CONFLICT, "concurrent_update"));
         let stale = ApiError(AppError::Stale).into_response();
         assert_eq!(stale.status(), StatusCode::CONFLICT);
+    }
+
+    /// A request whose key was taken over mid-way (its change rolled back) is told to come back shortly.
+    #[test]
+    fn idempotency_in_progress_says_when_to_retry() {
+        let response = ApiError(AppError::IdempotencyInProgress).into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
     }
 }

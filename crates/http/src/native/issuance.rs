@@ -1,12 +1,11 @@
-//! `POST /api/v1/bookings/{id}/issue` (idempotent with `Idempotency-Key`) and `GET /api/v1/issuances/{id}`.
+//! `POST /api/v1/bookings/{id}/issue` (idempotent with `Idempotency-Key`, see `idempotency`) and `GET /api/v1/issuances/{id}`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use tessera_app::idempotency::{request_hash, Idempotent};
 use tessera_app::issuing::IssueCommand;
 use tessera_app::AppError;
 use tessera_core::ids::IssuanceId;
@@ -64,7 +63,6 @@ pub async fn issue(
     Auth(who): Auth,
     meta: RequestMeta,
     NativePath(id): NativePath<String>,
-    headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     let booking_id = parse_booking_id(&id)?;
@@ -81,33 +79,9 @@ pub async fn issue(
         booker_code: request.booker_code,
     };
     let command = IssueCommand { options, reference_code: request.reference_code, ..Default::default() };
-    let key = headers.get("idempotency-key").map(|v| v.to_str().map_err(|_| AppError::IdempotencyMismatch));
-    let Some(key) = key else {
-        let issued = state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await?;
-        return Ok((StatusCode::CREATED, Json(IssuanceBody::from(&issued))).into_response());
-    };
-    let key = key?;
-    let hash = request_hash("POST", &format!("/api/v1/bookings/{booking_id}/issue"), &body);
-    match state.app.idempotency_claim(&who, key, &hash).await? {
-        Idempotent::Replay { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut response = (status, [("content-type", "application/json")], body).into_response();
-            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            Ok(response)
-        }
-        Idempotent::Run(guard) => match state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await {
-            Ok(issued) => {
-                let body =
-                    serde_json::to_vec(&IssuanceBody::from(&issued)).map_err(|e| AppError::Internal(e.to_string()))?;
-                state.app.idempotency_complete(guard, StatusCode::CREATED.as_u16(), &body).await?;
-                Ok((StatusCode::CREATED, [("content-type", "application/json")], body).into_response())
-            }
-            Err(e) => {
-                state.app.idempotency_release(guard).await;
-                Err(e.into())
-            }
-        },
-    }
+    // An `Idempotency-Key` is handled around this handler, by the native API's idempotency layer.
+    let issued = state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await?;
+    Ok((StatusCode::CREATED, Json(IssuanceBody::from(&issued))).into_response())
 }
 
 pub(crate) fn parse_issuance_id(text: &str) -> Result<IssuanceId, AppError> {

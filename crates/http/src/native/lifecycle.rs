@@ -95,7 +95,7 @@ pub struct CouponBody {
     used_at: Option<DateTime<Utc>>,
 }
 
-fn answer(changed: &Changed) -> ActionBody {
+pub(crate) fn answer(changed: &Changed) -> ActionBody {
     ActionBody {
         action: changed.action,
         invoice: changed.invoice.as_ref().map(InvoiceBody::from),

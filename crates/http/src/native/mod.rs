@@ -5,6 +5,7 @@ mod audit;
 mod bookings;
 mod error;
 mod extract;
+mod idempotency;
 mod invoices;
 mod issuance;
 mod lifecycle;
@@ -27,14 +28,19 @@ use crate::AppState;
 
 /// Every native route, each declared once: the router and the OpenAPI document are built from the same
 /// `#[utoipa::path]` annotations, and the document is served at `/api/v1/openapi.json`.
-pub(crate) fn routes() -> Router<AppState> {
-    let (router, document) = api().split_for_parts();
-    router.merge(openapi::serve(document))
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let (router, mut document) = api().split_for_parts();
+    idempotency::describe(&mut document);
+    router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .merge(openapi::serve(document))
 }
 
 /// The native API's OpenAPI 3.1 document.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut document = api().into_openapi();
+    idempotency::describe(&mut document);
+    document
 }
 
 fn api() -> OpenApiRouter<AppState> {

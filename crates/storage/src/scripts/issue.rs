@@ -11,6 +11,7 @@ use tessera_core::booking::BookingStatus;
 use tessera_core::ledger::LedgerKind;
 use tessera_core::ticket::Ticket;
 
+use super::idempotency::record_effect;
 use super::{post, run, take_invoice_numbers, take_ticket_numbers, TxResult};
 use crate::{
     covering_issued, Backend, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance,
@@ -22,6 +23,7 @@ pub async fn issue<B: Backend>(db: &B, issuance: &NewIssuance, sink: &dyn Docume
     run::<B::Tx, _, _, _>("issuance", || async {
         let mut tx = db.begin_write().await?;
         let record = issue_in(&mut tx, issuance, sink).await?;
+        record_effect(&mut tx, || serde_json::json!({ "issuance": issuance.id.to_string() })).await?;
         tx.commit().await?;
         Ok(record)
     })

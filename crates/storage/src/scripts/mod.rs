@@ -17,7 +17,7 @@ mod transition;
 use std::future::Future;
 use std::time::Duration;
 
-pub use idempotency::claim_idempotency;
+pub use idempotency::{claim_idempotency, with_claim};
 pub use issue::{issue, issue_in};
 pub use money::{post, post_ledger};
 pub use numbers::{take_invoice_numbers, take_ticket_numbers};

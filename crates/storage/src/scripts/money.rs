@@ -3,6 +3,7 @@
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::money::Money;
 
+use super::idempotency::record_effect;
 use super::{run, TxResult};
 use crate::{Backend, NewLedgerEntry, Result, StorageError, WriteTx};
 
@@ -11,6 +12,8 @@ pub async fn post_ledger<B: Backend>(db: &B, entry: &NewLedgerEntry) -> Result<L
     run::<B::Tx, _, _, _>("ledger", || async {
         let mut tx = db.begin_write().await?;
         let posted = post(&mut tx, entry).await?;
+        record_effect(&mut tx, || serde_json::json!({ "ledger": posted.id, "agency": posted.agency_id.to_string() }))
+            .await?;
         tx.commit().await?;
         Ok(posted)
     })

@@ -6,6 +6,7 @@ use tessera_core::ids::AgencyId;
 use tessera_core::orders::{BookingOrder, BookingOrderId, OrderItemId};
 use tessera_core::user::Scope;
 
+use super::idempotency::record_effect;
 use super::{run, TxResult};
 use crate::{Backend, NewDocument, Result, StorageError, WriteTx};
 
@@ -19,6 +20,7 @@ pub async fn insert_booking<B: Backend>(db: &B, booking: &Booking, orders: &[Boo
     run::<B::Tx, _, _, _>("booking", || async {
         let mut tx = db.begin_write().await?;
         tx.insert_booking(booking, orders).await?;
+        record_effect(&mut tx, || serde_json::json!({ "booking": booking.id.to_string() })).await?;
         tx.commit().await
     })
     .await

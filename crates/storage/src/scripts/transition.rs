@@ -14,6 +14,7 @@ use tessera_core::orders::{BookingOrderId, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::Scope;
 
+use super::idempotency::record_effect;
 use super::{backend, post, replace_document_in, run, take_invoice_numbers, take_ticket_numbers, TxResult};
 use crate::{
     Backend, NewLedgerEntry, NewTransition, Reissue, Result, StorageError, Subject, TransitionOutcome, TransitionSink,
@@ -29,10 +30,30 @@ pub async fn transition<B: Backend>(
     run::<B::Tx, _, _, _>(&change.action, || async {
         let mut tx = db.begin_write().await?;
         let outcome = transition_in(&mut tx, change, sink).await?;
+        record_effect(&mut tx, || transition_effect(change, &outcome)).await?;
         tx.commit().await?;
         Ok(outcome)
     })
     .await
+}
+
+/// The effect a transition records on its idempotency claim: its subject and action, and what it produced.
+fn transition_effect(change: &NewTransition, outcome: &TransitionOutcome) -> serde_json::Value {
+    let mut effect = match &outcome.subject {
+        Subject::Ticket { number } => serde_json::json!({ "ticket": number.compact() }),
+        Subject::Item { order, item } => serde_json::json!({ "order": order.as_str(), "item": item.to_string() }),
+    };
+    effect["action"] = change.action.clone().into();
+    if let Some(ledger) = &outcome.ledger {
+        effect["ledger"] = ledger.id.into();
+    }
+    if let Some(invoice) = &outcome.invoice {
+        effect["invoice"] = invoice.number.into();
+    }
+    if let Some(ticket) = &outcome.reissued {
+        effect["reissued"] = ticket.number.compact().into();
+    }
+    effect
 }
 
 /// Executes the change, lets `sink` render what it affects, replaces those documents and appends the audit

@@ -36,6 +36,8 @@ pub struct Options {
     /// `--documents-url`; default: the data folder.
     pub documents_url: Option<String>,
     pub presigned_links: Option<bool>,
+    /// `--idempotency-lease` in seconds.
+    pub idempotency_lease: Option<u64>,
 }
 
 pub struct TestApp {
@@ -100,6 +102,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         zip_link_ttl: options.zip_link_ttl,
         documents_url: options.documents_url,
         presigned_links: options.presigned_links,
+        idempotency_lease: options.idempotency_lease,
         // A day of slack, so a void never meets the local midnight of a test that runs across it.
         void_window_days: Some(options.void_window_days.unwrap_or(1)),
         ..Default::default()

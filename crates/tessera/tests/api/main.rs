@@ -14,6 +14,7 @@ mod documents;
 mod events;
 mod gds;
 mod group;
+mod idempotency;
 mod issuance;
 mod ledger_randomized;
 mod lifecycle;
