@@ -155,6 +155,15 @@ pub trait Database: Send + Sync + 'static {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
     async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 
+    // --- state every node shares ---
+    /// The secret kept under `name`, keeping `candidate` first when there is none yet: every node of one
+    /// database gets the same secret, whichever node asked first.
+    async fn shared_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>>;
+    /// Takes one token from `key`'s bucket at `now` (GCRA: the bucket refills one token per `quota.interval`,
+    /// holds at most `quota.burst`), atomically however many nodes ask at once. A refusal takes no token and
+    /// says how long until one is free.
+    async fn take_rate_token(&self, key: &str, now: DateTime<Utc>, quota: RateQuota) -> Result<RateDecision>;
+
     // --- idempotency ---
     /// Claims `key` for a request with `request_hash`. Returns the stored response when the same request already
     /// completed, [`IdempotencyClaim::InProgress`] while another copy runs, [`IdempotencyClaim::Mismatch`] when the
