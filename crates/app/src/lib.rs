@@ -105,6 +105,21 @@ impl Tessera {
         Ok(self.db.ping().await?)
     }
 
+    /// Whether several processes may serve from this database (PostgreSQL), so that limits and other state
+    /// that must hold across them are kept in it. A SQLite file is one node's.
+    pub fn is_multi_node(&self) -> bool {
+        self.db.backend() != "sqlite"
+    }
+
+    /// Takes one request from the budget of `key` (a credential) in the database every node shares.
+    pub async fn take_rate_token(
+        &self,
+        key: &str,
+        quota: tessera_storage::RateQuota,
+    ) -> Result<tessera_storage::RateDecision, AppError> {
+        Ok(self.db.take_rate_token(key, self.now(), quota).await?)
+    }
+
     pub fn documents(&self) -> &DocumentStore {
         &self.docs
     }

@@ -47,13 +47,13 @@ pub struct AppState {
     pub app: Tessera,
     pub config: Arc<HttpConfig>,
     pub(crate) logos: agent::Logos,
-    pub(crate) rate_limiter: rate_limit::RateLimiter,
+    pub(crate) rate_limiter: rate_limit::Limiter,
 }
 
 /// The whole API: health probes, signed links and every profile.
 pub fn router(app: Tessera, config: HttpConfig) -> Router {
     let logos = agent::Logos(config.carrier_logo_url.clone());
-    let rate_limiter = rate_limit::RateLimiter::new(config.rate_limit);
+    let rate_limiter = rate_limit::Limiter::for_app(&app, config.rate_limit);
     let state = AppState { app, config: Arc::new(config.clone()), logos, rate_limiter };
     let routes = Router::new()
         .merge(health::routes())

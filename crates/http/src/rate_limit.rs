@@ -1,5 +1,8 @@
-//! Per-credential request rate limiting for the events API profile: one token bucket per API key or user id,
-//! so a single noisy client is answered 429 with a `Retry-After` instead of slowing everyone else down.
+//! Per-credential request rate limiting for the events API: one token bucket per API key or user id, so a single
+//! noisy client is answered 429 with a `Retry-After` instead of slowing everyone else down.
+//!
+//! On PostgreSQL the buckets live in the database ([`Limiter::Shared`]), so the budget is one however many nodes
+//! serve; on SQLite (one node by construction) they live in the process ([`RateLimiter`]), which costs no write.
 
 use std::fmt;
 use std::num::NonZeroU32;
@@ -19,6 +22,41 @@ pub struct RateLimit {
     pub per_second: u32,
     /// Size of the bucket: how many requests an idle credential may make at once.
     pub burst: u32,
+}
+
+/// Where the buckets are kept.
+#[derive(Clone)]
+pub enum Limiter {
+    /// In this process.
+    Local(RateLimiter),
+    /// In the database all nodes share, one statement per check.
+    Shared(tessera_storage::RateQuota),
+}
+
+impl Limiter {
+    /// Shared buckets when the application's database can have several nodes, local ones otherwise.
+    pub fn for_app(app: &tessera_app::Tessera, limit: RateLimit) -> Self {
+        if app.is_multi_node() {
+            Self::Shared(tessera_storage::RateQuota::per_second(limit.per_second, limit.burst))
+        } else {
+            Self::Local(RateLimiter::new(limit))
+        }
+    }
+
+    /// `Ok(Ok(()))` if the request may proceed, `Ok(Err(retry_after))` if not; a refused request takes no token.
+    pub async fn check(
+        &self,
+        app: &tessera_app::Tessera,
+        key: &str,
+    ) -> Result<Result<(), Duration>, tessera_app::AppError> {
+        match self {
+            Self::Local(limiter) => Ok(limiter.check(key)),
+            Self::Shared(quota) => Ok(match app.take_rate_token(key, *quota).await? {
+                tessera_storage::RateDecision::Allowed => Ok(()),
+                tessera_storage::RateDecision::Wait(wait) => Err(wait),
+            }),
+        }
+    }
 }
 
 /// Fewest checks between two sweeps of idle keys (see [`RateLimiter::sweep_if_due`]).

@@ -25,6 +25,7 @@ mod lifecycle;
 mod orders;
 mod outbox;
 mod rows;
+mod shared;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -46,8 +47,8 @@ use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, ClaimMark, Credentials, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, Result, StorageError,
-    TransitionOutcome, TransitionSink,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, RateDecision, RateQuota,
+    Result, StorageError, TransitionOutcome, TransitionSink,
 };
 use uuid::Uuid;
 
@@ -83,6 +84,26 @@ impl PostgresDatabase {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Begins a transaction (`statement`, or a plain `BEGIN`) in a task of its own. sqlx 0.8 leaves the transaction
+/// open on the connection when the future running `BEGIN` is dropped before it returns (its guard rolls back only
+/// what it has already counted), and the pool then lends that connection out with a stray transaction that
+/// swallows, or aborts, the next user's statements. A spawned task is not cancelled with the request: it hands the
+/// transaction over, or, when nobody waits for it any more, drops it the ordinary way, rolled back.
+pub(crate) async fn begin(
+    pool: &PgPool,
+    statement: Option<&'static str>,
+) -> error::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let pool = pool.clone();
+    let begun = tokio::spawn(async move {
+        match statement {
+            Some(statement) => pool.begin_with(statement).await,
+            None => pool.begin().await,
+        }
+    });
+    let begun = begun.await.map_err(|e| StorageError::Backend(format!("beginning a transaction: {e}")))?;
+    Ok(begun?)
 }
 
 /// A [`Scope`] as the two nullable parameters every scoped query takes: `agency_id = $agency` unless NULL,
@@ -155,6 +176,8 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         = db scripts::replace_document;
     fn append_audit(entry: &NewAuditEntry) -> () = pool audit::append;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
+    fn shared_secret(name: &str, candidate: &[u8]) -> Vec<u8> = pool shared::shared_secret;
+    fn take_rate_token(key: &str, now: DateTime<Utc>, quota: RateQuota) -> RateDecision = pool shared::take_rate_token;
     fn claim_idempotency(mark: &ClaimMark, request_hash: &str, now: DateTime<Utc>, lease: TimeDelta) -> IdempotencyClaim = db scripts::claim_idempotency;
     fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
     fn release_idempotency(mark: &ClaimMark) -> () = pool idempotency::release;

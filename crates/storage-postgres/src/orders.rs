@@ -88,7 +88,7 @@ struct OrderColumns<'a> {
 /// A read-only transaction on one snapshot, so a read spanning several statements (a page and its count, an
 /// order and its documents) sees a single state of the database.
 pub(crate) async fn begin_snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
-    Ok(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?)
+    crate::begin(pool, Some("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")).await
 }
 
 pub(crate) async fn orders_of_booking(pool: &PgPool, scope: Scope, booking: BookingId) -> Result<Vec<BookingOrder>> {

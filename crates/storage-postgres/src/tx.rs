@@ -32,7 +32,7 @@ impl Backend for PostgresDatabase {
     type Tx = PgTx;
 
     async fn begin_write(&self) -> Result<PgTx> {
-        Ok(PgTx(self.pool().begin().await?))
+        Ok(PgTx(crate::begin(self.pool(), None).await?))
     }
 }
 

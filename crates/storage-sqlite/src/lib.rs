@@ -21,6 +21,7 @@ mod lifecycle;
 mod orders;
 mod outbox;
 mod rows;
+mod shared;
 mod tx;
 
 use std::path::Path;
@@ -29,6 +30,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Connection;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
@@ -43,8 +45,8 @@ use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, ClaimMark, Credentials, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, StorageError,
-    TransitionOutcome, TransitionSink,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, RateDecision, RateQuota,
+    StorageError, TransitionOutcome, TransitionSink,
 };
 
 type Result<T, E = Error> = std::result::Result<T, E>;
@@ -119,7 +121,19 @@ impl SqliteDatabase {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let mut pool_options = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS);
+        let mut pool_options = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).after_release(|conn, _| {
+            Box::pin(async move {
+                // A request cancelled at the wrong `.await` (the client hung up) can hand its connection back with
+                // a transaction still open: sqlx's rollback of a dropped transaction is queued to the connection's
+                // worker, and a `BEGIN IMMEDIATE` cancelled just after it ran has nobody to roll it back at all.
+                // Let any queued rollback run (the worker takes commands in order), and close a connection still
+                // in a transaction instead of lending it out, where every `begin` on it would fail.
+                if conn.is_in_transaction() {
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
+            })
+        });
         if in_memory {
             pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
@@ -137,7 +151,13 @@ impl SqliteDatabase {
 /// Starts a transaction that holds SQLite's write lock from its first statement (see the module docs).
 /// Dropping the returned transaction without committing rolls it back, so every `?` is a rollback.
 pub(crate) async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    // In a task of its own: sqlx checks that a custom `BEGIN` took effect with one more `.await` after running it,
+    // and a request cancelled there leaves the transaction open with no `Transaction` to roll it back. A spawned
+    // task is not cancelled with the request; if nobody waits for it any more, it drops the transaction properly.
+    let pool = pool.clone();
+    let begun = tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await });
+    let begun = begun.await.map_err(|e| StorageError::Backend(format!("beginning a transaction: {e}")))?;
+    Ok(begun?)
 }
 
 /// Starts a read-only transaction, so reads spanning several statements see one snapshot.
@@ -227,6 +247,8 @@ tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
     fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
         = db scripts::replace_document;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
+    fn shared_secret(name: &str, candidate: &[u8]) -> Vec<u8> = pool shared::shared_secret;
+    fn take_rate_token(key: &str, now: DateTime<Utc>, quota: RateQuota) -> RateDecision = pool shared::take_rate_token;
     fn claim_idempotency(mark: &ClaimMark, request_hash: &str, now: DateTime<Utc>, lease: TimeDelta) -> IdempotencyClaim = db scripts::claim_idempotency;
     fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
     fn release_idempotency(mark: &ClaimMark) -> () = pool idempotency::release;

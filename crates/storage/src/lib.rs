@@ -155,6 +155,15 @@ pub trait Database: Send + Sync + 'static {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
     async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 
+    // --- state every node shares ---
+    /// The secret kept under `name`, keeping `candidate` first when there is none yet: every node of one
+    /// database gets the same secret, whichever node asked first.
+    async fn shared_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>>;
+    /// Takes one token from `key`'s bucket at `now` (GCRA: the bucket refills one token per `quota.interval`,
+    /// holds at most `quota.burst`), atomically however many nodes ask at once. A refusal takes no token and
+    /// says how long until one is free.
+    async fn take_rate_token(&self, key: &str, now: DateTime<Utc>, quota: RateQuota) -> Result<RateDecision>;
+
     // --- idempotency ---
     /// Claims `mark.key` for a request with `request_hash`, held by `mark.token` with a lease until
     /// `now + lease`; a claim of the same request whose lease ended by `now` with no effect is taken over.

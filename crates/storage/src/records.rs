@@ -299,6 +299,50 @@ pub enum IdempotencyClaim {
     Mismatch,
 }
 
+/// A rate limit as a generic cell rate: one token per `interval`, at most `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateQuota {
+    pub interval: std::time::Duration,
+    pub burst: u32,
+}
+
+impl RateQuota {
+    /// `per_second` tokens a second (at least 1), `burst` at once (at least 1).
+    pub fn per_second(per_second: u32, burst: u32) -> Self {
+        let interval = std::time::Duration::from_secs(1) / per_second.max(1);
+        Self { interval, burst: burst.max(1) }
+    }
+
+    /// The interval and the whole bucket's span in microseconds, as the backends store time.
+    pub fn micros(&self) -> (i64, i64) {
+        let interval = i64::try_from(self.interval.as_micros()).unwrap_or(i64::MAX).max(1);
+        (interval, interval.saturating_mul(i64::from(self.burst)))
+    }
+}
+
+/// What a rate limit decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    Allowed,
+    /// Refused; a token is free after this long.
+    Wait(std::time::Duration),
+}
+
+impl RateDecision {
+    /// The decision for a refused request, from the bucket's theoretical arrival time (`tat_us`): the next
+    /// token is free once `tat + interval - burst span` has passed.
+    pub fn refused(tat_us: i64, now_us: i64, quota: &RateQuota) -> Self {
+        let (interval, span) = quota.micros();
+        let wait = tat_us.saturating_add(interval).saturating_sub(span).saturating_sub(now_us).max(1);
+        Self::Wait(std::time::Duration::from_micros(u64::try_from(wait).unwrap_or(1)))
+    }
+}
+
+/// Microseconds since the Unix epoch, as rate limits store time.
+pub fn epoch_micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
 /// An e-mail waiting in the outbox.
 #[derive(Debug, Clone)]
 pub struct NewMessage {

@@ -1,6 +1,5 @@
 //! Wiring: open the database and document store, build the application and router, serve until SIGTERM.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -35,45 +34,27 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Arc<dyn Database>>
     })
 }
 
-/// The configured JWT secret, or one generated once and kept in the data directory (mode 0600).
-fn jwt_secret(config: &Config) -> anyhow::Result<Secret> {
+/// The configured JWT secret, or one generated once and kept in the database, so every node of one database
+/// signs and checks with the same key (a per-node random key would silently break tokens across nodes). A key
+/// an older version kept in `<data-dir>/jwt-secret` is adopted as the candidate, so its tokens stay valid.
+async fn jwt_secret(config: &Config, db: &dyn Database) -> anyhow::Result<Secret> {
     if let Some(secret) = &config.jwt_secret {
         return Ok(secret.clone());
     }
-    let path = config.data_dir.join("jwt-secret");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim();
-        if existing.len() >= 32 {
-            return Ok(Secret::new(existing.as_bytes().to_vec()));
-        }
+    let legacy = std::fs::read_to_string(config.data_dir.join("jwt-secret"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| s.len() >= 32);
+    let candidate = legacy.unwrap_or_else(|| {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    });
+    let secret = db.shared_secret("jwt", candidate.as_bytes()).await.context("reading the shared JWT secret")?;
+    if secret.len() < 32 {
+        anyhow::bail!("the JWT secret kept in the database is shorter than 32 bytes");
     }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret = hex::encode(bytes);
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
-    write_private(&path, secret.as_bytes())?;
-    tracing::info!(path = %path.display(), "generated a JWT secret");
-    Ok(Secret::new(secret.into_bytes()))
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(bytes)?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+    Ok(Secret::new(secret))
 }
 
 /// Builds the application from a configuration: database, document store and secrets.
@@ -83,7 +64,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
     // A missing bucket or refused credentials stop the start, instead of failing every issuance later.
     docs.check().await.with_context(|| format!("the document store at {} does not answer", docs.location()))?;
     tracing::info!(documents = docs.location(), "document store ready");
-    let jwt = jwt_secret(config)?;
+    let jwt = jwt_secret(config, db.as_ref()).await?;
     // Links get their own key, derived so that one configured secret is enough to run several nodes.
     let link_secret = Secret::new(
         Sha256::new().chain_update(b"tessera signed links\0").chain_update(jwt.expose()).finalize().to_vec(),

@@ -225,7 +225,6 @@ async fn postgres_clients_hanging_up_mid_write_leave_a_clean_pool() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 13: a request cancelled mid-transaction poisons the SQLite pool (begin_with at non-zero transaction depth)"]
 async fn sqlite_clients_hanging_up_mid_write_leave_a_clean_pool() {
     clients_hanging_up_mid_write_leave_a_clean_pool(false).await;
 }

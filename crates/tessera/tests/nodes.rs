@@ -309,7 +309,6 @@ async fn documents_links_and_zips_rendered_on_one_node_are_served_by_the_other()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 13: the events API's rate limit is counted per process"]
 async fn the_events_rate_limit_is_one_budget_across_nodes() {
     const BURST: usize = 10;
     let cluster =
@@ -396,7 +395,6 @@ async fn each_queued_email_is_sent_once_by_one_of_the_nodes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 13: without --jwt-secret each node generates a key of its own"]
 async fn without_a_jwt_secret_tokens_and_links_from_one_node_work_on_the_other() {
     let cluster = Cluster::start(NodeSpec::without_secret).await;
     let (a, b) = (&cluster.a, &cluster.b);

@@ -40,7 +40,8 @@ impl FromRequestParts<AppState> for Caller {
         let who = authenticate(&state.app, &parts.headers).await.map_err(tessera_app::AppError::from)?;
         state
             .rate_limiter
-            .check(&who.credential_key())
+            .check(&state.app, &who.credential_key())
+            .await?
             .map_err(|wait| EventsError::RateLimited(retry_after_secs(wait)))?;
         Ok(Self(who))
     }

@@ -65,6 +65,7 @@ mod issuance;
 mod lifecycle;
 mod orders;
 mod outbox;
+mod shared;
 
 pub use data::{
     draft_for, event_booking, flight_booking, orders_for, EVENT_MATCH, EVENT_PASS, EVENT_PAYABLE_MINOR, PAYABLE_MINOR,
@@ -113,6 +114,7 @@ impl Check {
 pub fn all() -> Vec<Check> {
     [
         health::CHECKS,
+        shared::CHECKS,
         agencies::CHECKS,
         identity::CHECKS,
         bookings::CHECKS,
