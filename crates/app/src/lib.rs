@@ -67,20 +67,11 @@ pub struct Tessera {
     pub(crate) settings: Arc<Settings>,
     /// None: messages stay in the outbox until an SMTP relay is configured.
     pub(crate) mailer: Option<mail::Mailer>,
-    /// Serializes zip bundle rebuilds within this process.
-    pub(crate) zip_rebuilds: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Tessera {
     pub fn new(db: Arc<dyn Database>, docs: DocumentStore, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self {
-            db,
-            docs,
-            clock,
-            settings: Arc::new(settings),
-            mailer: None,
-            zip_rebuilds: Arc::new(tokio::sync::Mutex::new(())),
-        }
+        Self { db, docs, clock, settings: Arc::new(settings), mailer: None }
     }
 
     /// Reads time from `clock` instead (tests move it forward).

@@ -59,7 +59,10 @@ impl Tessera {
 
     async fn store(&self, agency: tessera_core::ids::AgencyId, doc: RenderedFile) -> Result<NewDocument, AppError> {
         let order = doc.owner.order().map(ToString::to_string).unwrap_or_default();
-        let key = DocumentKey::parse(&format!("agencies/{agency}/orders/{order}/{}", doc.filename))?;
+        // The key names the content: a bundle rebuilt by one node never overwrites the bytes another node's record
+        // still points to, and a write whose transaction rolls back leaves only an unreferenced object behind.
+        let sha = tessera_documents::sha256_hex(&doc.bytes);
+        let key = DocumentKey::parse(&format!("agencies/{agency}/orders/{order}/{}/{}", &sha[..16], doc.filename))?;
         let stored = self.docs.put(&key, doc.bytes).await?;
         Ok(NewDocument {
             id: DocumentId::generate(),
@@ -171,11 +174,7 @@ impl Tessera {
             .await?
             .ok_or(AppError::NotFound("order item"))?;
         if updated.logistic_status == LogisticStatus::Completed {
-            // Rebuilds run one at a time and from the order as it is now, so of two concurrent changes the
-            // bundle that lands last reflects both.
-            let _one_at_a_time = self.zip_rebuilds.lock().await;
-            let current = self.get_order(who, order).await?;
-            self.rebuild_zip(&current).await?;
+            self.rebuild_zip(who, order).await?;
         }
         self.db
             .append_audit(&NewAuditEntry {
@@ -200,11 +199,25 @@ impl Tessera {
 
     /// Re-zips the downloadable PDFs of `order` as recorded and replaces the bundle (an order with nothing
     /// downloadable keeps an empty bundle, as at issuance).
-    async fn rebuild_zip(&self, stored: &OrderRecord) -> Result<(), AppError> {
-        let doc = self.zip_of(stored).await?;
-        let new = self.store(stored.order.agency_id, doc).await?;
-        self.db.replace_document(stored.order.agency_id, &new, self.now()).await?;
-        Ok(())
+    ///
+    /// Several nodes may change one order and rebuild its bundle at once. Each writes the bundle of the order as
+    /// it read it, then reads the order again and rebuilds while what it wrote is no longer what the order calls
+    /// for; since every writer checks after its own write, the last bundle written is the newest order's.
+    async fn rebuild_zip(&self, who: &Principal, order: &str) -> Result<(), AppError> {
+        const ROUNDS: usize = 5;
+        let mut current = self.get_order(who, order).await?;
+        for _ in 0..ROUNDS {
+            let doc = self.zip_of(&current).await?;
+            let written = tessera_documents::sha256_hex(&doc.bytes);
+            let new = self.store(current.order.agency_id, doc).await?;
+            self.db.replace_document(current.order.agency_id, &new, self.now()).await?;
+            let after = self.get_order(who, order).await?;
+            if tessera_documents::sha256_hex(&self.zip_of(&after).await?.bytes) == written {
+                return Ok(());
+            }
+            current = after;
+        }
+        Err(AppError::Stale)
     }
 
     /// The access log: every download of a ticket, bundle or invoice, oldest first, at most `limit` (admins only).

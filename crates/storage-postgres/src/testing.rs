@@ -141,7 +141,10 @@ async fn build_template_if_missing(admin: &mut PgConnection, admin_url: &str, na
     // Close before renaming: neither RENAME nor a later CREATE ... TEMPLATE tolerates other sessions.
     pool.close().await;
     migrated?;
-    with_retries(admin, &format!("ALTER DATABASE {} RENAME TO {}", quote(&building), quote(name))).await
+    with_retries(admin, &format!("ALTER DATABASE {} RENAME TO {}", quote(&building), quote(name))).await?;
+    // Nobody needs to connect to a template, and a session on it (autovacuum's, on a loaded machine) would make
+    // every CREATE ... TEMPLATE of it fail; closing it to connections keeps it usable.
+    with_retries(admin, &format!("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", quote(name))).await
 }
 
 /// Runs a database-level statement, retrying while the database involved still has other sessions (a
@@ -152,11 +155,34 @@ async fn with_retries(admin: &mut PgConnection, sql: &str) -> Result<(), Storage
         match admin.execute(sql).await {
             Ok(_) => return Ok(()),
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(OBJECT_IN_USE) && attempt < ATTEMPTS => {
+                // Past a few tries, whoever is still on the database (a closed pool's lingering backend, an
+                // autovacuum worker of a busy machine) is not going to leave soon by itself: ask it to.
+                if attempt >= 5 {
+                    terminate_sessions_of(admin, sql).await;
+                }
                 tokio::time::sleep(Duration::from_millis((50 * u64::from(attempt)).min(500))).await;
                 attempt += 1;
             }
             Err(e) => return Err(StorageError::Backend(format!("{sql}: {e}"))),
         }
+    }
+}
+
+/// Ends the other sessions on the test databases `sql` names (ours only: their names carry our prefixes).
+async fn terminate_sessions_of(admin: &mut PgConnection, sql: &str) {
+    let names: Vec<&str> = sql
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|n| n.starts_with(TEST_DATABASE_PREFIX) || n.starts_with(TEMPLATE_PREFIX))
+        .collect();
+    for name in names {
+        let _ = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .execute(&mut *admin)
+        .await;
     }
 }
 

@@ -289,13 +289,11 @@ async fn crash_cycles(postgres: bool, lease: Option<u64>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs the idempotency lease of issue 13 (--idempotency-lease)"]
 async fn postgres_kill_9_during_idempotent_issuance_loses_nothing_and_strands_no_key() {
     crash_cycles(true, Some(LEASE)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs the idempotency lease of issue 13 (--idempotency-lease)"]
 async fn sqlite_kill_9_during_idempotent_issuance_loses_nothing_and_strands_no_key() {
     crash_cycles(false, Some(LEASE)).await;
 }

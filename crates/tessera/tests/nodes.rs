@@ -441,7 +441,6 @@ fn wipe(bucket: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 13: a document the store lacks is not re-rendered yet"]
 async fn a_wiped_bucket_is_refilled_by_whichever_node_is_asked() {
     let cluster = Cluster::start(|spec| spec).await;
     let (a, b) = (&cluster.a, &cluster.b);

@@ -149,6 +149,27 @@ async fn a_wiped_bucket_is_refilled_on_read(backend: Backend) {
     assert_eq!(bucket_keys(&bucket).await.len(), 2, "both documents are back in the bucket");
 }
 
+/// `/readyz` names the store and turns 503 when it stops answering, while the database still does.
+async fn readiness_reports_the_document_store(backend: Backend) {
+    let (app, bucket) = app_on_bucket(backend, false).await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["documents"], format!("s3://{bucket}/docs"), "{body}");
+    assert_eq!((body["database_status"].as_str(), body["documents_status"].as_str()), (Some("ok"), Some("ok")));
+
+    let deleted = reqwest::Client::new().delete(format!("{}/{bucket}", moto().await.endpoint)).send().await.unwrap();
+    assert!(deleted.status().is_success(), "deleting the empty bucket: {}", deleted.status());
+    let unready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = unready.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(
+        (body["database_status"].as_str(), body["documents_status"].as_str()),
+        (Some("ok"), Some("unavailable"))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bucket_that_does_not_answer_stops_the_start() {
     moto().await;
@@ -168,6 +189,7 @@ async fn a_bucket_that_does_not_answer_stops_the_start() {
 }
 
 both_backends_custom!(
+    readiness_reports_the_document_store,
     a_wiped_bucket_is_refilled_on_read,
     issuance_documents_live_in_the_bucket_and_download_from_it,
     presigned_links_redirect_to_the_bucket_and_are_audited,
