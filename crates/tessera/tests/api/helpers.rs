@@ -61,6 +61,9 @@ pub struct TestApp {
     pub database_url: String,
     /// The server's clock: `advance` it to reach a later day.
     pub clock: Arc<OffsetClock>,
+    /// Drops the PostgreSQL test database when the test is over (whatever its outcome).
+    #[expect(dead_code, reason = "held for its Drop alone")]
+    pub database_guard: Option<tessera_storage_postgres::testing::DatabaseGuard>,
 }
 
 pub fn pg_admin_url() -> String {
@@ -82,6 +85,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
+    let database_guard =
+        database_url.as_deref().map(|url| tessera_storage_postgres::testing::DatabaseGuard::new(&pg_admin_url(), url));
     let database_url_seen =
         database_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.path().join("tessera.db").display()));
     let settings = Settings {
@@ -143,6 +148,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         customer,
         data_dir,
         database_url: database_url_seen,
+        database_guard,
         clock,
     }
 }
