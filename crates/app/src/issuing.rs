@@ -1,15 +1,17 @@
-//! Ticketing a booking: the core's rules, one atomic storage transaction, and the documents rendered inside it.
+//! Ticketing a booking: the core's rules, one atomic storage transaction (in a group commit), and the documents,
+//! named in the transaction and rendered after it.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use tessera_core::agency::Agency;
 use tessera_core::booking::{Booking, BookingDetail, FlightBooking};
 use tessera_core::codes::TicketNumber;
-use tessera_core::ids::{BookingId, DocumentId, IssuanceId};
+use tessera_core::ids::{BookingId, IssuanceId};
 use tessera_core::issuance::{self, Expectations, IssueError, IssueOptions};
 use tessera_core::orders::BookingOrder;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::Scope;
-use tessera_documents::DocumentKey;
 use tessera_storage::{
     Actor, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance, SinkError,
     StorageError,
@@ -96,9 +98,12 @@ impl Tessera {
             "booker_code": cmd.options.booker_code,
         });
         let new = NewIssuance { id: IssuanceId::generate(), draft, issued_at: now, actor: actor.clone(), attributes };
-        let sink =
-            RenderSink { app: self, booking: &booking, orders: &orders, agency: &agency, attributes: &new.attributes };
-        let record = match self.db.issue(&new, &sink).await {
+        let flight = match &booking.detail {
+            BookingDetail::Flight(flight) => Some(flight.clone()),
+            BookingDetail::Event(_) => None,
+        };
+        let sink = Arc::new(PlanSink { flight, orders: orders.clone(), issued: Mutex::new(None) });
+        let record = match self.db.issue(&new, sink.clone()).await {
             Ok(record) => record,
             Err(StorageError::InsufficientBalance) => {
                 // Someone else spent the money between our check and the transaction.
@@ -116,10 +121,49 @@ impl Tessera {
             }
             Err(e) => return Err(e.into()),
         };
-        let tickets = self.db.tickets_of_issuance(tessera_core::user::Scope::All, record.id).await?;
+        let issued =
+            sink.issued().ok_or_else(|| AppError::Internal("issuance committed without its tickets".into()))?;
+        // Committed: render the documents now, off every lock. A failure here leaves them pending, rendered by
+        // the first read, and does not undo the issuance (its money and numbers are on disk).
+        if let Err(e) = self.render_issuance(&booking, &orders, &agency, &new.attributes, &issued).await {
+            tracing::error!(alarm = "issuance_render_failed", issuance = %record.id, error = ?e,
+                "documents of a committed issuance not rendered; they will be rendered when first read");
+        }
+        let tickets = issued.tickets;
         let mut booking = booking;
         booking.status = tessera_core::booking::BookingStatus::Ticketed;
         Ok(Issued { record, booking, agency, tickets })
+    }
+
+    /// Renders, stores and records the documents of a committed issuance.
+    async fn render_issuance(
+        &self,
+        booking: &Booking,
+        orders: &[BookingOrder],
+        agency: &Agency,
+        attributes: &serde_json::Value,
+        issued: &IssuedTickets,
+    ) -> Result<(), AppError> {
+        let documents = match &booking.detail {
+            BookingDetail::Flight(flight) => {
+                let files = render_all(flight.clone(), agency.clone(), issued.clone(), attributes.clone()).await?;
+                let mut documents = Vec::with_capacity(files.len());
+                for file in files {
+                    documents.push(self.store_rendered(agency.id, file).await?);
+                }
+                documents
+            }
+            BookingDetail::Event(event) => {
+                let job = crate::orders::EventRender {
+                    event: event.clone(),
+                    orders: orders.to_vec(),
+                    agency: agency.clone(),
+                    invoices: issued.invoices.clone(),
+                };
+                self.produce_event_documents(job).await?
+            }
+        };
+        Ok(self.db.fill_documents(agency.id, &documents).await?)
     }
 
     /// Records a refused issuance in the audit trail (nothing else changes) and hands the error back.
@@ -185,47 +229,31 @@ pub fn issue_error_code(e: &IssueError) -> &'static str {
     }
 }
 
-/// Renders and stores every document of an issuance while storage holds its transaction open.
-struct RenderSink<'a> {
-    app: &'a Tessera,
-    booking: &'a Booking,
-    orders: &'a [BookingOrder],
-    agency: &'a Agency,
-    attributes: &'a serde_json::Value,
+/// Names the documents of an issuance inside its transaction (quick: no rendering under the database's
+/// locks) and keeps what was issued, which the files are rendered from after the commit.
+struct PlanSink {
+    /// The flight booking; `None` for an event booking, whose documents follow its orders.
+    flight: Option<FlightBooking>,
+    orders: Vec<BookingOrder>,
+    /// What the last run of the transaction issued: the one that committed, when the issuance succeeds.
+    issued: Mutex<Option<IssuedTickets>>,
+}
+
+impl PlanSink {
+    fn issued(&self) -> Option<IssuedTickets> {
+        self.issued.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
 }
 
 #[async_trait]
-impl DocumentSink for RenderSink<'_> {
+impl DocumentSink for PlanSink {
     async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
-        let flight = match &self.booking.detail {
-            BookingDetail::Flight(flight) => flight,
-            BookingDetail::Event(event) => {
-                let job = crate::orders::EventRender {
-                    event: event.clone(),
-                    orders: self.orders.to_vec(),
-                    agency: self.agency.clone(),
-                    invoices: issued.invoices.clone(),
-                };
-                return self.app.produce_event_documents(job).await.map_err(|e| SinkError(e.to_string()));
-            }
+        let documents = match &self.flight {
+            Some(flight) => render::flight_documents(flight, issued),
+            None => render::event_documents(&self.orders, &issued.invoices),
         };
-        let rendered = render_all(flight.clone(), self.agency.clone(), issued.clone(), self.attributes.clone()).await?;
-        let mut out = Vec::with_capacity(rendered.len());
-        for doc in rendered {
-            let key = format!("agencies/{}/issuances/{}/{}", issued.agency_id, issued.issuance_id, doc.filename);
-            let key = DocumentKey::parse(&key).map_err(|e| SinkError(e.to_string()))?;
-            let stored = self.app.docs.put(&key, doc.bytes).await.map_err(|e| SinkError(e.to_string()))?;
-            out.push(NewDocument {
-                id: DocumentId::generate(),
-                owner: doc.owner,
-                storage_key: key.to_string(),
-                sha256: stored.sha256,
-                size: stored.size as i64,
-                content_type: doc.content_type.into(),
-                filename: doc.filename,
-            });
-        }
-        Ok(out)
+        *self.issued.lock().unwrap_or_else(PoisonError::into_inner) = Some(issued.clone());
+        Ok(documents)
     }
 }
 
@@ -236,7 +264,7 @@ async fn render_all(
     agency: Agency,
     issued: IssuedTickets,
     attributes: serde_json::Value,
-) -> Result<Vec<RenderedFile>, SinkError> {
+) -> Result<Vec<RenderedFile>, AppError> {
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         for ticket in &issued.tickets {
@@ -249,6 +277,6 @@ async fn render_all(
         Ok(out)
     })
     .await
-    .map_err(|e| SinkError(format!("render task: {e}")))?
-    .map_err(|e: tessera_documents::DocumentError| SinkError(e.to_string()))
+    .map_err(|e| AppError::Internal(format!("render task: {e}")))?
+    .map_err(|e: tessera_documents::DocumentError| AppError::DocumentGeneration(e.to_string()))
 }

@@ -101,7 +101,7 @@ impl Tessera {
     /// The store's own URL for a document, living as long as the link has left; `None` when the store cannot
     /// cannot sign URLs (then the document is served the ordinary way).
     async fn presigned(&self, owner: &DocumentOwner, seconds_left: i64) -> Result<Option<LinkTarget>, AppError> {
-        let record = self.db.get_document(Scope::All, owner).await?.ok_or(AppError::NotFound("document"))?;
+        let record = self.filled(Scope::All, owner).await?;
         let key = tessera_documents::DocumentKey::parse(&record.storage_key)?;
         // A document the store lacks is re-rendered and put back first, so the store's URL finds it.
         match self.docs.exists(&key).await {
@@ -118,7 +118,21 @@ impl Tessera {
     pub async fn download(&self, scope: Scope, owner: &DocumentOwner) -> Result<Download, AppError> {
         let record = self.db.get_document(scope, owner).await?.ok_or(AppError::NotFound("document"))?;
         let bytes = self.document_bytes(&record).await?;
+        let record = if record.is_pending() { self.filled(scope, owner).await? } else { record };
         Ok(Download { record, bytes })
+    }
+
+    /// The document's record with its file: one its issuance has not rendered yet is rendered first (its
+    /// key, hash and size are needed, for a presigned URL or an ETag).
+    async fn filled(&self, scope: Scope, owner: &DocumentOwner) -> Result<DocumentRecord, AppError> {
+        let record = self.db.get_document(scope, owner).await?.ok_or(AppError::NotFound("document"))?;
+        if !record.is_pending() {
+            return Ok(record);
+        }
+        self.document_bytes(&record).await?;
+        self.db.get_document(scope, owner).await?.filter(|r| !r.is_pending()).ok_or_else(|| {
+            AppError::DocumentUnavailable(format!("{} {} was not recorded once rendered", owner.kind(), owner.key()))
+        })
     }
 
     fn mac(&self, payload: &str) -> Result<Hmac<Sha256>, AppError> {

@@ -11,11 +11,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tessera_core::agency::Agency;
 use tessera_core::booking::{DistributionChannel, EventBooking};
-use tessera_core::ids::DocumentId;
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, LogisticStatus, OrderFilter, OrderItemId};
 use tessera_core::user::Scope;
-use tessera_documents::DocumentKey;
 use tessera_storage::{
     Actor, AuditEntry, AuditFilter, DocumentOwner, NewAuditEntry, NewDocument, OrderPage, OrderRecord,
 };
@@ -37,8 +35,8 @@ pub(crate) struct EventRender {
 }
 
 impl Tessera {
-    /// Renders and stores every ticket PDF, each order's zip bundle and invoice; storage records them in the
-    /// issuance transaction.
+    /// Renders and stores every ticket PDF, each order's zip bundle and invoice of an event issuance, after its
+    /// commit, for [`Tessera::fill_documents`] to record.
     pub(crate) async fn produce_event_documents(&self, job: EventRender) -> Result<Vec<NewDocument>, AppError> {
         let payloads: HashMap<DownloadItemId, String> = job
             .orders
@@ -52,27 +50,9 @@ impl Tessera {
             .map_err(|e| AppError::Internal(format!("render task: {e}")))??;
         let mut out = Vec::with_capacity(rendered.len());
         for doc in rendered {
-            out.push(self.store(agency, doc).await?);
+            out.push(self.store_rendered(agency, doc).await?);
         }
         Ok(out)
-    }
-
-    async fn store(&self, agency: tessera_core::ids::AgencyId, doc: RenderedFile) -> Result<NewDocument, AppError> {
-        let order = doc.owner.order().map(ToString::to_string).unwrap_or_default();
-        // The key names the content: a bundle rebuilt by one node never overwrites the bytes another node's record
-        // still points to, and a write whose transaction rolls back leaves only an unreferenced object behind.
-        let sha = tessera_documents::sha256_hex(&doc.bytes);
-        let key = DocumentKey::parse(&format!("agencies/{agency}/orders/{order}/{}/{}", &sha[..16], doc.filename))?;
-        let stored = self.docs.put(&key, doc.bytes).await?;
-        Ok(NewDocument {
-            id: DocumentId::generate(),
-            owner: doc.owner,
-            storage_key: key.to_string(),
-            sha256: stored.sha256,
-            size: stored.size as i64,
-            content_type: doc.content_type.into(),
-            filename: doc.filename,
-        })
     }
 
     /// What a ticket's QR code carries: the download item and an HMAC over it, so a gate holding the key can
@@ -209,7 +189,7 @@ impl Tessera {
         let mut current = self.get_order(who, order).await?;
         for _ in 0..ROUNDS {
             let doc = self.zip_of(&current).await?;
-            let new = self.store(current.order.agency_id, doc).await?;
+            let new = self.store_rendered(current.order.agency_id, doc).await?;
             self.db.replace_document(current.order.agency_id, &new, self.now()).await?;
             let after = self.get_order(who, order).await?;
             if zip_inputs(&after) == zip_inputs(&current) {

@@ -13,13 +13,13 @@ use bytes::Bytes;
 use tessera_core::agency::Agency;
 use tessera_core::booking::{BookingDetail, EventBooking, FlightBooking};
 use tessera_core::codes::TicketNumber;
-use tessera_core::ids::{BookingId, IssuanceId};
+use tessera_core::ids::{AgencyId, BookingId, DocumentId, IssuanceId};
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, DownloadItem, OrderItem};
 use tessera_core::ticket::{Ticket, TicketType};
 use tessera_core::user::Scope;
 use tessera_documents::{pdf, sha256_hex, zip_bundle, DocumentError, DocumentKey};
-use tessera_storage::{DocumentOwner, DocumentRecord};
+use tessera_storage::{DocumentOwner, DocumentRecord, IssuedTickets, NewDocument};
 
 use crate::{event_views, views, AppError, Tessera};
 
@@ -34,6 +34,53 @@ pub(crate) struct RenderedFile {
 
 const PDF: &str = "application/pdf";
 const ZIP: &str = "application/zip";
+
+fn ticket_filename(ticket: &Ticket) -> String {
+    match ticket.kind {
+        TicketType::TKT => format!("eticket-{}.pdf", ticket.number.compact()),
+        TicketType::EMD => format!("emd-{}.pdf", ticket.number.compact()),
+    }
+}
+
+fn itinerary_filename(flight: &FlightBooking) -> String {
+    format!("itinerary-{}.pdf", flight.pnr)
+}
+
+fn invoice_filename(invoice: &Invoice) -> String {
+    format!("invoice-{}.pdf", invoice.number)
+}
+
+/// The documents a flight issuance records, named as the functions below name them and not rendered yet
+/// ([`NewDocument::pending`]): a ticket's each, every invoice's, and the combined itinerary.
+pub(crate) fn flight_documents(flight: &FlightBooking, issued: &IssuedTickets) -> Vec<NewDocument> {
+    let tickets = issued.tickets.iter().map(|t| (DocumentOwner::Ticket(t.number.clone()), ticket_filename(t), PDF));
+    let invoices = issued
+        .invoices
+        .iter()
+        .map(|i| (DocumentOwner::BookingInvoice(issued.booking_id, i.number), invoice_filename(i), PDF));
+    let itinerary = (DocumentOwner::Issuance(issued.issuance_id), itinerary_filename(flight), PDF);
+    tickets.chain(invoices).chain([itinerary]).map(pending).collect()
+}
+
+/// The documents an event issuance records, not rendered yet: each ticket's PDF, each order's zip bundle and
+/// invoice.
+pub(crate) fn event_documents(orders: &[BookingOrder], invoices: &[Invoice]) -> Vec<NewDocument> {
+    let mut out = Vec::new();
+    for order in orders {
+        for d in order.items.iter().flat_map(|i| &i.downloads) {
+            out.push((DocumentOwner::Download(order.id.clone(), d.id.clone()), d.link.as_str().to_owned(), PDF));
+        }
+        out.push((DocumentOwner::OrderZip(order.id.clone()), crate::orders::zip_name(order), ZIP));
+        for invoice in invoices.iter().filter(|i| i.draft.order_id.as_ref() == Some(&order.id)) {
+            out.push((DocumentOwner::Invoice(order.id.clone(), invoice.number), invoice_filename(invoice), PDF));
+        }
+    }
+    out.into_iter().map(pending).collect()
+}
+
+fn pending((owner, filename, content_type): (DocumentOwner, String, &str)) -> NewDocument {
+    NewDocument::pending(DocumentId::generate(), owner, filename, content_type)
+}
 
 /// The ticket an exchange's new ticket replaced, which names the amendment it flies.
 fn reissue_of(ticket: &Ticket) -> Option<&TicketNumber> {
@@ -50,16 +97,11 @@ pub(crate) fn flight_ticket(
     attributes: &serde_json::Value,
 ) -> Result<RenderedFile, DocumentError> {
     let seen = flight.as_seen_by(reissue_of(ticket));
-    let (filename, bytes) = match ticket.kind {
-        TicketType::TKT => {
-            let view = views::flight_ticket(&seen, agency, ticket, all, attributes);
-            (format!("eticket-{}.pdf", ticket.number.compact()), pdf::render_flight_ticket(&view)?)
-        }
-        TicketType::EMD => {
-            let view = views::emd(&seen, agency, ticket, all);
-            (format!("emd-{}.pdf", ticket.number.compact()), pdf::render_emd(&view)?)
-        }
+    let bytes = match ticket.kind {
+        TicketType::TKT => pdf::render_flight_ticket(&views::flight_ticket(&seen, agency, ticket, all, attributes))?,
+        TicketType::EMD => pdf::render_emd(&views::emd(&seen, agency, ticket, all))?,
     };
+    let filename = ticket_filename(ticket);
     Ok(RenderedFile {
         owner: DocumentOwner::Ticket(ticket.number.clone()),
         filename,
@@ -83,7 +125,7 @@ pub(crate) fn itinerary(
         .collect();
     Ok(RenderedFile {
         owner: DocumentOwner::Issuance(issuance),
-        filename: format!("itinerary-{}.pdf", flight.pnr),
+        filename: itinerary_filename(flight),
         content_type: PDF,
         bytes: pdf::render_flight_itinerary(&views)?.into(),
     })
@@ -98,7 +140,7 @@ pub(crate) fn flight_invoice(
 ) -> Result<RenderedFile, DocumentError> {
     Ok(RenderedFile {
         owner: DocumentOwner::BookingInvoice(booking, invoice.number),
-        filename: format!("invoice-{}.pdf", invoice.number),
+        filename: invoice_filename(invoice),
         content_type: PDF,
         bytes: pdf::render_invoice(&views::flight_invoice(agency, flight, invoice))?.into(),
     })
@@ -136,7 +178,7 @@ pub(crate) fn event_invoice(
 ) -> Result<RenderedFile, DocumentError> {
     Ok(RenderedFile {
         owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),
-        filename: format!("invoice-{}.pdf", invoice.number),
+        filename: invoice_filename(invoice),
         content_type: PDF,
         bytes: pdf::render_invoice(&event_views::invoice(agency, event, order, invoice))?.into(),
     })
@@ -190,6 +232,9 @@ impl Tessera {
                 record.storage_key
             ))
         };
+        if record.is_pending() {
+            return self.render_pending(record).await.map_err(|e| unavailable(format!("rendering: {e:?}")));
+        }
         let key = DocumentKey::parse(&record.storage_key).map_err(|e| unavailable(e.to_string()))?;
         match self.docs.get(&key).await {
             Ok(bytes) => return Ok(bytes),
@@ -232,6 +277,41 @@ impl Tessera {
             tracing::warn!(key = %record.storage_key, error = %e, "could not put a re-rendered document back");
         }
         Ok(file.bytes)
+    }
+
+    /// A document its issuance recorded but did not render yet (the issuing request is still rendering it, or
+    /// died first): rendered from the database, stored and recorded here. Rendering is deterministic, so when
+    /// the issuing request records its own copy too, both are the same bytes and whichever comes second is
+    /// skipped.
+    async fn render_pending(&self, record: &DocumentRecord) -> Result<Bytes, AppError> {
+        let file = Box::pin(self.render_owner(&record.owner)).await?;
+        let bytes = file.bytes.clone();
+        let document = self.store_rendered(record.agency_id, file).await?;
+        self.db.fill_documents(record.agency_id, std::slice::from_ref(&document)).await?;
+        Ok(bytes)
+    }
+
+    /// Puts a rendered file in the store under a key named by its content
+    /// (`agencies/{agency}/{orders/{order} or documents}/{SHA-256 prefix}/{file name}`): every node rendering the
+    /// same document writes the same bytes to the same key, and a key a record points to is never overwritten
+    /// with other bytes.
+    pub(crate) async fn store_rendered(&self, agency: AgencyId, file: RenderedFile) -> Result<NewDocument, AppError> {
+        let sha = sha256_hex(&file.bytes);
+        let folder = match file.owner.order() {
+            Some(order) => format!("orders/{order}"),
+            None => "documents".to_owned(),
+        };
+        let key = DocumentKey::parse(&format!("agencies/{agency}/{folder}/{}/{}", &sha[..16], file.filename))?;
+        let stored = self.docs.put(&key, file.bytes).await?;
+        Ok(NewDocument {
+            id: DocumentId::generate(),
+            owner: file.owner,
+            storage_key: key.to_string(),
+            sha256: stored.sha256,
+            size: i64::try_from(stored.size).map_err(|_| AppError::Internal("document too large".into()))?,
+            content_type: file.content_type.into(),
+            filename: file.filename,
+        })
     }
 
     /// Whether the document's owner has a newer version than `record` by now.

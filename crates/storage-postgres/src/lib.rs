@@ -30,6 +30,8 @@ mod shared;
 pub mod testing;
 mod tx;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
@@ -43,6 +45,7 @@ use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
+use tessera_storage::group::Writer;
 use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, ClaimMark, Credentials, DocumentOwner, DocumentRecord,
@@ -59,6 +62,8 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!();
 #[derive(Debug, Clone)]
 pub struct PostgresDatabase {
     pool: PgPool,
+    /// Group commit of the hot writes ([`tessera_storage::group`]).
+    writer: Writer<tx::PgTx>,
 }
 
 impl PostgresDatabase {
@@ -72,7 +77,12 @@ impl PostgresDatabase {
             .await
             .map_err(|e| StorageError::Backend(format!("connecting to PostgreSQL: {e}")))?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating: {e}")))?;
-        Ok(Self { pool })
+        let writer_pool = pool.clone();
+        let writer = Writer::start(Arc::new(move || {
+            let pool = writer_pool.clone();
+            Box::pin(async move { begin(&pool, None).await.map(tx::PgTx::new) })
+        }));
+        Ok(Self { pool, writer })
     }
 
     /// The underlying pool, for health checks and tools that need raw SQL.
@@ -145,11 +155,12 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
     fn find_api_key(key_hash: &str) -> Option<(ApiKeyRecord, User)> = pool identity::find_api_key;
     fn list_api_keys(user: UserId) -> Vec<ApiKeyRecord> = pool identity::list_api_keys;
     fn revoke_api_key(id: ApiKeyId) -> bool = pool identity::revoke_api_key;
-    fn insert_booking(booking: &Booking, orders: &[BookingOrder]) -> () = db scripts::insert_booking;
+    fn insert_booking(booking: &Booking, orders: &[BookingOrder]) -> () = writer scripts::insert_booking;
     fn get_booking(scope: Scope, id: BookingId) -> Option<Booking> = pool bookings::get;
     fn find_booking_by_code(scope: Scope, code: &str) -> Option<Booking> = pool bookings::find_by_code;
     fn list_bookings(scope: Scope, filter: &BookingFilter) -> Vec<Booking> = pool bookings::list;
-    fn issue(issuance: &NewIssuance, sink: &dyn DocumentSink) -> IssuanceRecord = db scripts::issue;
+    fn issue(issuance: &NewIssuance, sink: Arc<dyn DocumentSink>) -> IssuanceRecord = writer scripts::issue;
+    fn fill_documents(agency: AgencyId, documents: &[NewDocument]) -> () = writer scripts::fill_documents;
     fn get_issuance(scope: Scope, id: IssuanceId) -> Option<IssuanceRecord> = pool issuance::get_issuance;
     fn find_issuance_by_booking(scope: Scope, booking: BookingId) -> Option<IssuanceRecord>
         = pool issuance::find_issuance_by_booking;
@@ -178,8 +189,8 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
     fn shared_secret(name: &str, candidate: &[u8]) -> Vec<u8> = pool shared::shared_secret;
     fn take_rate_token(key: &str, now: DateTime<Utc>, quota: RateQuota) -> RateDecision = pool shared::take_rate_token;
-    fn claim_idempotency(mark: &ClaimMark, request_hash: &str, now: DateTime<Utc>, lease: TimeDelta) -> IdempotencyClaim = db scripts::claim_idempotency;
-    fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = pool idempotency::complete;
+    fn claim_idempotency(mark: &ClaimMark, request_hash: &str, now: DateTime<Utc>, lease: TimeDelta) -> IdempotencyClaim = writer scripts::claim_idempotency;
+    fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = writer scripts::complete_idempotency;
     fn release_idempotency(mark: &ClaimMark) -> () = pool idempotency::release;
     fn enqueue_message(message: &NewMessage) -> () = pool outbox::enqueue;
     fn claim_due_messages(now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Vec<OutboxMessage>

@@ -37,6 +37,10 @@ impl Backend for PostgresDatabase {
 }
 
 impl PgTx {
+    pub(crate) fn new(tx: Transaction<'static, Postgres>) -> Self {
+        Self(tx)
+    }
+
     fn conn(&mut self) -> &mut PgConnection {
         &mut self.0
     }
@@ -60,6 +64,23 @@ impl WriteTx for PgTx {
 
     async fn commit(self) -> Result<()> {
         Ok(self.0.commit().await?)
+    }
+
+    async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT script").execute(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        // Also leaves an aborted transaction (a failed statement) usable again.
+        sqlx::query("ROLLBACK TO SAVEPOINT script").execute(self.conn()).await?;
+        sqlx::query("RELEASE SAVEPOINT script").execute(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("RELEASE SAVEPOINT script").execute(self.conn()).await?;
+        Ok(())
     }
 
     async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
@@ -239,6 +260,22 @@ impl WriteTx for PgTx {
         self.write_document(agency, document, at, "").await.map(|_| ())
     }
 
+    async fn fill_document(&mut self, agency: AgencyId, document: &NewDocument) -> Result<bool> {
+        let filled = sqlx::query(
+            "UPDATE documents SET storage_key = $1, sha256 = $2, size = $3 \
+             WHERE owner_kind = $4 AND owner_key = $5 AND agency_id = $6 AND sha256 = ''",
+        )
+        .bind(&document.storage_key)
+        .bind(&document.sha256)
+        .bind(document.size)
+        .bind(document.owner.kind())
+        .bind(document.owner.key())
+        .bind(agency.0)
+        .execute(self.conn())
+        .await?;
+        Ok(filled.rows_affected() == 1)
+    }
+
     async fn replace_document(&mut self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<bool> {
         // The new row takes the old one's place whole (id included), unless the old one is another agency's.
         let written = self
@@ -377,6 +414,17 @@ impl WriteTx for PgTx {
         .execute(self.conn())
         .await?;
         Ok(taken.rows_affected() == 1)
+    }
+
+    async fn complete_claim(&mut self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<bool> {
+        let done = sqlx::query("UPDATE idempotency SET status = $3, body = $4 WHERE scope_key = $1 AND key = $2")
+            .bind(scope_key)
+            .bind(key)
+            .bind(i32::from(status))
+            .bind(body)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn record_claim_effect(&mut self, mark: &ClaimMark, effect: &str) -> Result<bool> {

@@ -403,7 +403,7 @@ async fn rows_written_before_the_lifecycle_migration_still_read() {
         },
         attributes: serde_json::json!({}),
     };
-    db.issue(&new, &RecordingSink::default()).await.expect("issue");
+    db.issue(&new, std::sync::Arc::new(RecordingSink::default())).await.expect("issue");
     let invoices = db.invoices_of_booking(Scope::All, next.id).await.expect("invoices");
     let summary: Vec<_> =
         invoices.iter().map(|i| (i.number, i.draft.order_id.is_none(), i.draft.covers.len())).collect();

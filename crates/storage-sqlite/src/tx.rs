@@ -24,6 +24,12 @@ use tessera_storage::decode::corrupt;
 /// A write transaction holding SQLite's write lock. Dropping it without committing rolls it back.
 pub struct SqliteTx(Transaction<'static, Sqlite>);
 
+impl SqliteTx {
+    pub(crate) fn new(tx: Transaction<'static, Sqlite>) -> Self {
+        Self(tx)
+    }
+}
+
 #[async_trait]
 impl Backend for SqliteDatabase {
     type Tx = SqliteTx;
@@ -53,6 +59,23 @@ impl WriteTx for SqliteTx {
 
     async fn commit(self) -> Result<()> {
         Ok(self.0.commit().await?)
+    }
+
+    async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT script").execute(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        // ROLLBACK TO keeps the savepoint open; release it too, so the next script starts a fresh one.
+        sqlx::query("ROLLBACK TO script").execute(self.conn()).await?;
+        sqlx::query("RELEASE script").execute(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("RELEASE script").execute(self.conn()).await?;
+        Ok(())
     }
 
     async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
@@ -271,6 +294,22 @@ impl WriteTx for SqliteTx {
         insert_document(self.conn(), agency, document, at, "INSERT").await
     }
 
+    async fn fill_document(&mut self, agency: AgencyId, document: &NewDocument) -> Result<bool> {
+        let filled = sqlx::query(
+            "UPDATE documents SET storage_key = ?, sha256 = ?, size = ? \
+             WHERE owner_kind = ? AND owner_key = ? AND agency_id = ? AND sha256 = ''",
+        )
+        .bind(&document.storage_key)
+        .bind(&document.sha256)
+        .bind(document.size)
+        .bind(document.owner.kind())
+        .bind(document.owner.key())
+        .bind(agency.to_string())
+        .execute(self.conn())
+        .await?;
+        Ok(filled.rows_affected() == 1)
+    }
+
     async fn replace_document(&mut self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<bool> {
         let theirs: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM documents WHERE owner_kind = ? AND owner_key = ? AND agency_id <> ?)",
@@ -409,6 +448,17 @@ impl WriteTx for SqliteTx {
         .execute(self.conn())
         .await?;
         Ok(taken.rows_affected() == 1)
+    }
+
+    async fn complete_claim(&mut self, scope_key: &str, key: &str, status: u16, body: &[u8]) -> Result<bool> {
+        let done = sqlx::query("UPDATE idempotency SET status = ?, body = ? WHERE scope_key = ? AND key = ?")
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(scope_key)
+            .bind(key)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn record_claim_effect(&mut self, mark: &ClaimMark, effect: &str) -> Result<bool> {

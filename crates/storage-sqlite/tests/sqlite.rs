@@ -64,9 +64,9 @@ async fn open_applies_pragmas_and_reopens() {
     let journal_mode: String =
         sqlx::query_scalar("PRAGMA journal_mode").fetch_one(db.pool()).await.expect("journal_mode");
     assert_eq!(journal_mode, "wal");
-    for (pragma, expected) in [("foreign_keys", 1), ("synchronous", 1), ("busy_timeout", 10_000)] {
+    for (pragma, expected) in [("foreign_keys", 1), ("synchronous", 2), ("busy_timeout", 10_000)] {
         let value: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}")).fetch_one(db.pool()).await.expect(pragma);
-        // synchronous = 1 is NORMAL.
+        // synchronous = 2 is FULL: a commit is on disk before it returns.
         assert_eq!(value, expected, "{pragma}");
     }
     let id = agency(&db).await;
@@ -109,7 +109,7 @@ async fn exhausted_serials_refuse_the_issuance() {
         .await
         .expect("seed serials");
     let new = issuance_of(&booking);
-    let refused = db.issue(&new, &RecordingSink::default()).await;
+    let refused = db.issue(&new, Arc::new(RecordingSink::default())).await;
     assert!(matches!(&refused, Err(StorageError::SerialsExhausted(p)) if p == "157"), "got {refused:?}");
     assert!(db.get_issuance(Scope::All, new.id).await.expect("get").is_none());
     let next: i64 = sqlx::query_scalar("SELECT next_serial FROM ticket_serials WHERE prefix = '157'")
@@ -303,7 +303,7 @@ async fn rows_written_before_the_lifecycle_migration_still_read() {
     .expect("top up");
     let next = flight_booking(agency, None);
     db.insert_booking(&next, &[]).await.expect("insert booking");
-    db.issue(&issuance_of(&next), &RecordingSink::default()).await.expect("issue");
+    db.issue(&issuance_of(&next), Arc::new(RecordingSink::default())).await.expect("issue");
     let invoices = db.invoices_of_booking(Scope::All, next.id).await.expect("invoices");
     assert_eq!(
         invoices.iter().map(|i| (i.number, i.draft.order_id.is_none(), i.draft.covers.len())).collect::<Vec<_>>(),

@@ -13,6 +13,7 @@
 
 pub mod decode;
 mod error;
+pub mod group;
 mod primitives;
 mod records;
 #[doc(hidden)]
@@ -39,8 +40,11 @@ use tessera_core::user::{Scope, User};
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
-/// Called by [`Database::issue`] inside its transaction once ticket numbers are known, to render and store the
-/// documents. Whatever it returns is recorded in the same transaction; if it fails, nothing is committed.
+/// Called by [`Database::issue`] inside its transaction once ticket numbers are known, to name the documents
+/// the issuance records. Whatever it returns is recorded in the same transaction; if it fails, nothing is
+/// committed. It runs while the transaction holds the database's locks, for every issuance of a group commit in
+/// turn, so it should be quick: the real sink names the documents [`NewDocument::pending`], renders them after
+/// the commit and records their files with [`Database::fill_documents`].
 #[async_trait]
 pub trait DocumentSink: Send + Sync {
     async fn produce(&self, issued: &IssuedTickets) -> std::result::Result<Vec<NewDocument>, SinkError>;
@@ -106,7 +110,10 @@ pub trait Database: Send + Sync + 'static {
     /// [`StorageError::InsufficientBalance`]); ticket serials are allocated per prefix without gaps or
     /// duplicates, `sink` renders the documents, and tickets, coupons, documents, the ledger debit, the booking's
     /// new status and the audit entry commit together.
-    async fn issue(&self, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord>;
+    async fn issue(&self, issuance: &NewIssuance, sink: std::sync::Arc<dyn DocumentSink>) -> Result<IssuanceRecord>;
+    /// Records the rendered files (key, hash, size) of documents stored as pending, each only while it is
+    /// still pending and the agency's.
+    async fn fill_documents(&self, agency: AgencyId, documents: &[NewDocument]) -> Result<()>;
     async fn get_issuance(&self, scope: Scope, id: IssuanceId) -> Result<Option<IssuanceRecord>>;
     /// The issuance that ticketed a booking, if any, within the scope.
     async fn find_issuance_by_booking(&self, scope: Scope, booking: BookingId) -> Result<Option<IssuanceRecord>>;

@@ -35,6 +35,12 @@ pub trait WriteTx: Send + Sized {
     }
     async fn commit(self) -> Result<(), Self::Error>;
 
+    // --- savepoints: one per script of a group commit ([`crate::group`]); they do not nest ---
+    async fn savepoint(&mut self) -> Result<(), Self::Error>;
+    /// Undoes what was written since [`WriteTx::savepoint`] and leaves the transaction usable.
+    async fn rollback_to_savepoint(&mut self) -> Result<(), Self::Error>;
+    async fn release_savepoint(&mut self) -> Result<(), Self::Error>;
+
     // --- bookings and orders ---
     /// Stores a booking and its orders (none for a flight booking).
     async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<(), Self::Error>;
@@ -85,6 +91,9 @@ pub trait WriteTx: Send + Sized {
         document: &NewDocument,
         at: DateTime<Utc>,
     ) -> Result<(), Self::Error>;
+    /// Records the rendered file of a document stored as pending (its key, hash and size), only while it is
+    /// still pending and the agency's; returns whether it did.
+    async fn fill_document(&mut self, agency: AgencyId, document: &NewDocument) -> Result<bool, Self::Error>;
     /// Stores the document in place of the one with the same owner (id included), or as a new one. Writes
     /// nothing and returns `false` when the stored one is another agency's.
     async fn replace_document(
@@ -135,6 +144,14 @@ pub trait WriteTx: Send + Sized {
     ) -> Result<bool, Self::Error>;
     /// Records `effect` on the claim, only while `mark.token` holds it and it is unanswered; returns whether
     /// it did.
+    /// Stores the answer to replay for the key; returns whether the claim existed.
+    async fn complete_claim(
+        &mut self,
+        scope_key: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<bool, Self::Error>;
     async fn record_claim_effect(&mut self, mark: &ClaimMark, effect: &str) -> Result<bool, Self::Error>;
 }
 

@@ -213,6 +213,25 @@ pub struct NewDocument {
     pub filename: String,
 }
 
+impl NewDocument {
+    /// A document named by an issuance and rendered after its commit: no file yet (empty key and hash).
+    pub fn pending(id: DocumentId, owner: DocumentOwner, filename: String, content_type: &str) -> Self {
+        Self {
+            id,
+            owner,
+            storage_key: String::new(),
+            sha256: String::new(),
+            size: 0,
+            content_type: content_type.into(),
+            filename,
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.sha256.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentRecord {
     pub id: DocumentId,
@@ -224,6 +243,14 @@ pub struct DocumentRecord {
     pub content_type: String,
     pub filename: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl DocumentRecord {
+    /// Recorded by an issuance whose files were not rendered yet (see [`NewDocument::pending`]): its bytes are
+    /// rendered from the database by whoever reads it first.
+    pub fn is_pending(&self) -> bool {
+        self.sha256.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -5,13 +5,14 @@
 pub use async_trait::async_trait as __async_trait;
 
 /// Implements [`crate::Database`] for a backend type by forwarding every method to a function, called with
-/// the backend's pool (`pool`) or the backend itself (`db`, for the [`crate::scripts`]) and then the method's
+/// the backend's pool (`pool`), the backend itself (`db`, for the [`crate::scripts`]) or its group-commit
+/// writer (`writer`, for the scripts of [`crate::group`]) and then the method's
 /// arguments. The function's error only has to convert into [`crate::StorageError`].
 ///
 /// ```ignore
 /// route_database! { SqliteDatabase, "sqlite", pool;
 ///     fn get_agency(id: AgencyId) -> Option<Agency> = pool agencies::get_agency;
-///     fn issue(issuance: &NewIssuance, sink: &dyn DocumentSink) -> IssuanceRecord = db scripts::issue;
+///     fn issue(issuance: &NewIssuance, sink: Arc<dyn DocumentSink>) -> IssuanceRecord = writer scripts::issue;
 /// }
 /// ```
 #[macro_export]
@@ -34,4 +35,5 @@ macro_rules! route_database {
     };
     (@recv $self:ident $pool:ident pool) => { &$self.$pool };
     (@recv $self:ident $pool:ident db) => { $self };
+    (@recv $self:ident $pool:ident writer) => { &$self.writer };
 }

@@ -12,12 +12,14 @@
 //! and the key's effect happens once.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{run, TxResult};
+use super::TxResult;
 use crate::decode::corrupt;
-use crate::{Backend, ClaimMark, IdempotencyClaim, Result, StorageError, StoredClaim, WriteTx};
+use crate::group::Writer;
+use crate::{ClaimMark, IdempotencyClaim, Result, StorageError, StoredClaim, WriteTx};
 
 /// A claim can vanish between a failed insert and the read (its holder released it); then the claim is tried
 /// again. Losing that race this many times in a row means something is badly wrong.
@@ -33,6 +35,12 @@ tokio::task_local! {
 /// `Database` method, because any write a guarded request makes must be marked, whatever its path.
 pub async fn with_claim<F: Future>(mark: ClaimMark, work: F) -> F::Output {
     CLAIM.scope(mark, work).await
+}
+
+/// The claim the current request runs under, to carry it to the task that runs its script
+/// ([`crate::group::Writer`]).
+pub(crate) fn current_claim() -> Option<ClaimMark> {
+    CLAIM.try_with(Clone::clone).ok()
 }
 
 /// Records `effect` (built only when a claim is in force) on the current request's claim, inside `tx`.
@@ -53,9 +61,9 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-/// [`crate::Database::claim_idempotency`].
-pub async fn claim_idempotency<B: Backend>(
-    db: &B,
+/// [`crate::Database::claim_idempotency`], in the next group commit of `writer`.
+pub async fn claim_idempotency<X: WriteTx + 'static>(
+    writer: &Writer<X>,
     mark: &ClaimMark,
     request_hash: &str,
     now: DateTime<Utc>,
@@ -63,21 +71,25 @@ pub async fn claim_idempotency<B: Backend>(
 ) -> Result<IdempotencyClaim> {
     let until = now.checked_add_signed(lease).ok_or_else(|| StorageError::Backend("lease out of range".into()))?;
     let (now_ms, until_ms) = (millis(now), millis(until));
+    let asked = Arc::new((mark.clone(), request_hash.to_owned()));
     for _ in 0..CLAIM_ATTEMPTS {
-        let stored = run::<B::Tx, _, _, _>("idempotency claim", || async {
-            let mut tx = db.begin_write().await?;
-            let stored = if tx.insert_claim(mark, request_hash, until_ms).await? {
-                None
-            } else if tx.take_over_claim(mark, request_hash, now_ms, until_ms).await? {
-                tracing::info!(key = %mark.key, "idempotency claim taken over after its lease expired");
-                None
-            } else {
-                Some(tx.read_claim(&mark.scope_key, &mark.key).await?)
-            };
-            tx.commit().await?;
-            Ok(stored)
-        })
-        .await?;
+        let asked = asked.clone();
+        let stored = writer
+            .run(move |tx| {
+                let asked = asked.clone();
+                Box::pin(async move {
+                    let (mark, request_hash) = &*asked;
+                    Ok(if tx.insert_claim(mark, request_hash, until_ms).await? {
+                        None
+                    } else if tx.take_over_claim(mark, request_hash, now_ms, until_ms).await? {
+                        tracing::info!(key = %mark.key, "idempotency claim taken over after its lease expired");
+                        None
+                    } else {
+                        Some(tx.read_claim(&mark.scope_key, &mark.key).await?)
+                    })
+                })
+            })
+            .await?;
         let claim = match stored {
             None => IdempotencyClaim::Claimed,
             Some(None) => continue,
@@ -89,6 +101,31 @@ pub async fn claim_idempotency<B: Backend>(
         return Ok(claim);
     }
     Err(StorageError::Backend(format!("idempotency key kept changing hands ({CLAIM_ATTEMPTS} attempts)")))
+}
+
+/// [`crate::Database::complete_idempotency`], in the next group commit of `writer`: the answer to replay.
+pub async fn complete_idempotency<X: WriteTx + 'static>(
+    writer: &Writer<X>,
+    scope_key: &str,
+    key: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<()> {
+    let answer = Arc::new((scope_key.to_owned(), key.to_owned(), body.to_vec()));
+    writer
+        .run(move |tx| {
+            let answer = answer.clone();
+            Box::pin(async move {
+                let (scope_key, key, body) = &*answer;
+                // Completing a claim that does not exist means the response would silently not be replayed.
+                if tx.complete_claim(scope_key, key, status, body).await? {
+                    Ok(())
+                } else {
+                    Err(StorageError::NotFound.into())
+                }
+            })
+        })
+        .await
 }
 
 /// What a claim someone else holds (or held) means for this copy of the request; `None` when it changed

@@ -7,30 +7,40 @@
 //! booking queue on the booking row; the first commits `ticketed` and the rest, reading the status after the
 //! lock, fail with [`StorageError::BookingNotConfirmed`].
 
+use std::sync::Arc;
+
 use tessera_core::booking::BookingStatus;
 use tessera_core::ledger::LedgerKind;
 use tessera_core::ticket::Ticket;
 
 use super::idempotency::record_effect;
-use super::{post, run, take_invoice_numbers, take_ticket_numbers, TxResult};
+use super::{post, take_invoice_numbers, take_ticket_numbers, TxResult};
+use crate::group::Writer;
 use crate::{
-    covering_issued, Backend, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance,
+    covering_issued, DocumentSink, IssuanceRecord, IssuedTickets, NewAuditEntry, NewDocument, NewIssuance,
     NewLedgerEntry, Result, StorageError, WriteTx,
 };
 
-/// [`crate::Database::issue`]: [`issue_in`] in a transaction of its own.
-pub async fn issue<B: Backend>(db: &B, issuance: &NewIssuance, sink: &dyn DocumentSink) -> Result<IssuanceRecord> {
-    run::<B::Tx, _, _, _>("issuance", || async {
-        let mut tx = db.begin_write().await?;
-        let record = issue_in(&mut tx, issuance, sink).await?;
-        record_effect(&mut tx, || serde_json::json!({ "issuance": issuance.id.to_string() })).await?;
-        tx.commit().await?;
-        Ok(record)
-    })
-    .await
+/// [`crate::Database::issue`]: [`issue_in`] in the next group commit of `writer`.
+pub async fn issue<X: WriteTx + 'static>(
+    writer: &Writer<X>,
+    issuance: &NewIssuance,
+    sink: Arc<dyn DocumentSink>,
+) -> Result<IssuanceRecord> {
+    let issuance = Arc::new(issuance.clone());
+    writer
+        .run(move |tx| {
+            let (issuance, sink) = (issuance.clone(), sink.clone());
+            Box::pin(async move {
+                let record = issue_in(tx, &issuance, sink.as_ref()).await?;
+                record_effect(tx, || serde_json::json!({ "issuance": issuance.id.to_string() })).await?;
+                Ok(record)
+            })
+        })
+        .await
 }
 
-/// Numbers the issuance, lets `sink` render its documents and records it all. An error leaves the
+/// Numbers the issuance, lets `sink` name its documents and records it all. An error leaves the
 /// transaction for the caller to drop, which rolls everything back.
 pub async fn issue_in<X: WriteTx>(
     tx: &mut X,
@@ -38,7 +48,7 @@ pub async fn issue_in<X: WriteTx>(
     sink: &dyn DocumentSink,
 ) -> TxResult<IssuanceRecord, X> {
     let issued = number(tx, issuance).await?;
-    // Rendered while the numbers are reserved but nothing is visible to anyone else; a failure undoes it all.
+    // Named, not rendered: the files are rendered after the commit, off every lock (see the sink's docs).
     let documents = sink.produce(&issued).await.map_err(StorageError::Documents)?;
     record(tx, issuance, &issued, &documents).await
 }

@@ -17,11 +17,12 @@ mod transition;
 use std::future::Future;
 use std::time::Duration;
 
-pub use idempotency::{claim_idempotency, with_claim};
+pub(crate) use idempotency::current_claim;
+pub use idempotency::{claim_idempotency, complete_idempotency, with_claim};
 pub use issue::{issue, issue_in};
 pub use money::{post, post_ledger};
 pub use numbers::{take_invoice_numbers, take_ticket_numbers};
-pub use orders::{insert_booking, replace_document, replace_document_in, set_distribution_channel};
+pub use orders::{fill_documents, insert_booking, replace_document, replace_document_in, set_distribution_channel};
 pub use transition::{transition, transition_in};
 
 use crate::{Result, StorageError, WriteTx};

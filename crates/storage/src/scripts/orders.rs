@@ -1,5 +1,7 @@
 //! Bookings with their orders, an order item's distribution channel, and documents replacing their owner's.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::ids::AgencyId;
@@ -8,22 +10,56 @@ use tessera_core::user::Scope;
 
 use super::idempotency::record_effect;
 use super::{run, TxResult};
+use crate::group::Writer;
 use crate::{Backend, NewDocument, Result, StorageError, WriteTx};
 
 /// Stores a booking and its orders together. Reads scope orders through their booking, so an order filed
 /// under another booking or agency would be shown to the wrong people: such a call stores nothing.
-pub async fn insert_booking<B: Backend>(db: &B, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
+pub async fn insert_booking<X: WriteTx + 'static>(
+    writer: &Writer<X>,
+    booking: &Booking,
+    orders: &[BookingOrder],
+) -> Result<()> {
     if let Some(stray) = orders.iter().find(|o| o.booking_id != booking.id || o.agency_id != booking.agency_id) {
         let what = format!("booking order {} does not belong to booking {}", stray.id, booking.id);
         return Err(StorageError::Backend(what));
     }
-    run::<B::Tx, _, _, _>("booking", || async {
-        let mut tx = db.begin_write().await?;
-        tx.insert_booking(booking, orders).await?;
-        record_effect(&mut tx, || serde_json::json!({ "booking": booking.id.to_string() })).await?;
-        tx.commit().await
-    })
-    .await
+    let both = Arc::new((booking.clone(), orders.to_vec()));
+    writer
+        .run(move |tx| {
+            let both = both.clone();
+            Box::pin(async move {
+                let (booking, orders) = &*both;
+                tx.insert_booking(booking, orders).await?;
+                record_effect(tx, || serde_json::json!({ "booking": booking.id.to_string() })).await
+            })
+        })
+        .await
+}
+
+/// [`crate::Database::fill_documents`]: records the rendered files of documents an issuance stored as
+/// pending, in the next group commit. A document no longer pending (a read rendered it first, or a lifecycle
+/// change replaced it) is left as it is.
+pub async fn fill_documents<X: WriteTx + 'static>(
+    writer: &Writer<X>,
+    agency: AgencyId,
+    documents: &[NewDocument],
+) -> Result<()> {
+    if documents.iter().any(NewDocument::is_pending) {
+        return Err(StorageError::Backend("a document filled in without its file".into()));
+    }
+    let documents = Arc::new(documents.to_vec());
+    writer
+        .run(move |tx| {
+            let documents = documents.clone();
+            Box::pin(async move {
+                for document in documents.iter() {
+                    tx.fill_document(agency, document).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
 }
 
 /// [`crate::Database::set_distribution_channel`]. The items are rewritten whole: the order's lock keeps a

@@ -25,9 +25,9 @@ checks! {
         let issuance = event_issuance(db, &booking, &orders, Some(&agent)).await;
         assert_eq!(issuance.draft.payable, usd_minor(EVENT_PAYABLE_MINOR));
         assert_eq!(issuance.draft.invoices.len(), 2, "one invoice per order");
-        let sink = EventSink::new(orders.clone());
+        let sink = Arc::new(EventSink::new(orders.clone()));
 
-        let record = db.issue(&issuance, &sink).await.expect("issue");
+        let record = db.issue(&issuance, sink.clone()).await.expect("issue");
         assert_eq!(record.amount_charged, usd_minor(EVENT_PAYABLE_MINOR));
         assert!(db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets").is_empty(), "no tickets drawn");
 
@@ -102,14 +102,14 @@ checks! {
         // The agency's next issuance continues its numbers; another agency's start at 1.
         let (second, second_orders) = event_booked(db, agency.id, None).await;
         let next = event_issuance(db, &second, &second_orders, None).await;
-        db.issue(&next, &EventSink::new(second_orders.clone())).await.expect("issue");
+        db.issue(&next, Arc::new(EventSink::new(second_orders.clone()))).await.expect("issue");
         for (order, invoice) in second_orders.iter().zip(expected_invoices(&next, 3)) {
             assert_eq!(order_record(db, &order.id).await.invoices, vec![invoice]);
         }
         top_up(db, other.id, EVENT_PAYABLE_MINOR).await;
         let (theirs, their_orders) = event_booked(db, other.id, None).await;
         let their_issuance = event_issuance(db, &theirs, &their_orders, None).await;
-        db.issue(&their_issuance, &EventSink::new(their_orders.clone())).await.expect("issue");
+        db.issue(&their_issuance, Arc::new(EventSink::new(their_orders.clone()))).await.expect("issue");
         for (order, invoice) in their_orders.iter().zip(expected_invoices(&their_issuance, 1)) {
             assert_eq!(order_record(db, &order.id).await.invoices, vec![invoice]);
         }
@@ -139,7 +139,7 @@ checks! {
             let (db, sink, start) = (db.clone(), sink.clone(), start.clone());
             tasks.push(tokio::spawn(async move {
                 start.wait().await;
-                db.issue(&issuance, sink.as_ref()).await.expect("every issuance fits the balance");
+                db.issue(&issuance, sink.clone()).await.expect("every issuance fits the balance");
                 issuance
             }));
         }
@@ -172,8 +172,8 @@ checks! {
         let (booking, orders) = event_booked(db, agency.id, None).await;
         let issuance = event_issuance(db, &booking, &orders, None).await;
 
-        let failing = EventSink::failing(orders.clone());
-        let failed = db.issue(&issuance, &failing).await;
+        let failing = Arc::new(EventSink::failing(orders.clone()));
+        let failed = db.issue(&issuance, failing.clone()).await;
         assert!(matches!(failed, Err(StorageError::Documents(_))), "got {failed:?}");
         assert_eq!(failing.calls()[0].0.invoices, expected_invoices(&issuance, 1), "the sink saw numbers");
         assert_nothing_issued(db, &issuance).await;
@@ -195,8 +195,8 @@ checks! {
 
         // The retry gets the very same numbers: the failed attempt consumed none.
         let retry = NewIssuance { id: IssuanceId::generate(), ..issuance };
-        let sink = EventSink::new(orders.clone());
-        db.issue(&retry, &sink).await.expect("retry");
+        let sink = Arc::new(EventSink::new(orders.clone()));
+        db.issue(&retry, sink.clone()).await.expect("retry");
         assert_eq!(sink.calls()[0].0.invoices, expected_invoices(&retry, 1));
         for (order, invoice) in orders.iter().zip(expected_invoices(&retry, 1)) {
             let record = order_record(db, &order.id).await;

@@ -101,7 +101,7 @@ checks! {
 
         // A failed issuance under the claim rolls back with its effect: nothing recorded, the claim is
         // reclaimable once the lease ends.
-        let failed = with_claim(holder.clone(), db.issue(&issuance, &FailingSink)).await;
+        let failed = with_claim(holder.clone(), db.issue(&issuance, Arc::new(FailingSink))).await;
         assert!(matches!(failed, Err(StorageError::Documents(_))), "got {failed:?}");
         assert_eq!(
             db.claim_idempotency(&mark(scope, key, "early"), hash, at(10), LEASE).await.expect("claim"),
@@ -111,14 +111,14 @@ checks! {
         assert_eq!(db.claim_idempotency(&retry, hash, at(30), LEASE).await.expect("claim"), IdempotencyClaim::Claimed);
 
         // The dead holder cannot record an effect any more: its issuance rolls back.
-        let stale = with_claim(holder, db.issue(&issuance, &RecordingSink::default())).await;
+        let stale = with_claim(holder, db.issue(&issuance, Arc::new(RecordingSink::default()))).await;
         assert!(matches!(stale, Err(StorageError::ClaimLost)), "got {stale:?}");
         assert!(db.get_issuance(Scope::All, issuance.id).await.expect("get").is_none(), "rolled back");
         assert_eq!(balance(db, agency.id).await, 200_000);
 
         // The holder's issuance records its effect in its own transaction; the answer is never stored (a
         // crash after the commit): once the lease ends, the next copy is told what was done.
-        with_claim(retry, db.issue(&issuance, &RecordingSink::default())).await.expect("issue");
+        with_claim(retry, db.issue(&issuance, Arc::new(RecordingSink::default()))).await.expect("issue");
         assert_eq!(
             db.claim_idempotency(&mark(scope, key, "during"), hash, at(40), LEASE).await.expect("claim"),
             IdempotencyClaim::InProgress { until: at(60) },

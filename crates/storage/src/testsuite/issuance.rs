@@ -21,9 +21,9 @@ checks! {
         let agent = new_user(db, Some(agency.id), Role::Agent).await;
         top_up(db, agency.id, 200_000).await;
         let (booking, issuance) = booked(db, agency.id, Some(&agent)).await;
-        let sink = RecordingSink::default();
+        let sink = Arc::new(RecordingSink::default());
 
-        let record = db.issue(&issuance, &sink).await.expect("issue");
+        let record = db.issue(&issuance, sink.clone()).await.expect("issue");
         let expected_record = IssuanceRecord {
             id: issuance.id,
             booking_id: booking.id,
@@ -121,13 +121,13 @@ checks! {
         let db = &*db;
         let agency = new_agency(db, 0).await;
         top_up(db, agency.id, 10 * PAYABLE_MINOR).await;
-        let sink = RecordingSink::default();
+        let sink = Arc::new(RecordingSink::default());
 
         // First issuance: TKT, EMD on another prefix, TKT, in that order.
         let (_, mut first) = booked(db, agency.id, None).await;
         let emd = first.draft.tickets.remove(2);
         first.draft.tickets.insert(1, TicketDraft { prefix: prefix("176"), ..emd });
-        db.issue(&first, &sink).await.expect("issue");
+        db.issue(&first, sink.clone()).await.expect("issue");
         let numbers = |tickets: Vec<Ticket>| tickets.into_iter().map(|t| t.number).collect::<Vec<_>>();
         let tickets = db.tickets_of_issuance(Scope::All, first.id).await.expect("tickets");
         assert_eq!(
@@ -141,7 +141,7 @@ checks! {
 
         // The next issuance continues each prefix's sequence.
         let (_, second) = booked(db, agency.id, None).await;
-        db.issue(&second, &sink).await.expect("issue");
+        db.issue(&second, sink.clone()).await.expect("issue");
         assert_eq!(
             numbers(db.tickets_of_issuance(Scope::All, second.id).await.expect("tickets")),
             [number(PREFIX, FIRST_SERIAL + 2), number(PREFIX, FIRST_SERIAL + 3), number(PREFIX, FIRST_SERIAL + 4)]
@@ -150,7 +150,7 @@ checks! {
         for t in &mut third.draft.tickets {
             t.prefix = prefix("176");
         }
-        db.issue(&third, &sink).await.expect("issue");
+        db.issue(&third, sink.clone()).await.expect("issue");
         assert_eq!(
             numbers(db.tickets_of_issuance(Scope::All, third.id).await.expect("tickets")),
             [number("176", FIRST_SERIAL + 1), number("176", FIRST_SERIAL + 2), number("176", FIRST_SERIAL + 3)]
@@ -163,7 +163,7 @@ checks! {
         top_up(db, agency.id, 200_000).await;
         let (booking, issuance) = booked(db, agency.id, None).await;
 
-        let failed = db.issue(&issuance, &FailingSink).await;
+        let failed = db.issue(&issuance, Arc::new(FailingSink)).await;
         assert!(matches!(failed, Err(StorageError::Documents(_))), "got {failed:?}");
         assert_nothing_issued(db, &issuance).await;
         assert!(db.get_ticket(Scope::All, &number(PREFIX, FIRST_SERIAL)).await.expect("get ticket").is_none());
@@ -174,7 +174,7 @@ checks! {
 
         // A retry succeeds, and the serials of the failed attempt were not consumed.
         let retry = NewIssuance { id: IssuanceId::generate(), ..issuance };
-        db.issue(&retry, &RecordingSink::default()).await.expect("retry");
+        db.issue(&retry, Arc::new(RecordingSink::default())).await.expect("retry");
         let tickets = db.tickets_of_issuance(Scope::All, retry.id).await.expect("tickets");
         assert_eq!(tickets, expected_tickets(&retry, FIRST_SERIAL));
     }
@@ -184,11 +184,11 @@ checks! {
         let agency = new_agency(db, 0).await;
         top_up(db, agency.id, 200_000).await;
         let (_, issuance) = booked(db, agency.id, None).await;
-        let sink = RecordingSink::default();
-        db.issue(&issuance, &sink).await.expect("first issue");
+        let sink = Arc::new(RecordingSink::default());
+        db.issue(&issuance, sink.clone()).await.expect("first issue");
 
         let again = NewIssuance { id: IssuanceId::generate(), ..issuance.clone() };
-        let refused = db.issue(&again, &sink).await;
+        let refused = db.issue(&again, sink.clone()).await;
         assert!(matches!(refused, Err(StorageError::BookingNotConfirmed(BookingStatus::Ticketed))), "got {refused:?}");
         assert_nothing_issued(db, &again).await;
         assert_eq!(balance(db, agency.id).await, 200_000 - PAYABLE_MINOR, "charged once");
@@ -203,23 +203,23 @@ checks! {
         let other = new_agency(db, 0).await;
         top_up(db, agency.id, 200_000).await;
         top_up(db, other.id, 200_000).await;
-        let sink = RecordingSink::default();
+        let sink = Arc::new(RecordingSink::default());
 
         let cancelled = Booking { status: BookingStatus::Cancelled, ..flight_booking(agency.id, None) };
         db.insert_booking(&cancelled, &[]).await.expect("insert booking");
         let issuance = issuance_of(draft_for(&cancelled), None);
-        let refused = db.issue(&issuance, &sink).await;
+        let refused = db.issue(&issuance, sink.clone()).await;
         assert!(matches!(refused, Err(StorageError::BookingNotConfirmed(BookingStatus::Cancelled))), "got {refused:?}");
         assert_nothing_issued(db, &issuance).await;
 
         let never_stored = flight_booking(agency.id, None);
-        let unknown = db.issue(&issuance_of(draft_for(&never_stored), None), &sink).await;
+        let unknown = db.issue(&issuance_of(draft_for(&never_stored), None), sink.clone()).await;
         assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
 
         // A draft naming another agency than the booking's does not find the booking.
         let (booking, mut foreign) = booked(db, agency.id, None).await;
         foreign.draft.agency_id = other.id;
-        let mismatch = db.issue(&foreign, &sink).await;
+        let mismatch = db.issue(&foreign, sink.clone()).await;
         assert!(matches!(mismatch, Err(StorageError::NotFound)), "got {mismatch:?}");
         assert_eq!(
             db.get_booking(Scope::All, booking.id).await.expect("get").map(|b| b.status),
@@ -236,9 +236,9 @@ checks! {
         let agency = new_agency(db, 0).await;
         top_up(db, agency.id, PAYABLE_MINOR - 1).await;
         let (booking, issuance) = booked(db, agency.id, None).await;
-        let sink = RecordingSink::default();
+        let sink = Arc::new(RecordingSink::default());
 
-        let refused = db.issue(&issuance, &sink).await;
+        let refused = db.issue(&issuance, sink.clone()).await;
         assert!(matches!(refused, Err(StorageError::InsufficientBalance)), "got {refused:?}");
         assert_nothing_issued(db, &issuance).await;
         assert_eq!(balance(db, agency.id).await, PAYABLE_MINOR - 1);
@@ -250,7 +250,7 @@ checks! {
 
         // One more cent and it fits exactly; no serial was consumed by the refusal.
         top_up(db, agency.id, 1).await;
-        db.issue(&issuance, &sink).await.expect("issue");
+        db.issue(&issuance, sink.clone()).await.expect("issue");
         assert_eq!(balance(db, agency.id).await, 0);
         assert_eq!(
             db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets"),
@@ -273,7 +273,7 @@ checks! {
             let attempt = NewIssuance { id: IssuanceId::generate(), ..issuance.clone() };
             tasks.push(tokio::spawn(async move {
                 start.wait().await;
-                let result = db.issue(&attempt, sink.as_ref()).await;
+                let result = db.issue(&attempt, sink.clone()).await;
                 (attempt.id, result)
             }));
         }
@@ -328,7 +328,7 @@ checks! {
             let (db, sink, start) = (db.clone(), sink.clone(), start.clone());
             tasks.push(tokio::spawn(async move {
                 start.wait().await;
-                let result = db.issue(&issuance, sink.as_ref()).await;
+                let result = db.issue(&issuance, sink.clone()).await;
                 (issuance, result)
             }));
         }
@@ -378,7 +378,7 @@ checks! {
         let other_customer = new_user(db, Some(agency.id), Role::Customer).await;
         top_up(db, agency.id, 200_000).await;
         let (booking, issuance) = booked(db, agency.id, Some(&customer)).await;
-        db.issue(&issuance, &RecordingSink::default()).await.expect("issue");
+        db.issue(&issuance, Arc::new(RecordingSink::default())).await.expect("issue");
         let tickets = expected_tickets(&issuance, FIRST_SERIAL);
 
         let sees = [Scope::All, Scope::Agency(agency.id), Scope::Customer { agency: agency.id, user: customer.id }];

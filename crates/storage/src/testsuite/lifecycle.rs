@@ -331,7 +331,7 @@ checks! {
         // Issuance and exchange share the serial counter.
         top_up(db, agency.id, PAYABLE_MINOR).await;
         let (_, next) = booked(db, agency.id, None).await;
-        db.issue(&next, &RecordingSink::default()).await.expect("issue");
+        db.issue(&next, Arc::new(RecordingSink::default())).await.expect("issue");
         let numbers: Vec<TicketNumber> =
             db.tickets_of_issuance(Scope::All, next.id).await.expect("tickets").into_iter().map(|t| t.number).collect();
         assert_eq!(
@@ -348,7 +348,7 @@ checks! {
         top_up(db, agency.id, EVENT_PAYABLE_MINOR).await;
         let (booking, orders) = event_booked(db, agency.id, Some(&customer)).await;
         let issuance = event_issuance(db, &booking, &orders, None).await;
-        db.issue(&issuance, &EventSink::new(orders.clone())).await.expect("issue");
+        db.issue(&issuance, Arc::new(EventSink::new(orders.clone()))).await.expect("issue");
         let issued_invoices = db.invoices_of_booking(Scope::All, booking.id).await.expect("invoices");
         assert_eq!(issued_invoices.iter().map(|i| i.number).collect::<Vec<_>>(), [1, 2]);
         let sink = TransitionRecorder::new(orders.clone());
@@ -475,7 +475,7 @@ checks! {
 
         // A flight issuance's invoice covers every ticket it numbered, in ticket order.
         let (flight, issuance) = booked(db, agency.id, Some(&customer)).await;
-        db.issue(&issuance, &RecordingSink::default()).await.expect("issue");
+        db.issue(&issuance, Arc::new(RecordingSink::default())).await.expect("issue");
         let tickets = db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets");
         let invoices = db.invoices_of_booking(Scope::All, flight.id).await.expect("invoices");
         assert_eq!(invoices.len(), 1);
@@ -507,7 +507,7 @@ checks! {
         // A download item leads to its order through its stored PDF, within the scope.
         let (event, orders) = event_booked(db, agency.id, Some(&customer)).await;
         let event_issue = event_issuance(db, &event, &orders, None).await;
-        db.issue(&event_issue, &EventSink::new(orders.clone())).await.expect("issue");
+        db.issue(&event_issue, Arc::new(EventSink::new(orders.clone()))).await.expect("issue");
         let download = &orders[1].items[0].downloads[2].id;
         for scope in sees {
             assert_eq!(
@@ -527,7 +527,7 @@ checks! {
         // Another agency's issued order is theirs only.
         let (theirs, their_orders) = event_booked(db, other.id, None).await;
         let their_issue = event_issuance(db, &theirs, &their_orders, None).await;
-        db.issue(&their_issue, &EventSink::new(their_orders.clone())).await.expect("issue");
+        db.issue(&their_issue, Arc::new(EventSink::new(their_orders.clone()))).await.expect("issue");
         let their_download = &their_orders[0].items[0].downloads[0].id;
         assert_eq!(db.order_of_download(Scope::Agency(agency.id), their_download).await.expect("order"), None);
         assert_eq!(

@@ -58,6 +58,7 @@ mod agencies;
 mod audit;
 mod bookings;
 mod event_issuance;
+mod group_commit;
 mod health;
 mod idempotency;
 mod identity;
@@ -71,7 +72,7 @@ pub use data::{
     draft_for, event_booking, flight_booking, orders_for, EVENT_MATCH, EVENT_PASS, EVENT_PAYABLE_MINOR, PAYABLE_MINOR,
     PREFIX,
 };
-pub use sinks::{EventSink, FailingSink, RecordingSink, TransitionRecorder};
+pub use sinks::{EventSink, FailingSink, PendingSink, RecordingSink, TransitionRecorder};
 
 /// What running a check returns: a future that completes when the check passed and panics when it failed.
 pub type CheckFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -119,6 +120,7 @@ pub fn all() -> Vec<Check> {
         identity::CHECKS,
         bookings::CHECKS,
         issuance::CHECKS,
+        group_commit::CHECKS,
         audit::CHECKS,
         idempotency::CHECKS,
         orders::CHECKS,

@@ -107,8 +107,8 @@ checks! {
 
         // Issuing [3] completes its orders.
         let issuance = event_issuance(db, &ours[3].0, &ours[3].1, None).await;
-        let sink = EventSink::new(ours[3].1.clone());
-        db.issue(&issuance, &sink).await.expect("issue");
+        let sink = Arc::new(EventSink::new(ours[3].1.clone()));
+        db.issue(&issuance, sink.clone()).await.expect("issue");
 
         let list = |scope: Scope, filter: OrderFilter, offset: u64, limit: u32| async move {
             let page = db.list_booking_orders(scope, &filter, offset, limit).await.expect("list booking orders");
@@ -310,7 +310,7 @@ checks! {
         top_up(db, agency.id, EVENT_PAYABLE_MINOR).await;
         let (booking, orders) = event_booked(db, agency.id, None).await;
         let issuance = event_issuance(db, &booking, &orders, None).await;
-        db.issue(&issuance, &EventSink::new(orders.clone())).await.expect("issue");
+        db.issue(&issuance, Arc::new(EventSink::new(orders.clone()))).await.expect("issue");
         let zip = DocumentOwner::OrderZip(orders[0].id.clone());
         let before = order_record(db, &orders[0].id).await;
         let old = before.document(&zip).expect("a zip from issuance").clone();

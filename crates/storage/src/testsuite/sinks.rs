@@ -203,3 +203,19 @@ impl TransitionSink for TransitionRecorder {
         Ok(documents)
     }
 }
+
+/// A document sink that names one pending document for the whole issuance, as the real one does before
+/// rendering after the commit.
+pub struct PendingSink;
+
+#[async_trait]
+impl DocumentSink for PendingSink {
+    async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
+        Ok(vec![NewDocument::pending(
+            DocumentId::generate(),
+            DocumentOwner::Issuance(issued.issuance_id),
+            "itinerary.pdf".into(),
+            "application/pdf",
+        )])
+    }
+}

@@ -1,6 +1,8 @@
 //! What the lifecycle checks hand the database: transitions of tickets and order items as the state machine
 //! plans them, and the reads that show their effect.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use tessera_core::agency::Agency;
@@ -177,7 +179,7 @@ pub(super) async fn issued_flight(db: &dyn Database, funds: i64) -> (Agency, Boo
     let agency = new_agency(db, 0).await;
     top_up(db, agency.id, funds).await;
     let (booking, issuance) = booked(db, agency.id, None).await;
-    db.issue(&issuance, &RecordingSink::default()).await.expect("issue");
+    db.issue(&issuance, Arc::new(RecordingSink::default())).await.expect("issue");
     let tickets = db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets");
     let agency = db.get_agency(agency.id).await.expect("get agency").expect("agency exists");
     (agency, booking, issuance, tickets)

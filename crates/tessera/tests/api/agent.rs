@@ -282,31 +282,43 @@ async fn insufficient_balance_and_customers(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-async fn failed_document_generation_changes_nothing(app: TestApp) {
+/// Documents are a cache: a document store that cannot be written does not refuse or undo an issuance (its
+/// money and numbers are on disk); the e-ticket answers 503 while the store is broken and is rendered, stored and
+/// served once it is back, with the same bytes every time.
+async fn unwritable_document_store_keeps_the_issuance(app: TestApp) {
     let booking = app.book(&app.agent_token, &example("oneway")).await;
     // Make the document store unwritable: its folder becomes a plain file.
     let docs = app.data_dir.path().join("documents");
     std::fs::remove_dir_all(&docs).unwrap();
     std::fs::write(&docs, b"not a folder").unwrap();
-    expect_error(
-        &app,
-        &app.agent_token,
-        &request(&booking),
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Invalid Ticket Parameters. Ticket could not be generated.",
-    )
-    .await;
-    assert_eq!(app.balance(&app.agency).await, "1000000.00");
-    let after: Value = app
+    let (status, body) = issue_ticket(&app, &app.agent_token, &request(&booking)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.balance(&app.agency).await, "958107.00");
+    let number = body["data"]["passengers"][0]["eticket_number"].as_str().expect("a ticket number").to_owned();
+    let issued: Value = app
         .get(&format!("/api/v1/bookings/{}", booking["id"].as_str().unwrap()), &app.agent_token)
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(after["status"], "confirmed");
+    assert_eq!(issued["status"], "ticketed");
+    let pdf = format!("/api/v1/tickets/{number}/pdf");
+    assert_eq!(app.get(&pdf, &app.agent_token).await.status(), StatusCode::SERVICE_UNAVAILABLE);
+
     std::fs::remove_file(&docs).unwrap();
+    let first = app.get(&pdf, &app.agent_token).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = first.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert_eq!(etag, format!("\"{}\"", tessera_documents::sha256_hex(&bytes)));
+    let again = app.get(&pdf, &app.agent_token).await;
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(again.bytes().await.unwrap(), bytes);
+    // Issuing again is refused as already done; nothing is charged twice.
     let (status, _) = issue_ticket(&app, &app.agent_token, &request(&booking)).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(app.balance(&app.agency).await, "958107.00");
 }
 
 /// Amounts with a fraction are answered exactly, as bare numbers: read from the request's own text and written
@@ -345,5 +357,5 @@ both_backends!(
     download_ticket_gives_a_fresh_link,
     every_error_string_of_the_seed,
     insufficient_balance_and_customers,
-    failed_document_generation_changes_nothing,
+    unwritable_document_store_keeps_the_issuance,
 );
