@@ -506,6 +506,26 @@ mod tests {
     }
 
     #[test]
+    fn webhook_retry_delays_and_private_addresses() {
+        let defaults = Config::validate(Settings::default()).unwrap().webhooks;
+        assert!(!defaults.allow_private);
+        assert_eq!(defaults.retry_delays, tessera_app::webhooks::DEFAULT_RETRY_DELAYS.to_vec());
+        let s = Settings {
+            webhooks_allow_private: Some(true),
+            webhooks_retry_delays: Some("0.5, 2".into()),
+            ..Default::default()
+        };
+        let custom = Config::validate(s).unwrap().webhooks;
+        assert!(custom.allow_private);
+        assert_eq!(custom.retry_delays, vec![Duration::from_millis(500), Duration::from_secs(2)]);
+        for bad in ["", "1,x", "-1", "700000"] {
+            let s = Settings { webhooks_retry_delays: Some(bad.into()), ..Default::default() };
+            let err = Config::validate(s).unwrap_err().to_string();
+            assert_eq!(err, "--webhooks-retry-delays must be comma-separated seconds, each at most 7 days", "{bad}");
+        }
+    }
+
+    #[test]
     fn secrets_do_not_leak_through_debug() {
         let c = Config::validate(Settings {
             jwt_secret: Some("x".repeat(40)),
