@@ -23,6 +23,7 @@ pub mod policy;
 mod render;
 mod secret;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,11 +68,20 @@ pub struct Tessera {
     pub(crate) settings: Arc<Settings>,
     /// None: messages stay in the outbox until an SMTP relay is configured.
     pub(crate) mailer: Option<mail::Mailer>,
+    /// How webhooks are delivered (see [`webhooks`]).
+    pub(crate) webhooks: Arc<webhooks::WebhookRuntime>,
 }
 
 impl Tessera {
     pub fn new(db: Arc<dyn Database>, docs: DocumentStore, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Self { db, docs, clock, settings: Arc::new(settings), mailer: None }
+        Self {
+            db,
+            docs,
+            clock,
+            settings: Arc::new(settings),
+            mailer: None,
+            webhooks: Arc::new(webhooks::WebhookRuntime::new(webhooks::WebhookSettings::default())),
+        }
     }
 
     /// Reads time from `clock` instead (tests move it forward).

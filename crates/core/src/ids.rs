@@ -67,3 +67,15 @@ uuid_id!(
     /// An outbox e-mail.
     MessageId
 );
+uuid_id!(
+    /// A webhook endpoint an agency registered.
+    WebhookId
+);
+uuid_id!(
+    /// One event of the webhook outbox (the `webhook-id` header: the same on every attempt and endpoint).
+    WebhookEventId
+);
+uuid_id!(
+    /// One event on its way to one endpoint, with its attempts.
+    WebhookDeliveryId
+);

@@ -18,3 +18,4 @@ pub mod orders;
 pub mod reference;
 pub mod ticket;
 pub mod user;
+pub mod webhook;

@@ -94,6 +94,7 @@ fn conflict_word(constraint: Option<&str>) -> &'static str {
         Some("invoices_pkey") => "invoice",
         Some("idempotency_pkey") => "idempotency key",
         Some("outbox_pkey") => "message",
+        Some("webhooks_pkey") => "webhook",
         _ => "record",
     }
 }

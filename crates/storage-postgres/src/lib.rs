@@ -29,6 +29,7 @@ mod shared;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ use sqlx::PgPool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
-use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId, WebhookDeliveryId, WebhookId};
 use tessera_core::invoice::Invoice;
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
@@ -52,6 +53,9 @@ use tessera_storage::{
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
     NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, RateDecision, RateQuota,
     Result, StorageError, TransitionOutcome, TransitionSink,
+};
+use tessera_storage::{
+    NewAttempt, NewWebhook, NewWebhookEvent, Webhook, WebhookAttempt, WebhookChange, WebhookDelivery,
 };
 use uuid::Uuid;
 
@@ -201,4 +205,21 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         = pool outbox::mark_failed;
     fn get_message(id: MessageId) -> Option<OutboxMessage> = pool outbox::get;
     fn list_outbox(scope: Scope, limit: u32) -> Vec<OutboxMessage> = pool outbox::list;
+    fn create_webhook(webhook: &NewWebhook) -> Webhook = pool webhooks::create;
+    fn get_webhook(scope: Scope, id: WebhookId) -> Option<Webhook> = pool webhooks::get;
+    fn list_webhooks(scope: Scope) -> Vec<Webhook> = pool webhooks::list;
+    fn update_webhook(scope: Scope, id: WebhookId, change: &WebhookChange, at: DateTime<Utc>) -> Option<Webhook>
+        = pool webhooks::update;
+    fn delete_webhook(scope: Scope, id: WebhookId) -> bool = pool webhooks::delete;
+    fn record_webhook_event(event: &NewWebhookEvent) -> u64 = db scripts::webhooks::record;
+    fn low_balance_threshold(agency: AgencyId) -> Option<i64> = pool webhooks::low_balance_threshold;
+    fn set_low_balance_threshold(agency: AgencyId, threshold_minor: Option<i64>) -> ()
+        = pool webhooks::set_low_balance_threshold;
+    fn claim_due_webhook_deliveries(now: DateTime<Utc>, lease: TimeDelta, limit: u32) -> Vec<WebhookDelivery>
+        = pool webhooks::claim_due;
+    fn record_webhook_attempt(attempt: &NewAttempt) -> () = pool webhooks::record_attempt;
+    fn list_webhook_deliveries(scope: Scope, webhook: WebhookId, limit: u32)
+        -> Vec<(WebhookDelivery, Vec<WebhookAttempt>)> = pool webhooks::list_deliveries;
+    fn retry_webhook_delivery(scope: Scope, webhook: WebhookId, delivery: WebhookDeliveryId, now: DateTime<Utc>)
+        -> Option<WebhookDelivery> = pool webhooks::retry;
 }

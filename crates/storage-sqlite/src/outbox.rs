@@ -22,7 +22,7 @@ use crate::{begin_write, write_error, Result};
 const DEFAULT_LIMIT: u32 = 200;
 
 /// `at` as stored in the outbox: RFC 3339 in UTC with exactly six fractional digits.
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, false)
 }
 

@@ -109,6 +109,9 @@ decoders! {
     outbox_message -> tessera_storage::OutboxMessage,
     booking_order -> tessera_core::orders::BookingOrder,
     invoice -> tessera_core::invoice::Invoice,
+    webhook -> tessera_storage::Webhook,
+    webhook_delivery -> tessera_storage::WebhookDelivery,
+    webhook_attempt -> tessera_storage::WebhookAttempt,
 }
 
 pub(crate) fn user(row: &SqliteRow) -> crate::Result<tessera_core::user::User> {

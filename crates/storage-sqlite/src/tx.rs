@@ -393,6 +393,14 @@ impl WriteTx for SqliteTx {
         audit::insert(self.conn(), entry).await
     }
 
+    async fn insert_webhook_event(&mut self, event: &tessera_storage::NewWebhookEvent) -> Result<u64> {
+        crate::webhooks::insert_event(self.conn(), event).await
+    }
+
+    async fn low_balance_threshold(&mut self, agency: AgencyId) -> Result<Option<i64>> {
+        crate::webhooks::threshold_in(self.conn(), agency).await
+    }
+
     async fn insert_claim(&mut self, mark: &ClaimMark, request_hash: &str, locked_until_ms: i64) -> Result<bool> {
         let inserted = sqlx::query(
             "INSERT INTO idempotency (scope_key, key, request_hash, created_at, locked_until, token) \

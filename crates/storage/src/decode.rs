@@ -344,3 +344,49 @@ pub fn outbox_message(row: &impl StoredRow) -> Result<OutboxMessage> {
         sent_at: row.time("sent_at")?,
     })
 }
+
+pub fn webhook(row: &impl StoredRow) -> Result<crate::Webhook> {
+    Ok(crate::Webhook {
+        id: id(row, "id", tessera_core::ids::WebhookId)?,
+        agency_id: id(row, "agency_id", AgencyId)?,
+        url: text(row, "url")?,
+        description: row.text("description")?,
+        events: json(row, "events")?,
+        secret: text(row, "secret")?,
+        status: enumerated(row, "status", crate::WebhookStatus::parse)?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+/// A delivery joined with its event (see the backends' `WEBHOOK_DELIVERY_COLUMNS`).
+pub fn webhook_delivery(row: &impl StoredRow) -> Result<crate::WebhookDelivery> {
+    let code = row.int("last_response_code")?;
+    Ok(crate::WebhookDelivery {
+        id: id(row, "id", tessera_core::ids::WebhookDeliveryId)?,
+        webhook_id: id(row, "webhook_id", tessera_core::ids::WebhookId)?,
+        agency_id: id(row, "agency_id", AgencyId)?,
+        event_id: id(row, "event_id", tessera_core::ids::WebhookEventId)?,
+        event_type: text(row, "event_type")?,
+        data: some(row.json("data")?, "data")?,
+        event_at: time(row, "event_at")?,
+        status: enumerated(row, "status", crate::DeliveryStatus::parse)?,
+        attempts: unsigned(row, "attempts")?,
+        next_attempt_at: time(row, "next_attempt_at")?,
+        last_response_code: code.map(|c| u16::try_from(c).map_err(|_| corrupt("last_response_code", c))).transpose()?,
+        last_error: row.text("last_error")?,
+        delivered_at: row.time("delivered_at")?,
+    })
+}
+
+pub fn webhook_attempt(row: &impl StoredRow) -> Result<crate::WebhookAttempt> {
+    let code = row.int("response_code")?;
+    Ok(crate::WebhookAttempt {
+        number: unsigned(row, "number")?,
+        at: time(row, "at")?,
+        outcome: enumerated(row, "outcome", crate::AttemptOutcome::parse)?,
+        response_code: code.map(|c| u16::try_from(c).map_err(|_| corrupt("response_code", c))).transpose()?,
+        latency_ms: unsigned(row, "latency_ms")?,
+        error: row.text("error")?,
+    })
+}

@@ -21,6 +21,7 @@ pub mod route;
 pub mod scripts;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+mod webhooks;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -31,12 +32,13 @@ pub use records::*;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
-use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId};
+use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId, WebhookDeliveryId, WebhookId};
 use tessera_core::invoice::Invoice;
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::{Scope, User};
+pub use webhooks::*;
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
@@ -217,4 +219,59 @@ pub trait Database: Send + Sync + 'static {
     /// agency (agent or customer) sees that agency's messages only; messages without an agency are
     /// visible to [`Scope::All`] alone.
     async fn list_outbox(&self, scope: Scope, limit: u32) -> Result<Vec<OutboxMessage>>;
+    // --- webhooks ---
+    // Endpoints are read and changed within a scope: another agency's endpoint is simply not there.
+    /// Fails with [`StorageError::Conflict`] when the id is taken.
+    async fn create_webhook(&self, webhook: &NewWebhook) -> Result<Webhook>;
+    async fn get_webhook(&self, scope: Scope, id: WebhookId) -> Result<Option<Webhook>>;
+    /// Oldest first (by `created_at`, then id).
+    async fn list_webhooks(&self, scope: Scope) -> Result<Vec<Webhook>>;
+    /// Applies `change` and sets `updated_at = at`; `None` when the endpoint is not within the scope.
+    async fn update_webhook(
+        &self,
+        scope: Scope,
+        id: WebhookId,
+        change: &WebhookChange,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Webhook>>;
+    /// Deletes the endpoint and its deliveries; false when it is not within the scope.
+    async fn delete_webhook(&self, scope: Scope, id: WebhookId) -> Result<bool>;
+    /// Writes an event in a transaction of its own ([`scripts::webhooks::enqueue`]) and returns how many
+    /// deliveries it fanned out to. The scripts write theirs inside the change's own transaction instead.
+    async fn record_webhook_event(&self, event: &NewWebhookEvent) -> Result<u64>;
+    /// The agency's `balance.low` threshold in minor units of its currency, if one is set.
+    async fn low_balance_threshold(&self, agency: AgencyId) -> Result<Option<i64>>;
+    /// Sets (or, with `None`, clears) the agency's `balance.low` threshold.
+    async fn set_low_balance_threshold(&self, agency: AgencyId, threshold_minor: Option<i64>) -> Result<()>;
+    /// Claims up to `limit` due deliveries (pending, `next_attempt_at <= now`, no live lease) by leasing them
+    /// until `now + lease`, oldest event first, and returns them in that order. A delivery is skipped while an
+    /// older pending delivery of the same endpoint holds a live lease, so one endpoint's deliveries are not
+    /// sent by two nodes at once. Concurrent callers never claim the same delivery. `limit` 0 claims nothing.
+    async fn claim_due_webhook_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>>;
+    /// Records an attempt of a delivery and its consequence, releasing the lease: success makes it delivered
+    /// (and its endpoint active); a failure with `retry_at` keeps it pending until then; one without gives it
+    /// up (failed) and marks its endpoint failing. An unknown delivery fails with [`StorageError::NotFound`].
+    async fn record_webhook_attempt(&self, attempt: &NewAttempt) -> Result<()>;
+    /// The endpoint's deliveries, newest first (by event time, then id), at most `limit`, each with its
+    /// attempts oldest first; empty when the endpoint is not within the scope.
+    async fn list_webhook_deliveries(
+        &self,
+        scope: Scope,
+        webhook: WebhookId,
+        limit: u32,
+    ) -> Result<Vec<(WebhookDelivery, Vec<WebhookAttempt>)>>;
+    /// Makes a delivery of the endpoint due again at `now` (whatever its status; a live lease is released),
+    /// keeping its attempts; `None` when it is not the endpoint's or not within the scope.
+    async fn retry_webhook_delivery(
+        &self,
+        scope: Scope,
+        webhook: WebhookId,
+        delivery: WebhookDeliveryId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<WebhookDelivery>>;
 }

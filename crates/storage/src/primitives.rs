@@ -12,7 +12,7 @@ use tessera_core::orders::{BookingOrder, BookingOrderId};
 use tessera_core::ticket::Ticket;
 use tessera_core::user::Scope;
 
-use crate::{ClaimMark, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, StorageError};
+use crate::{ClaimMark, IssuanceRecord, NewAuditEntry, NewDocument, NewLedgerEntry, NewWebhookEvent, StorageError};
 
 /// A backend that can run the transaction scripts.
 #[async_trait]
@@ -153,6 +153,13 @@ pub trait WriteTx: Send + Sized {
         body: &[u8],
     ) -> Result<bool, Self::Error>;
     async fn record_claim_effect(&mut self, mark: &ClaimMark, effect: &str) -> Result<bool, Self::Error>;
+
+    // --- webhooks ---
+    /// Stores the event and one pending delivery of it, due at the event's time, for every endpoint of its
+    /// agency subscribed to its type at this moment; returns how many deliveries it stored.
+    async fn insert_webhook_event(&mut self, event: &NewWebhookEvent) -> Result<u64, Self::Error>;
+    /// The agency's `balance.low` threshold in minor units, if one is set.
+    async fn low_balance_threshold(&mut self, agency: AgencyId) -> Result<Option<i64>, Self::Error>;
 }
 
 /// An idempotency claim as stored, read back by [`WriteTx::read_claim`].

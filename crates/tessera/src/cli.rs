@@ -151,6 +151,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 demo::seed(&app, &config, local).await?;
             }
             server::spawn_outbox_worker(app.clone(), config.outbox_interval);
+            server::spawn_webhook_worker(app.clone());
             tracing::info!(address = %local, database = app.backend(), "tessera is listening");
             server::serve(listener, server::router(app, &config), &config).await
         }

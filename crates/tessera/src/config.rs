@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 use serde::Deserialize;
+use tessera_app::webhooks::WebhookSettings;
 use tessera_app::Secret;
 
 /// Settings shared by `serve` and the `admin` commands. Every field is optional here: whatever the command
@@ -98,6 +99,13 @@ pub struct Settings {
     /// Events API: requests a credential may make at once after being idle (the token bucket's size).
     #[arg(long, env = "TESSERA_RATE_LIMIT_BURST", global = true)]
     pub rate_limit_burst: Option<u32>,
+    /// Let webhooks reach loopback, private and link-local addresses (tests, closed networks).
+    #[arg(long, env = "TESSERA_WEBHOOKS_ALLOW_PRIVATE", global = true)]
+    pub webhooks_allow_private: Option<bool>,
+    /// Seconds (decimals allowed) before each retry of a failed webhook delivery, comma-separated; default
+    /// `5,300,1800,7200,18000,36000`. Meant for tests.
+    #[arg(long, env = "TESSERA_WEBHOOKS_RETRY_DELAYS", global = true, hide = true)]
+    pub webhooks_retry_delays: Option<String>,
 }
 
 impl Settings {
@@ -129,6 +137,8 @@ impl Settings {
             mail_retry_base: self.mail_retry_base.or(lower.mail_retry_base),
             rate_limit_per_second: self.rate_limit_per_second.or(lower.rate_limit_per_second),
             rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
+            webhooks_allow_private: self.webhooks_allow_private.or(lower.webhooks_allow_private),
+            webhooks_retry_delays: self.webhooks_retry_delays.or(lower.webhooks_retry_delays),
         }
     }
 }
@@ -179,6 +189,7 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     /// Events API rate limit per credential: token bucket size, at least 1 (may be below `rate_limit_per_second`).
     pub rate_limit_burst: u32,
+    pub webhooks: tessera_app::webhooks::WebhookSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -311,7 +322,9 @@ impl Config {
             None => None,
         };
         let outbox_interval = Duration::from_secs(s.outbox_interval.unwrap_or(5).clamp(1, 3600));
+        let webhooks = webhook_settings(s.webhooks_allow_private, s.webhooks_retry_delays.as_deref())?;
         Ok(Config {
+            webhooks,
             mail,
             outbox_interval,
             carrier_logo_url,
@@ -337,6 +350,24 @@ impl Config {
             rate_limit_burst,
         })
     }
+}
+
+/// The webhook settings: private addresses only when asked, the default retry schedule unless one is given.
+fn webhook_settings(allow_private: Option<bool>, delays: Option<&str>) -> anyhow::Result<WebhookSettings> {
+    let mut settings = WebhookSettings { allow_private: allow_private.unwrap_or(false), ..Default::default() };
+    if let Some(text) = delays {
+        let parsed: Option<Vec<Duration>> = text
+            .split(',')
+            .map(|d| d.trim().parse::<f64>().ok().and_then(|s| Duration::try_from_secs_f64(s).ok()))
+            .collect();
+        match parsed {
+            Some(delays) if !delays.is_empty() && delays.iter().all(|d| *d <= Duration::from_secs(7 * 86_400)) => {
+                settings.retry_delays = delays;
+            }
+            _ => bail!("--webhooks-retry-delays must be comma-separated seconds, each at most 7 days"),
+        }
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -472,6 +503,26 @@ mod tests {
         assert!(bad(Settings { rate_limit_burst: Some(0), ..Default::default() }));
         assert!(bad(Settings { log_format: Some("xml".into()), ..Default::default() }));
         assert!(toml::from_str::<Settings>("unknown-key = 1").is_err());
+    }
+
+    #[test]
+    fn webhook_retry_delays_and_private_addresses() {
+        let defaults = Config::validate(Settings::default()).unwrap().webhooks;
+        assert!(!defaults.allow_private);
+        assert_eq!(defaults.retry_delays, tessera_app::webhooks::DEFAULT_RETRY_DELAYS.to_vec());
+        let s = Settings {
+            webhooks_allow_private: Some(true),
+            webhooks_retry_delays: Some("0.5, 2".into()),
+            ..Default::default()
+        };
+        let custom = Config::validate(s).unwrap().webhooks;
+        assert!(custom.allow_private);
+        assert_eq!(custom.retry_delays, vec![Duration::from_millis(500), Duration::from_secs(2)]);
+        for bad in ["", "1,x", "-1", "700000"] {
+            let s = Settings { webhooks_retry_delays: Some(bad.into()), ..Default::default() };
+            let err = Config::validate(s).unwrap_err().to_string();
+            assert_eq!(err, "--webhooks-retry-delays must be comma-separated seconds, each at most 7 days", "{bad}");
+        }
     }
 
     #[test]

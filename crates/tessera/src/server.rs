@@ -80,7 +80,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         public_url: config.public_url.clone(),
         presigned_links: config.presigned_links,
     };
-    let app = Tessera::new(db, docs, Arc::new(SystemClock), settings);
+    let app = Tessera::new(db, docs, Arc::new(SystemClock), settings).with_webhooks(config.webhooks.clone());
     Ok(match &config.mail {
         Some(mail) => app.with_mailer(tessera_app::mail::Mailer::new(mail).map_err(anyhow::Error::msg)?),
         None => app,
@@ -99,6 +99,29 @@ pub fn spawn_outbox_worker(app: Tessera, interval: std::time::Duration) -> tokio
                 Ok(0) => {}
                 Ok(sent) => tracing::info!(sent, "outbox worker delivered messages"),
                 Err(e) => tracing::error!(error = %e, "outbox worker run failed"),
+            }
+        }
+    })
+}
+
+/// Delivers due webhook events every second, and at once again after a full batch, for as long as the process
+/// runs. Several nodes may run it: storage leases each delivery to one of them.
+pub fn spawn_webhook_worker(app: Tessera) -> tokio::task::JoinHandle<()> {
+    const BATCH: u32 = 50;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            loop {
+                match app.deliver_due_webhooks(BATCH).await {
+                    Ok(delivered) if delivered >= BATCH as usize => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "webhook worker run failed");
+                        break;
+                    }
+                }
             }
         }
     })

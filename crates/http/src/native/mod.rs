@@ -15,6 +15,7 @@ mod outbox;
 mod records;
 mod sign_in;
 mod tickets;
+mod webhooks;
 mod wire;
 
 use axum::Router;
@@ -85,6 +86,12 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(lifecycle::refund_item))
         .routes(routes!(lifecycle::approve_item))
         .routes(routes!(lifecycle::reject_item))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::retry))
+        .routes(routes!(webhooks::get_threshold, webhooks::set_threshold))
 }
 
 /// Unknown paths answer in the native envelope too.

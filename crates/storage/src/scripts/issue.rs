@@ -146,5 +146,6 @@ async fn record<X: WriteTx>(
         created_at: issuance.issued_at,
     })
     .await?;
+    super::webhooks::issued(tx, issued, &draft.payable).await?;
     Ok(record)
 }

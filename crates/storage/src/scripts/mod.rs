@@ -13,6 +13,7 @@ mod money;
 mod numbers;
 mod orders;
 mod transition;
+pub mod webhooks;
 
 use std::future::Future;
 use std::time::Duration;

@@ -35,7 +35,7 @@ pub async fn post<X: WriteTx>(tx: &mut X, entry: &NewLedgerEntry) -> TxResult<Le
         return Err(StorageError::Backend(what).into());
     }
     let id = tx.insert_ledger(entry, balance_after).await?;
-    Ok(LedgerEntry {
+    let posted = LedgerEntry {
         id,
         agency_id: entry.agency_id,
         kind: entry.kind,
@@ -44,5 +44,7 @@ pub async fn post<X: WriteTx>(tx: &mut X, entry: &NewLedgerEntry) -> TxResult<Le
         issuance_id: entry.issuance_id,
         note: entry.note.clone(),
         created_at: entry.created_at,
-    })
+    };
+    super::webhooks::after_ledger(tx, &posted).await?;
+    Ok(posted)
 }

@@ -70,6 +70,7 @@ pub async fn transition_in<X: WriteTx>(
         replace_document_in(tx, change.agency_id, document, change.at).await?;
     }
     tx.insert_audit(&change.audit_entry(&outcome)).await?;
+    super::webhooks::transitioned(tx, change, &outcome).await?;
     Ok(outcome)
 }
 

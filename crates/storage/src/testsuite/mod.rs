@@ -67,6 +67,7 @@ mod lifecycle;
 mod orders;
 mod outbox;
 mod shared;
+mod webhooks;
 
 pub use data::{
     draft_for, event_booking, flight_booking, orders_for, EVENT_MATCH, EVENT_PASS, EVENT_PAYABLE_MINOR, PAYABLE_MINOR,
@@ -127,6 +128,7 @@ pub fn all() -> Vec<Check> {
         event_issuance::CHECKS,
         outbox::CHECKS,
         lifecycle::CHECKS,
+        webhooks::CHECKS,
     ]
     .concat()
 }

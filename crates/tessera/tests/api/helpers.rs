@@ -38,6 +38,10 @@ pub struct Options {
     pub presigned_links: Option<bool>,
     /// `--idempotency-lease` in seconds.
     pub idempotency_lease: Option<u64>,
+    /// `--webhooks-retry-delays`; default: a tenth of a second each, so retries come quickly.
+    pub webhooks_retry_delays: Option<String>,
+    /// `--webhooks-allow-private`; default true (the test receiver listens on 127.0.0.1).
+    pub webhooks_allow_private: Option<bool>,
 }
 
 pub struct TestApp {
@@ -108,6 +112,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         documents_url: options.documents_url,
         presigned_links: options.presigned_links,
         idempotency_lease: options.idempotency_lease,
+        webhooks_allow_private: Some(options.webhooks_allow_private.unwrap_or(true)),
+        webhooks_retry_delays: Some(options.webhooks_retry_delays.unwrap_or_else(|| "0.1,0.1,0.1,0.1,0.1,0.1".into())),
         // A day of slack, so a void never meets the local midnight of a test that runs across it.
         void_window_days: Some(options.void_window_days.unwrap_or(1)),
         ..Default::default()
@@ -117,6 +123,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let app = server::build_app(&config).await.expect("build app").with_clock(clock.clone());
     let router = server::router(app.clone(), &config);
     server::spawn_outbox_worker(app.clone(), config.outbox_interval);
+    server::spawn_webhook_worker(app.clone());
     let serve_config = config.clone();
     tokio::spawn(async move {
         let _ = server::serve(listener, router, &serve_config).await;

@@ -25,3 +25,6 @@ mod moto;
 mod object_store;
 mod smtp;
 mod snapshots;
+#[path = "../support/webhook_receiver.rs"]
+mod webhook_receiver;
+mod webhooks;
