@@ -49,7 +49,8 @@ impl Weight {
 
 /// A parsed face plus the metrics needed for the font descriptor.
 pub(crate) struct FontFace {
-    data: &'static [u8],
+    /// The font without hinting, which the subsets are cut from (see [`super::lean`]).
+    lean: Vec<u8>,
     face: ttf_parser::Face<'static>,
     postscript_name: &'static str,
     units_per_em: f32,
@@ -62,8 +63,9 @@ impl FontFace {
     fn parse(data: &'static [u8], postscript_name: &'static str) -> Result<Self, String> {
         let face = ttf_parser::Face::parse(data, 0).map_err(|e| format!("cannot parse {postscript_name}: {e}"))?;
         let notdef_advance = face.glyph_hor_advance(ttf_parser::GlyphId(0)).unwrap_or(0);
+        let lean = super::lean::strip(data).map_err(|e| format!("cannot strip {postscript_name}: {e}"))?;
         let mut this = Self {
-            data,
+            lean,
             units_per_em: f32::from(face.units_per_em()),
             face,
             postscript_name,
@@ -275,7 +277,7 @@ fn cached_subset(face: &FontFace, glyphs: Vec<u16>) -> Result<Arc<Subset>, Docum
         }
     }
     let remapper = GlyphRemapper::new_from_glyphs_sorted(&glyphs);
-    let raw = subsetter::subset(face.data, 0, &remapper)
+    let raw = subsetter::subset(&face.lean, 0, &remapper)
         .map_err(|e| DocumentError::Font(format!("subsetting {name}: {e}")))?;
     let subset = Arc::new(Subset { compressed: compress(&raw)?, length: raw.len(), remapper });
     let mut cache = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);

@@ -11,6 +11,7 @@ mod flight;
 mod font;
 mod invoice;
 mod layout;
+mod lean;
 mod qr;
 
 use std::cell::RefCell;
