@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::DocumentError;
 use crate::model::{EmdView, EventTicketView, FlightTicketView, InvoiceView};
-use font::{write_font, FontRefs, Weight};
+use font::{write_font, FontRefs, FONT_NAME};
 use layout::{Doc, PAGE_H, PAGE_W};
 
 /// One passenger's e-ticket / itinerary receipt (one or more A4 pages).
@@ -76,7 +76,7 @@ pub fn render_invoice(view: &InvoiceView) -> Result<Vec<u8>, DocumentError> {
 
 /// Deflate level for every stream. Level 6 makes a ticket ~20% smaller (39 KB instead of 49 KB) but
 /// costs two to three times as much time, which would then dominate rendering.
-const DEFLATE_LEVEL: u32 = 1;
+const DEFLATE_LEVEL: u32 = 9;
 
 thread_local! {
     // miniz allocates and zeroes ~300 KB of state per compressor; reusing one per thread instead of
@@ -128,21 +128,14 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
     let info_id = alloc.next();
     let has_watermark = doc.groups.iter().any(|g| g.watermark.is_some());
     let gs_id = has_watermark.then(|| alloc.next());
-    let font_refs: Vec<(Weight, FontRefs)> = [Weight::Regular, Weight::Bold]
-        .into_iter()
-        .filter(|w| !doc.usage[w.index()].is_empty())
-        .map(|w| {
-            let refs = FontRefs {
-                type0: alloc.next(),
-                cid_font: alloc.next(),
-                descriptor: alloc.next(),
-                font_file: alloc.next(),
-                to_unicode: alloc.next(),
-                cid_to_gid: alloc.next(),
-            };
-            (w, refs)
-        })
-        .collect();
+    let font_refs = (!doc.usage.is_empty()).then(|| FontRefs {
+        type0: alloc.next(),
+        cid_font: alloc.next(),
+        descriptor: alloc.next(),
+        font_file: alloc.next(),
+        to_unicode: alloc.next(),
+        cid_to_gid: alloc.next(),
+    });
     let page_ids: Vec<(Ref, Ref)> = doc.pages.iter().map(|_| (alloc.next(), alloc.next())).collect();
 
     let mut pdf = Pdf::with_settings(Settings { pretty: false });
@@ -157,11 +150,9 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
         let mut writer = pdf.page(*page_id);
         writer.parent(tree_id).media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H)).contents(*content_id);
         let mut resources = writer.resources();
-        let mut fonts = resources.fonts();
-        for (weight, refs) in &font_refs {
-            fonts.pair(weight.resource_name(), refs.type0);
+        if let Some(refs) = &font_refs {
+            resources.fonts().pair(FONT_NAME, refs.type0);
         }
-        fonts.finish();
         if let Some(gs_id) = gs_id {
             resources.ext_g_states().pair(blocks::WATERMARK_GS, gs_id);
         }
@@ -175,12 +166,12 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
     }
 
     if let Some(gs_id) = gs_id {
-        pdf.ext_graphics(gs_id).non_stroking_alpha(0.16);
+        // Stroking too: bold text, which the watermark is, is filled and stroked.
+        pdf.ext_graphics(gs_id).non_stroking_alpha(0.16).stroking_alpha(0.16);
     }
 
-    let faces = font::faces()?;
-    for (weight, refs) in &font_refs {
-        write_font(&mut pdf, refs, &faces[weight.index()], &doc.usage[weight.index()])?;
+    if let Some(refs) = &font_refs {
+        write_font(&mut pdf, refs, font::face()?, &doc.usage)?;
     }
 
     pdf.document_info(info_id).title(TextStr(title)).producer(TextStr("Tessera")).creator(TextStr("Tessera"));
