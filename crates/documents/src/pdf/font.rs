@@ -12,7 +12,7 @@ use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use sha2::{Digest, Sha256};
 use subsetter::GlyphRemapper;
 
-use super::compress;
+use super::{compress, compress_font};
 use crate::error::DocumentError;
 
 static REGULAR_TTF: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
@@ -294,7 +294,7 @@ fn cached_subset(face: &FontFace, glyphs: Vec<u16>) -> Result<Arc<Subset>, Docum
     let remapper = GlyphRemapper::new_from_glyphs_sorted(&glyphs);
     let raw = subsetter::subset(&face.lean, 0, &remapper)
         .map_err(|e| DocumentError::Font(format!("subsetting {name}: {e}")))?;
-    let subset = Arc::new(Subset { compressed: compress(&raw)?, length: raw.len(), remapper });
+    let subset = Arc::new(Subset { compressed: compress_font(&raw)?, length: raw.len(), remapper });
     let mut cache = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);
     if cache.len() >= SUBSET_CACHE_LEN {
         cache.pop_front();

@@ -153,7 +153,15 @@ fn simple_outline_len(data: &[u8], points: usize) -> Result<usize, &'static str>
             count += usize::from(*data.get(at).ok_or("truncated flags")?);
             at += 1;
         }
-        let coord = |short, same| if flags & short != 0 { 1 } else if flags & same != 0 { 0 } else { 2 };
+        let coord = |short, same| {
+            if flags & short != 0 {
+                1
+            } else if flags & same != 0 {
+                0
+            } else {
+                2
+            }
+        };
         x_len += count * coord(X_SHORT, X_SAME);
         y_len += count * coord(Y_SHORT, Y_SAME);
         seen += count;
