@@ -54,8 +54,11 @@ pub(crate) fn strip(font: &[u8]) -> Result<Vec<u8>, String> {
     Ok(write_font(&out_tables))
 }
 
-/// `(tag, table data)` for every table of the font.
-fn directory(font: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, String> {
+/// A table's tag and data.
+type Table<'a> = ([u8; 4], &'a [u8]);
+
+/// Every table of the font.
+fn directory(font: &[u8]) -> Result<Vec<Table<'_>>, String> {
     let count = usize::from(read_u16(font, 4)?);
     (0..count)
         .map(|i| {
