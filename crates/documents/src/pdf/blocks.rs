@@ -348,7 +348,9 @@ pub(crate) const WATERMARK_GS: pdf_writer::Name<'static> = pdf_writer::Name(b"GW
 /// Large diagonal text across the page centre, translucent so the content underneath stays legible.
 fn watermark_text(doc: &mut Doc, mark: &str) {
     let diagonal = (PAGE_W * PAGE_W + PAGE_H * PAGE_H).sqrt();
-    let probe = Style::new(100.0, Weight::Bold, Color(0.55, 0.57, 0.62));
+    // Regular weight: emboldening strokes the outlines over the fill, and with both translucent the overlap
+    // would show as a darker rim around every letter.
+    let probe = Style::new(100.0, Weight::Regular, Color(0.55, 0.57, 0.62));
     let width_at_100 = doc.width(probe, mark).max(1.0);
     let size = (100.0 * diagonal * 0.62 / width_at_100).min(150.0);
     let style = probe.sized(size);

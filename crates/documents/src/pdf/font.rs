@@ -1,5 +1,8 @@
-//! The embedded DejaVu Sans faces: parsed once per process, used to measure text, and written into each
+//! The embedded DejaVu Sans face: parsed once per process, used to measure text, and written into each
 //! PDF as a subset CIDFontType2 font (Identity-H) with a ToUnicode map so copied text stays exact.
+//!
+//! Bold text is the same face drawn emboldened (filled and stroked, see [`Weight`]) rather than a second
+//! embedded face: a second subset was over a third of every document's size.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -9,23 +12,28 @@ use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use sha2::{Digest, Sha256};
 use subsetter::GlyphRemapper;
 
-use super::compress;
+use super::{compress, compress_font};
 use crate::error::DocumentError;
 
 static REGULAR_TTF: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
-static BOLD_TTF: &[u8] = include_bytes!("../../fonts/DejaVuSans-Bold.ttf");
 
 /// Characters below this code point have their glyph and advance precomputed: that covers all the template
 /// text and nearly every name, and keeps measuring free of cmap look-ups.
 const FAST_RANGE: usize = 0x250;
 
-static FACES: LazyLock<Result<[FontFace; 2], String>> =
-    LazyLock::new(|| Ok([FontFace::parse(REGULAR_TTF, "DejaVuSans")?, FontFace::parse(BOLD_TTF, "DejaVuSans-Bold")?]));
+static FACE: LazyLock<Result<FontFace, String>> = LazyLock::new(|| FontFace::parse(REGULAR_TTF, "DejaVuSans"));
 
-/// The two faces every document uses, or why they could not be loaded.
-pub(crate) fn faces() -> Result<&'static [FontFace; 2], DocumentError> {
-    FACES.as_ref().map_err(|e| DocumentError::Font(e.clone()))
+/// The face every document uses, or why it could not be loaded.
+pub(crate) fn face() -> Result<&'static FontFace, DocumentError> {
+    FACE.as_ref().map_err(|e| DocumentError::Font(e.clone()))
 }
+
+/// Outline stroke of emboldened text, as a fraction of the font size: stems grow from DejaVu Sans' ~90
+/// to ~150 units per em, close to DejaVu Sans Bold's.
+const BOLD_STROKE: f32 = 0.06;
+/// Extra advance per emboldened character, as a fraction of the font size, so bold text keeps about the
+/// width (and the layout) it had with DejaVu Sans Bold, whose glyphs are ~10 % wider.
+const BOLD_TRACKING: f32 = 0.06;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Weight {
@@ -33,23 +41,31 @@ pub(crate) enum Weight {
     Bold = 1,
 }
 
+/// Resource name of the font in page content streams.
+pub(crate) const FONT_NAME: Name<'static> = Name(b"F1");
+
 impl Weight {
-    pub(crate) fn index(self) -> usize {
-        self as usize
+    /// Width of the outline stroke that emboldens text of `size` points (0 for regular text).
+    pub(crate) fn stroke(self, size: f32) -> f32 {
+        match self {
+            Weight::Regular => 0.0,
+            Weight::Bold => size * BOLD_STROKE,
+        }
     }
 
-    /// Resource name used in page content streams.
-    pub(crate) fn resource_name(self) -> Name<'static> {
+    /// Extra advance after each character of text of `size` points.
+    pub(crate) fn tracking(self, size: f32) -> f32 {
         match self {
-            Weight::Regular => Name(b"F1"),
-            Weight::Bold => Name(b"F2"),
+            Weight::Regular => 0.0,
+            Weight::Bold => size * BOLD_TRACKING,
         }
     }
 }
 
 /// A parsed face plus the metrics needed for the font descriptor.
 pub(crate) struct FontFace {
-    data: &'static [u8],
+    /// The font without hinting, which the subsets are cut from (see [`super::lean`]).
+    lean: Vec<u8>,
     face: ttf_parser::Face<'static>,
     postscript_name: &'static str,
     units_per_em: f32,
@@ -62,8 +78,9 @@ impl FontFace {
     fn parse(data: &'static [u8], postscript_name: &'static str) -> Result<Self, String> {
         let face = ttf_parser::Face::parse(data, 0).map_err(|e| format!("cannot parse {postscript_name}: {e}"))?;
         let notdef_advance = face.glyph_hor_advance(ttf_parser::GlyphId(0)).unwrap_or(0);
+        let lean = super::lean::strip(data).map_err(|e| format!("cannot strip {postscript_name}: {e}"))?;
         let mut this = Self {
-            data,
+            lean,
             units_per_em: f32::from(face.units_per_em()),
             face,
             postscript_name,
@@ -222,7 +239,7 @@ pub(crate) fn write_font(
         .descent(units(f.descender()))
         .cap_height(units(cap_height))
         // DejaVu has no usable stem width in its tables; this is the conventional estimate from the weight.
-        .stem_v(if face.postscript_name.ends_with("Bold") { 140.0 } else { 80.0 })
+        .stem_v(80.0)
         .font_file2(refs.font_file);
 
     pdf.stream(refs.font_file, &subset.compressed)
@@ -275,9 +292,9 @@ fn cached_subset(face: &FontFace, glyphs: Vec<u16>) -> Result<Arc<Subset>, Docum
         }
     }
     let remapper = GlyphRemapper::new_from_glyphs_sorted(&glyphs);
-    let raw = subsetter::subset(face.data, 0, &remapper)
+    let raw = subsetter::subset(&face.lean, 0, &remapper)
         .map_err(|e| DocumentError::Font(format!("subsetting {name}: {e}")))?;
-    let subset = Arc::new(Subset { compressed: compress(&raw)?, length: raw.len(), remapper });
+    let subset = Arc::new(Subset { compressed: compress_font(&raw)?, length: raw.len(), remapper });
     let mut cache = SUBSETS.lock().unwrap_or_else(PoisonError::into_inner);
     if cache.len() >= SUBSET_CACHE_LEN {
         cache.pop_front();

@@ -3,9 +3,10 @@
 
 use std::borrow::Cow;
 
+use pdf_writer::types::TextRenderingMode;
 use pdf_writer::{Content, Settings, Str};
 
-use super::font::{faces, FontFace, FontUsage, Weight};
+use super::font::{face, FontFace, FontUsage, Weight, FONT_NAME};
 use crate::error::DocumentError;
 
 pub(crate) const PAGE_W: f32 = 595.28;
@@ -64,6 +65,11 @@ impl Style {
         self.color = color;
         self
     }
+
+    /// Extra advance after each character: the letter spacing plus what emboldening adds.
+    fn tracking(&self) -> f32 {
+        self.spacing + self.weight.tracking(self.size)
+    }
 }
 
 /// Per-document data printed around the body of each page: footer, continuation header, watermark.
@@ -86,8 +92,8 @@ pub(crate) struct Page {
 
 /// The document being laid out: pages, font usage and the flow cursor.
 pub(crate) struct Doc {
-    faces: &'static [FontFace; 2],
-    pub(crate) usage: [FontUsage; 2],
+    face: &'static FontFace,
+    pub(crate) usage: FontUsage,
     pub(crate) pages: Vec<Page>,
     pub(crate) groups: Vec<Group>,
     current: usize,
@@ -98,8 +104,8 @@ pub(crate) struct Doc {
 impl Doc {
     pub(crate) fn new() -> Result<Self, DocumentError> {
         Ok(Self {
-            faces: faces()?,
-            usage: Default::default(),
+            face: face()?,
+            usage: FontUsage::default(),
             pages: Vec::new(),
             groups: Vec::new(),
             current: 0,
@@ -204,14 +210,11 @@ impl Doc {
         }
     }
 
-    fn face(&self, weight: Weight) -> &'static FontFace {
-        &self.faces[weight.index()]
-    }
-
     pub(crate) fn width(&self, style: Style, text: &str) -> f32 {
         let text = single_line(text);
-        let spacing = style.spacing * text.chars().count().saturating_sub(1) as f32;
-        self.face(style.weight).width(&text, style.size) + spacing
+        let tracking = style.tracking();
+        let spacing = if tracking == 0.0 { 0.0 } else { tracking * text.chars().count().saturating_sub(1) as f32 };
+        self.face.width(&text, style.size) + spacing
     }
 
     /// Draws one line of text with its baseline `baseline` points below the top of the page.
@@ -227,24 +230,37 @@ impl Doc {
             return;
         }
         self.scratch.clear();
-        let faces = self.faces;
-        let index = style.weight.index();
-        self.usage[index].encode(&faces[index], &text, &mut self.scratch);
+        self.usage.encode(self.face, &text, &mut self.scratch);
         let content = &mut self.pages[self.current].content;
         let Color(r, g, b) = style.color;
-        content.begin_text();
-        content.set_font(style.weight.resource_name(), style.size);
-        content.set_fill_rgb(r, g, b);
-        if style.spacing != 0.0 {
-            content.set_char_spacing(style.spacing);
+        let stroke = style.weight.stroke(style.size);
+        if stroke != 0.0 {
+            // Emboldened: fill and stroke the outlines in the text colour. Inside q/Q, so the rendering
+            // mode, line width, stroke colour and tracking need no resetting afterwards.
+            content.save_state();
+            content.set_line_width(pt(stroke));
+            content.set_stroke_rgb(r, g, b);
         }
-        content.next_line(x, y);
+        content.begin_text();
+        content.set_font(FONT_NAME, style.size);
+        content.set_fill_rgb(r, g, b);
+        let tracking = style.tracking();
+        if stroke != 0.0 {
+            content.set_text_rendering_mode(TextRenderingMode::FillStroke);
+        }
+        if tracking != 0.0 {
+            content.set_char_spacing(pt(tracking));
+        }
+        content.next_line(pt(x), pt(y));
         content.show(Str(&self.scratch));
-        if style.spacing != 0.0 {
+        if tracking != 0.0 && stroke == 0.0 {
             // Tc is graphics state and outlives ET; reset it so later text is not spaced out.
             content.set_char_spacing(0.0);
         }
         content.end_text();
+        if stroke != 0.0 {
+            content.restore_state();
+        }
     }
 
     pub(crate) fn text_right(&mut self, right: f32, baseline: f32, style: Style, text: &str) {
@@ -263,12 +279,12 @@ impl Doc {
         if self.width(style, &text) <= max_width {
             return text.into_owned();
         }
-        let face = self.face(style.weight);
+        let face = self.face;
         let budget = max_width - face.width(ELLIPSIS, style.size);
         let mut used = 0.0;
         let mut out = String::new();
         for c in text.chars() {
-            let w = face.width(c.encode_utf8(&mut [0; 4]), style.size) + style.spacing;
+            let w = face.width(c.encode_utf8(&mut [0; 4]), style.size) + style.tracking();
             if used + w > budget {
                 break;
             }
@@ -293,15 +309,13 @@ impl Doc {
 
     /// Greedy word wrap; explicit newlines start new lines, words wider than a line are broken.
     pub(crate) fn wrap(&self, style: Style, text: &str, max_width: f32) -> Vec<String> {
-        let face = self.face(style.weight);
-        let size = style.size;
-        let space = face.width(" ", size);
+        let space = self.width(style, " ") + style.tracking();
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
             let mut line = String::new();
             let mut line_w = 0.0;
             for word in paragraph.split_whitespace() {
-                let word_w = face.width(word, size);
+                let word_w = self.width(style, word);
                 let candidate = if line.is_empty() { word_w } else { line_w + space + word_w };
                 if candidate <= max_width {
                     if !line.is_empty() {
@@ -318,10 +332,10 @@ impl Doc {
                     line.push_str(word);
                     line_w = word_w;
                 } else {
-                    let mut pieces = break_word(face, size, word, max_width);
+                    let mut pieces = break_word(self.face, style, word, max_width);
                     let last = pieces.pop().unwrap_or_default();
                     lines.extend(pieces);
-                    line_w = face.width(&last, size);
+                    line_w = self.width(style, &last);
                     line = last;
                 }
             }
@@ -345,7 +359,7 @@ impl Doc {
     pub(crate) fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32, color: Color) {
         let c = self.content();
         c.set_fill_rgb(color.0, color.1, color.2);
-        c.rect(x, PAGE_H - top - h, w, h);
+        c.rect(pt(x), pt(PAGE_H - top - h), pt(w), pt(h));
         c.fill_nonzero();
     }
 
@@ -353,7 +367,7 @@ impl Doc {
         let c = self.content();
         c.set_line_width(width);
         c.set_stroke_rgb(color.0, color.1, color.2);
-        c.rect(x, PAGE_H - top - h, w, h);
+        c.rect(pt(x), pt(PAGE_H - top - h), pt(w), pt(h));
         c.stroke();
     }
 
@@ -361,8 +375,8 @@ impl Doc {
         let c = self.content();
         c.set_line_width(width);
         c.set_stroke_rgb(color.0, color.1, color.2);
-        c.move_to(x1, PAGE_H - y);
-        c.line_to(x2, PAGE_H - y);
+        c.move_to(pt(x1), pt(PAGE_H - y));
+        c.line_to(pt(x2), pt(PAGE_H - y));
         c.stroke();
     }
 
@@ -372,8 +386,8 @@ impl Doc {
         c.set_dash_pattern([2.0, 2.0], 0.0);
         c.set_line_width(width);
         c.set_stroke_rgb(color.0, color.1, color.2);
-        c.move_to(x1, PAGE_H - y);
-        c.line_to(x2, PAGE_H - y);
+        c.move_to(pt(x1), pt(PAGE_H - y));
+        c.line_to(pt(x2), pt(PAGE_H - y));
         c.stroke();
         c.restore_state();
     }
@@ -382,9 +396,9 @@ impl Doc {
     pub(crate) fn arrow_head(&mut self, x: f32, y: f32, size: f32, color: Color) {
         let c = self.content();
         c.set_fill_rgb(color.0, color.1, color.2);
-        c.move_to(x, PAGE_H - y);
-        c.line_to(x - size, PAGE_H - y + size * 0.55);
-        c.line_to(x - size, PAGE_H - y - size * 0.55);
+        c.move_to(pt(x), pt(PAGE_H - y));
+        c.line_to(pt(x - size), pt(PAGE_H - y + size * 0.55));
+        c.line_to(pt(x - size), pt(PAGE_H - y - size * 0.55));
         c.close_path();
         c.fill_nonzero();
     }
@@ -394,15 +408,22 @@ impl Doc {
         const K: f32 = 0.552_284_8;
         let (x, y) = (cx, PAGE_H - cy);
         let k = r * K;
+        let q = pt;
         let c = self.content();
         c.set_fill_rgb(color.0, color.1, color.2);
-        c.move_to(x + r, y);
-        c.cubic_to(x + r, y + k, x + k, y + r, x, y + r);
-        c.cubic_to(x - k, y + r, x - r, y + k, x - r, y);
-        c.cubic_to(x - r, y - k, x - k, y - r, x, y - r);
-        c.cubic_to(x + k, y - r, x + r, y - k, x + r, y);
+        c.move_to(q(x + r), q(y));
+        c.cubic_to(q(x + r), q(y + k), q(x + k), q(y + r), q(x), q(y + r));
+        c.cubic_to(q(x - k), q(y + r), q(x - r), q(y + k), q(x - r), q(y));
+        c.cubic_to(q(x - r), q(y - k), q(x - k), q(y - r), q(x), q(y - r));
+        c.cubic_to(q(x + k), q(y - r), q(x + r), q(y - k), q(x + r), q(y));
         c.fill_nonzero();
     }
+}
+
+/// `v` to a hundredth of a point (a 3,500th of a millimetre): written as `784.89` instead of `784.88995`,
+/// which keeps page content short, with no visible change.
+fn pt(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
 }
 
 /// Control characters (tabs, newlines, ...) would show as boxes; on a single line they become spaces.
@@ -414,12 +435,12 @@ fn single_line(text: &str) -> Cow<'_, str> {
     }
 }
 
-fn break_word(face: &FontFace, size: f32, word: &str, max_width: f32) -> Vec<String> {
+fn break_word(face: &FontFace, style: Style, word: &str, max_width: f32) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut piece = String::new();
     let mut used = 0.0;
     for c in word.chars() {
-        let w = face.width(c.encode_utf8(&mut [0; 4]), size);
+        let w = face.width(c.encode_utf8(&mut [0; 4]), style.size) + style.tracking();
         // Always keep at least one char per piece so a very narrow box cannot loop forever.
         if used + w > max_width && !piece.is_empty() {
             pieces.push(std::mem::take(&mut piece));

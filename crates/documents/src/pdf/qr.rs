@@ -24,9 +24,13 @@ pub(crate) fn draw_qr(
     }
     let module = side / size as f32;
     let content = doc.content();
+    // Drawn in module units (one unit = one module, origin at the code's bottom-left corner) so every
+    // rectangle is four small integers rather than four long decimals: a third of a ticket's page content.
+    content.save_state();
+    content.transform([module, 0.0, 0.0, module, x, PAGE_H - top - side]);
     content.set_fill_rgb(color.0, color.1, color.2);
     for row in 0..size {
-        let y = PAGE_H - top - (row + 1) as f32 * module;
+        let y = (size - 1 - row) as f32;
         let mut col = 0;
         while col < size {
             if !qr.data[row * size + col].value() {
@@ -37,9 +41,10 @@ pub(crate) fn draw_qr(
             while col < size && qr.data[row * size + col].value() {
                 col += 1;
             }
-            content.rect(x + start as f32 * module, y, (col - start) as f32 * module, module);
+            content.rect(start as f32, y, (col - start) as f32, 1.0);
         }
     }
     content.fill_nonzero();
+    content.restore_state();
     Ok(())
 }
