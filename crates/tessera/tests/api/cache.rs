@@ -65,8 +65,10 @@ fn documents_dir(app: &TestApp) -> std::path::PathBuf {
     app.data_dir.path().join("documents")
 }
 
-/// Loses every stored file, as a wiped disk or bucket would (the folder itself stays).
+/// Loses every stored file, as a wiped disk or bucket would (the folder itself stays), and the server's
+/// in-memory copies with it, as a node that had not read them yet would be: the next reads go to the store.
 fn wipe(app: &TestApp) {
+    app.app.clear_document_cache();
     let dir = documents_dir(app);
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

@@ -38,6 +38,8 @@ pub struct Options {
     pub presigned_links: Option<bool>,
     /// `--idempotency-lease` in seconds.
     pub idempotency_lease: Option<u64>,
+    /// `--access-log-flush-ms`.
+    pub access_log_flush_ms: Option<u64>,
 }
 
 pub struct TestApp {
@@ -108,6 +110,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         documents_url: options.documents_url,
         presigned_links: options.presigned_links,
         idempotency_lease: options.idempotency_lease,
+        access_log_flush_ms: options.access_log_flush_ms,
         // A day of slack, so a void never meets the local midnight of a test that runs across it.
         void_window_days: Some(options.void_window_days.unwrap_or(1)),
         ..Default::default()
