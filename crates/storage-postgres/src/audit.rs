@@ -46,7 +46,9 @@ pub(crate) async fn append_batch(pool: &PgPool, entries: &[NewAuditEntry]) -> Re
                 .push_bind(&entry.detail)
                 .push_bind(entry.created_at);
         });
-        query.build().execute(&mut *tx).await?;
+        // Not kept as a prepared statement: each batch size is another statement text, and caching hundreds of
+        // statements with thousands of parameters on every pooled connection costs tens of megabytes.
+        query.build().persistent(false).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -66,7 +66,9 @@ pub(crate) async fn insert_batch(pool: &SqlitePool, entries: &[NewAuditEntry]) -
                 .push_bind(detail.clone())
                 .push_bind(entry.created_at);
         });
-        query.build().execute(&mut *tx).await?;
+        // Not kept as a prepared statement: each batch size is another statement text, and caching hundreds of
+        // statements with thousands of parameters on every pooled connection costs tens of megabytes.
+        query.build().persistent(false).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())
