@@ -1,5 +1,6 @@
 //! The audit trail as callers may read it: staff of an agency see their agency's entries, admins everyone's;
-//! customers see none.
+//! customers see none. A read first writes the access-log entries queued on this node (see
+//! [`crate::access_log`]), so what this node served is listed.
 
 use tessera_core::codes::TicketNumber;
 use tessera_core::intake::ValidationErrors;
@@ -48,6 +49,8 @@ impl Tessera {
             tracking_id: query.tracking_id,
             limit: query.limit.unwrap_or(200).clamp(1, 1000),
         };
+        // Downloads answered before this read are listed: their queued entries are written first.
+        self.access_log.flush().await;
         Ok(self.db.list_audit(who.scope, &filter).await?)
     }
 }

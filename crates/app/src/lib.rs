@@ -5,10 +5,12 @@
 //! own envelopes; no business rule lives anywhere else.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod admin;
 pub mod audit;
 pub mod bookings;
 mod clock;
+mod doc_cache;
 mod error;
 mod event_views;
 pub mod idempotency;
@@ -57,6 +59,10 @@ pub struct Settings {
     /// How long a request holds its `Idempotency-Key`: past it, a retry of the same request may take over a
     /// claim whose holder died without recording an effect.
     pub idempotency_lease: Duration,
+    /// How downloads' access-log entries are batched (see [`access_log`]).
+    pub access_log: access_log::AccessLogSettings,
+    /// Bytes of verified documents kept in memory for downloads (0: none); see `doc_cache`.
+    pub document_cache_bytes: usize,
 }
 
 /// The application: shared by every request, cheap to clone.
@@ -70,10 +76,14 @@ pub struct Tessera {
     pub(crate) mailer: Option<mail::Mailer>,
     /// How webhooks are delivered (see [`webhooks`]).
     pub(crate) webhooks: Arc<webhooks::WebhookRuntime>,
+    pub(crate) access_log: Arc<access_log::AccessLog>,
+    pub(crate) doc_cache: Arc<doc_cache::DocumentCache>,
 }
 
 impl Tessera {
     pub fn new(db: Arc<dyn Database>, docs: DocumentStore, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        let access_log = Arc::new(access_log::AccessLog::new(db.clone(), settings.access_log));
+        let doc_cache = Arc::new(doc_cache::DocumentCache::new(settings.document_cache_bytes));
         Self {
             db,
             docs,
@@ -81,7 +91,20 @@ impl Tessera {
             settings: Arc::new(settings),
             mailer: None,
             webhooks: Arc::new(webhooks::WebhookRuntime::new(webhooks::WebhookSettings::default())),
+            access_log,
+            doc_cache,
         }
+    }
+
+    /// Forgets the in-memory copies of documents, so the next read of each goes to the store (and puts back a
+    /// file the store lost). Correctness never needs it: a copy is only served for the record it matches.
+    pub fn clear_document_cache(&self) {
+        self.doc_cache.clear();
+    }
+
+    /// Writes every access-log entry queued so far; the server calls it once the last request has finished.
+    pub async fn flush_access_log(&self) {
+        self.access_log.flush().await;
     }
 
     /// Reads time from `clock` instead (tests move it forward).

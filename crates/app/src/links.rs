@@ -144,8 +144,9 @@ impl Tessera {
 }
 
 impl Tessera {
-    /// Every download is audited: who, what, when, from where. A failure to audit is logged, not fatal,
-    /// so a traveller still gets the ticket.
+    /// Every download is audited: who, what, when, from where. The entry joins the access log's queue and is
+    /// written with others in one transaction shortly after (see [`crate::access_log`]); a failure to write it is
+    /// logged, not fatal, so a traveller still gets the ticket.
     pub async fn audit_download(&self, actor: tessera_storage::Actor, record: &DocumentRecord, via: &str) {
         let entry = tessera_storage::NewAuditEntry {
             agency_id: Some(record.agency_id),
@@ -169,8 +170,6 @@ impl Tessera {
             }),
             created_at: self.now(),
         };
-        if let Err(e) = self.db.append_audit(&entry).await {
-            tracing::error!(error = %e, "could not audit a download");
-        }
+        self.access_log.record(entry).await;
     }
 }

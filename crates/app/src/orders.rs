@@ -204,6 +204,8 @@ impl Tessera {
     pub async fn access_log(&self, who: &Principal, limit: u32) -> Result<Vec<AuditEntry>, AppError> {
         who.require_admin()?;
         let filter = AuditFilter { action: Some("document.download".into()), limit, ..Default::default() };
+        // Downloads answered before this read are listed: their queued entries are written first.
+        self.access_log.flush().await;
         Ok(self.db.list_audit(Scope::All, &filter).await?)
     }
 }

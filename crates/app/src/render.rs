@@ -4,10 +4,12 @@
 //! as they stand now. Every change that alters a document's inputs re-renders it in the same transaction, so
 //! what the database holds now is exactly what the stored file was last rendered from.
 //!
-//! [`Tessera::document_bytes`] is how every read gets a recorded document's bytes: from the store, or, when the
-//! store lacks them (a lost disk, a wiped bucket, another node's local folder), re-rendered, checked against
-//! the recorded SHA-256, put back and served. Bytes that do not match are never served: the mismatch is logged
-//! as an alarm and answered as [`AppError::DocumentUnavailable`].
+//! [`Tessera::document_bytes`] is how every read gets a recorded document's bytes: from the in-memory cache of
+//! verified bytes (`doc_cache`), else from the store, checked against the recorded SHA-256; when the store lacks
+//! them (a lost disk, a wiped bucket, another node's local folder) or holds other bytes (a corrupted or foreign
+//! file), re-rendered, checked against the recorded SHA-256, put back and served. Bytes that do not match the
+//! record are never served: a re-render that differs is logged as an alarm and answered as
+//! [`AppError::DocumentUnavailable`].
 
 use bytes::Bytes;
 use tessera_core::agency::Agency;
@@ -235,18 +237,30 @@ impl Tessera {
         if record.is_pending() {
             return self.render_pending(record).await.map_err(|e| unavailable(format!("rendering: {e:?}")));
         }
+        if let Some(bytes) = self.doc_cache.get(&record.storage_key, &record.sha256) {
+            return Ok(bytes);
+        }
         let key = DocumentKey::parse(&record.storage_key).map_err(|e| unavailable(e.to_string()))?;
         match self.docs.get(&key).await {
-            Ok(bytes) => return Ok(bytes),
-            Err(DocumentError::NotFound(_)) => {}
+            // Checked once, here, on the way into the cache; later reads are served from memory.
+            Ok(bytes) if sha256_hex(&bytes) == record.sha256 => {
+                self.doc_cache.insert(&record.storage_key, &record.sha256, &bytes);
+                return Ok(bytes);
+            }
+            Ok(_) => tracing::warn!(
+                owner_kind = record.owner.kind(),
+                owner = %record.owner.key(),
+                key = %record.storage_key,
+                "document in the store differs from its recorded SHA-256; re-rendering it from the database"
+            ),
+            Err(DocumentError::NotFound(_)) => tracing::warn!(
+                owner_kind = record.owner.kind(),
+                owner = %record.owner.key(),
+                key = %record.storage_key,
+                "document missing from the store; re-rendering it from the database"
+            ),
             Err(e) => return Err(unavailable(e.to_string())),
         }
-        tracing::warn!(
-            owner_kind = record.owner.kind(),
-            owner = %record.owner.key(),
-            key = %record.storage_key,
-            "document missing from the store; re-rendering it from the database"
-        );
         // A zip's entries are read through here in turn: boxed, as async recursion must be.
         let file = Box::pin(self.render_owner(&record.owner))
             .await
@@ -276,6 +290,7 @@ impl Tessera {
         if let Err(e) = self.docs.put(&key, file.bytes.clone()).await {
             tracing::warn!(key = %record.storage_key, error = %e, "could not put a re-rendered document back");
         }
+        self.doc_cache.insert(&record.storage_key, &record.sha256, &file.bytes);
         Ok(file.bytes)
     }
 

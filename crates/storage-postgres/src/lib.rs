@@ -190,6 +190,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
     fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
         = db scripts::replace_document;
     fn append_audit(entry: &NewAuditEntry) -> () = pool audit::append;
+    fn append_audit_batch(entries: &[NewAuditEntry]) -> () = pool audit::append_batch;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
     fn shared_secret(name: &str, candidate: &[u8]) -> Vec<u8> = pool shared::shared_secret;
     fn take_rate_token(key: &str, now: DateTime<Utc>, quota: RateQuota) -> RateDecision = pool shared::take_rate_token;

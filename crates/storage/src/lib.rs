@@ -162,6 +162,9 @@ pub trait Database: Send + Sync + 'static {
 
     // --- audit ---
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
+    /// Appends `entries` in one transaction (one multi-row INSERT per chunk the backend's parameter limit
+    /// allows), in order: all of them or none. Nothing to do for an empty slice.
+    async fn append_audit_batch(&self, entries: &[NewAuditEntry]) -> Result<()>;
     async fn list_audit(&self, scope: Scope, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 
     // --- state every node shares ---

@@ -153,7 +153,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server::spawn_outbox_worker(app.clone(), config.outbox_interval);
             server::spawn_webhook_worker(app.clone());
             tracing::info!(address = %local, database = app.backend(), "tessera is listening");
-            server::serve(listener, server::router(app, &config), &config).await
+            let served = server::serve(listener, server::router(app.clone(), &config), &config).await;
+            // Every request has finished: write the access-log entries still queued before the process ends.
+            app.flush_access_log().await;
+            served
         }
         Command::Admin(cmd) => {
             let app = server::build_app(&config).await?;

@@ -106,6 +106,14 @@ pub struct Settings {
     /// `5,300,1800,7200,18000,36000`. Meant for tests.
     #[arg(long, env = "TESSERA_WEBHOOKS_RETRY_DELAYS", global = true, hide = true)]
     pub webhooks_retry_delays: Option<String>,
+    /// Milliseconds a download's access-log entry may wait to be written with others in one transaction
+    /// (1 ms to 1 h, default 50); entries still waiting are lost if the process crashes.
+    #[arg(long, env = "TESSERA_ACCESS_LOG_FLUSH_MS", global = true)]
+    pub access_log_flush_ms: Option<u64>,
+    /// MiB of memory for copies of recently downloaded documents, checked against their recorded SHA-256
+    /// (0-4096, default 16; 0 reads the store every time).
+    #[arg(long, env = "TESSERA_DOCUMENT_CACHE_MB", global = true)]
+    pub document_cache_mb: Option<usize>,
 }
 
 impl Settings {
@@ -139,6 +147,8 @@ impl Settings {
             rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
             webhooks_allow_private: self.webhooks_allow_private.or(lower.webhooks_allow_private),
             webhooks_retry_delays: self.webhooks_retry_delays.or(lower.webhooks_retry_delays),
+            access_log_flush_ms: self.access_log_flush_ms.or(lower.access_log_flush_ms),
+            document_cache_mb: self.document_cache_mb.or(lower.document_cache_mb),
         }
     }
 }
@@ -190,6 +200,10 @@ pub struct Config {
     /// Events API rate limit per credential: token bucket size, at least 1 (may be below `rate_limit_per_second`).
     pub rate_limit_burst: u32,
     pub webhooks: tessera_app::webhooks::WebhookSettings,
+    /// Longest a download's access-log entry waits for its batch to be written (1 ms to 1 h).
+    pub access_log_flush: Duration,
+    /// Bytes of downloaded documents kept in memory (0: none).
+    pub document_cache_bytes: usize,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -300,6 +314,14 @@ impl Config {
         if rate_limit_burst == 0 {
             bail!("--rate-limit-burst must be at least 1");
         }
+        let access_log_flush_ms = s.access_log_flush_ms.unwrap_or(50);
+        if !(1..=3_600_000).contains(&access_log_flush_ms) {
+            bail!("--access-log-flush-ms must be between 1 and 3600000 (one hour)");
+        }
+        let document_cache_mb = s.document_cache_mb.unwrap_or(16);
+        if document_cache_mb > 4096 {
+            bail!("--document-cache-mb must be between 0 and 4096");
+        }
         let log_format = match s.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -348,6 +370,8 @@ impl Config {
             log_format,
             rate_limit_per_second,
             rate_limit_burst,
+            access_log_flush: Duration::from_millis(access_log_flush_ms),
+            document_cache_bytes: document_cache_mb * 1024 * 1024,
         })
     }
 }
@@ -388,6 +412,31 @@ mod tests {
         let documents = std::path::absolute("./data/documents").unwrap();
         assert_eq!(c.documents_url, url::Url::from_directory_path(documents).unwrap().as_str());
         assert!(!c.presigned_links);
+        assert_eq!(c.access_log_flush, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn access_log_flush_is_a_millisecond_to_an_hour() {
+        let with = |ms| Config::validate(Settings { access_log_flush_ms: Some(ms), ..Default::default() });
+        assert_eq!(with(1).unwrap().access_log_flush, Duration::from_millis(1));
+        assert_eq!(with(3_600_000).unwrap().access_log_flush, Duration::from_secs(3600));
+        for bad in [0, 3_600_001] {
+            assert_eq!(
+                with(bad).unwrap_err().to_string(),
+                "--access-log-flush-ms must be between 1 and 3600000 (one hour)"
+            );
+        }
+        let file: Settings = toml::from_str("access-log-flush-ms = 100").unwrap();
+        assert_eq!(Config::validate(file).unwrap().access_log_flush, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn document_cache_is_zero_to_four_gib() {
+        let with = |mb| Config::validate(Settings { document_cache_mb: Some(mb), ..Default::default() });
+        assert_eq!(Config::validate(Settings::default()).unwrap().document_cache_bytes, 16 * 1024 * 1024);
+        assert_eq!(with(0).unwrap().document_cache_bytes, 0);
+        assert_eq!(with(4096).unwrap().document_cache_bytes, 4096 * 1024 * 1024);
+        assert_eq!(with(4097).unwrap_err().to_string(), "--document-cache-mb must be between 0 and 4096");
     }
 
     #[test]

@@ -79,6 +79,11 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         link_secret,
         public_url: config.public_url.clone(),
         presigned_links: config.presigned_links,
+        access_log: tessera_app::access_log::AccessLogSettings {
+            flush_interval: config.access_log_flush,
+            ..Default::default()
+        },
+        document_cache_bytes: config.document_cache_bytes,
     };
     let app = Tessera::new(db, docs, Arc::new(SystemClock), settings).with_webhooks(config.webhooks.clone());
     Ok(match &config.mail {

@@ -1,4 +1,4 @@
-//! The audit trail: filters and scopes.
+//! The audit trail: filters and scopes, and batches of entries (the downloads' access log).
 
 use std::sync::Arc;
 
@@ -110,5 +110,60 @@ checks! {
 
         let limited = list(Scope::All, AuditFilter { limit: 2, ..AuditFilter::default() }).await;
         assert_eq!(actions(limited), ["booking.create", "document.download"], "the oldest first");
+    }
+
+    /// A batch is appended in order, every field as given, across the backend's rows-per-statement chunks; an
+    /// empty batch writes nothing.
+    async fn audit_batch_appends_every_entry_in_order(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        let agent = new_user(db, Some(agency.id), Role::Agent).await;
+        db.append_audit_batch(&[]).await.expect("empty batch");
+        assert!(db.list_audit(Scope::All, &AuditFilter::default()).await.expect("list").is_empty());
+
+        // More than two chunks of 500, so statement boundaries are crossed; anonymous and signed-in alike.
+        let entries: Vec<NewAuditEntry> = (0..1234)
+            .map(|i| NewAuditEntry {
+                agency_id: Some(agency.id),
+                actor: Actor {
+                    user_id: (i % 2 == 0).then_some(agent.id),
+                    username: if i % 2 == 0 { agent.username.clone() } else { "anonymous".into() },
+                    client_addr: Some(format!("198.51.100.{}", i % 250)),
+                    tracking_id: (i % 3 != 0).then(|| format!("trk-{i}")),
+                },
+                action: "document.download".into(),
+                booking_id: None,
+                ticket_number: Some(number(PREFIX, FIRST_SERIAL + i).compact()),
+                issuance_id: None,
+                outcome: "success".into(),
+                detail: serde_json::json!({ "document": format!("eticket-{i}.pdf"), "via": "api" }),
+                created_at: now() + chrono::TimeDelta::milliseconds(i64::try_from(i).expect("small")),
+            })
+            .collect();
+        db.append_audit_batch(&entries).await.expect("append batch");
+        let listed = db
+            .list_audit(Scope::All, &AuditFilter { limit: 2000, ..AuditFilter::default() })
+            .await
+            .expect("list audit");
+        assert_eq!(listed.len(), entries.len(), "every entry of the batch");
+        assert!(listed.windows(2).all(|w| w[0].id < w[1].id), "ascending ids");
+        for (got, want) in listed.iter().zip(&entries) {
+            assert_eq!(got.agency_id, want.agency_id);
+            assert_eq!(got.user_id, want.actor.user_id);
+            assert_eq!(got.username, want.actor.username);
+            assert_eq!(got.client_addr, want.actor.client_addr);
+            assert_eq!(got.tracking_id, want.actor.tracking_id);
+            assert_eq!(got.action, want.action);
+            assert_eq!(got.ticket_number, want.ticket_number);
+            assert_eq!(got.booking_id, None);
+            assert_eq!(got.issuance_id, None);
+            assert_eq!(got.outcome, want.outcome);
+            assert_eq!(got.detail, want.detail);
+            assert_eq!(got.created_at, want.created_at);
+        }
+        let by_ticket = AuditFilter { ticket_number: entries[700].ticket_number.clone(), ..AuditFilter::default() };
+        let found = db.list_audit(Scope::Agency(agency.id), &by_ticket).await.expect("by ticket");
+        assert_eq!(found.len(), 1, "batched rows are indexed and filtered like any other");
+        assert_eq!(found[0].detail, entries[700].detail);
     }
 }

@@ -65,8 +65,10 @@ fn documents_dir(app: &TestApp) -> std::path::PathBuf {
     app.data_dir.path().join("documents")
 }
 
-/// Loses every stored file, as a wiped disk or bucket would (the folder itself stays).
+/// Loses every stored file, as a wiped disk or bucket would (the folder itself stays), and the server's
+/// in-memory copies with it, as a node that had not read them yet would be: the next reads go to the store.
 fn wipe(app: &TestApp) {
+    app.app.clear_document_cache();
     let dir = documents_dir(app);
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -346,7 +348,57 @@ async fn the_events_api_answers_a_mismatch_in_its_own_envelope(app: TestApp) {
     assert!(stored(&ev.app).is_empty());
 }
 
+/// Every stored file, with its path.
+fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&documents_dir(app), &mut out);
+    out
+}
+
+/// A stored file whose bytes are not the recorded ones (a corrupted disk, a foreign file) is never served: the
+/// read re-renders the document, checks it, serves it and puts it back. While the node holds a checked copy in
+/// memory, a damaged or lost file does not reach the client either.
+async fn a_wrong_file_in_the_store_is_re_rendered_not_served(app: TestApp) {
+    let (tkt, _) = issued_round_trip(&app, "CACHEW", true).await;
+    let url = app.url(&format!("/api/v1/tickets/{tkt}/pdf"));
+    let bearer = Auth::Bearer(app.agent_token.clone());
+    let original = fetch(&app, &url, bearer.clone()).await;
+    let files = stored_files(&app);
+    let file = files
+        .iter()
+        .find(|p| std::fs::read(p).unwrap() == original.bytes)
+        .unwrap_or_else(|| panic!("the ticket's file among {files:?}"));
+
+    // Damaged while the node holds its checked copy: the copy is served.
+    std::fs::write(file, b"%PDF-1.7 not the ticket").unwrap();
+    let again = fetch(&app, &url, bearer.clone()).await;
+    assert!(again.bytes == original.bytes);
+
+    // Without the copy, the damaged file is read, refused by its hash, and the ticket re-rendered and put back.
+    app.app.clear_document_cache();
+    let again = fetch(&app, &url, bearer.clone()).await;
+    assert_eq!(again.etag, original.etag);
+    assert!(again.bytes == original.bytes, "the re-rendered ticket, not the damaged file");
+    assert!(std::fs::read(file).unwrap() == original.bytes, "the file is put right");
+    let signed = link(&app, &format!("/api/v1/tickets/{tkt}/link")).await;
+    app.app.clear_document_cache();
+    std::fs::write(file, b"").unwrap();
+    let through_link = fetch(&app, &signed, Auth::None).await;
+    assert!(through_link.bytes == original.bytes, "signed links read the same way");
+}
+
 both_backends!(
+    a_wrong_file_in_the_store_is_re_rendered_not_served,
     the_events_api_answers_a_mismatch_in_its_own_envelope,
     a_re_rendering_that_does_not_match_is_refused_and_not_stored,
     event_documents_are_re_rendered_byte_for_byte,

@@ -42,6 +42,8 @@ pub struct Options {
     pub webhooks_retry_delays: Option<String>,
     /// `--webhooks-allow-private`; default true (the test receiver listens on 127.0.0.1).
     pub webhooks_allow_private: Option<bool>,
+    /// `--access-log-flush-ms`.
+    pub access_log_flush_ms: Option<u64>,
 }
 
 pub struct TestApp {
@@ -114,6 +116,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         idempotency_lease: options.idempotency_lease,
         webhooks_allow_private: Some(options.webhooks_allow_private.unwrap_or(true)),
         webhooks_retry_delays: Some(options.webhooks_retry_delays.unwrap_or_else(|| "0.1,0.1,0.1,0.1,0.1,0.1".into())),
+        access_log_flush_ms: options.access_log_flush_ms,
         // A day of slack, so a void never meets the local midnight of a test that runs across it.
         void_window_days: Some(options.void_window_days.unwrap_or(1)),
         ..Default::default()

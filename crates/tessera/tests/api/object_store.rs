@@ -136,6 +136,8 @@ async fn a_wiped_bucket_is_refilled_on_read(backend: Backend) {
         store.delete(&DocumentKey::parse(key.trim_start_matches("docs/")).unwrap()).await.unwrap();
     }
     assert_eq!(bucket_keys(&bucket).await, Vec::<String>::new());
+    // And the node's in-memory copies, as a node that had not read them yet: the reads below go to the bucket.
+    app.app.clear_document_cache();
 
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let res = no_redirects.get(link["url"].as_str().unwrap()).send().await.unwrap();

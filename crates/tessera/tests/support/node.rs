@@ -284,6 +284,17 @@ impl Node {
         self.pid
     }
 
+    /// `kill -TERM`, the stop an orchestrator asks for, then waits (at most 60 s) until the process has exited
+    /// of itself: in-flight requests finished, queues flushed.
+    pub fn terminate(self) {
+        let _ = Command::new("sh").args(["-c", &format!("kill -TERM {}", self.pid)]).status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while alive(self.pid) {
+            assert!(Instant::now() < deadline, "tessera serve did not stop within 60 s of SIGTERM: {}", self.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `kill -9`: no shutdown, no flush, no rollback — as a power cut would leave it.
     pub fn kill9(self) {
         // Dropping does it.
