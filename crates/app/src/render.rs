@@ -53,11 +53,14 @@ pub(crate) fn flight_ticket(
     let (filename, bytes) = match ticket.kind {
         TicketType::TKT => {
             let view = views::flight_ticket(&seen, agency, ticket, all, attributes);
-            (format!("eticket-{}.pdf", ticket.number.compact()), pdf::render_flight_ticket(&view)?)
+            (
+                format!("eticket-{}.pdf", ticket.number.compact()),
+                crate::telemetry::timed("eticket", || pdf::render_flight_ticket(&view))?,
+            )
         }
         TicketType::EMD => {
             let view = views::emd(&seen, agency, ticket, all);
-            (format!("emd-{}.pdf", ticket.number.compact()), pdf::render_emd(&view)?)
+            (format!("emd-{}.pdf", ticket.number.compact()), crate::telemetry::timed("emd", || pdf::render_emd(&view))?)
         }
     };
     Ok(RenderedFile {
@@ -85,7 +88,7 @@ pub(crate) fn itinerary(
         owner: DocumentOwner::Issuance(issuance),
         filename: format!("itinerary-{}.pdf", flight.pnr),
         content_type: PDF,
-        bytes: pdf::render_flight_itinerary(&views)?.into(),
+        bytes: crate::telemetry::timed("itinerary", || pdf::render_flight_itinerary(&views))?.into(),
     })
 }
 
@@ -100,7 +103,10 @@ pub(crate) fn flight_invoice(
         owner: DocumentOwner::BookingInvoice(booking, invoice.number),
         filename: format!("invoice-{}.pdf", invoice.number),
         content_type: PDF,
-        bytes: pdf::render_invoice(&views::flight_invoice(agency, flight, invoice))?.into(),
+        bytes: crate::telemetry::timed("invoice", || {
+            pdf::render_invoice(&views::flight_invoice(agency, flight, invoice))
+        })?
+        .into(),
     })
 }
 
@@ -123,7 +129,7 @@ pub(crate) fn event_ticket(
         owner: DocumentOwner::Download(order.id.clone(), download.id.clone()),
         filename: download.link.as_str().to_owned(),
         content_type: PDF,
-        bytes: pdf::render_event_ticket(&view)?.into(),
+        bytes: crate::telemetry::timed("event_ticket", || pdf::render_event_ticket(&view))?.into(),
     })
 }
 
@@ -138,7 +144,10 @@ pub(crate) fn event_invoice(
         owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),
         filename: format!("invoice-{}.pdf", invoice.number),
         content_type: PDF,
-        bytes: pdf::render_invoice(&event_views::invoice(agency, event, order, invoice))?.into(),
+        bytes: crate::telemetry::timed("invoice", || {
+            pdf::render_invoice(&event_views::invoice(agency, event, order, invoice))
+        })?
+        .into(),
     })
 }
 
@@ -163,7 +172,7 @@ pub(crate) fn order_zip(order: &BookingOrder, entries: &[(String, Bytes)]) -> Re
         owner: DocumentOwner::OrderZip(order.id.clone()),
         filename: crate::orders::zip_name(order),
         content_type: ZIP,
-        bytes: zip_bundle(entries)?.into(),
+        bytes: crate::telemetry::timed("zip", || zip_bundle(entries))?.into(),
     })
 }
 

@@ -47,8 +47,8 @@ use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, ClaimMark, Credentials, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, RateDecision, RateQuota,
-    Result, StorageError, TransitionOutcome, TransitionSink,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, PoolStats, RateDecision,
+    RateQuota, Result, StorageError, TransitionOutcome, TransitionSink,
 };
 use uuid::Uuid;
 
@@ -124,6 +124,15 @@ async fn ping(pool: &PgPool) -> error::Result<()> {
     Ok(())
 }
 
+/// Read from the pool itself: no query, so a scrape never waits for a connection.
+async fn pool_stats(pool: &PgPool) -> error::Result<PoolStats> {
+    Ok(PoolStats {
+        size: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max: pool.options().get_max_connections(),
+    })
+}
+
 tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
     fn ping() -> () = pool ping;
     fn create_agency(agency: &NewAgency) -> Agency = pool agencies::create;
@@ -190,4 +199,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         = pool outbox::mark_failed;
     fn get_message(id: MessageId) -> Option<OutboxMessage> = pool outbox::get;
     fn list_outbox(scope: Scope, limit: u32) -> Vec<OutboxMessage> = pool outbox::list;
+    fn count_pending_messages() -> u64 = pool outbox::count_pending;
+    fn retry_message(id: MessageId, now: DateTime<Utc>) -> bool = pool outbox::retry;
+    fn pool_stats() -> PoolStats = pool pool_stats;
 }

@@ -10,94 +10,138 @@ use clap::Args;
 use serde::Deserialize;
 use tessera_app::Secret;
 
-/// Settings shared by `serve` and the `admin` commands. Every field is optional here: whatever the command
-/// line and environment leave unset comes from the file, then from the defaults.
+/// Every setting, as the TOML file holds them and `serve` takes them as flags. Every field is optional here:
+/// whatever the command line and environment leave unset comes from the file, then from the defaults. The
+/// settings every command needs (where the data is) are flags of [`StoreArgs`] instead, so that `admin` and
+/// `import` offer only those.
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Settings {
     /// Folder for the SQLite database, documents and the generated JWT secret.
+    #[arg(skip)]
+    pub data_dir: Option<PathBuf>,
+    /// Where documents (PDFs, zips) are kept: `file:///abs/path`, `s3://bucket/prefix` (configured by the
+    /// `AWS_*` variables), `gs://bucket/prefix`, `az://container/prefix` or `memory://`; default
+    /// `<data-dir>/documents`. Several nodes must share one bucket.
+    #[arg(skip)]
+    pub documents_url: Option<String>,
+    /// Answer a signed link with a redirect to a short-lived URL of the bucket itself, so the bytes do not pass
+    /// through the node (only with a bucket that signs URLs: s3, gs, az).
+    #[arg(long, env = "TESSERA_PRESIGNED_LINKS")]
+    pub presigned_links: Option<bool>,
+    /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
+    #[arg(skip)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Base URL clients use to reach this server (for signed links); default http://<listen>.
+    #[arg(long, env = "TESSERA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// HS256 key for access tokens; default: a random key persisted in the data directory.
+    #[arg(long, env = "TESSERA_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "TESSERA_TOKEN_TTL")]
+    pub token_ttl: Option<u64>,
+    /// Lifetime of signed download links, in seconds.
+    #[arg(long, env = "TESSERA_LINK_TTL")]
+    pub link_ttl: Option<u64>,
+    /// Lifetime of the events API's signed zip download links, in seconds (at most 300: the API promises
+    /// they expire within 5 minutes).
+    #[arg(long, env = "TESSERA_ZIP_LINK_TTL")]
+    pub zip_link_ttl: Option<u64>,
+    /// Whole days after the issue day (in the agency's time zone) a ticket may still be voided; 0 (the
+    /// default) allows voids until the end of the issue day only.
+    #[arg(long, env = "TESSERA_VOID_WINDOW_DAYS")]
+    pub void_window_days: Option<u32>,
+    /// Seconds a request holds its `Idempotency-Key` before a retry may take the key over (when the
+    /// request died without an outcome); 1-3600, default 30.
+    #[arg(long, env = "TESSERA_IDEMPOTENCY_LEASE")]
+    pub idempotency_lease: Option<u64>,
+    /// Open connections at most (past it the longest-idle is closed, or a newcomer refused with 503); default:
+    /// the process's file-descriptor limit less 128.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers, on a new connection or between keep-alive requests.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long, env = "TESSERA_BODY_READ_TIMEOUT")]
+    pub body_read_timeout: Option<u64>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "TESSERA_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Database connection pool size.
+    #[arg(skip)]
+    pub db_max_connections: Option<u32>,
+    /// `text` or `json` log lines.
+    #[arg(skip)]
+    pub log_format: Option<String>,
+    /// SMTP relay: `smtp://host:port`, `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://host:465`.
+    /// Without it e-mail stays in the outbox.
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of e-mail, e.g. `Tessera <tickets@example.com>`.
+    #[arg(long, env = "TESSERA_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Seconds between outbox worker runs.
+    #[arg(long, env = "TESSERA_OUTBOX_INTERVAL")]
+    pub outbox_interval: Option<u64>,
+    /// Seconds before the first retry of a failed e-mail; doubles per attempt, up to an hour.
+    #[arg(long, env = "TESSERA_MAIL_RETRY_BASE")]
+    pub mail_retry_base: Option<u64>,
+    /// Carrier logo URL template (agent profile), with `{code}`; default: Tessera's own badges.
+    #[arg(long, env = "TESSERA_CARRIER_LOGO_URL")]
+    pub carrier_logo_url: Option<String>,
+    /// Events API: requests per second allowed per credential (API key or user), sustained.
+    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_SECOND")]
+    pub rate_limit_per_second: Option<u32>,
+    /// Events API: requests a credential may make at once after being idle (the token bucket's size).
+    #[arg(long, env = "TESSERA_RATE_LIMIT_BURST")]
+    pub rate_limit_burst: Option<u32>,
+    /// Serve Prometheus metrics at `GET /metrics` on this address (its own listener; off when unset).
+    #[arg(long, env = "TESSERA_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// Where the data is: the options of every command (`serve`, `admin`, `import`), given before or after it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// Optional TOML file with the same settings (kebab-case keys); flags and TESSERA_* variables win over it.
+    #[arg(long, env = "TESSERA_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Folder for the SQLite database, documents and the generated JWT secret.
     #[arg(long, env = "TESSERA_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
+    #[arg(long, env = "TESSERA_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Where documents (PDFs, zips) are kept: `file:///abs/path`, `s3://bucket/prefix` (configured by the
     /// `AWS_*` variables), `gs://bucket/prefix`, `az://container/prefix` or `memory://`; default
     /// `<data-dir>/documents`. Several nodes must share one bucket.
     #[arg(long, env = "TESSERA_DOCUMENTS_URL", global = true)]
     pub documents_url: Option<String>,
-    /// Answer a signed link with a redirect to a short-lived URL of the bucket itself, so the bytes do not pass
-    /// through the node (only with a bucket that signs URLs: s3, gs, az).
-    #[arg(long, env = "TESSERA_PRESIGNED_LINKS", global = true)]
-    pub presigned_links: Option<bool>,
-    /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
-    #[arg(long, env = "TESSERA_DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
-    /// Address to listen on.
-    #[arg(long, env = "TESSERA_LISTEN", global = true)]
-    pub listen: Option<SocketAddr>,
-    /// Base URL clients use to reach this server (for signed links); default http://<listen>.
-    #[arg(long, env = "TESSERA_PUBLIC_URL", global = true)]
-    pub public_url: Option<String>,
-    /// HS256 key for access tokens; default: a random key persisted in the data directory.
-    #[arg(long, env = "TESSERA_JWT_SECRET", global = true, hide_env_values = true)]
-    pub jwt_secret: Option<String>,
-    /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "TESSERA_TOKEN_TTL", global = true)]
-    pub token_ttl: Option<u64>,
-    /// Lifetime of signed download links, in seconds.
-    #[arg(long, env = "TESSERA_LINK_TTL", global = true)]
-    pub link_ttl: Option<u64>,
-    /// Lifetime of the events API's signed zip download links, in seconds (at most 300: the API promises
-    /// they expire within 5 minutes).
-    #[arg(long, env = "TESSERA_ZIP_LINK_TTL", global = true)]
-    pub zip_link_ttl: Option<u64>,
-    /// Whole days after the issue day (in the agency's time zone) a ticket may still be voided; 0 (the
-    /// default) allows voids until the end of the issue day only.
-    #[arg(long, env = "TESSERA_VOID_WINDOW_DAYS", global = true)]
-    pub void_window_days: Option<u32>,
-    /// Seconds a request holds its `Idempotency-Key` before a retry may take the key over (when the
-    /// request died without an outcome); 1-3600, default 30.
-    #[arg(long, env = "TESSERA_IDEMPOTENCY_LEASE", global = true)]
-    pub idempotency_lease: Option<u64>,
-    /// Open connections at most (past it the longest-idle is closed, or a newcomer refused with 503); default:
-    /// the process's file-descriptor limit less 128.
-    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", global = true)]
-    pub max_connections: Option<usize>,
-    /// Seconds a client has to send a request's headers, on a new connection or between keep-alive requests.
-    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT", global = true)]
-    pub header_read_timeout: Option<u64>,
-    /// Seconds a client has to send a request's whole body.
-    #[arg(long, env = "TESSERA_BODY_READ_TIMEOUT", global = true)]
-    pub body_read_timeout: Option<u64>,
-    /// Largest accepted request body, in bytes.
-    #[arg(long, env = "TESSERA_MAX_BODY_BYTES", global = true)]
-    pub max_body_bytes: Option<usize>,
     /// Database connection pool size.
     #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
     /// `text` or `json` log lines.
     #[arg(long, env = "TESSERA_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
-    /// SMTP relay: `smtp://host:port`, `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://host:465`.
-    /// Without it e-mail stays in the outbox.
-    #[arg(long, env = "TESSERA_SMTP_URL", global = true, hide_env_values = true)]
-    pub smtp_url: Option<String>,
-    /// Sender address of e-mail, e.g. `Tessera <tickets@example.com>`.
-    #[arg(long, env = "TESSERA_SMTP_FROM", global = true)]
-    pub smtp_from: Option<String>,
-    /// Seconds between outbox worker runs.
-    #[arg(long, env = "TESSERA_OUTBOX_INTERVAL", global = true)]
-    pub outbox_interval: Option<u64>,
-    /// Seconds before the first retry of a failed e-mail; doubles per attempt, up to an hour.
-    #[arg(long, env = "TESSERA_MAIL_RETRY_BASE", global = true)]
-    pub mail_retry_base: Option<u64>,
-    /// Carrier logo URL template (agent profile), with `{code}`; default: Tessera's own badges.
-    #[arg(long, env = "TESSERA_CARRIER_LOGO_URL", global = true)]
-    pub carrier_logo_url: Option<String>,
-    /// Events API: requests per second allowed per credential (API key or user), sustained.
-    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_SECOND", global = true)]
-    pub rate_limit_per_second: Option<u32>,
-    /// Events API: requests a credential may make at once after being idle (the token bucket's size).
-    #[arg(long, env = "TESSERA_RATE_LIMIT_BURST", global = true)]
-    pub rate_limit_burst: Option<u32>,
+}
+
+impl StoreArgs {
+    /// `settings` with the store options of the command line put in.
+    pub fn over(self, settings: Settings) -> Settings {
+        Settings {
+            data_dir: self.data_dir,
+            database_url: self.database_url,
+            documents_url: self.documents_url,
+            db_max_connections: self.db_max_connections,
+            log_format: self.log_format,
+            ..settings
+        }
+    }
 }
 
 impl Settings {
@@ -129,6 +173,7 @@ impl Settings {
             mail_retry_base: self.mail_retry_base.or(lower.mail_retry_base),
             rate_limit_per_second: self.rate_limit_per_second.or(lower.rate_limit_per_second),
             rate_limit_burst: self.rate_limit_burst.or(lower.rate_limit_burst),
+            metrics_listen: self.metrics_listen.or(lower.metrics_listen),
         }
     }
 }
@@ -179,6 +224,8 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     /// Events API rate limit per credential: token bucket size, at least 1 (may be below `rate_limit_per_second`).
     pub rate_limit_burst: u32,
+    /// Where `GET /metrics` is served; None: no metrics.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -335,6 +382,7 @@ impl Config {
             log_format,
             rate_limit_per_second,
             rate_limit_burst,
+            metrics_listen: s.metrics_listen,
         })
     }
 }
