@@ -372,28 +372,28 @@ fn admin_json(db: &Db, line: &str) -> Value {
 }
 
 async fn admin_reads_and_revocation(db: Db) {
-    let (agency, key) = agency_with_key(&db, "reader", "1000");
+    let (agency, key) = agency_with_key(&db, "reader", "100000");
     let (other, _) = agency_with_key(&db, "bystander", "5");
     admin(&db, &format!("top-up --agency {agency} --amount 250.50"));
     admin(&db, &format!("set-agreement --agency {agency} --carrier QR --commission-cap 5"));
 
     let agencies = admin_json(&db, "list-agencies");
     let mine = agencies.as_array().unwrap().iter().find(|a| a["id"] == agency.as_str()).expect("listed");
-    assert_eq!(mine["balance"], "1250.50");
+    assert_eq!(mine["balance"], "100250.50");
     assert_eq!(mine["credit_limit"], "50.00");
-    assert_eq!(mine["available"], "1300.50");
+    assert_eq!(mine["available"], "100300.50");
     assert_eq!(mine["currency"], "NPR");
     assert!(agencies.as_array().unwrap().iter().any(|a| a["id"] == other.as_str()));
     let table = admin(&db, "list-agencies");
-    assert!(table.starts_with("ID") && table.contains("AVAILABLE") && table.contains("1300.50"), "{table}");
+    assert!(table.starts_with("ID") && table.contains("AVAILABLE") && table.contains("100300.50"), "{table}");
 
     let shown = admin_json(&db, &format!("show-agency --agency {agency}"));
-    assert_eq!(shown["balance"], "1250.50");
+    assert_eq!(shown["balance"], "100250.50");
     assert_eq!(shown["office_id"], "KTMNP2100");
     assert_eq!(shown["timezone"], "Asia/Kathmandu");
     assert_eq!(shown["agreements"][0]["carrier"], "QR");
     assert_eq!(shown["agreements"][0]["commission_cap_percent"], "5");
-    assert!(admin(&db, &format!("show-agency --agency {agency}")).contains("1250.50"));
+    assert!(admin(&db, &format!("show-agency --agency {agency}")).contains("100250.50"));
     let stderr = admin_fails(&db, &format!("show-agency --agency {}", uuid::Uuid::new_v4()));
     assert!(stderr.contains("not found"), "{stderr}");
 
@@ -406,7 +406,7 @@ async fn admin_reads_and_revocation(db: Db) {
     let kinds: Vec<&str> = ledger.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["top_up", "top_up"], "{ledger}");
     assert_eq!(ledger[1]["amount"], "250.50");
-    assert_eq!(ledger[1]["balance_after"], "1250.50");
+    assert_eq!(ledger[1]["balance_after"], "100250.50");
     assert_eq!(ledger[1]["note"], "top-up from the command line");
 
     // A second key; both listed (never the key itself), by user and by agency.
