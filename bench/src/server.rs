@@ -139,12 +139,13 @@ impl Server {
         let log = std::fs::File::create(data_dir.join("server.log"))?;
         let child = Command::new(&opts.tessera)
             .args(&common)
+            // Server options follow `serve`: only the data options are global.
+            .arg("serve")
             .args(["--listen", &format!("127.0.0.1:{port}")])
             // The events API limits each key to 10 requests/s by default; the bench measures the server, not that.
             .args(["--rate-limit-per-second", "1000000", "--rate-limit-burst", "1000000"])
             .args(["--zip-link-ttl", "300", "--link-ttl", "3600"])
             .args(&opts.extra_args)
-            .arg("serve")
             .env("TESSERA_LOG", "warn")
             .stdout(log.try_clone()?)
             .stderr(log)

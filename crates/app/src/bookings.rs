@@ -24,6 +24,18 @@ impl Tessera {
         let now = self.now();
         let valid = intake::parse(body, now.date_naive())?;
         let agency_id = self.booking_agency(who, valid.agency_id)?;
+        self.store_booking(who, valid, agency_id, actor).await
+    }
+
+    /// Stores a validated booking as a confirmed booking of `agency_id`, with its audit entry.
+    pub(crate) async fn store_booking(
+        &self,
+        who: &Principal,
+        valid: intake::ValidBooking,
+        agency_id: AgencyId,
+        actor: Actor,
+    ) -> Result<Booking, AppError> {
+        let now = self.now();
         let agency = self.db.get_agency(agency_id).await?.ok_or_else(|| {
             AppError::Validation(ValidationErrors::single("/agency_id", format!("no agency {agency_id}")))
         })?;

@@ -28,6 +28,8 @@ pub struct IssueCommand {
     pub reference_code: Option<String>,
     /// What the caller believes the booking to be; any difference refuses the issuance.
     pub expect: Expectations,
+    /// Which API asks, for the issuance metrics.
+    pub profile: crate::telemetry::Profile,
 }
 
 impl IssueCommand {
@@ -69,7 +71,34 @@ impl Tessera {
         self.issue_booking(booking, cmd, actor).await
     }
 
+    /// Issues `booking` and counts the attempt by profile and outcome (`tessera_issuances_total`).
     pub async fn issue_booking(&self, booking: Booking, cmd: IssueCommand, actor: Actor) -> Result<Issued, AppError> {
+        let profile = cmd.profile;
+        let result = self.issue_booking_uncounted(booking, cmd, actor).await;
+        match &result {
+            Ok(issued) => {
+                crate::telemetry::issuance(profile, "success");
+                let emds = issued.tickets.iter().filter(|t| t.kind == tessera_core::ticket::TicketType::EMD).count();
+                let tkts = issued.tickets.len() - emds;
+                for (kind, n) in [("TKT", tkts), ("EMD", emds)] {
+                    if n > 0 {
+                        crate::telemetry::tickets_issued(kind, n as u64);
+                    }
+                }
+            }
+            Err(AppError::Issue(e)) => crate::telemetry::issuance(profile, issue_error_code(e)),
+            Err(AppError::Validation(_)) => crate::telemetry::issuance(profile, "invalid"),
+            Err(_) => crate::telemetry::issuance(profile, "error"),
+        }
+        result
+    }
+
+    async fn issue_booking_uncounted(
+        &self,
+        booking: Booking,
+        cmd: IssueCommand,
+        actor: Actor,
+    ) -> Result<Issued, AppError> {
         cmd.validate()?;
         let agency = self.db.get_agency(booking.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
         let agreements = self.db.agreements(agency.id).await?;

@@ -15,6 +15,7 @@ mod error;
 mod event_views;
 pub mod idempotency;
 pub mod identity;
+pub mod import;
 mod invoices;
 pub mod issuing;
 pub mod lifecycle;
@@ -24,6 +25,7 @@ pub mod orders;
 pub mod policy;
 mod render;
 mod secret;
+pub mod telemetry;
 pub mod views;
 pub mod webhooks;
 
@@ -142,6 +144,11 @@ impl Tessera {
         quota: tessera_storage::RateQuota,
     ) -> Result<tessera_storage::RateDecision, AppError> {
         Ok(self.db.take_rate_token(key, self.now(), quota).await?)
+    }
+
+    /// The database pool's size and idle connections, for the pool gauges.
+    pub async fn pool_stats(&self) -> Result<tessera_storage::PoolStats, AppError> {
+        Ok(self.db.pool_stats().await?)
     }
 
     pub fn documents(&self) -> &DocumentStore {

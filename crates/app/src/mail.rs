@@ -237,6 +237,31 @@ impl Tessera {
         who.require_admin()?;
         Ok(self.db.list_outbox(who.scope, limit).await?)
     }
+
+    /// One message of the outbox (admins only).
+    pub async fn outbox_message(&self, who: &Principal, id: MessageId) -> Result<OutboxMessage, AppError> {
+        who.require_admin()?;
+        self.db.get_message(id).await?.ok_or(AppError::NotFound("message"))
+    }
+
+    /// Makes a queued or failed message due now, for the worker's next run (admins only). Returns whether it
+    /// was, and the message as it stands: one being sent or already sent is left alone (retrying it could send
+    /// it twice).
+    pub async fn retry_message(&self, who: &Principal, id: MessageId) -> Result<(bool, OutboxMessage), AppError> {
+        who.require_admin()?;
+        let retried = match self.db.retry_message(id, self.now()).await {
+            Ok(retried) => retried,
+            Err(tessera_storage::StorageError::NotFound) => return Err(AppError::NotFound("message")),
+            Err(e) => return Err(e.into()),
+        };
+        let message = self.db.get_message(id).await?.ok_or(AppError::NotFound("message"))?;
+        Ok((retried, message))
+    }
+
+    /// Messages waiting to be sent, for the `tessera_outbox_pending` gauge.
+    pub async fn outbox_pending(&self) -> Result<u64, AppError> {
+        Ok(self.db.count_pending_messages().await?)
+    }
 }
 
 fn attachment(doc: tessera_storage::DocumentRecord) -> MessageAttachment {

@@ -78,7 +78,8 @@ impl StaffDesk {
     /// Tickets the caller's booking with this code (PNR or event booking code), with no further options.
     pub async fn issue_by_code(&self, code: &str, actor: Actor) -> Result<Issued, AppError> {
         let booking = self.app.find_booking_by_code(&self.who, code.trim()).await?;
-        self.app.issue_booking(booking, IssueCommand::default(), actor).await
+        let cmd = IssueCommand { profile: crate::telemetry::Profile::Group, ..IssueCommand::default() };
+        self.app.issue_booking(booking, cmd, actor).await
     }
 
     /// E-mails the tickets of the caller's booking with this code to the booking's contact.

@@ -100,8 +100,14 @@ pub(crate) fn flight_ticket(
 ) -> Result<RenderedFile, DocumentError> {
     let seen = flight.as_seen_by(reissue_of(ticket));
     let bytes = match ticket.kind {
-        TicketType::TKT => pdf::render_flight_ticket(&views::flight_ticket(&seen, agency, ticket, all, attributes))?,
-        TicketType::EMD => pdf::render_emd(&views::emd(&seen, agency, ticket, all))?,
+        TicketType::TKT => {
+            let view = views::flight_ticket(&seen, agency, ticket, all, attributes);
+            crate::telemetry::timed("eticket", || pdf::render_flight_ticket(&view))?
+        }
+        TicketType::EMD => {
+            let view = views::emd(&seen, agency, ticket, all);
+            crate::telemetry::timed("emd", || pdf::render_emd(&view))?
+        }
     };
     let filename = ticket_filename(ticket);
     Ok(RenderedFile {
@@ -129,7 +135,7 @@ pub(crate) fn itinerary(
         owner: DocumentOwner::Issuance(issuance),
         filename: itinerary_filename(flight),
         content_type: PDF,
-        bytes: pdf::render_flight_itinerary(&views)?.into(),
+        bytes: crate::telemetry::timed("itinerary", || pdf::render_flight_itinerary(&views))?.into(),
     })
 }
 
@@ -144,7 +150,10 @@ pub(crate) fn flight_invoice(
         owner: DocumentOwner::BookingInvoice(booking, invoice.number),
         filename: invoice_filename(invoice),
         content_type: PDF,
-        bytes: pdf::render_invoice(&views::flight_invoice(agency, flight, invoice))?.into(),
+        bytes: crate::telemetry::timed("invoice", || {
+            pdf::render_invoice(&views::flight_invoice(agency, flight, invoice))
+        })?
+        .into(),
     })
 }
 
@@ -167,7 +176,7 @@ pub(crate) fn event_ticket(
         owner: DocumentOwner::Download(order.id.clone(), download.id.clone()),
         filename: download.link.as_str().to_owned(),
         content_type: PDF,
-        bytes: pdf::render_event_ticket(&view)?.into(),
+        bytes: crate::telemetry::timed("event_ticket", || pdf::render_event_ticket(&view))?.into(),
     })
 }
 
@@ -182,7 +191,10 @@ pub(crate) fn event_invoice(
         owner: DocumentOwner::Invoice(order.id.clone(), invoice.number),
         filename: invoice_filename(invoice),
         content_type: PDF,
-        bytes: pdf::render_invoice(&event_views::invoice(agency, event, order, invoice))?.into(),
+        bytes: crate::telemetry::timed("invoice", || {
+            pdf::render_invoice(&event_views::invoice(agency, event, order, invoice))
+        })?
+        .into(),
     })
 }
 
@@ -207,7 +219,7 @@ pub(crate) fn order_zip(order: &BookingOrder, entries: &[(String, Bytes)]) -> Re
         owner: DocumentOwner::OrderZip(order.id.clone()),
         filename: crate::orders::zip_name(order),
         content_type: ZIP,
-        bytes: zip_bundle(entries)?.into(),
+        bytes: crate::telemetry::timed("zip", || zip_bundle(entries))?.into(),
     })
 }
 

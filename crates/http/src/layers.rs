@@ -1,11 +1,13 @@
-//! Middleware every request passes: a request id, a tracing span named by the matched route, a body size cap and
-//! read deadline, and a panic guard that answers 500 instead of dropping the connection.
+//! Middleware every request passes: a request id, request metrics and a tracing span named by the matched route, a
+//! body size cap and read deadline, and a panic guard that answers 500 instead of dropping the connection.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::{HeaderName, Request, Response, StatusCode};
+use axum::http::{HeaderName, Method, Request, Response, StatusCode};
+use axum::middleware::Next;
 use axum::Router;
+use tessera_app::telemetry::{HTTP_DURATION, HTTP_REQUESTS};
 use tower::util::MapRequestLayer;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -37,6 +39,41 @@ fn drop_unusable_request_id<B>(mut request: Request<B>) -> Request<B> {
     request
 }
 
+/// The `route` label of a request no route matched: one fixed value, so probing random paths cannot create series.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// A method label from a fixed set: a client may send any token as its method.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Counts the request and times it, labelled by the route *template* (`/api/v1/bookings/{id}`), never the path.
+/// `Router::layer` wraps each route, so the router has set `MatchedPath` by the time this runs.
+async fn record_metrics(request: axum::extract::Request, next: Next) -> axum::response::Response {
+    let start = Instant::now();
+    let method = method_label(request.method());
+    let route: metrics::SharedString = match request.extensions().get::<MatchedPath>() {
+        Some(path) => path.as_str().to_owned().into(),
+        None => UNMATCHED_ROUTE.into(),
+    };
+    let response = next.run(request).await;
+    let status: metrics::SharedString = response.status().as_str().to_owned().into();
+    let labels = [("method", metrics::SharedString::const_str(method)), ("route", route), ("status", status)];
+    let labels: Vec<metrics::Label> = labels.into_iter().map(|(k, v)| metrics::Label::new(k, v)).collect();
+    metrics::counter!(HTTP_REQUESTS, labels.clone()).increment(1);
+    metrics::histogram!(HTTP_DURATION, labels).record(start.elapsed().as_secs_f64());
+    response
+}
+
 pub(crate) fn apply(router: Router, config: &HttpConfig) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let trace = TraceLayer::new_for_http()
@@ -53,6 +90,7 @@ pub(crate) fn apply(router: Router, config: &HttpConfig) -> Router {
             .layer(MapRequestLayer::new(drop_unusable_request_id))
             .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(axum::middleware::from_fn(record_metrics))
             .layer(trace)
             .layer(RequestBodyTimeoutLayer::new(config.body_read_timeout))
             .layer(CatchPanicLayer::custom(|_| {

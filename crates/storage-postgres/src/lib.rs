@@ -51,8 +51,8 @@ use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, ClaimMark, Credentials, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, RateDecision, RateQuota,
-    Result, StorageError, TransitionOutcome, TransitionSink,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, PoolStats, RateDecision,
+    RateQuota, Result, StorageError, TransitionOutcome, TransitionSink,
 };
 use tessera_storage::{
     NewAttempt, NewWebhook, NewWebhookEvent, Webhook, WebhookAttempt, WebhookChange, WebhookDelivery,
@@ -136,6 +136,15 @@ impl ScopeParams {
 async fn ping(pool: &PgPool) -> error::Result<()> {
     sqlx::query("SELECT 1").execute(pool).await?;
     Ok(())
+}
+
+/// Read from the pool itself: no query, so a scrape never waits for a connection.
+async fn pool_stats(pool: &PgPool) -> error::Result<PoolStats> {
+    Ok(PoolStats {
+        size: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max: pool.options().get_max_connections(),
+    })
 }
 
 tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
@@ -223,4 +232,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         -> Vec<(WebhookDelivery, Vec<WebhookAttempt>)> = pool webhooks::list_deliveries;
     fn retry_webhook_delivery(scope: Scope, webhook: WebhookId, delivery: WebhookDeliveryId, now: DateTime<Utc>)
         -> Option<WebhookDelivery> = pool webhooks::retry;
+    fn count_pending_messages() -> u64 = pool outbox::count_pending;
+    fn retry_message(id: MessageId, now: DateTime<Utc>) -> bool = pool outbox::retry;
+    fn pool_stats() -> PoolStats = pool pool_stats;
 }

@@ -161,3 +161,23 @@ pub(crate) async fn list(pool: &PgPool, scope: Scope, limit: u32) -> Result<Vec<
     .await?;
     rows.iter().map(rows::outbox_message).collect()
 }
+
+pub(crate) async fn count_pending(pool: &PgPool) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetch_one(pool).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub(crate) async fn retry(pool: &PgPool, id: MessageId, now: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'queued', next_attempt_at = $1, locked_until = NULL \
+         WHERE id = $2 AND status IN ('queued', 'failed') AND (locked_until IS NULL OR locked_until <= $1)",
+    )
+    .bind(now)
+    .bind(id.0)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        ensure_exists(pool, id).await?;
+    }
+    Ok(done.rows_affected() > 0)
+}

@@ -48,8 +48,8 @@ use tessera_storage::scripts;
 use tessera_storage::{
     ApiKeyRecord, AuditEntry, AuditFilter, BookingFilter, ClaimMark, Credentials, DocumentOwner, DocumentRecord,
     DocumentSink, IdempotencyClaim, IssuanceRecord, NewAgency, NewApiKey, NewAuditEntry, NewDocument, NewIssuance,
-    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, RateDecision, RateQuota,
-    StorageError, TransitionOutcome, TransitionSink,
+    NewLedgerEntry, NewMessage, NewTransition, NewUser, OrderPage, OrderRecord, OutboxMessage, PoolStats, RateDecision,
+    RateQuota, StorageError, TransitionOutcome, TransitionSink,
 };
 use tessera_storage::{
     NewAttempt, NewWebhook, NewWebhookEvent, Webhook, WebhookAttempt, WebhookChange, WebhookDelivery,
@@ -209,6 +209,15 @@ async fn ping(pool: &SqlitePool) -> Result<()> {
     Ok(())
 }
 
+/// Read from the pool itself: no query, so a scrape never waits for a connection.
+async fn pool_stats(pool: &SqlitePool) -> Result<PoolStats> {
+    Ok(PoolStats {
+        size: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max: pool.options().get_max_connections(),
+    })
+}
+
 tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
     fn ping() -> () = pool ping;
     fn create_agency(agency: &NewAgency) -> Agency = pool agencies::create_agency;
@@ -294,6 +303,9 @@ tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
         -> Vec<(WebhookDelivery, Vec<WebhookAttempt>)> = pool webhooks::list_deliveries;
     fn retry_webhook_delivery(scope: Scope, webhook: WebhookId, delivery: WebhookDeliveryId, now: DateTime<Utc>)
         -> Option<WebhookDelivery> = pool webhooks::retry;
+    fn count_pending_messages() -> u64 = pool outbox::count_pending;
+    fn retry_message(id: MessageId, now: DateTime<Utc>) -> bool = pool outbox::retry;
+    fn pool_stats() -> PoolStats = pool pool_stats;
 }
 
 impl SqliteDatabase {

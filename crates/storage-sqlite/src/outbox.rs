@@ -180,3 +180,25 @@ pub(crate) async fn list(pool: &SqlitePool, scope: Scope, limit: u32) -> Result<
     .await?;
     rows.iter().map(rows::outbox_message).collect()
 }
+
+pub(crate) async fn count_pending(pool: &SqlitePool) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetch_one(pool).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub(crate) async fn retry(pool: &SqlitePool, id: MessageId, now: DateTime<Utc>) -> Result<bool> {
+    let mut tx = begin_write(pool).await?;
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'queued', next_attempt_at = ?1, locked_until = NULL \
+         WHERE id = ?2 AND status IN ('queued', 'failed') AND (locked_until IS NULL OR locked_until <= ?1)",
+    )
+    .bind(timestamp(now))
+    .bind(id.to_string())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        ensure_exists(&mut tx, id).await?;
+    }
+    tx.commit().await?;
+    Ok(done.rows_affected() > 0)
+}

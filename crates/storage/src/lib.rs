@@ -277,4 +277,15 @@ pub trait Database: Send + Sync + 'static {
         delivery: WebhookDeliveryId,
         now: DateTime<Utc>,
     ) -> Result<Option<WebhookDelivery>>;
+    /// How many messages wait to be sent (status queued, due or not), for the `tessera_outbox_pending` gauge.
+    async fn count_pending_messages(&self) -> Result<u64>;
+    /// Makes a message due again at `now` (an operator's retry): a failed message goes back to queued with its
+    /// attempts and last error kept, a queued one becomes due at once. A message being sent (a lease still live
+    /// at `now`) or already sent is left as it is and `false` returned; an unknown id fails with
+    /// [`StorageError::NotFound`].
+    async fn retry_message(&self, id: MessageId, now: DateTime<Utc>) -> Result<bool>;
+
+    // --- operations ---
+    /// The connection pool's current size and idle connections, for the database pool gauges.
+    async fn pool_stats(&self) -> Result<PoolStats>;
 }

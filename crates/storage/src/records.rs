@@ -668,3 +668,14 @@ pub fn invoice_draft_from_stored(
     }
     serde_json::from_value(detail)
 }
+
+/// A snapshot of a backend's connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open now (idle or in use).
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}

@@ -11,109 +11,153 @@ use serde::Deserialize;
 use tessera_app::webhooks::WebhookSettings;
 use tessera_app::Secret;
 
-/// Settings shared by `serve` and the `admin` commands. Every field is optional here: whatever the command
-/// line and environment leave unset comes from the file, then from the defaults.
+/// Every setting, as the TOML file holds them and `serve` takes them as flags. Every field is optional here:
+/// whatever the command line and environment leave unset comes from the file, then from the defaults. The
+/// settings every command needs (where the data is) are flags of [`StoreArgs`] instead, so that `admin` and
+/// `import` offer only those.
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Settings {
     /// Folder for the SQLite database, documents and the generated JWT secret.
+    #[arg(skip)]
+    pub data_dir: Option<PathBuf>,
+    /// Where documents (PDFs, zips) are kept: `file:///abs/path`, `s3://bucket/prefix` (configured by the
+    /// `AWS_*` variables), `gs://bucket/prefix`, `az://container/prefix` or `memory://`; default
+    /// `<data-dir>/documents`. Several nodes must share one bucket.
+    #[arg(skip)]
+    pub documents_url: Option<String>,
+    /// Answer a signed link with a redirect to a short-lived URL of the bucket itself, so the bytes do not pass
+    /// through the node (only with a bucket that signs URLs: s3, gs, az).
+    #[arg(long, env = "TESSERA_PRESIGNED_LINKS")]
+    pub presigned_links: Option<bool>,
+    /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
+    #[arg(skip)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Base URL clients use to reach this server (for signed links); default http://<listen>.
+    #[arg(long, env = "TESSERA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// HS256 key for access tokens; default: a random key persisted in the data directory.
+    #[arg(long, env = "TESSERA_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "TESSERA_TOKEN_TTL")]
+    pub token_ttl: Option<u64>,
+    /// Lifetime of signed download links, in seconds.
+    #[arg(long, env = "TESSERA_LINK_TTL")]
+    pub link_ttl: Option<u64>,
+    /// Lifetime of the events API's signed zip download links, in seconds (at most 300: the API promises
+    /// they expire within 5 minutes).
+    #[arg(long, env = "TESSERA_ZIP_LINK_TTL")]
+    pub zip_link_ttl: Option<u64>,
+    /// Whole days after the issue day (in the agency's time zone) a ticket may still be voided; 0 (the
+    /// default) allows voids until the end of the issue day only.
+    #[arg(long, env = "TESSERA_VOID_WINDOW_DAYS")]
+    pub void_window_days: Option<u32>,
+    /// Seconds a request holds its `Idempotency-Key` before a retry may take the key over (when the
+    /// request died without an outcome); 1-3600, default 30.
+    #[arg(long, env = "TESSERA_IDEMPOTENCY_LEASE")]
+    pub idempotency_lease: Option<u64>,
+    /// Open connections at most (past it the longest-idle is closed, or a newcomer refused with 503); default:
+    /// the process's file-descriptor limit less 128.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers, on a new connection or between keep-alive requests.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long, env = "TESSERA_BODY_READ_TIMEOUT")]
+    pub body_read_timeout: Option<u64>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "TESSERA_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Database connection pool size.
+    #[arg(skip)]
+    pub db_max_connections: Option<u32>,
+    /// `text` or `json` log lines.
+    #[arg(skip)]
+    pub log_format: Option<String>,
+    /// SMTP relay: `smtp://host:port`, `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://host:465`.
+    /// Without it e-mail stays in the outbox.
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of e-mail, e.g. `Tessera <tickets@example.com>`.
+    #[arg(long, env = "TESSERA_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Seconds between outbox worker runs.
+    #[arg(long, env = "TESSERA_OUTBOX_INTERVAL")]
+    pub outbox_interval: Option<u64>,
+    /// Seconds before the first retry of a failed e-mail; doubles per attempt, up to an hour.
+    #[arg(long, env = "TESSERA_MAIL_RETRY_BASE")]
+    pub mail_retry_base: Option<u64>,
+    /// Carrier logo URL template (agent profile), with `{code}`; default: Tessera's own badges.
+    #[arg(long, env = "TESSERA_CARRIER_LOGO_URL")]
+    pub carrier_logo_url: Option<String>,
+    /// Events API: requests per second allowed per credential (API key or user), sustained.
+    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_SECOND")]
+    pub rate_limit_per_second: Option<u32>,
+    /// Events API: requests a credential may make at once after being idle (the token bucket's size).
+    #[arg(long, env = "TESSERA_RATE_LIMIT_BURST")]
+    pub rate_limit_burst: Option<u32>,
+    /// Serve Prometheus metrics at `GET /metrics` on this address (its own listener; off when unset).
+    #[arg(long, env = "TESSERA_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Let webhooks reach loopback, private and link-local addresses (tests, closed networks).
+    #[arg(long, env = "TESSERA_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: Option<bool>,
+    /// Seconds (decimals allowed) before each retry of a failed webhook delivery, comma-separated; default
+    /// `5,300,1800,7200,18000,36000`. Meant for tests.
+    #[arg(long, env = "TESSERA_WEBHOOKS_RETRY_DELAYS", hide = true)]
+    pub webhooks_retry_delays: Option<String>,
+    /// Milliseconds a download's access-log entry may wait to be written with others in one transaction
+    /// (1 ms to 1 h, default 50); entries still waiting are lost if the process crashes.
+    #[arg(long, env = "TESSERA_ACCESS_LOG_FLUSH_MS")]
+    pub access_log_flush_ms: Option<u64>,
+    /// MiB of memory for copies of recently downloaded documents, checked against their recorded SHA-256
+    /// (0-4096, default 16; 0 reads the store every time).
+    #[arg(long, env = "TESSERA_DOCUMENT_CACHE_MB")]
+    pub document_cache_mb: Option<usize>,
+}
+
+/// Where the data is: the options of every command (`serve`, `admin`, `import`), given before or after it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// Optional TOML file with the same settings (kebab-case keys); flags and TESSERA_* variables win over it.
+    #[arg(long, env = "TESSERA_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Folder for the SQLite database, documents and the generated JWT secret.
     #[arg(long, env = "TESSERA_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
+    #[arg(long, env = "TESSERA_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Where documents (PDFs, zips) are kept: `file:///abs/path`, `s3://bucket/prefix` (configured by the
     /// `AWS_*` variables), `gs://bucket/prefix`, `az://container/prefix` or `memory://`; default
     /// `<data-dir>/documents`. Several nodes must share one bucket.
     #[arg(long, env = "TESSERA_DOCUMENTS_URL", global = true)]
     pub documents_url: Option<String>,
-    /// Answer a signed link with a redirect to a short-lived URL of the bucket itself, so the bytes do not pass
-    /// through the node (only with a bucket that signs URLs: s3, gs, az).
-    #[arg(long, env = "TESSERA_PRESIGNED_LINKS", global = true)]
-    pub presigned_links: Option<bool>,
-    /// `postgres://...` to use PostgreSQL; default: SQLite in the data directory.
-    #[arg(long, env = "TESSERA_DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
-    /// Address to listen on.
-    #[arg(long, env = "TESSERA_LISTEN", global = true)]
-    pub listen: Option<SocketAddr>,
-    /// Base URL clients use to reach this server (for signed links); default http://<listen>.
-    #[arg(long, env = "TESSERA_PUBLIC_URL", global = true)]
-    pub public_url: Option<String>,
-    /// HS256 key for access tokens; default: a random key persisted in the data directory.
-    #[arg(long, env = "TESSERA_JWT_SECRET", global = true, hide_env_values = true)]
-    pub jwt_secret: Option<String>,
-    /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "TESSERA_TOKEN_TTL", global = true)]
-    pub token_ttl: Option<u64>,
-    /// Lifetime of signed download links, in seconds.
-    #[arg(long, env = "TESSERA_LINK_TTL", global = true)]
-    pub link_ttl: Option<u64>,
-    /// Lifetime of the events API's signed zip download links, in seconds (at most 300: the API promises
-    /// they expire within 5 minutes).
-    #[arg(long, env = "TESSERA_ZIP_LINK_TTL", global = true)]
-    pub zip_link_ttl: Option<u64>,
-    /// Whole days after the issue day (in the agency's time zone) a ticket may still be voided; 0 (the
-    /// default) allows voids until the end of the issue day only.
-    #[arg(long, env = "TESSERA_VOID_WINDOW_DAYS", global = true)]
-    pub void_window_days: Option<u32>,
-    /// Seconds a request holds its `Idempotency-Key` before a retry may take the key over (when the
-    /// request died without an outcome); 1-3600, default 30.
-    #[arg(long, env = "TESSERA_IDEMPOTENCY_LEASE", global = true)]
-    pub idempotency_lease: Option<u64>,
-    /// Open connections at most (past it the longest-idle is closed, or a newcomer refused with 503); default:
-    /// the process's file-descriptor limit less 128.
-    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", global = true)]
-    pub max_connections: Option<usize>,
-    /// Seconds a client has to send a request's headers, on a new connection or between keep-alive requests.
-    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT", global = true)]
-    pub header_read_timeout: Option<u64>,
-    /// Seconds a client has to send a request's whole body.
-    #[arg(long, env = "TESSERA_BODY_READ_TIMEOUT", global = true)]
-    pub body_read_timeout: Option<u64>,
-    /// Largest accepted request body, in bytes.
-    #[arg(long, env = "TESSERA_MAX_BODY_BYTES", global = true)]
-    pub max_body_bytes: Option<usize>,
     /// Database connection pool size.
     #[arg(long, env = "TESSERA_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
     /// `text` or `json` log lines.
     #[arg(long, env = "TESSERA_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
-    /// SMTP relay: `smtp://host:port`, `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://host:465`.
-    /// Without it e-mail stays in the outbox.
-    #[arg(long, env = "TESSERA_SMTP_URL", global = true, hide_env_values = true)]
-    pub smtp_url: Option<String>,
-    /// Sender address of e-mail, e.g. `Tessera <tickets@example.com>`.
-    #[arg(long, env = "TESSERA_SMTP_FROM", global = true)]
-    pub smtp_from: Option<String>,
-    /// Seconds between outbox worker runs.
-    #[arg(long, env = "TESSERA_OUTBOX_INTERVAL", global = true)]
-    pub outbox_interval: Option<u64>,
-    /// Seconds before the first retry of a failed e-mail; doubles per attempt, up to an hour.
-    #[arg(long, env = "TESSERA_MAIL_RETRY_BASE", global = true)]
-    pub mail_retry_base: Option<u64>,
-    /// Carrier logo URL template (agent profile), with `{code}`; default: Tessera's own badges.
-    #[arg(long, env = "TESSERA_CARRIER_LOGO_URL", global = true)]
-    pub carrier_logo_url: Option<String>,
-    /// Events API: requests per second allowed per credential (API key or user), sustained.
-    #[arg(long, env = "TESSERA_RATE_LIMIT_PER_SECOND", global = true)]
-    pub rate_limit_per_second: Option<u32>,
-    /// Events API: requests a credential may make at once after being idle (the token bucket's size).
-    #[arg(long, env = "TESSERA_RATE_LIMIT_BURST", global = true)]
-    pub rate_limit_burst: Option<u32>,
-    /// Let webhooks reach loopback, private and link-local addresses (tests, closed networks).
-    #[arg(long, env = "TESSERA_WEBHOOKS_ALLOW_PRIVATE", global = true)]
-    pub webhooks_allow_private: Option<bool>,
-    /// Seconds (decimals allowed) before each retry of a failed webhook delivery, comma-separated; default
-    /// `5,300,1800,7200,18000,36000`. Meant for tests.
-    #[arg(long, env = "TESSERA_WEBHOOKS_RETRY_DELAYS", global = true, hide = true)]
-    pub webhooks_retry_delays: Option<String>,
-    /// Milliseconds a download's access-log entry may wait to be written with others in one transaction
-    /// (1 ms to 1 h, default 50); entries still waiting are lost if the process crashes.
-    #[arg(long, env = "TESSERA_ACCESS_LOG_FLUSH_MS", global = true)]
-    pub access_log_flush_ms: Option<u64>,
-    /// MiB of memory for copies of recently downloaded documents, checked against their recorded SHA-256
-    /// (0-4096, default 16; 0 reads the store every time).
-    #[arg(long, env = "TESSERA_DOCUMENT_CACHE_MB", global = true)]
-    pub document_cache_mb: Option<usize>,
+}
+
+impl StoreArgs {
+    /// `settings` with the store options of the command line put in.
+    pub fn over(self, settings: Settings) -> Settings {
+        Settings {
+            data_dir: self.data_dir,
+            database_url: self.database_url,
+            documents_url: self.documents_url,
+            db_max_connections: self.db_max_connections,
+            log_format: self.log_format,
+            ..settings
+        }
+    }
 }
 
 impl Settings {
@@ -149,6 +193,7 @@ impl Settings {
             webhooks_retry_delays: self.webhooks_retry_delays.or(lower.webhooks_retry_delays),
             access_log_flush_ms: self.access_log_flush_ms.or(lower.access_log_flush_ms),
             document_cache_mb: self.document_cache_mb.or(lower.document_cache_mb),
+            metrics_listen: self.metrics_listen.or(lower.metrics_listen),
         }
     }
 }
@@ -204,6 +249,8 @@ pub struct Config {
     pub access_log_flush: Duration,
     /// Bytes of downloaded documents kept in memory (0: none).
     pub document_cache_bytes: usize,
+    /// Where `GET /metrics` is served; None: no metrics.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -372,6 +419,7 @@ impl Config {
             rate_limit_burst,
             access_log_flush: Duration::from_millis(access_log_flush_ms),
             document_cache_bytes: document_cache_mb * 1024 * 1024,
+            metrics_listen: s.metrics_listen,
         })
     }
 }

@@ -107,6 +107,7 @@ async fn issue_ticket(
             amount,
             ..Default::default()
         },
+        profile: tessera_app::telemetry::Profile::Agent,
         ..Default::default()
     };
     let issued = state.app.issue(&who, booking_id, command, meta.actor(Some(&who))).await?;

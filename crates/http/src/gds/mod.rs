@@ -149,6 +149,7 @@ async fn issue_ticket(
             booker_code: request.booker_code,
         },
         expect: Expectations { system: request.system, ..Default::default() },
+        profile: tessera_app::telemetry::Profile::Gds,
         ..Default::default()
     };
     let issued = state.app.issue_booking(booking, command, meta.actor(Some(&who))).await.map_err(refuse(&system))?;

@@ -324,4 +324,44 @@ checks! {
         }
         assert_eq!(winners, 1, "one node sends the message");
     }
+    async fn outbox_counts_pending_and_retries_on_request(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        let t0 = now();
+        assert_eq!(db.count_pending_messages().await.expect("count"), 0);
+        let queued = enqueue(db, Some(agency.id), t0).await;
+        let later = enqueue(db, None, t0).await;
+        db.mark_message_failed(later.id, "421 try again later", Some(t0 + Duration::hours(1))).await.expect("fail");
+        let sent = enqueue(db, Some(agency.id), t0).await;
+        db.mark_message_sent(sent.id, t0).await.expect("sent");
+        let failed = enqueue(db, Some(agency.id), t0).await;
+        db.mark_message_failed(failed.id, "550 mailbox unavailable", None).await.expect("fail");
+        assert_eq!(db.count_pending_messages().await.expect("count"), 2, "queued and waiting for a retry");
+
+        // A given-up message is queued again, due now, with its attempts and error kept.
+        let t1 = t0 + Duration::minutes(5);
+        assert!(db.retry_message(failed.id, t1).await.expect("retry"));
+        let found = message(db, failed.id).await;
+        assert_eq!(found.status, MessageStatus::Queued);
+        assert_eq!(found.attempts, 1);
+        assert_eq!(found.last_error.as_deref(), Some("550 mailbox unavailable"));
+        assert_eq!(db.count_pending_messages().await.expect("count"), 3);
+        // A message waiting for its next attempt becomes due at once.
+        assert!(db.retry_message(later.id, t1).await.expect("retry"));
+        let due = ids(&db.claim_due_messages(t1, lease(), 10).await.expect("claim"));
+        assert!(due.contains(&later.id) && due.contains(&failed.id) && due.contains(&queued.id), "{due:?}");
+        // Claimed (a live lease) or sent: left alone; unknown: not found.
+        assert!(!db.retry_message(later.id, t1).await.expect("retry"), "a message being sent is left to its sender");
+        assert!(!db.retry_message(sent.id, t1).await.expect("retry"), "a sent message stays sent");
+        assert_eq!(message(db, sent.id).await.status, MessageStatus::Sent);
+        assert!(matches!(db.retry_message(MessageId::generate(), t1).await, Err(StorageError::NotFound)));
+    }
+
+    async fn pool_stats_describe_the_pool(db: Arc<dyn Database>) {
+        db.ping().await.expect("ping");
+        let stats = db.pool_stats().await.expect("pool stats");
+        assert!(stats.max >= 1, "{stats:?}");
+        assert!(stats.size >= 1 && stats.size <= stats.max, "the ping opened a connection: {stats:?}");
+        assert!(stats.idle <= stats.size, "{stats:?}");
+    }
 }
