@@ -140,23 +140,21 @@ fn forbid_control_characters(doc: &mut Value) {
             }
         }
     }
-    if reached.iter().any(|r| r == CLEAN_JSON) {
-        let components = doc.as_object_mut().map(|d| d.entry("components").or_insert_with(|| json!({})));
-        if let Some(schemas) =
-            components.and_then(|c| c.as_object_mut()).map(|c| c.entry("schemas").or_insert_with(|| json!({})))
-        {
-            if let Some(schemas) = schemas.as_object_mut() {
-                schemas.insert(CLEAN_JSON.to_owned(), clean_json_schema());
-            }
-        }
-    }
-    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
-    let mut done = vec![CLEAN_JSON.to_owned()];
+    let Some(root) = doc.as_object_mut() else { return };
+    let components = root.entry("components").or_insert_with(|| json!({}));
+    let Some(schemas) =
+        components.as_object_mut().and_then(|c| c.entry("schemas").or_insert_with(|| json!({})).as_object_mut())
+    else {
+        return;
+    };
+    let mut done = Vec::new();
     while let Some(name) = reached.pop() {
         if done.contains(&name) {
             continue;
         }
-        if let Some(schema) = schemas.get_mut(&name) {
+        if name == CLEAN_JSON {
+            schemas.insert(CLEAN_JSON.to_owned(), clean_json_schema());
+        } else if let Some(schema) = schemas.get_mut(&name) {
             tighten(schema, &mut reached);
         }
         done.push(name);
@@ -253,5 +251,9 @@ mod tests {
         assert_eq!(doc.pointer("/components/schemas/In/properties/a/pattern"), Some(&json!(NO_CONTROL_CHARACTERS)));
         assert_eq!(doc.pointer("/components/schemas/In/properties/d/pattern"), None, "formats say enough");
         assert_eq!(doc.pointer("/components/schemas/Out/properties/b/pattern"), None, "responses are ours");
+        // Properties the request does not name may come, but free of control characters too.
+        let extra = doc.pointer("/components/schemas/In/additionalProperties/$ref").and_then(Value::as_str);
+        assert_eq!(extra, Some("#/components/schemas/JsonWithoutControlCharacters"));
+        assert!(doc.pointer("/components/schemas/JsonWithoutControlCharacters/anyOf").is_some());
     }
 }

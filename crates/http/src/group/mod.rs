@@ -77,3 +77,14 @@ async fn download(Staff(desk): Staff, query: Result<Query<DownloadQuery>, QueryR
     desk.email_tickets_by_code(&code).await.map_err(GroupError::Send)?;
     Ok(Said(StatusCode::OK, "created success"))
 }
+
+/// Fuzz target (bolero): this profile's request bodies, as the extractors read them.
+#[cfg(test)]
+mod fuzz {
+    #[test]
+    fn request_bodies() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            crate::extract::fuzz_body::<super::CreateTickets>(bytes);
+        });
+    }
+}
