@@ -191,7 +191,7 @@ impl Tessera {
     ) -> Result<CarrierAgreement, AppError> {
         who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
-        let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/carrier", e.0))?;
+        let carrier = CarrierCode::parse(carrier).map_err(|e| invalid("/path/carrier", e.0))?;
         let cap = match commission_cap_percent {
             Some(text) => {
                 let cap: Decimal =

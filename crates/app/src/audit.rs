@@ -29,7 +29,8 @@ impl Tessera {
             return Err(AppError::Forbidden("customer"));
         }
         if let Some(t) = &query.tracking_id {
-            if t.is_empty() || t.len() > 128 || t.chars().any(char::is_control) {
+            // Tracking ids are request ids, which the edge keeps only as 1-128 visible ASCII characters.
+            if t.is_empty() || t.len() > 128 || !t.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(AppError::Validation(ValidationErrors::single(
                     "/query/tracking_id",
                     "is not a tracking id",

@@ -112,7 +112,7 @@ impl Tessera {
         }
         let after = match cursor {
             Some(c) => Some(c.parse::<BookingId>().map_err(|_| {
-                AppError::Validation(ValidationErrors::single("/cursor", "is not a cursor from a previous page"))
+                AppError::Validation(ValidationErrors::single("/query/cursor", "is not a cursor from a previous page"))
             })?),
             None => None,
         };

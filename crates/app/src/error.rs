@@ -43,6 +43,9 @@ pub enum AppError {
     LinkExpired,
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// A body was sent without saying it is JSON (`Content-Type: application/json`) where JSON is read.
+    #[error("the request body must be JSON, sent with Content-Type: application/json")]
+    UnsupportedMediaType,
     /// A document could not be produced.
     #[error("document generation failed")]
     DocumentGeneration(String),

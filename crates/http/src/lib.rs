@@ -7,7 +7,9 @@
 pub mod agent;
 mod assets;
 mod auth;
+mod contract;
 mod download;
+mod edge;
 pub mod events;
 mod extract;
 pub mod gds;
@@ -65,6 +67,7 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
         .merge(events::routes())
         .merge(assets::routes())
         .fallback(native::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge::screen))
         .with_state(state);
     layers::apply(routes, &config)
 }

@@ -21,6 +21,9 @@ pub const NOT_AVAILABLE: &str = "Sorry! Flight has been booked or not available.
 pub const TICKET_NOT_FOUND: &str = "Ticket Records Not Found.";
 pub const NOT_GENERATED: &str = "Invalid Ticket Parameters. Ticket could not be generated.";
 pub const UNAUTHENTICATED: &str = "Unauthenticated.";
+/// Our own words where the seed has none: a body past the size limit, and a body not sent as JSON.
+pub const TOO_LARGE: &str = "Request body too large.";
+pub const NOT_JSON: &str = "Request body must be JSON (Content-Type: application/json).";
 pub const INTERNAL: &str = "Something went wrong. Please try again later.";
 
 /// Which record a 404 is about: the issue endpoint looks up bookings, the download endpoint issuances.
@@ -94,7 +97,8 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
         AppError::Stale => (StatusCode::CONFLICT, INVALID),
         AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, NOT_GENERATED),
         AppError::DocumentUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, NOT_GENERATED),
-        AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, INVALID),
+        AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE),
+        AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON),
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, INVALID),
         AppError::Validation(_)
         | AppError::Conflict(_)

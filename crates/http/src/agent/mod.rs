@@ -128,3 +128,15 @@ async fn download_ticket(
     let link = state.app.issuance_link(&who, id).await.map_err(AgentError::about_ticket)?;
     Ok(success(TicketLink { eticket_link: link.url }))
 }
+
+/// Fuzz target (bolero): this profile's request bodies, as the extractors read them.
+#[cfg(test)]
+mod fuzz {
+    #[test]
+    fn request_bodies() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            crate::extract::fuzz_body::<super::IssueTicket>(bytes);
+            crate::extract::fuzz_body::<super::DownloadTicket>(bytes);
+        });
+    }
+}

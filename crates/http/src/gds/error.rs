@@ -34,7 +34,10 @@ impl Refusal for GdsError {
     }
 
     fn malformed(error: serde_json::Error) -> AppError {
-        AppError::Validation(ValidationErrors::single("", format!("invalid request: {error}")))
+        AppError::Validation(ValidationErrors::single(
+            "",
+            format!("invalid request: {}", crate::extract::in_words(&error)),
+        ))
     }
 }
 
@@ -46,6 +49,7 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::Forbidden(_) => (S::FORBIDDEN, "FORBIDDEN"),
         AppError::Validation(_) => (S::BAD_REQUEST, "INVALID_REQUEST"),
         AppError::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "INVALID_REQUEST"),
+        AppError::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "INVALID_REQUEST"),
         AppError::NotFound(_) => (S::NOT_FOUND, "BOOKING_NOT_FOUND"),
         AppError::Issue(i) => match i {
             IssueError::AlreadyIssued => (S::CONFLICT, "BOOKING_ALREADY_TICKETED"),

@@ -164,3 +164,14 @@ async fn issue_ticket(
         tickets: Some(tickets),
     }))
 }
+
+/// Fuzz target (bolero): this profile's request bodies, as the extractors read them.
+#[cfg(test)]
+mod fuzz {
+    #[test]
+    fn request_bodies() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            crate::extract::fuzz_body::<super::IssueRequest>(bytes);
+        });
+    }
+}

@@ -85,6 +85,7 @@ fn create_failure(e: &AppError) -> (StatusCode, String) {
         | AppError::NotReady => fail(S::CONFLICT, &e.to_string()),
         AppError::IdempotencyMismatch => fail(S::UNPROCESSABLE_ENTITY, &e.to_string()),
         AppError::PayloadTooLarge => fail(S::PAYLOAD_TOO_LARGE, &e.to_string()),
+        AppError::UnsupportedMediaType => fail(S::UNSUPPORTED_MEDIA_TYPE, &e.to_string()),
         AppError::LinkInvalid | AppError::NotDownloadable(_) => fail(S::FORBIDDEN, &e.to_string()),
         AppError::LinkExpired => fail(S::GONE, &e.to_string()),
         AppError::DocumentGeneration(detail) => {
@@ -122,6 +123,7 @@ fn send_failure(e: &AppError) -> (StatusCode, String) {
         | AppError::IdempotencyMismatch
         | AppError::IdempotencyInProgress
         | AppError::PayloadTooLarge
+        | AppError::UnsupportedMediaType
         | AppError::LinkInvalid
         | AppError::LinkExpired
         | AppError::DocumentGeneration(_)

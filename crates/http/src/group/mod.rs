@@ -72,8 +72,19 @@ struct DownloadQuery {
 async fn download(Staff(desk): Staff, query: Result<Query<DownloadQuery>, QueryRejection>) -> Result<Said, GroupError> {
     let code = query.ok().and_then(|q| q.0.booking_code).filter(|c| !c.trim().is_empty());
     let Some(code) = code else {
-        return Err(GroupError::Send(ValidationErrors::single("/booking_code", "is required").into()));
+        return Err(GroupError::Send(ValidationErrors::single("/query/booking_code", "is required").into()));
     };
     desk.email_tickets_by_code(&code).await.map_err(GroupError::Send)?;
     Ok(Said(StatusCode::OK, "created success"))
+}
+
+/// Fuzz target (bolero): this profile's request bodies, as the extractors read them.
+#[cfg(test)]
+mod fuzz {
+    #[test]
+    fn request_bodies() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            crate::extract::fuzz_body::<super::CreateTickets>(bytes);
+        });
+    }
 }

@@ -126,8 +126,8 @@ pub async fn agreements(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Agreement {
-    /// Default true.
-    pub authorized: Option<bool>,
+    /// Required: a PUT states the whole agreement, so an empty body cannot re-authorize a carrier by accident.
+    pub authorized: bool,
     /// Highest commission in percent of base fares; absent means no commission.
     #[schema(value_type = Option<String>)]
     pub commission_cap: Option<AmountInput>,
@@ -142,10 +142,7 @@ pub async fn set_agreement(
     ValidJson(body): ValidJson<Agreement>,
 ) -> Result<Json<CarrierAgreementBody>, ApiError> {
     let cap = body.commission_cap.map(|c| c.as_text());
-    let a = state
-        .app
-        .set_agreement(&who, agency_id(&id)?, &carrier, body.authorized.unwrap_or(true), cap.as_deref())
-        .await?;
+    let a = state.app.set_agreement(&who, agency_id(&id)?, &carrier, body.authorized, cap.as_deref()).await?;
     Ok(Json(CarrierAgreementBody::from(a)))
 }
 

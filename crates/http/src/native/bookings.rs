@@ -12,7 +12,7 @@ use tessera_core::intake::ValidationErrors;
 use utoipa::IntoParams;
 
 use super::error::Problem;
-use super::extract::{Auth, Body, NativePath, ValidQuery};
+use super::extract::{Auth, Body, Limit, NativePath, ValidQuery};
 use super::wire::{BookingBody, BookingList};
 use super::ApiError;
 use crate::meta::RequestMeta;
@@ -53,11 +53,18 @@ pub async fn get(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1-16 characters without control characters; surrounding white space is ignored
+    #[param(
+        pattern = "^[ \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]([^\\u0000-\\u001F\\u007F-\\u009F]{0,14}[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000])?[ \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     pub pnr: Option<String>,
-    /// `confirmed`, `ticketed` or `cancelled`
+    #[param(value_type = Option<String>, pattern = "^(confirmed|ticketed|cancelled)$")]
     pub status: Option<String>,
     /// 1-200, default 50
-    pub limit: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<Limit<200>>,
+    /// `next_cursor` of the previous page
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
 }
 
@@ -70,11 +77,14 @@ pub async fn list(
 ) -> Result<Json<BookingList>, ApiError> {
     let status = match q.status.as_deref() {
         Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
-            AppError::Validation(ValidationErrors::single("/status", "must be `confirmed`, `ticketed` or `cancelled`"))
+            AppError::Validation(ValidationErrors::single(
+                "/query/status",
+                "must be `confirmed`, `ticketed` or `cancelled`",
+            ))
         })?),
         None => None,
     };
-    let page = state.app.list_bookings(&who, q.pnr, status, q.limit, q.cursor.as_deref()).await?;
+    let page = state.app.list_bookings(&who, q.pnr, status, q.limit.map(|l| l.0), q.cursor.as_deref()).await?;
     Ok(Json(BookingList {
         bookings: page.bookings.iter().map(BookingBody::from).collect(),
         next_cursor: page.next_cursor,

@@ -65,6 +65,7 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
         AppError::IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress"),
         AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
         AppError::LinkInvalid => (StatusCode::FORBIDDEN, "link_invalid"),
         AppError::LinkExpired => (StatusCode::GONE, "link_expired"),
         AppError::DocumentGeneration(_) => (StatusCode::INTERNAL_SERVER_ERROR, "document_generation_failed"),

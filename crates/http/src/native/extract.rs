@@ -23,20 +23,24 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// A request body read whole, refused with 413 past the configured limit.
+/// A request body read whole, refused with 413 past the configured limit, 415 when it has content not declared
+/// as JSON, and 422 when a string in it holds a control character (`edge::screen_json`).
 pub struct Body(pub Bytes);
 
 impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        Bytes::from_request(req, state).await.map(Body).map_err(|rejection| {
+        let headers = req.headers().clone();
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError(AppError::PayloadTooLarge)
             } else {
                 ApiError(AppError::Validation(ValidationErrors::single("", "the body could not be read")))
             }
-        })
+        })?;
+        crate::edge::screen_json(&headers, &bytes)?;
+        Ok(Body(bytes))
     }
 }
 
@@ -56,9 +60,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let pointer = if path == "." { String::new() } else { format!("/{}", path.replace('.', "/")) };
-        ApiError(AppError::Validation(ValidationErrors::single(pointer, e.into_inner().to_string())))
+        let mut pointer = crate::extract::pointer(e.path());
+        let reason = crate::extract::in_words(e.inner());
+        // A missing field is named by its own pointer, not its parent's.
+        if let Some(field) = reason.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+            pointer = format!("{pointer}/{}", crate::edge::escape(field));
+        }
+        ApiError(AppError::Validation(ValidationErrors::single(pointer, reason)))
     })
 }
 
@@ -72,9 +80,13 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ValidQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| ValidQuery(q.0)).map_err(|e| {
             // The rejection text names the parameter and the problem ("limit: invalid digit found in string").
             let text = e.body_text();
-            let detail = text.trim_start_matches("Failed to deserialize query string: ").to_owned();
-            let pointer = detail.split_once(':').map_or(String::new(), |(field, _)| format!("/query/{}", field.trim()));
-            ApiError(AppError::Validation(ValidationErrors::single(pointer, detail)))
+            let detail = crate::extract::text_in_words(text.trim_start_matches("Failed to deserialize query string: "));
+            // The pointer names the parameter, so the reason need not repeat it.
+            let (pointer, reason) = match detail.split_once(": ") {
+                Some((field, reason)) => (format!("/query/{}", crate::edge::escape(field.trim())), reason.to_owned()),
+                None => (String::new(), detail),
+            };
+            ApiError(AppError::Validation(ValidationErrors::single(pointer, reason)))
         })
     }
 }
@@ -91,5 +103,21 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for NativePath<T> {
             .await
             .map(|p| NativePath(p.0))
             .map_err(|_| ApiError(AppError::NotFound("resource")))
+    }
+}
+
+/// A page size from 1 to `MAX`: outside that range (0, 201, `1e6`, text) the request is refused with 422
+/// naming `/query/limit`, never silently clamped.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit<const MAX: u32>(pub u32);
+
+impl<'de, const MAX: u32> serde::Deserialize<'de> for Limit<MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX).contains(n))
+            .map(Limit)
+            .ok_or_else(|| serde::de::Error::custom(format!("must be a whole number from 1 to {MAX}")))
     }
 }

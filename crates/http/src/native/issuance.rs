@@ -99,3 +99,14 @@ pub async fn get(
     let (record, tickets) = state.app.get_issuance(&who, parse_issuance_id(&id)?).await?;
     Ok(Json(IssuanceBody::new(&record, &tickets)))
 }
+
+/// Fuzz target (bolero): this profile's request bodies, as the extractors read them.
+#[cfg(test)]
+mod fuzz {
+    #[test]
+    fn request_bodies() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            crate::extract::fuzz_body::<super::IssueRequest>(bytes);
+        });
+    }
+}

@@ -28,16 +28,17 @@ pub use error::ApiError;
 use crate::AppState;
 
 /// Every native route, each declared once: the router and the OpenAPI document are built from the same
-/// `#[utoipa::path]` annotations, and the document is served at `/api/v1/openapi.json`.
+/// `#[utoipa::path]` annotations, and the document is served at `/api/v1/openapi.json` (completed by
+/// `contract.rs`, which also serves the vendor APIs' documents).
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let (router, mut document) = api().split_for_parts();
     idempotency::describe(&mut document);
     router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
-        .merge(openapi::serve(document))
+        .merge(crate::contract::routes(crate::contract::native_document(&document)))
 }
 
-/// The native API's OpenAPI 3.1 document.
+/// The native API's OpenAPI 3.1 document as annotated (`contract::native_document` completes it for serving).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut document = api().into_openapi();
     idempotency::describe(&mut document);

@@ -1,10 +1,6 @@
 //! The native API's OpenAPI 3.1 document: what is not a route (title, security schemes, shared schemas).
 //! Paths come from the routes themselves (see [`super::routes`]), so none is listed twice.
 
-use std::sync::Arc;
-
-use axum::routing::get;
-use axum::{Json, Router};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -41,12 +37,6 @@ impl Modify for Security {
 /// An empty router carrying the document's frame; the routes add their paths to it.
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-}
-
-/// `GET /api/v1/openapi.json`, answering the document built with the routes.
-pub(super) fn serve(document: utoipa::openapi::OpenApi) -> Router<AppState> {
-    let document = Arc::new(document);
-    Router::new().route("/api/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
 }
 
 #[cfg(test)]

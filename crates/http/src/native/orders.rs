@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
-use super::extract::{Auth, ValidJson, ValidQuery};
+use super::extract::{Auth, Limit, ValidJson, ValidQuery};
 use super::records::{DownloadBody, DownloadList};
 use super::ApiError;
 use crate::events::OrderBody;
@@ -40,7 +40,8 @@ pub async fn set_channel(
 #[into_params(parameter_in = Query)]
 pub struct DownloadsQuery {
     /// 1-1000, default 200
-    pub limit: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<Limit<1000>>,
 }
 
 #[utoipa::path(get, path = "/api/v1/downloads", tag = "admin", params(DownloadsQuery),
@@ -51,6 +52,6 @@ pub async fn downloads(
     Auth(who): Auth,
     ValidQuery(q): ValidQuery<DownloadsQuery>,
 ) -> Result<Json<DownloadList>, ApiError> {
-    let entries = state.app.access_log(&who, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
+    let entries = state.app.access_log(&who, q.limit.map_or(200, |l| l.0)).await?;
     Ok(Json(DownloadList { downloads: entries.into_iter().map(DownloadBody::from).collect() }))
 }

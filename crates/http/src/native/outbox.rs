@@ -7,7 +7,7 @@ use tessera_storage::OutboxMessage;
 use utoipa::IntoParams;
 
 use super::error::Problem;
-use super::extract::{Auth, ValidQuery};
+use super::extract::{Auth, Limit, ValidQuery};
 use super::records::{OutboxList, OutboxMessageBody};
 use super::ApiError;
 use crate::AppState;
@@ -16,7 +16,8 @@ use crate::AppState;
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// 1-1000, default 200
-    pub limit: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<Limit<1000>>,
 }
 
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "admin", params(OutboxQuery),
@@ -26,6 +27,6 @@ pub async fn list(
     Auth(who): Auth,
     ValidQuery(q): ValidQuery<OutboxQuery>,
 ) -> Result<Json<OutboxList>, ApiError> {
-    let messages: Vec<OutboxMessage> = state.app.outbox(&who, q.limit.unwrap_or(200).clamp(1, 1000)).await?;
+    let messages: Vec<OutboxMessage> = state.app.outbox(&who, q.limit.map_or(200, |l| l.0)).await?;
     Ok(Json(OutboxList { messages: messages.into_iter().map(OutboxMessageBody::from).collect() }))
 }

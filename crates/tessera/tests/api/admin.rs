@@ -153,12 +153,24 @@ async fn agreements_tour_codes_and_corporate_accounts_are_managed_by_admins(app:
     assert_eq!(agreement["authorized"], true);
     let res = put(&app, &format!("{base}/agreements/EK"), &app.admin_token, &json!({"authorized": false})).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = put(&app, &format!("{base}/agreements/QR"), &app.admin_token, &json!({"commission_cap": "101"})).await;
+    let res = put(
+        &app,
+        &format!("{base}/agreements/QR"),
+        &app.admin_token,
+        &json!({"authorized": true, "commission_cap": "101"}),
+    )
+    .await;
     assert_eq!(pointers(res).await, ["/commission_cap"]);
-    let res = put(&app, &format!("{base}/agreements/QR"), &app.admin_token, &json!({"commission_cap": "-1"})).await;
+    let res = put(
+        &app,
+        &format!("{base}/agreements/QR"),
+        &app.admin_token,
+        &json!({"authorized": true, "commission_cap": "-1"}),
+    )
+    .await;
     assert_eq!(pointers(res).await, ["/commission_cap"]);
     let res = put(&app, &format!("{base}/agreements/QRX"), &app.admin_token, &json!({"authorized": true})).await;
-    assert_eq!(pointers(res).await, ["/carrier"]);
+    assert_eq!(pointers(res).await, ["/path/carrier"]);
     let res = put(&app, &format!("{base}/agreements/QR"), &app.agent_token, &json!({"authorized": true})).await;
     expect_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 

@@ -239,8 +239,12 @@ async fn every_error_string_of_the_seed(app: TestApp) {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(res.json::<Value>().await.unwrap(), json!({"success": false, "data": {"error": "Unauthenticated."}}));
     expect_error(&app, "garbage.token.here", &ok, StatusCode::UNAUTHORIZED, "Unauthenticated.").await;
-    let res = app.client.post(app.url("/issue-ticket")).bearer_auth(t).body("{not json").send().await.unwrap();
+    let declared = app.client.post(app.url("/issue-ticket")).bearer_auth(t).header("content-type", "application/json");
+    let res = declared.body("{not json").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The same body not declared as JSON is refused for its type first.
+    let res = app.client.post(app.url("/issue-ticket")).bearer_auth(t).body("{not json").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // Nothing above changed anything.
     assert_eq!(app.balance(&app.agency).await, "1000000.00");
     let (status, _) = issue_ticket(&app, t, &ok).await;

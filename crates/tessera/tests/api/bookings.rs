@@ -287,7 +287,7 @@ async fn listing_filters_and_pages_in_creation_order(app: TestApp) {
         "validation_failed",
     )
     .await;
-    assert_eq!(problem["errors"][0]["pointer"], "/status", "{problem}");
+    assert_eq!(problem["errors"][0]["pointer"], "/query/status", "{problem}");
 
     let mut seen = Vec::new();
     let mut pages = Vec::new();

@@ -413,7 +413,7 @@ async fn vendor_profiles_refuse_oversized_bodies_in_their_envelopes(backend: Bac
     let (status, body) = send("/issue-ticket", "x-access-token").await;
     assert_eq!(
         (status, body),
-        (StatusCode::PAYLOAD_TOO_LARGE, json!({"success": false, "data": {"error": "Invalid Ticket Parameters."}}))
+        (StatusCode::PAYLOAD_TOO_LARGE, json!({"success": false, "data": {"error": "Request body too large."}}))
     );
     let (status, body) = send("/api/v1/flight/issueticket", "x-access-token").await;
     assert_eq!(

@@ -11,6 +11,7 @@ mod bookings;
 mod cache;
 mod concurrency;
 mod documents;
+mod edge;
 mod events;
 mod gds;
 mod group;
