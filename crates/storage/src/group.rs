@@ -188,7 +188,8 @@ async fn commit_batch<X: WriteTx + 'static>(begin: &Begin<X>, batch: Vec<Envelop
     let mut tx = match begin().await {
         Ok(tx) => tx,
         Err(e) => {
-            let why = StorageError::from(e.into()).to_string();
+            let why: StorageError = e.into();
+            let why = why.to_string();
             for envelope in batch {
                 envelope.job.fail(StorageError::Backend(why.clone()));
             }

@@ -132,11 +132,11 @@ checks! {
         assert_eq!(db.low_balance_threshold(agency.id).await.expect("threshold"), Some(150_000));
 
         let (_, failing) = booked(db, agency.id, None).await;
-        db.issue(&failing, &FailingSink).await.expect_err("the sink fails");
+        db.issue(&failing, Arc::new(FailingSink)).await.expect_err("the sink fails");
         assert!(db.claim_due_webhook_deliveries(now(), lease(), 10).await.expect("claim").is_empty());
 
         let (booking, issuance) = booked(db, agency.id, None).await;
-        db.issue(&issuance, &RecordingSink::default()).await.expect("issue");
+        db.issue(&issuance, Arc::new(RecordingSink::default())).await.expect("issue");
         let claimed = db.claim_due_webhook_deliveries(now(), lease(), 10).await.expect("claim");
         let mut types: Vec<&str> = claimed.iter().map(|d| d.event_type.as_str()).collect();
         types.sort_unstable();
