@@ -162,7 +162,7 @@ pub enum Admin {
         #[arg(long)]
         id: MessageId,
     },
-    /// Webhook endpoints of every agency, or of one. (Not available yet: see the hook in `admin.rs`.)
+    /// Webhook endpoints of every agency, or of one (never their secrets).
     ListWebhooks {
         #[arg(long)]
         agency: Option<AgencyId>,
@@ -183,14 +183,6 @@ fn emit(out: Output, value: &Value, table: impl FnOnce() -> String) {
 
 /// Runs one admin command; an app error becomes one readable line.
 pub async fn run(app: &Tessera, cmd: Admin) -> anyhow::Result<()> {
-    if let Admin::ListWebhooks { agency, out } = cmd {
-        // HOOK(webhooks): the webhook endpoints' storage and service come with the webhooks work (issue 15,
-        // part 2), which is not in this branch. Once `Tessera` can list endpoints, list them here for one agency
-        // or all, as `list-api-keys` does (JSON: id, agency_id, url, events, description, status, created_at;
-        // never the secret), and drop this refusal.
-        let _ = (agency, out);
-        anyhow::bail!("list-webhooks: webhooks are not available in this build of tessera yet");
-    }
     execute(app, cmd).await.map_err(crate::cli::readable)
 }
 
@@ -368,6 +360,43 @@ async fn execute(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
                 )
             });
         }
+        Admin::ListWebhooks { agency, out } => {
+            if let Some(agency) = agency {
+                app.get_agency(&op, agency).await?;
+            }
+            let hooks: Vec<_> =
+                app.list_webhooks(&op).await?.into_iter().filter(|w| agency.is_none_or(|a| w.agency_id == a)).collect();
+            let value = Value::Array(
+                hooks
+                    .iter()
+                    .map(|w| {
+                        json!({
+                            "id": w.id.to_string(),
+                            "agency_id": w.agency_id.to_string(),
+                            "url": w.url,
+                            "events": w.events,
+                            "description": w.description,
+                            "status": w.status.as_str(),
+                            "created_at": w.created_at.to_rfc3339(),
+                        })
+                    })
+                    .collect(),
+            );
+            emit(out, &value, || {
+                table(
+                    &["ID", "AGENCY", "STATUS", "URL", "EVENTS"],
+                    hooks.iter().map(|w| {
+                        vec![
+                            w.id.to_string(),
+                            w.agency_id.to_string(),
+                            w.status.as_str().to_owned(),
+                            w.url.clone(),
+                            w.events.join(","),
+                        ]
+                    }),
+                )
+            });
+        }
         Admin::RevokeApiKey { id } => {
             app.revoke_api_key(&op, id).await?;
             println!("API key {id} revoked");
@@ -434,8 +463,6 @@ async fn execute(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
             }
             println!("message {id} is due now (attempts so far {})", message.attempts);
         }
-        // Answered by `run` until webhooks exist.
-        Admin::ListWebhooks { .. } => {}
     }
     Ok(())
 }

@@ -458,6 +458,19 @@ async fn admin_reads_and_revocation(db: Db) {
         .await
         .unwrap();
     assert!(res.status().is_success());
+    // A webhook endpoint, for `list-webhooks` below.
+    assert_eq!(admin_json(&db, "list-webhooks"), json!([]));
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/webhooks", server.base))
+        .header("X-API-KEY", &second)
+        .json(
+            &json!({"url": "https://hooks.example.com/tessera", "events": ["issuance.created"], "description": "ops"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
     server.terminate();
     let outbox = admin_json(&db, "list-outbox");
     assert_eq!(outbox.as_array().unwrap().len(), 1, "{outbox}");
@@ -473,9 +486,19 @@ async fn admin_reads_and_revocation(db: Db) {
     assert_eq!(ledger[2]["kind"], "issuance_debit", "{ledger}");
     assert_eq!(ledger[2]["amount"], "-41893.00");
 
-    // Webhooks are not in this build: the command says so instead of printing an empty list.
-    let stderr = admin_fails(&db, "list-webhooks --json");
-    assert!(stderr.contains("webhooks are not available"), "{stderr}");
+    // Webhook endpoints an agency registered through the API, never with their secret; by agency too.
+    let hooks = admin_json(&db, "list-webhooks");
+    assert_eq!(
+        hooks,
+        json!([{
+            "id": created["id"], "agency_id": agency, "url": "https://hooks.example.com/tessera",
+            "events": ["issuance.created"], "description": "ops", "status": "active", "created_at": hooks[0]["created_at"],
+        }])
+    );
+    assert!(!hooks.to_string().contains(created["secret"].as_str().unwrap()), "the secret is never listed");
+    assert_eq!(admin_json(&db, &format!("list-webhooks --agency {agency}")), hooks);
+    assert_eq!(admin_json(&db, &format!("list-webhooks --agency {other}")), json!([]));
+    assert!(admin(&db, "list-webhooks").contains("https://hooks.example.com/tessera"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
