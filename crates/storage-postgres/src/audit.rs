@@ -16,11 +16,6 @@ const DEFAULT_LIMIT: i64 = 200;
 /// Rows per INSERT statement of a batch: 12 parameters each, far below PostgreSQL's 65,535 per statement.
 const ROWS_PER_INSERT: usize = 500;
 
-pub(crate) async fn append(pool: &PgPool, entry: &NewAuditEntry) -> Result<()> {
-    let mut conn = pool.acquire().await?;
-    insert(&mut conn, entry).await
-}
-
 /// Appends `entries` in order, in one transaction: all or none.
 pub(crate) async fn append_batch(pool: &PgPool, entries: &[NewAuditEntry]) -> Result<()> {
     if entries.is_empty() {

@@ -198,7 +198,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         = db scripts::set_distribution_channel;
     fn replace_document(agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> ()
         = db scripts::replace_document;
-    fn append_audit(entry: &NewAuditEntry) -> () = pool audit::append;
+    fn append_audit(entry: &NewAuditEntry) -> () = writer scripts::append_audit;
     fn append_audit_batch(entries: &[NewAuditEntry]) -> () = pool audit::append_batch;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
     fn shared_secret(name: &str, candidate: &[u8]) -> Vec<u8> = pool shared::shared_secret;

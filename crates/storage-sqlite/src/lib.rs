@@ -256,7 +256,7 @@ tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
     fn order_of_download(scope: Scope, download: &DownloadItemId) -> Option<BookingOrderId>
         = pool lifecycle::order_of_download;
     fn set_refund_approval(agency: AgencyId, required: bool) -> Agency = pool agencies::set_refund_approval;
-    fn append_audit(entry: &NewAuditEntry) -> () = pool audit::insert;
+    fn append_audit(entry: &NewAuditEntry) -> () = writer scripts::append_audit;
     fn append_audit_batch(entries: &[NewAuditEntry]) -> () = pool audit::insert_batch;
     fn orders_of_booking(scope: Scope, booking: BookingId) -> Vec<BookingOrder> = pool orders::orders_of_booking;
     fn list_booking_orders(scope: Scope, filter: &OrderFilter, offset: u64, limit: u32) -> OrderPage

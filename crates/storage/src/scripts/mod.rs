@@ -23,7 +23,9 @@ pub use idempotency::{claim_idempotency, complete_idempotency, with_claim};
 pub use issue::{issue, issue_in};
 pub use money::{post, post_ledger};
 pub use numbers::{take_invoice_numbers, take_ticket_numbers};
-pub use orders::{fill_documents, insert_booking, replace_document, replace_document_in, set_distribution_channel};
+pub use orders::{
+    append_audit, fill_documents, insert_booking, replace_document, replace_document_in, set_distribution_channel,
+};
 pub use transition::{transition, transition_in};
 
 use crate::{Result, StorageError, WriteTx};

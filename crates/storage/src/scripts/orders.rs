@@ -11,7 +11,7 @@ use tessera_core::user::Scope;
 use super::idempotency::record_effect;
 use super::{run, TxResult};
 use crate::group::Writer;
-use crate::{Backend, NewDocument, Result, StorageError, WriteTx};
+use crate::{Backend, NewAuditEntry, NewDocument, Result, StorageError, WriteTx};
 
 /// Stores a booking and its orders together. Reads scope orders through their booking, so an order filed
 /// under another booking or agency would be shown to the wrong people: such a call stores nothing.
@@ -33,6 +33,18 @@ pub async fn insert_booking<X: WriteTx + 'static>(
                 tx.insert_booking(booking, orders).await?;
                 record_effect(tx, || serde_json::json!({ "booking": booking.id.to_string() })).await
             })
+        })
+        .await
+}
+
+/// [`crate::Database::append_audit`], in the next group commit of `writer`: an audit entry written on its own
+/// (a booking taken in, a refusal) costs no flush of its own.
+pub async fn append_audit<X: WriteTx + 'static>(writer: &Writer<X>, entry: &NewAuditEntry) -> Result<()> {
+    let entry = Arc::new(entry.clone());
+    writer
+        .run(move |tx| {
+            let entry = entry.clone();
+            Box::pin(async move { tx.insert_audit(&entry).await })
         })
         .await
 }
