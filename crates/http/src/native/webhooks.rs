@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use tessera_app::webhooks::{WebhookInput, WebhookPatch, WithSecret};
 use tessera_app::AppError;
 use tessera_core::ids::{AgencyId, WebhookDeliveryId, WebhookId};
-use tessera_core::intake::AmountInput;
 use tessera_core::money::{Currency, Money};
 use tessera_storage::{Webhook, WebhookAttempt, WebhookDelivery};
 use utoipa::{IntoParams, ToSchema};
@@ -258,9 +257,12 @@ pub async fn retry(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetThreshold {
-    /// In the agency's currency; `null` clears it (no `balance.low` events).
-    #[schema(value_type = Option<String>)]
-    pub threshold: Option<AmountInput>,
+    /// A decimal amount as a string (`"500.00"`) in the agency's currency; `null` clears it (no `balance.low`
+    /// events). Required: an empty body or `{}` must not clear a threshold by accident.
+    #[schema(required = true)]
+    // A `deserialize_with` makes serde require the field even though it is an `Option`.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub threshold: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -293,6 +295,6 @@ pub async fn set_threshold(
     NativePath(id): NativePath<String>,
     ValidJson(body): ValidJson<SetThreshold>,
 ) -> Result<Json<ThresholdBody>, ApiError> {
-    let text = body.threshold.map(|t| t.as_text());
-    Ok(Json(threshold_body(state.app.set_low_balance_threshold(&who, agency_id(&id)?, text.as_deref()).await?)))
+    let threshold = body.threshold.as_deref();
+    Ok(Json(threshold_body(state.app.set_low_balance_threshold(&who, agency_id(&id)?, threshold).await?)))
 }
