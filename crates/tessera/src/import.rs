@@ -38,7 +38,7 @@ pub struct ImportArgs {
     pub report: Option<PathBuf>,
     /// Documents taken in at once; writes of concurrent documents share one commit (group commit), so more at
     /// once is faster where the disk's flush is the limit.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 }
 
