@@ -323,17 +323,15 @@ impl Tessera {
     /// same document writes the same bytes to the same key, and a key a record points to is never overwritten
     /// with other bytes.
     pub(crate) async fn store_rendered(&self, agency: AgencyId, file: RenderedFile) -> Result<NewDocument, AppError> {
-        let sha = sha256_hex(&file.bytes);
         let folder = match file.owner.order() {
-            Some(order) => format!("orders/{order}"),
-            None => "documents".to_owned(),
+            Some(order) => format!("agencies/{agency}/orders/{order}"),
+            None => format!("agencies/{agency}/documents"),
         };
-        let key = DocumentKey::parse(&format!("agencies/{agency}/{folder}/{}/{}", &sha[..16], file.filename))?;
-        let stored = self.docs.put(&key, file.bytes).await?;
+        let stored = self.docs.put_addressed(&folder, &file.filename, file.bytes).await?;
         Ok(NewDocument {
             id: DocumentId::generate(),
             owner: file.owner,
-            storage_key: key.to_string(),
+            storage_key: stored.key.to_string(),
             sha256: stored.sha256,
             size: i64::try_from(stored.size).map_err(|_| AppError::Internal("document too large".into()))?,
             content_type: file.content_type.into(),

@@ -244,13 +244,30 @@ impl DocumentStore {
     /// Stores `bytes` under `key`, replacing any previous document with that key.
     pub async fn put(&self, key: &DocumentKey, bytes: Bytes) -> Result<StoredDocument, DocumentError> {
         let sha256 = sha256_hex(&bytes);
+        self.write(key.clone(), sha256, bytes).await
+    }
+
+    /// Stores `bytes` under a key named by their content, `{folder}/{first 16 hex of the SHA-256}/{filename}`,
+    /// hashing them once: every writer of the same bytes writes the same key, and a key never holds two contents.
+    pub async fn put_addressed(
+        &self,
+        folder: &str,
+        filename: &str,
+        bytes: Bytes,
+    ) -> Result<StoredDocument, DocumentError> {
+        let sha256 = sha256_hex(&bytes);
+        let key = DocumentKey::parse(&format!("{folder}/{}/{filename}", &sha256[..16]))?;
+        self.write(key, sha256, bytes).await
+    }
+
+    async fn write(&self, key: DocumentKey, sha256: String, bytes: Bytes) -> Result<StoredDocument, DocumentError> {
         let size = bytes.len() as u64;
         self.inner
             .put(&key.to_object_path()?, PutPayload::from_bytes(bytes))
             .await
-            .map_err(|e| map_store_error(key, e))?;
+            .map_err(|e| map_store_error(&key, e))?;
         tracing::debug!(%key, size, %sha256, "document stored");
-        Ok(StoredDocument { key: key.clone(), sha256, size })
+        Ok(StoredDocument { key, sha256, size })
     }
 
     /// Reads the whole document stored under `key`.
@@ -377,5 +394,20 @@ mod tests {
     #[tokio::test]
     async fn in_memory_store_roundtrip() {
         roundtrip(DocumentStore::in_memory()).await;
+    }
+
+    #[tokio::test]
+    async fn addressed_keys_name_the_content() {
+        let store = DocumentStore::in_memory();
+        let stored = store.put_addressed("agencies/a/documents", "t.pdf", Bytes::from_static(b"one")).await.unwrap();
+        let sha = crate::sha256_hex(b"one");
+        assert_eq!(stored.sha256, sha);
+        assert_eq!(stored.key.to_string(), format!("agencies/a/documents/{}/t.pdf", &sha[..16]));
+        assert_eq!(store.get(&stored.key).await.unwrap(), Bytes::from_static(b"one"));
+        // Other bytes under the same name go to another key; the first is untouched.
+        let other = store.put_addressed("agencies/a/documents", "t.pdf", Bytes::from_static(b"two")).await.unwrap();
+        assert_ne!(other.key, stored.key);
+        assert_eq!(store.get(&stored.key).await.unwrap(), Bytes::from_static(b"one"));
+        assert!(store.put_addressed("../x", "t.pdf", Bytes::from_static(b"one")).await.is_err());
     }
 }
