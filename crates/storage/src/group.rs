@@ -177,8 +177,14 @@ async fn work<X: WriteTx + 'static>(begin: Begin<X>, mut jobs: mpsc::Receiver<En
             }
         }
         batch.retain(|e| !e.job.gone());
-        if !batch.is_empty() {
-            commit_batch(&begin, batch).await;
+        if batch.is_empty() {
+            continue;
+        }
+        // In a task of its own, so a script that panics fails its batch (rolled back; its callers hear that the
+        // writer dropped their scripts) instead of ending the writer and with it every later write of the node.
+        let begin = begin.clone();
+        if let Err(e) = tokio::spawn(async move { commit_batch(&begin, batch).await }).await {
+            tracing::error!(error = %e, "a group-commit batch panicked; it was rolled back");
         }
     }
 }
