@@ -1,8 +1,9 @@
 //! Documents are a cache of the database. This module is the one place that knows, per kind of document, how
 //! its bytes are made: a pure function per kind (used alike by issuance, by lifecycle changes and by zip
 //! rebuilds) and [`Tessera::render_owner`], which gathers the inputs of any recorded document from the database
-//! as they stand now. Every change that alters a document's inputs re-renders it in the same transaction, so
-//! what the database holds now is exactly what the stored file was last rendered from.
+//! as they stand now. An issuance records its documents as pending and renders them right after its commit
+//! (the first read renders one still pending); every later change to a document's inputs re-renders it in the
+//! same transaction; so what the database holds now is exactly what the stored file was rendered from.
 //!
 //! [`Tessera::document_bytes`] is how every read gets a recorded document's bytes: from the in-memory cache of
 //! verified bytes (`doc_cache`), else from the store, checked against the recorded SHA-256; when the store lacks
