@@ -110,8 +110,9 @@ impl Money {
     /// Parses a decimal string in major units (`"189.00"`, `"41893"`).
     pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
         let trimmed = text.trim();
-        // Money is written out in full: "1e3" is refused rather than guessed at.
-        if trimmed.contains(['e', 'E']) {
+        // Money is written out in full, as plain decimal digits: "1e3", "+5", ".5", "5." and "1_000" are refused
+        // rather than guessed at (the decimal parser alone would take some of them).
+        if !is_plain_decimal(trimmed) {
             return Err(MoneyError::NotANumber(text.to_owned()));
         }
         let value = Decimal::from_str(trimmed).map_err(|_| MoneyError::NotANumber(text.to_owned()))?;
@@ -209,6 +210,17 @@ impl fmt::Display for Money {
     }
 }
 
+/// `-?[0-9]+(\.[0-9]+)?`: how an amount is written.
+fn is_plain_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && fraction.is_none_or(digits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +247,10 @@ mod tests {
         assert!(matches!(Money::parse("0.001", cur("USD")), Err(MoneyError::TooPrecise { .. })));
         assert!(matches!(Money::parse("1.5", cur("VND")), Err(MoneyError::TooPrecise { .. })));
         assert!(matches!(Money::parse("abc", cur("USD")), Err(MoneyError::NotANumber(_))));
+        for odd in ["+5", ".5", "5.", "1_000", "1e3", "--1", "-", "", "0x10", "1.2.3"] {
+            assert!(matches!(Money::parse(odd, cur("USD")), Err(MoneyError::NotANumber(_))), "{odd:?}");
+        }
+        assert_eq!(Money::parse(" -12.50 ", cur("USD")).map(|m| m.minor()), Ok(-1250));
         assert!(matches!(Money::parse("1e400", cur("USD")), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Money::parse("1e3", cur("USD")), Err(MoneyError::NotANumber(_))));
         // Trailing zeros beyond the minor unit are still exact.

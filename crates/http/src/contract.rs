@@ -52,6 +52,7 @@ pub fn vendor_documents() -> Vec<(&'static str, Value)> {
 /// The native document as served.
 pub fn native_document(document: &utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(document).unwrap_or_else(|_| json!({}));
+    crate::native::install_booking_schema(&mut doc);
     complete_native(&mut doc);
     forbid_control_characters(&mut doc);
     doc

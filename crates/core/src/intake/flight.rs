@@ -321,8 +321,8 @@ fn segment(s: &SegmentRequest, at: &str, r: &mut Report) -> Option<Segment> {
         },
     });
     let flight_number = r.required(&s.flight_number, &f("flight_number")).and_then(|n| {
-        let digits = n.trim_end_matches(|c: char| c.is_ascii_uppercase());
-        let ok = (1..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && n.len() <= 5;
+        let digits = n.strip_suffix(|c: char| c.is_ascii_uppercase()).unwrap_or(n);
+        let ok = (1..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
         if ok {
             Some(n.clone())
         } else {

@@ -104,8 +104,10 @@ impl Report {
 
     pub(crate) fn amount(&mut self, input: &AmountInput, currency: Option<Currency>, pointer: &str) -> Option<Money> {
         let currency = currency?;
-        let money = self.parse(pointer, Money::parse(&input.as_text(), currency))?;
-        if money.is_negative() {
+        let text = input.as_text();
+        let money = self.parse(pointer, Money::parse(&text, currency))?;
+        // "-0" is no amount owed either way, but a sign says the writer meant a negative one.
+        if money.is_negative() || text.trim_start().starts_with('-') {
             self.add(pointer, "must not be negative");
             return None;
         }

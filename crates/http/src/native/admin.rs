@@ -30,12 +30,16 @@ fn user_id(text: &str) -> Result<UserId, AppError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateAgency {
     pub name: String,
+    /// ISO 4217 code
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
     #[schema(value_type = Option<String>)]
     pub balance: Option<AmountInput>,
     #[schema(value_type = Option<String>)]
     pub credit_limit: Option<AmountInput>,
+    #[schema(pattern = "^[A-Z0-9]{4,12}$")]
     pub office_id: Option<String>,
+    #[schema(pattern = "^[0-9]{8}$")]
     pub iata_number: Option<String>,
     pub timezone: Option<String>,
     /// VAT included in event ticket prices, in percent (`"21"`, or a number).
@@ -134,7 +138,8 @@ pub struct Agreement {
 }
 
 #[utoipa::path(put, path = "/api/v1/agencies/{id}/agreements/{carrier}", tag = "admin", request_body = Agreement,
-    params(("id" = String, Path), ("carrier" = String, Path)), responses((status = 200, body = CarrierAgreementBody)))]
+    params(("id" = String, Path), ("carrier" = String, Path, pattern = "^([A-Z][A-Z0-9]|[0-9][A-Z])$", description = "IATA airline designator")),
+    responses((status = 200, body = CarrierAgreementBody)))]
 pub async fn set_agreement(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -149,6 +154,8 @@ pub async fn set_agreement(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTourCode {
+    /// IATA airline designator
+    #[schema(pattern = "^([A-Z][A-Z0-9]|[0-9][A-Z])$")]
     pub carrier: String,
     pub code: String,
     pub valid_from: Option<String>,

@@ -19,7 +19,7 @@ use crate::meta::RequestMeta;
 use crate::AppState;
 
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings",
-    request_body(content = Object, description = "A booking document as in the intake contract (examples/bookings/*.json)"),
+    request_body(content = Object, description = "A booking document (its schema, `BookingDocument`, is put in by `booking_schema`)"),
     responses((status = 201, body = BookingBody), (status = 422, description = "every offending field, as JSON pointers", body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "the agency already has a booking with this PNR / booking code", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(

@@ -2,6 +2,7 @@
 
 mod admin;
 mod audit;
+mod booking_schema;
 mod bookings;
 mod error;
 mod extract;
@@ -22,6 +23,7 @@ use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub(crate) use booking_schema::install as install_booking_schema;
 pub(crate) use error::classify;
 pub use error::ApiError;
 
