@@ -116,6 +116,9 @@ struct Row {
     connections: usize,
     outcome: Outcome,
     cpu_ms_per_req: f64,
+    /// Server CPU per request spent after the last answer, until the server fell idle: the background renders
+    /// of issuances' documents (`--render-ahead`).
+    cpu_after_ms_per_req: f64,
     rss_mb: f64,
     /// Set when the peak could not be reset after seeding.
     rss_note: &'static str,
@@ -129,7 +132,7 @@ impl Row {
         let o = &self.outcome;
         let ms = |q: f64| o.latency_us.value_at_quantile(q) as f64 / 1000.0;
         format!(
-            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {:.1}{} | {} |",
+            "| {} | {} | {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.3}{} | {:.1}{} | {} |",
             self.scenario,
             self.backend,
             self.connections,
@@ -141,6 +144,11 @@ impl Row {
             o.latency_us.max() as f64 / 1000.0,
             o.errors_text(),
             self.cpu_ms_per_req,
+            if self.cpu_after_ms_per_req >= 0.0005 {
+                format!(" (+{:.3} after)", self.cpu_after_ms_per_req)
+            } else {
+                String::new()
+            },
             self.rss_mb,
             self.rss_note,
             self.check
@@ -330,6 +338,7 @@ async fn measure(ctx: &Ctx<'_>, server: &Server, scenario: Scenario, connections
     let plan = Plan { connections, duration: Some(Duration::from_secs_f64(cli.duration)), max_requests, keep_bodies };
     let outcome = load::run(plan, work).await?;
     let cpu = server::cpu_seconds(server.pid)? - cpu0;
+    let cpu_after = server::cpu_until_idle(server.pid).await?;
     let rss = server::peak_rss_kb(server.pid)? as f64 / 1024.0;
 
     match scenario {
@@ -354,6 +363,7 @@ async fn measure(ctx: &Ctx<'_>, server: &Server, scenario: Scenario, connections
         backend: ctx.opts.backend.name().to_owned(),
         connections,
         cpu_ms_per_req: cpu * 1000.0 / outcome.requests().max(1) as f64,
+        cpu_after_ms_per_req: cpu_after * 1000.0 / outcome.requests().max(1) as f64,
         rss_mb: rss,
         rss_note: if peak_reset { "" } else { " (incl. setup)" },
         outcome,
@@ -411,6 +421,7 @@ async fn run_pretix(cli: &Cli, connections: usize) -> anyhow::Result<Row> {
         backend: "pretix".into(),
         connections,
         cpu_ms_per_req: cpu * 1000.0 / outcome.requests().max(1) as f64,
+        cpu_after_ms_per_req: 0.0,
         rss_mb: rss as f64 / 1024.0,
         rss_note: " (lifetime)",
         outcome,

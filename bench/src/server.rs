@@ -235,6 +235,23 @@ pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     Ok((utime + stime) / clock_ticks())
 }
 
+/// CPU seconds the process spends from now until it falls idle (under 2 ms of CPU in 200 ms; at most 60 s):
+/// work it does after the load stopped, such as rendering documents in the background.
+pub async fn cpu_until_idle(pid: u32) -> anyhow::Result<f64> {
+    let start = cpu_seconds(pid)?;
+    let mut last = start;
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = cpu_seconds(pid)?;
+        if now - last < 0.002 {
+            return Ok(last - start);
+        }
+        last = now;
+    }
+    Ok(last - start)
+}
+
 /// Resets the process's peak RSS (VmHWM) to its current RSS, so the peak measured excludes seeding (creating users
 /// hashes passwords with argon2, which alone takes tens of MB). Needs Linux ≥ 4.0 and the right to write the file.
 pub fn reset_peak_rss(pid: u32) -> bool {

@@ -20,6 +20,16 @@ use tessera_storage::{
 use crate::render::{self, RenderedFile};
 use crate::{AppError, Principal, Tessera};
 
+/// What the documents of a committed issuance are rendered from.
+struct RenderJob {
+    issuance: IssuanceId,
+    booking: Booking,
+    orders: Vec<BookingOrder>,
+    agency: Agency,
+    attributes: serde_json::Value,
+    issued: IssuedTickets,
+}
+
 /// What the caller asks for beyond the booking itself.
 #[derive(Debug, Clone, Default)]
 pub struct IssueCommand {
@@ -152,27 +162,43 @@ impl Tessera {
         };
         let issued =
             sink.issued().ok_or_else(|| AppError::Internal("issuance committed without its tickets".into()))?;
-        // Committed: render the documents now, off every lock. A failure here leaves them pending, rendered by
-        // the first read, and does not undo the issuance (its money and numbers are on disk).
-        if let Err(e) = self.render_issuance(&booking, &orders, &agency, &new.attributes, &issued).await {
-            tracing::error!(alarm = "issuance_render_failed", issuance = %record.id, error = ?e,
-                "documents of a committed issuance not rendered; they will be rendered when first read");
-        }
+        self.render_ahead(RenderJob {
+            issuance: record.id,
+            booking: booking.clone(),
+            orders,
+            agency: agency.clone(),
+            attributes: new.attributes.clone(),
+            issued: issued.clone(),
+        });
         let tickets = issued.tickets;
         let mut booking = booking;
         booking.status = tessera_core::booking::BookingStatus::Ticketed;
         Ok(Issued { record, booking, agency, tickets })
     }
 
+    /// The documents of a committed issuance are a cache of what was just written: they are rendered after the
+    /// answer, in the background, at most `render_ahead` issuances at a time. Past that (a burst), or with
+    /// `render_ahead` 0, they stay pending and the first read renders them. Either way a failure does not undo
+    /// the issuance (its money and numbers are on disk), and the task is not the request's, so a client that
+    /// goes away cannot cut it short.
+    fn render_ahead(&self, job: RenderJob) {
+        let Ok(permit) = self.render_ahead.clone().try_acquire_owned() else {
+            crate::telemetry::documents_deferred();
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.render_issuance(&job).await {
+                tracing::error!(alarm = "issuance_render_failed", issuance = %job.issuance, error = ?e,
+                    "documents of a committed issuance not rendered; they will be rendered when first read");
+            }
+            drop(permit);
+        });
+    }
+
     /// Renders, stores and records the documents of a committed issuance.
-    async fn render_issuance(
-        &self,
-        booking: &Booking,
-        orders: &[BookingOrder],
-        agency: &Agency,
-        attributes: &serde_json::Value,
-        issued: &IssuedTickets,
-    ) -> Result<(), AppError> {
+    async fn render_issuance(&self, job: &RenderJob) -> Result<(), AppError> {
+        let RenderJob { booking, orders, agency, attributes, issued, .. } = job;
         let documents = match &booking.detail {
             BookingDetail::Flight(flight) => {
                 let files = render_all(flight.clone(), agency.clone(), issued.clone(), attributes.clone()).await?;

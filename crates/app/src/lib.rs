@@ -65,6 +65,9 @@ pub struct Settings {
     pub access_log: access_log::AccessLogSettings,
     /// Bytes of verified documents kept in memory for downloads (0: none); see `doc_cache`.
     pub document_cache_bytes: usize,
+    /// Issuances whose documents are rendered in the background at once after the answer; past it, or with 0,
+    /// they are rendered on first read (see [`issuing`]).
+    pub render_ahead: usize,
 }
 
 /// The application: shared by every request, cheap to clone.
@@ -80,12 +83,15 @@ pub struct Tessera {
     pub(crate) webhooks: Arc<webhooks::WebhookRuntime>,
     pub(crate) access_log: Arc<access_log::AccessLog>,
     pub(crate) doc_cache: Arc<doc_cache::DocumentCache>,
+    /// Permits for background renders of new issuances' documents (`Settings::render_ahead`).
+    pub(crate) render_ahead: Arc<tokio::sync::Semaphore>,
 }
 
 impl Tessera {
     pub fn new(db: Arc<dyn Database>, docs: DocumentStore, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         let access_log = Arc::new(access_log::AccessLog::new(db.clone(), settings.access_log));
         let doc_cache = Arc::new(doc_cache::DocumentCache::new(settings.document_cache_bytes));
+        let render_ahead = Arc::new(tokio::sync::Semaphore::new(settings.render_ahead));
         Self {
             db,
             docs,
@@ -95,6 +101,7 @@ impl Tessera {
             webhooks: Arc::new(webhooks::WebhookRuntime::new(webhooks::WebhookSettings::default())),
             access_log,
             doc_cache,
+            render_ahead,
         }
     }
 

@@ -18,6 +18,7 @@ pub const DB_POOL_CONNECTIONS: &str = "tessera_db_pool_connections";
 pub const DB_POOL_IDLE: &str = "tessera_db_pool_idle_connections";
 pub const DB_POOL_MAX: &str = "tessera_db_pool_max_connections";
 pub const BUILD_INFO: &str = "tessera_build_info";
+pub const DOCUMENTS_DEFERRED: &str = "tessera_documents_deferred_total";
 
 /// The outcomes of a webhook delivery attempt, the only values of `tessera_webhook_deliveries_total{outcome}`.
 pub const WEBHOOK_OUTCOMES: [&str; 2] = ["success", "failure"];
@@ -59,6 +60,10 @@ pub fn describe() {
     describe_counter!(ISSUANCES, "Issuance attempts, by API profile and outcome (success or the refusal's code)");
     describe_counter!(TICKETS_ISSUED, "Flight tickets issued, by type (TKT, EMD)");
     describe_histogram!(RENDER_SECONDS, Unit::Seconds, "Time to render one document, by kind");
+    describe_counter!(
+        DOCUMENTS_DEFERRED,
+        "Issuances whose documents were left to their first read because every background render was busy"
+    );
     describe_gauge!(OUTBOX_PENDING, "E-mail messages waiting in the outbox (queued, due or not)");
     describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery attempts, by outcome (success, failure)");
     describe_gauge!(DB_POOL_CONNECTIONS, "Open database connections of this process's pool");
@@ -85,6 +90,11 @@ pub fn tickets_issued(kind: &'static str, count: u64) {
 pub fn webhook_delivery(success: bool) {
     let outcome = if success { WEBHOOK_OUTCOMES[0] } else { WEBHOOK_OUTCOMES[1] };
     metrics::counter!(WEBHOOK_DELIVERIES, "outcome" => outcome).increment(1);
+}
+
+/// A new issuance's documents left to be rendered on first read: the background renders were all busy.
+pub(crate) fn documents_deferred() {
+    metrics::counter!(DOCUMENTS_DEFERRED).increment(1);
 }
 
 /// Runs one document rendering and records how long it took under `kind`.

@@ -119,6 +119,10 @@ pub struct Settings {
     /// (0-4096, default 16; 0 reads the store every time).
     #[arg(long, env = "TESSERA_DOCUMENT_CACHE_MB")]
     pub document_cache_mb: Option<usize>,
+    /// Issuances whose documents are rendered in the background right after the answer, at most at once
+    /// (0-1024, default 2); past it, or with 0, a document is rendered when first read.
+    #[arg(long, env = "TESSERA_RENDER_AHEAD")]
+    pub render_ahead: Option<usize>,
 }
 
 /// Where the data is: the options of every command (`serve`, `admin`, `import`), given before or after it.
@@ -193,6 +197,7 @@ impl Settings {
             webhooks_retry_delays: self.webhooks_retry_delays.or(lower.webhooks_retry_delays),
             access_log_flush_ms: self.access_log_flush_ms.or(lower.access_log_flush_ms),
             document_cache_mb: self.document_cache_mb.or(lower.document_cache_mb),
+            render_ahead: self.render_ahead.or(lower.render_ahead),
             metrics_listen: self.metrics_listen.or(lower.metrics_listen),
         }
     }
@@ -249,6 +254,8 @@ pub struct Config {
     pub access_log_flush: Duration,
     /// Bytes of downloaded documents kept in memory (0: none).
     pub document_cache_bytes: usize,
+    /// See `Settings::render_ahead`.
+    pub render_ahead: usize,
     /// Where `GET /metrics` is served; None: no metrics.
     pub metrics_listen: Option<SocketAddr>,
 }
@@ -369,6 +376,10 @@ impl Config {
         if document_cache_mb > 4096 {
             bail!("--document-cache-mb must be between 0 and 4096");
         }
+        let render_ahead = s.render_ahead.unwrap_or(2);
+        if render_ahead > 1024 {
+            bail!("--render-ahead must be between 0 and 1024");
+        }
         let log_format = match s.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -419,6 +430,7 @@ impl Config {
             rate_limit_burst,
             access_log_flush: Duration::from_millis(access_log_flush_ms),
             document_cache_bytes: document_cache_mb * 1024 * 1024,
+            render_ahead,
             metrics_listen: s.metrics_listen,
         })
     }
@@ -476,6 +488,14 @@ mod tests {
         }
         let file: Settings = toml::from_str("access-log-flush-ms = 100").unwrap();
         assert_eq!(Config::validate(file).unwrap().access_log_flush, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn render_ahead_is_zero_to_1024() {
+        let with = |n| Config::validate(Settings { render_ahead: Some(n), ..Default::default() });
+        assert_eq!(Config::validate(Settings::default()).unwrap().render_ahead, 2);
+        assert_eq!(with(0).unwrap().render_ahead, 0);
+        assert_eq!(with(1025).unwrap_err().to_string(), "--render-ahead must be between 0 and 1024");
     }
 
     #[test]

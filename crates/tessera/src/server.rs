@@ -84,6 +84,7 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
             ..Default::default()
         },
         document_cache_bytes: config.document_cache_bytes,
+        render_ahead: config.render_ahead,
     };
     let app = Tessera::new(db, docs, Arc::new(SystemClock), settings).with_webhooks(config.webhooks.clone());
     Ok(match &config.mail {
