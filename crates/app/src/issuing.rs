@@ -162,22 +162,27 @@ impl Tessera {
         };
         let issued =
             sink.issued().ok_or_else(|| AppError::Internal("issuance committed without its tickets".into()))?;
-        self.render_ahead(RenderJob {
+        let job = RenderJob {
             issuance: record.id,
             booking: booking.clone(),
             orders,
             agency: agency.clone(),
             attributes: new.attributes.clone(),
             issued: issued.clone(),
-        });
+        };
+        match booking.detail {
+            // The events API publishes each PDF's and the zip's SHA-256 in its answer, so those are rendered first.
+            BookingDetail::Event(_) => self.render_now(&job).await,
+            BookingDetail::Flight(_) => self.render_ahead(job),
+        }
         let tickets = issued.tickets;
         let mut booking = booking;
         booking.status = tessera_core::booking::BookingStatus::Ticketed;
         Ok(Issued { record, booking, agency, tickets })
     }
 
-    /// The documents of a committed issuance are a cache of what was just written: they are rendered after the
-    /// answer, in the background, at most `render_ahead` issuances at a time. Past that (a burst), or with
+    /// The documents of a committed flight issuance are a cache of what was just written: they are rendered after
+    /// the answer, in the background, at most `render_ahead` issuances at a time. Past that (a burst), or with
     /// `render_ahead` 0, they stay pending and the first read renders them. Either way a failure does not undo
     /// the issuance (its money and numbers are on disk), and the task is not the request's, so a client that
     /// goes away cannot cut it short.
@@ -188,12 +193,16 @@ impl Tessera {
         };
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.render_issuance(&job).await {
-                tracing::error!(alarm = "issuance_render_failed", issuance = %job.issuance, error = ?e,
-                    "documents of a committed issuance not rendered; they will be rendered when first read");
-            }
+            this.render_now(&job).await;
             drop(permit);
         });
+    }
+
+    async fn render_now(&self, job: &RenderJob) {
+        if let Err(e) = self.render_issuance(job).await {
+            tracing::error!(alarm = "issuance_render_failed", issuance = %job.issuance, error = ?e,
+                "documents of a committed issuance not rendered; they will be rendered when first read");
+        }
     }
 
     /// Renders, stores and records the documents of a committed issuance.

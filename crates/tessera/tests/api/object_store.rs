@@ -66,7 +66,15 @@ fn sha256_hex(bytes: &[u8]) -> String {
 async fn issuance_documents_live_in_the_bucket_and_download_from_it(backend: Backend) {
     let (app, bucket) = app_on_bucket(backend, false).await;
     let (number, reference) = issue_oneway(&app).await;
-    let keys = bucket_keys(&bucket).await;
+    // The PDFs are rendered and stored in the background once the issuance is answered (`--render-ahead`).
+    let mut keys = bucket_keys(&bucket).await;
+    for _ in 0..100 {
+        if keys.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        keys = bucket_keys(&bucket).await;
+    }
     assert!(keys.len() >= 2 && keys.iter().all(|k| k.starts_with("docs/") && k.ends_with(".pdf")), "{keys:?}");
     assert!(!app.data_dir.path().join("documents").exists(), "nothing is kept on the node");
 
