@@ -162,6 +162,22 @@ pub async fn bookings(
     Ok((status, page("Bookings", Some(&s), Nav::Bookings, body)).into_response())
 }
 
+/// Passenger ids to names, for ticket lists (a ticket names its passenger by the booking's id for them).
+pub(crate) fn passenger_names(booking: &Booking) -> std::collections::HashMap<String, String> {
+    booking
+        .as_flight()
+        .map(|f| {
+            f.passengers
+                .iter()
+                .map(|p| {
+                    let name = format!("{} {}", p.given_name.clone().unwrap_or_default(), p.surname);
+                    (p.id.clone(), name.trim().to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn parse_booking_id(text: &str) -> Result<BookingId, AppError> {
     text.parse().map_err(|_| AppError::NotFound("booking"))
 }
@@ -242,7 +258,7 @@ pub async fn booking(
             h2 { "Tickets" }
             p { "Issued " (when(record.issued_at)) ", " (money(record.amount_charged)) " charged. "
                 a #issuance-pdf href=(format!("{BASE}/issuances/{}/pdf", record.id)) { "Download all e-tickets (PDF)" } }
-            (crate::tickets::table(tickets))
+            (crate::tickets::table(tickets, &passenger_names(&b)))
         }
         @if !invoices.is_empty() {
             h2 { "Invoices" }

@@ -86,6 +86,7 @@ pub enum Nav {
     Home,
     Bookings,
     Ledger,
+    Keys,
     Agencies,
     Outbox,
     Audit,
@@ -118,6 +119,7 @@ pub fn page(title: &str, session: Option<&Session>, nav: Nav, body: Markup) -> M
                                 (item(Nav::Home, "/", "Overview"))
                                 (item(Nav::Bookings, "/bookings", "Bookings"))
                                 @if s.who.role() != Role::Customer { (item(Nav::Ledger, "/ledger", "Ledger")) }
+                                (item(Nav::Keys, "/keys", "API keys"))
                                 @if s.who.is_admin() {
                                     (item(Nav::Agencies, "/agencies", "Agencies"))
                                     (item(Nav::Outbox, "/outbox", "Outbox"))

@@ -10,6 +10,7 @@ mod admin;
 mod agent;
 mod auth;
 mod form;
+mod keys;
 mod layout;
 pub mod session;
 mod tickets;
@@ -42,6 +43,8 @@ pub fn router(app: Tessera) -> Router {
         .route("/tickets/{number}/coupons/{coupon}/use", post(tickets::use_coupon))
         .route("/ledger", get(agent::ledger))
         .route("/ledger.csv", get(agent::ledger_csv))
+        .route("/keys", get(keys::keys).post(keys::create))
+        .route("/keys/{id}/revoke", post(keys::revoke))
         .route("/agencies", get(admin::agencies))
         .route("/agencies/{id}/top-up", post(admin::top_up))
         .route("/outbox", get(admin::outbox))

@@ -2,6 +2,8 @@
 //! refund with penalty and the approval step, coupon use). Each action is one `tessera-app` lifecycle command;
 //! whether it is allowed (role, agency, state, void window) is decided there.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -31,7 +33,7 @@ fn status_badge(status: TicketStatus) -> Markup {
 }
 
 /// The tickets of an issuance, each linking to its page.
-pub fn table(tickets: &[Ticket]) -> Markup {
+pub fn table(tickets: &[Ticket], names: &HashMap<String, String>) -> Markup {
     html! {
         div.table-wrap { table #tickets {
             thead { tr { th scope="col" { "Number" } th scope="col" { "Type" } th scope="col" { "Passenger" } th scope="col" { "Status" }
@@ -39,7 +41,7 @@ pub fn table(tickets: &[Ticket]) -> Markup {
             tbody { @for t in tickets { tr {
                 td { a href=(format!("{BASE}/tickets/{}", t.number.compact())) { (t.number.dashed()) } }
                 td { (t.kind.as_str()) }
-                td { (t.passenger_id) }
+                td { (names.get(&t.passenger_id).unwrap_or(&t.passenger_id)) }
                 td { (status_badge(t.status)) }
                 td { (t.coupons.iter().map(|c| format!("{}:{}", c.number, c.status.as_str())).collect::<Vec<_>>().join(" ")) }
                 td.num { (money(t.total)) }
@@ -58,6 +60,8 @@ async fn render(
     error: Option<AppError>,
 ) -> Result<Response, PageError> {
     let (t, invoices) = app.ticket_with_invoices(&s.who, number).await.map_err(fail(s))?;
+    let booking = app.get_booking(&s.who, t.booking_id).await.map_err(fail(s))?;
+    let names = crate::agent::passenger_names(&booking);
     let staff = s.who.role() != Role::Customer;
     let base = format!("{BASE}/tickets/{}", t.number.compact());
     let penalty_error = field_error(error.as_ref(), "penalty");
@@ -69,8 +73,8 @@ async fn render(
         dl.facts {
             dt { "Status" } dd #ticket-status { (status_badge(t.status)) }
             dt { "Type" } dd { (t.kind.as_str()) }
-            dt { "Passenger" } dd { (t.passenger_id) }
-            dt { "Booking" } dd { a href=(format!("{BASE}/bookings/{}", t.booking_id)) { "open the booking" } }
+            dt { "Passenger" } dd #passenger { (names.get(&t.passenger_id).unwrap_or(&t.passenger_id)) }
+            dt { "Booking" } dd { a href=(format!("{BASE}/bookings/{}", t.booking_id)) { (booking.code()) } }
             dt { "Issued" } dd { (when(t.issued_at)) }
             dt { "Total" } dd { (money(t.total)) }
             dt { "Charged" } dd { (money(t.charged)) }

@@ -293,7 +293,80 @@ async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
     assert!(browser.text("#booking-status").await.contains("ticketed"));
 }
 
+async fn agent_manages_api_keys(app: TestApp) {
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.click_link("API keys").await;
+    assert!(!browser.exists("#keys").await, "no keys yet");
+    browser.click("#create-key").await;
+    let key = browser.attr("#new-key", "value").await;
+    assert!(key.starts_with("tsk_"), "{key}");
+    let with_key = || app.client.get(app.url("/api/v1/bookings")).header("x-api-key", &key).send();
+    assert_eq!(with_key().await.expect("get").status(), StatusCode::OK, "the new key works");
+    browser.goto(&app.url("/portal/keys")).await;
+    assert!(!browser.exists("#new-key").await, "a key is shown once");
+    browser.click("#keys form[action$='/revoke'] button").await;
+    assert_eq!(browser.path().await, "/portal/keys");
+    assert!(browser.text("#keys").await.contains("revoked"));
+    assert_eq!(with_key().await.expect("get").status(), StatusCode::UNAUTHORIZED, "a revoked key is refused");
+}
+
+/// A coupon used by the agent, a refund waiting for approval, approved by an admin; and an admin's top-up.
+async fn coupon_use_refund_approval_and_top_up(app: TestApp) {
+    app.app.set_refund_approval(&crate::helpers::op(), app.agency.id, true).await.expect("approval");
+    let mut doc = example("round");
+    doc["refundable"] = serde_json::json!(true);
+    let booking = app.book(&app.agent_token, &doc).await;
+    let (status, issued) = app.issue(&app.agent_token, &booking_id(&booking).await, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let number = issued["tickets"][0]["number"].as_str().expect("number").replace('-', "");
+    let ticket_page = app.url(&format!("/portal/tickets/{number}"));
+
+    let agent = Browser::start(1280, 900).await;
+    sign_in(&app, &agent, "agent", "agent-password").await;
+    agent.goto(&ticket_page).await;
+    agent.click("#coupons form[action$='/coupons/1/use'] button").await;
+    assert!(agent.text("#notice").await.contains("Coupon marked used"), "{}", agent.body().await);
+    let coupons = agent.text("#coupons tbody").await;
+    assert!(coupons.lines().next().expect("row").split_whitespace().any(|w| w == "F"), "coupon 1 flown: {coupons}");
+    let before = app.balance(&app.agency).await;
+    agent.click("#refund").await;
+    assert!(agent.text("#ticket-status").await.contains("TORFND"), "{}", agent.body().await);
+    assert!(!agent.exists("#approve").await, "an agent cannot approve");
+    assert_eq!(app.balance(&app.agency).await, before, "nothing is credited before the approval");
+    drop(agent);
+
+    let admin = Browser::start(1280, 900).await;
+    sign_in(&app, &admin, "root", "root-password").await;
+    admin.goto(&ticket_page).await;
+    admin.click("#approve").await;
+    assert!(admin.text("#notice").await.contains("Refund approved"), "{}", admin.body().await);
+    assert!(admin.text("#ticket-status").await.contains("RFND"));
+    assert_ne!(app.balance(&app.agency).await, before, "the unused half comes back");
+
+    // Top-up: a wrong amount is refused next to its field, a right one moves the balance.
+    let after_refund = app.balance(&app.agency).await;
+    admin.click_link("Agencies").await;
+    let field = format!("#amount-{}", app.agency.id);
+    admin.fill(&field, "lots").await;
+    admin.click(&format!("form[action$='/agencies/{}/top-up'] button", app.agency.id)).await;
+    assert_eq!(admin.attr(&field, "aria-invalid").await, "true", "{}", admin.body().await);
+    assert_eq!(app.balance(&app.agency).await, after_refund);
+    admin.fill(&field, "1000").await;
+    admin.click(&format!("form[action$='/agencies/{}/top-up'] button", app.agency.id)).await;
+    assert!(admin.text("#notice").await.contains("Topped up 1,000.00 NPR"), "{}", admin.body().await);
+    let expected = after_refund.parse::<f64>().expect("balance") + 1000.0;
+    assert_eq!(app.balance(&app.agency).await, format!("{expected:.2}"));
+
+    // The audit log, filtered by action, shows the approval.
+    admin.goto(&app.url("/portal/audit?action=ticket.refund_approve")).await;
+    let audit = admin.text("#audit").await;
+    assert!(audit.contains("ticket.refund_approve") && !audit.contains("issuance.create"), "{audit}");
+}
+
 both_backends!(
+    coupon_use_refund_approval_and_top_up,
+    agent_manages_api_keys,
     agent_issues_downloads_and_voids,
     refund_with_penalty_and_errors_in_words,
     another_agency_sees_nothing,

@@ -56,7 +56,13 @@ impl Browser {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
-        caps.insert("goog:chromeOptions".into(), json!({ "binary": CHROMIUM, "args": browser_args }));
+        let mut options = json!({ "binary": CHROMIUM, "args": browser_args });
+        // A desktop window cannot be narrower than about 500 px; a phone is emulated instead.
+        if width < 500 {
+            options["mobileEmulation"] =
+                json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 } });
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         let url = format!("http://127.0.0.1:{port}");
         // chromedriver takes a moment to listen; try for up to a minute, then fail with the last error.
         let mut last_error = String::new();
