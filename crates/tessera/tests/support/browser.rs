@@ -99,24 +99,27 @@ impl Browser {
         element.send_keys(text).await.expect("type");
     }
 
+    /// Clicks what leads to another page (a link, a form's button) and waits until the page shown before is gone,
+    /// so what is read next is the new page (a loaded machine may answer the click before navigating).
+    async fn navigate_by(&self, target: Locator<'_>, what: &str) {
+        let old = self.client.find(Locator::Css("html")).await.expect("the current page");
+        let element = self.client.find(target).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        element.click().await.expect("click");
+        for _ in 0..1200 {
+            if old.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{what}: clicked, but the page did not change within a minute");
+    }
+
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .expect("click");
+        self.navigate_by(Locator::Css(css), css).await;
     }
 
     pub async fn click_link(&self, text: &str) {
-        self.client
-            .find(Locator::LinkText(text))
-            .await
-            .unwrap_or_else(|e| panic!("link {text}: {e}"))
-            .click()
-            .await
-            .expect("click");
+        self.navigate_by(Locator::LinkText(text), text).await;
     }
 
     /// The page's visible text.
