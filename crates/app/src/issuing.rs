@@ -9,6 +9,7 @@ use tessera_core::booking::{Booking, BookingDetail, FlightBooking};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{BookingId, IssuanceId};
 use tessera_core::issuance::{self, Expectations, IssueError, IssueOptions};
+use tessera_core::money::Money;
 use tessera_core::orders::BookingOrder;
 use tessera_core::ticket::Ticket;
 use tessera_core::user::Scope;
@@ -257,6 +258,44 @@ impl Tessera {
         let record = self.db.get_issuance(who.scope, id).await?.ok_or(AppError::NotFound("issuance"))?;
         let tickets = self.db.tickets_of_issuance(who.scope, id).await?;
         Ok((record, tickets))
+    }
+
+    /// What issuing `booking_id` now would debit, planned by the same rules as [`Tessera::issue`] without
+    /// writing anything: the portal shows it on its confirmation page and issues with it as the expected amount,
+    /// so a price that changed in between refuses the issuance instead of debiting something else.
+    pub async fn quote_issue(
+        &self,
+        who: &Principal,
+        booking_id: BookingId,
+    ) -> Result<(Booking, Agency, Money), AppError> {
+        let booking = self.get_booking(who, booking_id).await?;
+        who.require_agency_staff(booking.agency_id)?;
+        let agency = self.db.get_agency(booking.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
+        let agreements = self.db.agreements(agency.id).await?;
+        let options = IssueOptions::default();
+        let draft = match booking.detail {
+            BookingDetail::Event(_) => {
+                let orders = self.db.orders_of_booking(Scope::All, booking.id).await?;
+                issuance::plan_event(&booking, &orders, &agency, &agreements, &options, self.now())
+            }
+            BookingDetail::Flight(_) => issuance::plan(&booking, &agency, &agreements, &options, self.now()),
+        }?;
+        Ok((booking, agency, draft.payable))
+    }
+
+    /// The issuance of a booking (if it was issued) and its tickets, within the caller's reach.
+    pub async fn booking_tickets(
+        &self,
+        who: &Principal,
+        booking: BookingId,
+    ) -> Result<Option<(IssuanceRecord, Vec<Ticket>)>, AppError> {
+        match self.db.find_issuance_by_booking(who.scope, booking).await? {
+            Some(record) => {
+                let tickets = self.db.tickets_of_issuance(who.scope, record.id).await?;
+                Ok(Some((record, tickets)))
+            }
+            None => Ok(None),
+        }
     }
 
     pub async fn get_ticket(&self, who: &Principal, number: &TicketNumber) -> Result<Ticket, AppError> {

@@ -66,6 +66,9 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
         .merge(group::routes())
         .merge(events::routes())
         .merge(assets::routes())
+        // The agency portal (HTML for people) shares this edge's layers; `/` leads there.
+        .nest_service(tessera_portal::BASE, tessera_portal::router(state.app.clone()))
+        .route("/", axum::routing::get(|| async { axum::response::Redirect::to("/portal/") }))
         .fallback(native::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge::screen))
         .with_state(state);

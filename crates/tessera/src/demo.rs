@@ -165,6 +165,11 @@ fn print_usage(out: &mut impl Write, base: &str, fresh: Option<(&str, &Booking)>
         None => writeln!(out, "API keys: `tessera admin create-api-key --username agent` makes a new one.")?,
     }
     let booking = fresh.map_or("<booking id from the list>".to_owned(), |(_, b)| b.id.to_string());
+    writeln!(
+        out,
+        "\nIn a browser: {base}/portal/ (sign in as {} / {}, or {} / {} for the admin pages)",
+        AGENT.0, AGENT.1, ADMIN.0, ADMIN.1
+    )?;
     writeln!(out, "\nTry it:")?;
     writeln!(out, "  TOKEN=$(curl -s -X POST {base}/api/v1/sign-in -H 'content-type: application/json' -d '{{\"username\":\"agent\",\"password\":\"tessera-agent\"}}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')")?;
     writeln!(out, "  curl -s {base}/api/v1/bookings -H \"Authorization: Bearer $TOKEN\"")?;

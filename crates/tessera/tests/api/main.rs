@@ -8,6 +8,8 @@ mod admin;
 mod agent;
 mod auth;
 mod bookings;
+#[path = "../support/browser.rs"]
+mod browser;
 mod cache;
 mod concurrency;
 mod documents;
@@ -24,6 +26,7 @@ mod limits;
 #[path = "../support/moto.rs"]
 mod moto;
 mod object_store;
+mod portal;
 mod smtp;
 mod snapshots;
 #[path = "../support/webhook_receiver.rs"]

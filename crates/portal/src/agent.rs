@@ -1,0 +1,454 @@
+//! The overview, bookings (search, paging, detail), issuance with its confirmation, and the ledger.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use tessera_app::idempotency::{request_hash, Idempotent};
+use tessera_app::issuing::IssueCommand;
+use tessera_app::{AppError, Principal, Tessera};
+use tessera_core::agency::Agency;
+use tessera_core::booking::{Booking, BookingDetail, BookingStatus};
+use tessera_core::ids::BookingId;
+use tessera_core::intake::ValidationErrors;
+use tessera_core::user::Role;
+
+use crate::form::{Fields, Page, Posted};
+use crate::layout::{csrf, fail, field_error, money, page, when, words, Nav, PageError};
+use crate::session::{Meta, Session};
+use crate::BASE;
+
+/// The agency whose balance a page shows: the agent's own; none for admins and customers.
+async fn own_agency(app: &Tessera, who: &Principal) -> Result<Option<Agency>, AppError> {
+    match (who.role(), who.user.agency_id) {
+        (Role::Agent, Some(id)) => Ok(Some(app.get_agency(who, id).await?)),
+        _ => Ok(None),
+    }
+}
+
+fn balance_cards(agency: &Agency) -> Markup {
+    html! {
+        section aria-labelledby="balance-heading" {
+            h2 #balance-heading { (agency.name) }
+            div.cards {
+                div.card { span.label { "Balance" } span.value #balance { (money(agency.balance)) } }
+                div.card { span.label { "Credit limit" } span.value #credit-limit { (money(agency.credit_limit)) } }
+                div.card { span.label { "Available to issue" } span.value #available { (money(agency.available())) } }
+            }
+        }
+    }
+}
+
+pub async fn home(State(app): State<Tessera>, Page(s): Page) -> Result<Response, PageError> {
+    let agency = own_agency(&app, &s.who).await.map_err(fail(&s))?;
+    let body = html! {
+        h1 { "Overview" }
+        @if let Some(a) = &agency { (balance_cards(a)) }
+        @if s.who.role() == Role::Customer {
+            p { "Your bookings and tickets, with their documents, are under " a href=(format!("{BASE}/bookings")) { "Bookings" } "." }
+        }
+        @if s.who.is_admin() {
+            p { "Manage " a href=(format!("{BASE}/agencies")) { "agencies" } ", read the "
+                a href=(format!("{BASE}/outbox")) { "outbox" } " and the " a href=(format!("{BASE}/audit")) { "audit log" } "." }
+        }
+        p { a.button href=(format!("{BASE}/bookings")) { "Find a booking" } }
+    };
+    Ok(page("Overview", Some(&s), Nav::Home, body).into_response())
+}
+
+fn query_fields(raw: Option<String>) -> Fields {
+    Fields::parse(raw.unwrap_or_default().as_bytes())
+}
+
+fn status_badge(status: BookingStatus) -> Markup {
+    html! { span class=(format!("status {}", status.as_str())) { (status.as_str()) } }
+}
+
+fn lead_name(booking: &Booking) -> String {
+    match &booking.detail {
+        BookingDetail::Flight(f) => f
+            .passengers
+            .first()
+            .map(|p| format!("{} {}", p.given_name.clone().unwrap_or_default(), p.surname).trim().to_owned())
+            .unwrap_or_default(),
+        BookingDetail::Event(e) => e.contact.email.clone(),
+    }
+}
+
+pub async fn bookings(
+    State(app): State<Tessera>,
+    Page(s): Page,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let q = query_fields(raw);
+    let pnr = q.get("pnr").map(str::to_uppercase);
+    let status_text = q.get("status").map(str::to_owned);
+    let status = status_text.as_deref().map(BookingStatus::parse);
+    let result = match status {
+        Some(None) => Err(AppError::Validation(ValidationErrors::single("/query/status", "is not a booking status"))),
+        Some(Some(st)) => app.list_bookings(&s.who, pnr.clone(), Some(st), Some(20), q.get("cursor")).await,
+        None => app.list_bookings(&s.who, pnr.clone(), None, Some(20), q.get("cursor")).await,
+    };
+    let (page_of, error) = match result {
+        Ok(p) => (Some(p), None),
+        Err(e @ AppError::Validation(_)) => (None, Some(e)),
+        Err(e) => return Err(fail(&s)(e)),
+    };
+    let pnr_error = field_error(error.as_ref(), "pnr");
+    let status_error = field_error(error.as_ref(), "status");
+    let other_error = error.as_ref().filter(|_| pnr_error.is_none() && status_error.is_none()).map(words);
+    let next = page_of.as_ref().and_then(|p| p.next_cursor.clone()).map(|c| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(p) = &pnr {
+            query.append_pair("pnr", p);
+        }
+        if let Some(st) = &status_text {
+            query.append_pair("status", st);
+        }
+        query.append_pair("cursor", &c);
+        format!("{BASE}/bookings?{}", query.finish())
+    });
+    let body = html! {
+        h1 { "Bookings" }
+        form.search method="get" action=(format!("{BASE}/bookings")) role="search" aria-label="Find bookings" {
+            div.field {
+                label for="pnr" { "PNR or booking code" }
+                input #pnr name="pnr" type="text" value=(pnr.clone().unwrap_or_default()) aria-invalid=[pnr_error.as_ref().map(|_| "true")];
+                @if let Some(e) = &pnr_error { p.error role="alert" { (e) } }
+            }
+            div.field {
+                label for="status" { "Status" }
+                select #status name="status" aria-invalid=[status_error.as_ref().map(|_| "true")] {
+                    option value="" { "Any" }
+                    @for st in ["confirmed", "ticketed", "cancelled"] {
+                        option value=(st) selected[status_text.as_deref() == Some(st)] { (st) }
+                    }
+                }
+                @if let Some(e) = &status_error { p.error role="alert" { (e) } }
+            }
+            div { button type="submit" { "Search" } }
+        }
+        @if let Some(e) = &other_error { p.alert role="alert" { (e) } }
+        @if let Some(p) = &page_of {
+            @if p.bookings.is_empty() {
+                p #no-bookings { "No bookings match." }
+            } @else {
+                div.table-wrap {
+                    table #bookings {
+                        caption.skip { "Bookings, newest last" }
+                        thead { tr { th scope="col" { "Code" } th scope="col" { "Kind" } th scope="col" { "Lead passenger / contact" }
+                            th scope="col" { "Status" } th scope="col" { "Created" } } }
+                        tbody {
+                            @for b in &p.bookings {
+                                tr {
+                                    td { a href=(format!("{BASE}/bookings/{}", b.id)) { (b.code()) } }
+                                    td { (b.kind()) }
+                                    td { (lead_name(b)) }
+                                    td { (status_badge(b.status)) }
+                                    td { (when(b.created_at)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            nav.pager aria-label="Pages" {
+                @if q.get("cursor").is_some() { a href=(format!("{BASE}/bookings")) { "First page" } }
+                @if let Some(n) = &next { a href=(n) rel="next" { "Next page" } }
+            }
+        }
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, page("Bookings", Some(&s), Nav::Bookings, body)).into_response())
+}
+
+/// Passenger ids to names, for ticket lists (a ticket names its passenger by the booking's id for them).
+pub(crate) fn passenger_names(booking: &Booking) -> std::collections::HashMap<String, String> {
+    booking
+        .as_flight()
+        .map(|f| {
+            f.passengers
+                .iter()
+                .map(|p| {
+                    let name = format!("{} {}", p.given_name.clone().unwrap_or_default(), p.surname);
+                    (p.id.clone(), name.trim().to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) fn parse_booking_id(text: &str) -> Result<BookingId, AppError> {
+    text.parse().map_err(|_| AppError::NotFound("booking"))
+}
+
+fn itinerary(booking: &Booking) -> Markup {
+    match &booking.detail {
+        BookingDetail::Flight(f) => html! {
+            h2 { "Passengers" }
+            ul { @for p in &f.passengers { li { (p.title.clone().unwrap_or_default()) " " (p.given_name.clone().unwrap_or_default()) " " (p.surname) " (" (p.kind.as_str()) ")" } } }
+            h2 { "Itinerary" }
+            div.table-wrap { table {
+                thead { tr { th scope="col" { "Flight" } th scope="col" { "From" } th scope="col" { "To" } th scope="col" { "Departs" } th scope="col" { "Class" } } }
+                tbody { @for j in &f.journeys { @for seg in &j.segments { tr {
+                    td { (seg.carrier.as_str()) " " (seg.flight_number) }
+                    td { (seg.departure.airport.as_str()) " " (seg.departure.city) }
+                    td { (seg.arrival.airport.as_str()) " " (seg.arrival.city) }
+                    td { (tessera_app::views::format_local(seg.departure.time)) }
+                    td { (seg.booking_class) }
+                } } } }
+            } }
+            h2 { "Fares" }
+            div.table-wrap { table {
+                thead { tr { th scope="col" { "Passenger type" } th.num scope="col" { "Base" } th.num scope="col" { "Taxes" } th.num scope="col" { "Total" } } }
+                tbody { @for fare in &f.fares { tr {
+                    td { (fare.passenger_type.as_str()) }
+                    td.num { (money(fare.base)) }
+                    td.num { (fare.taxes.iter().map(|t| format!("{} {}", t.code, tessera_app::views::format_amount(t.amount))).collect::<Vec<_>>().join(", ")) }
+                    td.num { (money(fare.total)) }
+                } } }
+            } }
+        },
+        BookingDetail::Event(e) => html! {
+            h2 { "Event items" }
+            div.table-wrap { table {
+                thead { tr { th scope="col" { "Event" } th scope="col" { "Starts" } th scope="col" { "Ticket" } th.num scope="col" { "Quantity" } th.num scope="col" { "Unit price" } } }
+                tbody { @for o in &e.orders { @for i in &o.items { tr {
+                    td { (o.event.name) ", " (o.event.venue) }
+                    td { (tessera_app::views::format_local(o.event.starts_at)) }
+                    td { (i.ticket_name) " (" (i.category) ")" }
+                    td.num { (i.quantity) }
+                    td.num { (money(i.unit_price)) }
+                } } } }
+            } }
+        },
+    }
+}
+
+pub async fn booking(
+    State(app): State<Tessera>,
+    Page(s): Page,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let id = parse_booking_id(&id).map_err(fail(&s))?;
+    let b = app.get_booking(&s.who, id).await.map_err(fail(&s))?;
+    let issued = app.booking_tickets(&s.who, id).await.map_err(fail(&s))?;
+    let invoices = app.booking_invoices(&s.who, id).await.map_err(fail(&s))?;
+    let notice = query_fields(raw).get("done").map(str::to_owned);
+    let staff = s.who.role() != Role::Customer;
+    let body = html! {
+        h1 { "Booking " (b.code()) }
+        @if let Some(n) = &notice { p.notice role="status" #notice { (n) } }
+        dl.facts {
+            dt { "Status" } dd #booking-status { (status_badge(b.status)) }
+            dt { "Kind" } dd { (b.kind()) }
+            dt { "Created" } dd { (when(b.created_at)) }
+            @if let Some(f) = b.as_flight() {
+                dt { "Carrier" } dd { (f.validating_carrier_name) " (" (f.validating_carrier.as_str()) ")" }
+                dt { "Trip" } dd { (f.trip_type.as_str()) }
+                dt { "Ticketing deadline" } dd { (when(f.ticketing_deadline)) }
+            }
+        }
+        @if staff && b.status == BookingStatus::Confirmed {
+            p { a.button #issue-link href=(format!("{BASE}/bookings/{}/issue", b.id)) { "Issue tickets…" } }
+        }
+        (itinerary(&b))
+        @if let Some((record, tickets)) = &issued {
+            h2 { "Tickets" }
+            p { "Issued " (when(record.issued_at)) ", " (money(record.amount_charged)) " charged. "
+                a #issuance-pdf href=(format!("{BASE}/issuances/{}/pdf", record.id)) { "Download all e-tickets (PDF)" } }
+            (crate::tickets::table(tickets, &passenger_names(&b)))
+        }
+        @if !invoices.is_empty() {
+            h2 { "Invoices" }
+            ul { @for inv in &invoices {
+                li { a href=(format!("{BASE}/bookings/{}/invoices/{}/pdf", b.id, inv.number)) { (inv.draft.kind.as_str()) " " (inv.number) " (PDF)" }
+                     " — " (money(inv.draft.gross)) }
+            } }
+        }
+    };
+    Ok(page(&format!("Booking {}", b.code()), Some(&s), Nav::Bookings, body).into_response())
+}
+
+/// The confirmation: what will be debited, with a fresh idempotency key in the form, so a second submit of the
+/// same form (a double click, a reload) issues nothing twice.
+pub async fn confirm_issue(
+    State(app): State<Tessera>,
+    Page(s): Page,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = parse_booking_id(&id).map_err(fail(&s))?;
+    let (b, agency, payable) = app.quote_issue(&s.who, id).await.map_err(fail(&s))?;
+    let key = format!("portal-{}", uuid::Uuid::new_v4());
+    let body = html! {
+        h1 { "Issue booking " (b.code()) "?" }
+        p { "Issuing debits the agency's balance. This cannot be undone here; a ticket may be voided or refunded afterwards." }
+        dl.facts {
+            dt { "Amount to be debited" } dd #payable { strong { (money(payable)) } }
+            dt { "Available now" } dd { (money(agency.available())) }
+            dt { "Balance after" } dd { (agency.balance.checked_sub(payable).map(money).unwrap_or_default()) }
+        }
+        form method="post" action=(format!("{BASE}/bookings/{}/issue", b.id)) data-once {
+            (csrf(&s))
+            input type="hidden" name="key" value=(key);
+            input type="hidden" name="amount" value=(payable.amount_string());
+            div.actions {
+                button #confirm-issue type="submit" { "Issue and debit " (money(payable)) }
+                a.button.secondary href=(format!("{BASE}/bookings/{}", b.id)) { "Cancel" }
+            }
+        }
+    };
+    Ok(page("Confirm issuance", Some(&s), Nav::Bookings, body).into_response())
+}
+
+fn to_booking(id: BookingId, done: &str) -> Response {
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair("done", done).finish();
+    Redirect::to(&format!("{BASE}/bookings/{id}?{query}")).into_response()
+}
+
+pub async fn issue(
+    State(app): State<Tessera>,
+    meta: Meta,
+    Path(id): Path<String>,
+    Posted { session: s, fields }: Posted,
+) -> Result<Response, PageError> {
+    let id = parse_booking_id(&id).map_err(fail(&s))?;
+    let key = fields.get("key").unwrap_or_default().to_owned();
+    let amount = fields.get("amount").and_then(|a| a.parse::<rust_decimal::Decimal>().ok());
+    let Some(amount) = amount else {
+        return Err(fail(&s)(AppError::Validation(ValidationErrors::single(
+            "/amount",
+            "is missing; open the confirmation again",
+        ))));
+    };
+    let hash = request_hash("POST", &format!("{BASE}/bookings/{id}/issue"), amount.to_string().as_bytes());
+    let mut command = IssueCommand::default();
+    command.expect.amount = Some(amount);
+    match app.idempotency_claim(&s.who, &key, &hash).await.map_err(fail(&s))? {
+        Idempotent::Run(guard) => {
+            let result = app.idempotency_run(&guard, app.issue(&s.who, id, command, meta.actor(&s.who))).await;
+            match result {
+                Ok(issued) => {
+                    if let Err(e) = app.idempotency_complete(guard, 201, issued.record.id.to_string().as_bytes()).await
+                    {
+                        tracing::error!(error = %e, "could not store the answer of an issuance");
+                    }
+                    Ok(to_booking(id, &format!("Issued: {} debited.", money(issued.record.amount_charged))))
+                }
+                Err(e) => {
+                    app.idempotency_release(guard).await;
+                    Err(fail(&s)(e))
+                }
+            }
+        }
+        Idempotent::Rebuild { guard, .. } => {
+            if let Err(e) = app.idempotency_complete(guard, 201, b"").await {
+                tracing::error!(error = %e, "could not store the answer of an issuance");
+            }
+            Ok(to_booking(id, "Issued."))
+        }
+        Idempotent::Replay { .. } => Ok(to_booking(id, "Issued (this form had already been sent).")),
+        Idempotent::InProgress { .. } => {
+            Ok(to_booking(id, "The issuance is still running; reload this page in a moment."))
+        }
+    }
+}
+
+fn ledger_rows(entries: &[tessera_core::ledger::LedgerEntry]) -> Markup {
+    html! {
+        div.table-wrap { table #ledger {
+            thead { tr { th scope="col" { "When" } th scope="col" { "Kind" } th scope="col" { "Note" } th.num scope="col" { "Amount" } th.num scope="col" { "Balance after" } } }
+            tbody { @for e in entries.iter().rev() { tr {
+                td { (when(e.created_at)) }
+                td { (e.kind.as_str()) }
+                td { (e.note.clone().unwrap_or_default()) }
+                td.num { (money(e.amount)) }
+                td.num { (money(e.balance_after)) }
+            } } }
+        } }
+    }
+}
+
+/// The agency a ledger page shows: the agent's own, or for an admin the `agency` parameter.
+async fn ledger_agency(app: &Tessera, s: &Session, q: &Fields) -> Result<Agency, AppError> {
+    match (s.who.user.agency_id, q.get("agency")) {
+        (_, Some(id)) => app.get_agency(&s.who, id.parse().map_err(|_| AppError::NotFound("agency"))?).await,
+        (Some(own), None) => app.get_agency(&s.who, own).await,
+        (None, None) => Err(AppError::NotFound("agency")),
+    }
+}
+
+pub async fn ledger(State(app): State<Tessera>, Page(s): Page, RawQuery(raw): RawQuery) -> Result<Response, PageError> {
+    let q = query_fields(raw);
+    let agency = ledger_agency(&app, &s, &q).await.map_err(fail(&s))?;
+    let entries = app.ledger(&s.who, agency.id).await.map_err(fail(&s))?;
+    let body = html! {
+        h1 { "Ledger" }
+        (balance_cards(&agency))
+        p { a #ledger-csv href=(format!("{BASE}/ledger.csv?agency={}", agency.id)) download { "Export as CSV" } }
+        (ledger_rows(&entries))
+    };
+    Ok(page("Ledger", Some(&s), Nav::Ledger, body).into_response())
+}
+
+/// A CSV field: quoted when it holds a separator, quote or line break; a leading `=`, `+`, `-` or `@` is
+/// prefixed with `'` so a spreadsheet does not run it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '@']) || (text.starts_with('-') && text.parse::<f64>().is_err()) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+pub async fn ledger_csv(
+    State(app): State<Tessera>,
+    Page(s): Page,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let q = query_fields(raw);
+    let agency = ledger_agency(&app, &s, &q).await.map_err(fail(&s))?;
+    let entries = app.ledger(&s.who, agency.id).await.map_err(fail(&s))?;
+    let mut out = String::from("id,created_at,kind,amount,balance_after,currency,issuance_id,note\r\n");
+    for e in &entries {
+        let row = [
+            e.id.to_string(),
+            e.created_at.to_rfc3339(),
+            e.kind.as_str().to_owned(),
+            e.amount.amount_string(),
+            e.balance_after.amount_string(),
+            e.amount.currency().code().to_owned(),
+            e.issuance_id.map(|i| i.to_string()).unwrap_or_default(),
+            e.note.clone().unwrap_or_default(),
+        ];
+        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    let disposition = format!("attachment; filename=\"ledger-{}.csv\"", agency.id);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        out,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("-500.00"), "-500.00");
+        assert_eq!(csv_field("-cmd"), "'-cmd");
+    }
+}

@@ -1,0 +1,73 @@
+//! Extractors of the portal's handlers: the session of a page, and a form POST that has already passed the CSRF
+//! check (a POST without a session or with a missing or wrong token is answered 403 before any handler runs).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tessera_app::Tessera;
+
+use crate::layout::{problem, to_sign_in};
+use crate::session::{Session, CSRF_FIELD};
+
+/// A page's visitor, signed in; anyone else is sent to the sign-in page.
+pub struct Page(pub Session);
+
+impl FromRequestParts<Tessera> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Tessera) -> Result<Self, Self::Rejection> {
+        Session::of(app, &parts.headers).await.map(Page).ok_or_else(to_sign_in)
+    }
+}
+
+/// The fields of an `application/x-www-form-urlencoded` body (the last of repeated names wins).
+#[derive(Default)]
+pub struct Fields(pub HashMap<String, String>);
+
+impl Fields {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The trimmed value of `name`, None when absent or blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+}
+
+/// A form sent by a page of this session: the session and the fields, CSRF token checked.
+pub struct Posted {
+    pub session: Session,
+    pub fields: Fields,
+}
+
+pub fn refused() -> Response {
+    problem(
+        StatusCode::FORBIDDEN,
+        None,
+        "Form expired",
+        "This form was not sent from a current page of your session. Go back, reload the page and try again.",
+    )
+}
+
+impl FromRequest<Tessera> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &Tessera) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let session = Session::of(app, &parts.headers).await;
+        let bytes =
+            Bytes::from_request(Request::from_parts(parts, body), app).await.map_err(IntoResponse::into_response)?;
+        let fields = Fields::parse(&bytes);
+        match session {
+            Some(session) if session.csrf_ok(app, fields.0.get(CSRF_FIELD).map(String::as_str)) => {
+                Ok(Posted { session, fields })
+            }
+            _ => Err(refused()),
+        }
+    }
+}

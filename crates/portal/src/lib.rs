@@ -1,0 +1,56 @@
+//! The agency portal: server-rendered HTML pages for agents, admins and customers at `/portal/`.
+//!
+//! Every page calls the same `tessera-app` services the APIs call, as the signed-in user, so what a page may show
+//! or do is decided there (agency scope, roles, ownership), never here. This crate only turns forms into service
+//! calls and outcomes into HTML. Sessions, CSRF and cookies are in [`session`]; the page shell, the headers every
+//! page carries (CSP without inline scripts) and the embedded assets in [`layout`]. See docs/portal.md.
+#![forbid(unsafe_code)]
+
+mod admin;
+mod agent;
+mod auth;
+mod form;
+mod keys;
+mod layout;
+pub mod session;
+mod tickets;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tessera_app::Tessera;
+
+/// Where the portal is mounted; links and redirects are absolute under it.
+pub const BASE: &str = "/portal";
+
+/// The portal's routes, relative to [`BASE`] (the wiring nests them there).
+pub fn router(app: Tessera) -> Router {
+    Router::new()
+        .route("/", get(agent::home))
+        .route("/sign-in", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/bookings", get(agent::bookings))
+        .route("/bookings/{id}", get(agent::booking))
+        .route("/bookings/{id}/issue", get(agent::confirm_issue).post(agent::issue))
+        .route("/bookings/{id}/invoices/{number}/pdf", get(tickets::invoice_pdf))
+        .route("/issuances/{id}/pdf", get(tickets::issuance_pdf))
+        .route("/tickets/{number}", get(tickets::ticket))
+        .route("/tickets/{number}/pdf", get(tickets::ticket_pdf))
+        .route("/tickets/{number}/link", post(tickets::link))
+        .route("/tickets/{number}/void", post(tickets::void))
+        .route("/tickets/{number}/refund", post(tickets::refund))
+        .route("/tickets/{number}/refund/approve", post(tickets::approve_refund))
+        .route("/tickets/{number}/refund/reject", post(tickets::reject_refund))
+        .route("/tickets/{number}/coupons/{coupon}/use", post(tickets::use_coupon))
+        .route("/ledger", get(agent::ledger))
+        .route("/ledger.csv", get(agent::ledger_csv))
+        .route("/keys", get(keys::keys).post(keys::create))
+        .route("/keys/{id}/revoke", post(keys::revoke))
+        .route("/agencies", get(admin::agencies))
+        .route("/agencies/{id}/top-up", post(admin::top_up))
+        .route("/outbox", get(admin::outbox))
+        .route("/audit", get(admin::audit))
+        .route("/assets/{file}", get(layout::asset))
+        .fallback(layout::not_found)
+        .layer(axum::middleware::from_fn(layout::security_headers))
+        .with_state(app)
+}

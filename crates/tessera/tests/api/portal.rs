@@ -1,0 +1,417 @@
+//! The agency portal in a real headless Chromium (see `support/browser.rs`), on both backends: sign in, find a
+//! booking, issue it after the confirmation, download the PDFs (checked with qpdf), void and refund and see the
+//! balance move, agency isolation, a customer without agent actions, and CSRF refusals that change nothing.
+
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::helpers::{example, readable_text, TestApp};
+
+async fn sign_in(app: &TestApp, browser: &Browser, username: &str, password: &str) {
+    browser.goto(&app.url("/portal/")).await;
+    assert_eq!(browser.path().await, "/portal/sign-in", "a visitor without a session is sent to sign in");
+    browser.fill("#username", username).await;
+    browser.fill("#password", password).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.path().await, "/portal/", "{}", browser.body().await);
+    assert_eq!(browser.text("#signed-in-as").await, username);
+}
+
+/// A client that shows redirects instead of following them.
+fn plain() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// GET with the browser's session cookie, from outside the browser (downloads, refusals).
+async fn fetch(app: &TestApp, browser: &Browser, path: &str) -> reqwest::Response {
+    let cookie = format!("tessera_portal={}", browser.cookie("tessera_portal").await);
+    plain().get(app.url(path)).header(COOKIE, cookie).send().await.expect("request")
+}
+
+async fn booking_id(booking: &Value) -> String {
+    booking["id"].as_str().expect("id").to_owned()
+}
+
+async fn agent_issues_downloads_and_voids(app: TestApp) {
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let pnr = booking["pnr"].as_str().expect("pnr").to_owned();
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    assert_eq!(browser.text("#balance").await, "1,000,000.00 NPR");
+
+    // Find it by PNR.
+    browser.click_link("Bookings").await;
+    browser.fill("#pnr", &pnr.to_lowercase()).await;
+    browser.click("form.search button[type=submit]").await;
+    assert_eq!(browser.client.find_all(fantoccini::Locator::Css("#bookings tbody tr")).await.expect("rows").len(), 1);
+    browser.click_link(&pnr).await;
+    assert!(browser.text("#booking-status").await.contains("confirmed"));
+
+    // The confirmation names the amount; nothing is debited before it is sent.
+    browser.click("#issue-link").await;
+    let payable = browser.text("#payable").await;
+    assert_eq!(payable, "41,893.00 NPR");
+    assert_eq!(app.balance(&app.agency).await, "1000000.00", "the confirmation page debits nothing");
+    let confirm_path = browser.path().await;
+    let key = browser.attr("input[name=key]", "value").await;
+    let csrf = browser.attr("input[name=csrf]", "value").await;
+    browser.click("#confirm-issue").await;
+    assert!(browser.text("#notice").await.contains("Issued: 41,893.00 NPR debited"), "{}", browser.body().await);
+    assert!(browser.text("#booking-status").await.contains("ticketed"));
+    assert_eq!(app.balance(&app.agency).await, "958107.00");
+
+    // The same form sent again (a double submit) issues nothing twice.
+    let cookie = format!("tessera_portal={}", browser.cookie("tessera_portal").await);
+    let again = plain()
+        .post(app.url(&confirm_path))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str()), ("key", key.as_str()), ("amount", "41893.00")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert!(again.headers()[LOCATION].to_str().expect("location").contains("already"));
+    assert_eq!(app.balance(&app.agency).await, "958107.00");
+    assert_eq!(app.ledger(&app.agency).await.len(), 2, "opening balance and one issuance");
+
+    // The PDFs are real.
+    let all = browser.attr("#issuance-pdf", "href").await;
+    let res = fetch(&app, &browser, &all).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(readable_text(&res.bytes().await.expect("bytes")).contains(&pnr));
+
+    // The ticket: coupons, its own PDF, a signed link, then void.
+    let ticket_href = browser.attr("#tickets tbody tr a", "href").await;
+    browser.goto(&app.url(&ticket_href)).await;
+    assert!(browser.text("#ticket-status").await.contains("OPEN"));
+    assert!(browser.text("#coupons").await.contains("O"));
+    let pdf = fetch(&app, &browser, &browser.attr("#ticket-pdf", "href").await).await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    readable_text(&pdf.bytes().await.expect("bytes"));
+    browser.click("#make-link").await;
+    let link = browser.attr("#signed-link", "value").await;
+    let linked = app.client.get(&link).send().await.expect("link");
+    assert_eq!(linked.status(), StatusCode::OK, "a signed link works without a session");
+    readable_text(&linked.bytes().await.expect("bytes"));
+
+    browser.click("#void").await;
+    assert!(browser.text("#notice").await.contains("Voided"), "{}", browser.body().await);
+    assert!(browser.text("#ticket-status").await.contains("VOID"));
+    assert_eq!(app.balance(&app.agency).await, "1000000.00", "a void gives the money back");
+    browser.goto(&app.url("/portal/")).await;
+    assert_eq!(browser.text("#balance").await, "1,000,000.00 NPR");
+
+    // The ledger shows every entry with its running balance, and exports the same as CSV.
+    browser.click_link("Ledger").await;
+    let ledger = browser.text("#ledger").await;
+    assert!(ledger.contains("-41,893.00 NPR") && ledger.contains("958,107.00 NPR"), "{ledger}");
+    let csv = fetch(&app, &browser, &browser.attr("#ledger-csv", "href").await).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.expect("csv");
+    assert_eq!(csv.lines().count(), 4, "header, top-up, issue, void:\n{csv}");
+    assert!(csv.contains(",-41893.00,958107.00,NPR,"), "{csv}");
+}
+
+async fn refund_with_penalty_and_errors_in_words(app: TestApp) {
+    let mut doc = example("round");
+    doc["refundable"] = serde_json::json!(true);
+    let booking = app.book(&app.agent_token, &doc).await;
+    let (status, issued) = app.issue(&app.agent_token, &booking_id(&booking).await, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let number = issued["tickets"][0]["number"].as_str().expect("number").replace('-', "");
+    let charged: f64 = issued["tickets"][0]["charged"].as_str().expect("charged").parse().expect("amount");
+    let before = app.balance(&app.agency).await;
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.goto(&app.url(&format!("/portal/tickets/{number}"))).await;
+
+    // A penalty that is no amount is refused next to its field, and nothing changes.
+    browser.fill("#penalty", "five hundred").await;
+    browser.click("#refund").await;
+    assert!(browser.text("#penalty-error").await.contains("is not an amount"), "{}", browser.body().await);
+    assert_eq!(browser.attr("#penalty", "aria-invalid").await, "true");
+    assert!(browser.text("#ticket-status").await.contains("OPEN"));
+    assert_eq!(app.balance(&app.agency).await, before);
+
+    browser.fill("#penalty", "500").await;
+    browser.click("#refund").await;
+    assert!(browser.text("#notice").await.contains("Refund recorded"), "{}", browser.body().await);
+    assert!(browser.text("#ticket-status").await.contains("RFND"));
+    let after = app.balance(&app.agency).await;
+    let diff = after.parse::<f64>().expect("after") - before.parse::<f64>().expect("before");
+    assert_eq!(format!("{diff:.2}"), format!("{:.2}", charged - 500.0), "the fare less the 500.00 penalty comes back");
+
+    // Refunding again is refused in words, not as a raw body.
+    let cookie = format!("tessera_portal={}", browser.cookie("tessera_portal").await);
+    let csrf = browser.attr("input[name=csrf]", "value").await;
+    let res = plain()
+        .post(app.url(&format!("/portal/tickets/{number}/refund")))
+        .header(COOKIE, cookie)
+        .form(&[("csrf", csrf.as_str()), ("penalty", "0")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.expect("html");
+    assert!(page.contains("id=\"action-error\"") && !page.contains("\"code\":"), "{page}");
+    assert_eq!(app.balance(&app.agency).await, after);
+}
+
+async fn another_agency_sees_nothing(app: TestApp) {
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let id = booking_id(&booking).await;
+    let pnr = booking["pnr"].as_str().expect("pnr").to_owned();
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "other", "other-password").await;
+    browser.goto(&app.url(&format!("/portal/bookings?pnr={pnr}"))).await;
+    assert!(browser.exists("#no-bookings").await, "{}", browser.body().await);
+    browser.goto(&app.url(&format!("/portal/bookings/{id}"))).await;
+    assert_eq!(browser.text("h1").await, "Not found");
+    assert!(!browser.body().await.contains(&pnr));
+    for path in [format!("/portal/bookings/{id}"), format!("/portal/bookings/{id}/issue")] {
+        assert_eq!(fetch(&app, &browser, &path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let other_ledger = format!("/portal/ledger?agency={}", app.agency.id);
+    assert_eq!(fetch(&app, &browser, &other_ledger).await.status(), StatusCode::NOT_FOUND);
+}
+
+async fn customer_reads_without_agent_actions(app: TestApp) {
+    let booking = app.book(&app.customer_token, &example("round")).await;
+    let id = booking_id(&booking).await;
+    let (status, issued) = app.issue(&app.agent_token, &id, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let number = issued["tickets"][0]["number"].as_str().expect("number").replace('-', "");
+    let browser = Browser::start(360, 740).await;
+    sign_in(&app, &browser, "customer", "customer-password").await;
+    assert!(!browser.exists("#balance").await, "a customer sees no agency balance");
+    browser.goto(&app.url(&format!("/portal/bookings/{id}"))).await;
+    assert!(browser.text("#booking-status").await.contains("ticketed"));
+    assert!(!browser.exists("#issue-link").await);
+    let ticket_href = browser.attr("#tickets tbody tr a", "href").await;
+    browser.goto(&app.url(&ticket_href)).await;
+    for action in ["#void", "#refund", "#penalty", "form[action$='/use']"] {
+        assert!(!browser.exists(action).await, "a customer is offered {action}");
+    }
+    assert!(!browser.body().await.contains("Ledger"));
+    let pdf = fetch(&app, &browser, &browser.attr("#ticket-pdf", "href").await).await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    readable_text(&pdf.bytes().await.expect("bytes"));
+
+    // Even a hand-made form with the customer's own valid token is refused by the service.
+    let cookie = format!("tessera_portal={}", browser.cookie("tessera_portal").await);
+    let csrf = browser.attr("input[name=csrf]", "value").await;
+    let res = plain()
+        .post(app.url(&format!("/portal/tickets/{number}/void")))
+        .header(COOKIE, cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let ticket =
+        app.get(&format!("/api/v1/tickets/{number}"), &app.agent_token).await.json::<Value>().await.expect("json");
+    assert_eq!(ticket["status"], "OPEN");
+}
+
+/// A POST without the session's CSRF token, or with another one, is refused with 403 and changes nothing.
+async fn forms_without_the_csrf_token_are_refused(app: TestApp) {
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let id = booking_id(&booking).await;
+
+    // Sign in over plain HTTP: the pre-session token, then the session cookie with its attributes.
+    let page = plain().get(app.url("/portal/sign-in")).send().await.expect("get");
+    let csp = page.headers()[CONTENT_SECURITY_POLICY].to_str().expect("csp").to_owned();
+    assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let pre = page.headers()[SET_COOKIE].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
+    let html = page.text().await.expect("html");
+    let token =
+        html.split("name=\"csrf\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("token").to_owned();
+    let creds = [("username", "agent"), ("password", "agent-password")];
+    let refused =
+        plain().post(app.url("/portal/sign-in")).header(COOKIE, &pre).form(&creds).send().await.expect("post");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "sign-in without the form's token");
+    let mut with_token = creds.to_vec();
+    with_token.push(("csrf", &token));
+    let signed =
+        plain().post(app.url("/portal/sign-in")).header(COOKIE, &pre).form(&with_token).send().await.expect("post");
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    let session = signed
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tessera_portal="))
+        .expect("session cookie")
+        .to_owned();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    assert!(!session.contains("Secure"), "plain http: no Secure flag");
+    let cookie = session.split(';').next().expect("pair").to_owned();
+
+    let balance = app.balance(&app.agency).await;
+    let issue = format!("/portal/bookings/{id}/issue");
+    let zeros = "0".repeat(64);
+    let forged = [
+        vec![("key", "k1"), ("amount", "41893.00")],
+        vec![("csrf", zeros.as_str()), ("key", "k2"), ("amount", "41893.00")],
+    ];
+    for fields in &forged {
+        let res = plain().post(app.url(&issue)).header(COOKIE, &cookie).form(fields).send().await.expect("post");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.text().await.expect("html").contains("Form expired"));
+    }
+    // Another session's token is no good either.
+    let other = plain()
+        .get(app.url("/portal/"))
+        .header(COOKIE, format!("tessera_portal={}", app.other_token))
+        .send()
+        .await
+        .expect("get");
+    let other_html = other.text().await.expect("html");
+    let other_csrf =
+        other_html.split("name=\"csrf\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("token").to_owned();
+    let res = plain()
+        .post(app.url(&issue))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", other_csrf.as_str()), ("key", "k3"), ("amount", "41893.00")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.balance(&app.agency).await, balance, "nothing was issued");
+    let booking =
+        app.get(&format!("/api/v1/bookings/{id}"), &app.agent_token).await.json::<Value>().await.expect("json");
+    assert_eq!(booking["status"], "confirmed");
+
+    // The browser, whose page holds the token, gets through with the same session.
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.goto(&app.url(&issue)).await;
+    browser.click("#confirm-issue").await;
+    assert!(browser.text("#booking-status").await.contains("ticketed"));
+}
+
+async fn agent_manages_api_keys(app: TestApp) {
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.click_link("API keys").await;
+    assert!(!browser.exists("#keys").await, "no keys yet");
+    browser.click("#create-key").await;
+    let key = browser.attr("#new-key", "value").await;
+    assert!(key.starts_with("tsk_"), "{key}");
+    let with_key = || app.client.get(app.url("/api/v1/bookings")).header("x-api-key", &key).send();
+    assert_eq!(with_key().await.expect("get").status(), StatusCode::OK, "the new key works");
+    browser.goto(&app.url("/portal/keys")).await;
+    assert!(!browser.exists("#new-key").await, "a key is shown once");
+    browser.click("#keys form[action$='/revoke'] button").await;
+    assert_eq!(browser.path().await, "/portal/keys");
+    assert!(browser.text("#keys").await.contains("revoked"));
+    assert_eq!(with_key().await.expect("get").status(), StatusCode::UNAUTHORIZED, "a revoked key is refused");
+}
+
+/// A coupon used by the agent, a refund waiting for approval, approved by an admin; and an admin's top-up.
+async fn coupon_use_refund_approval_and_top_up(app: TestApp) {
+    app.app.set_refund_approval(&crate::helpers::op(), app.agency.id, true).await.expect("approval");
+    let mut doc = example("round");
+    doc["refundable"] = serde_json::json!(true);
+    let booking = app.book(&app.agent_token, &doc).await;
+    let (status, issued) = app.issue(&app.agent_token, &booking_id(&booking).await, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let number = issued["tickets"][0]["number"].as_str().expect("number").replace('-', "");
+    let ticket_page = app.url(&format!("/portal/tickets/{number}"));
+
+    let agent = Browser::start(1280, 900).await;
+    sign_in(&app, &agent, "agent", "agent-password").await;
+    agent.goto(&ticket_page).await;
+    agent.click("#coupons form[action$='/coupons/1/use'] button").await;
+    assert!(agent.text("#notice").await.contains("Coupon marked used"), "{}", agent.body().await);
+    let coupons = agent.text("#coupons tbody").await;
+    assert!(coupons.lines().next().expect("row").split_whitespace().any(|w| w == "F"), "coupon 1 flown: {coupons}");
+    let before = app.balance(&app.agency).await;
+    agent.click("#refund").await;
+    assert!(agent.text("#ticket-status").await.contains("TORFND"), "{}", agent.body().await);
+    assert!(!agent.exists("#approve").await, "an agent cannot approve");
+    assert_eq!(app.balance(&app.agency).await, before, "nothing is credited before the approval");
+    drop(agent);
+
+    let admin = Browser::start(1280, 900).await;
+    sign_in(&app, &admin, "root", "root-password").await;
+    admin.goto(&ticket_page).await;
+    admin.click("#approve").await;
+    assert!(admin.text("#notice").await.contains("Refund approved"), "{}", admin.body().await);
+    assert!(admin.text("#ticket-status").await.contains("RFND"));
+    assert_ne!(app.balance(&app.agency).await, before, "the unused half comes back");
+
+    // Top-up: a wrong amount is refused next to its field, a right one moves the balance.
+    let after_refund = app.balance(&app.agency).await;
+    admin.click_link("Agencies").await;
+    let field = format!("#amount-{}", app.agency.id);
+    admin.fill(&field, "lots").await;
+    admin.click(&format!("form[action$='/agencies/{}/top-up'] button", app.agency.id)).await;
+    assert_eq!(admin.attr(&field, "aria-invalid").await, "true", "{}", admin.body().await);
+    assert_eq!(app.balance(&app.agency).await, after_refund);
+    admin.fill(&field, "1000").await;
+    admin.click(&format!("form[action$='/agencies/{}/top-up'] button", app.agency.id)).await;
+    assert!(admin.text("#notice").await.contains("Topped up 1,000.00 NPR"), "{}", admin.body().await);
+    let expected = after_refund.parse::<f64>().expect("balance") + 1000.0;
+    assert_eq!(app.balance(&app.agency).await, format!("{expected:.2}"));
+
+    // The audit log, filtered by action, shows the approval.
+    admin.goto(&app.url("/portal/audit?action=ticket.refund_approve")).await;
+    let audit = admin.text("#audit").await;
+    assert!(audit.contains("ticket.refund_approve") && !audit.contains("issuance.create"), "{audit}");
+}
+
+both_backends!(
+    coupon_use_refund_approval_and_top_up,
+    agent_manages_api_keys,
+    agent_issues_downloads_and_voids,
+    refund_with_penalty_and_errors_in_words,
+    another_agency_sees_nothing,
+    customer_reads_without_agent_actions,
+    forms_without_the_csrf_token_are_refused,
+);
+
+/// The screenshots of docs/portal/ (`scripts/portal-screenshots`): the main pages on SQLite, desktop and 360 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes docs/portal/*.png; run by scripts/portal-screenshots"]
+async fn screenshots() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/portal");
+    std::fs::create_dir_all(&out).expect("docs/portal");
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let id = booking_id(&booking).await;
+    let round = app.book(&app.agent_token, &example("round")).await;
+    let (_, issued) = app.issue(&app.agent_token, &booking_id(&round).await, serde_json::json!({})).await;
+    let number = issued["tickets"][0]["number"].as_str().expect("number").replace('-', "");
+
+    let browser = Browser::start(1100, 760).await;
+    browser.goto(&app.url("/portal/sign-in")).await;
+    browser.screenshot(&out.join("sign-in.png")).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.screenshot(&out.join("overview.png")).await;
+    browser.goto(&app.url("/portal/bookings")).await;
+    browser.screenshot(&out.join("bookings.png")).await;
+    browser.goto(&app.url(&format!("/portal/bookings/{id}/issue"))).await;
+    browser.screenshot(&out.join("issue-confirmation.png")).await;
+    browser.goto(&app.url(&format!("/portal/tickets/{number}"))).await;
+    browser.screenshot(&out.join("ticket.png")).await;
+    browser.goto(&app.url("/portal/ledger")).await;
+    browser.screenshot(&out.join("ledger.png")).await;
+    drop(browser);
+
+    let admin = Browser::start(1100, 760).await;
+    sign_in(&app, &admin, "root", "root-password").await;
+    admin.goto(&app.url("/portal/agencies")).await;
+    admin.screenshot(&out.join("admin-agencies.png")).await;
+    admin.goto(&app.url("/portal/audit")).await;
+    admin.screenshot(&out.join("admin-audit.png")).await;
+    drop(admin);
+
+    let phone = Browser::start(360, 740).await;
+    sign_in(&app, &phone, "agent", "agent-password").await;
+    phone.goto(&app.url(&format!("/portal/tickets/{number}"))).await;
+    phone.screenshot(&out.join("ticket-360px.png")).await;
+}
