@@ -19,7 +19,7 @@ use crate::meta::RequestMeta;
 use crate::AppState;
 
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings",
-    request_body(content = Object, description = "A booking document as in the intake contract (examples/bookings/*.json)"),
+    request_body(content = Object, description = "A booking document as in the intake contract (examples/bookings/*.json). Optional `language`: BCP-47 tag of the language of the booking's documents and e-mails, `en` or `vi` (a region such as `vi-VN` is accepted and dropped; any other language is refused with 422 at `/language`); without it, the agency's `default_language`. The booking answers with the language it was given."),
     responses((status = 201, body = BookingBody), (status = 422, description = "every offending field, as JSON pointers", body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "the agency already has a booking with this PNR / booking code", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(

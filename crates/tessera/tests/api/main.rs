@@ -15,6 +15,7 @@ mod edge;
 mod events;
 mod gds;
 mod group;
+mod i18n;
 mod idempotency;
 mod issuance;
 mod ledger_randomized;
