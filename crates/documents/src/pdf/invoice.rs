@@ -7,8 +7,6 @@ use super::layout::*;
 use crate::error::DocumentError;
 use crate::model::{InvoiceLineView, InvoiceView, PartyView};
 
-/// What the document is called when the view leaves the title empty.
-
 const TITLE: Style = Style::new(20.0, Weight::Bold, INK);
 const META_VALUE: Style = Style::new(10.5, Weight::Bold, INK);
 const PARTY_NAME: Style = Style::new(10.5, Weight::Bold, INK);
