@@ -7,6 +7,7 @@ use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TimeZone, TourC
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId};
 use tessera_core::ids::AgencyId;
 use tessera_core::intake::{FieldError, ValidationErrors};
+use tessera_core::language::Language;
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::money::{Currency, Money};
 use tessera_storage::{NewAgency, NewLedgerEntry, StorageError};
@@ -27,6 +28,8 @@ pub struct AgencyInput {
     pub vat_percent: Option<String>,
     /// Refunds wait for an admin's approval (`TORFND`) before money moves (default false).
     pub refund_approval: Option<bool>,
+    /// BCP-47 tag of the language of documents of bookings that do not choose one (default `en`).
+    pub default_language: Option<String>,
 }
 
 fn invalid(pointer: &str, reason: impl Into<String>) -> AppError {
@@ -99,6 +102,14 @@ impl Tessera {
                 }
             },
         };
+        let default_language = match input.default_language.as_deref().map(str::parse::<Language>) {
+            None => Language::En,
+            Some(Ok(language)) => language,
+            Some(Err(e)) => {
+                err("/default_language", e.to_string());
+                Language::En
+            }
+        };
         let Some(currency) = currency.filter(|_| errors.is_empty()) else {
             return Err(AppError::Validation(ValidationErrors(errors)));
         };
@@ -115,6 +126,7 @@ impl Tessera {
                 timezone,
                 vat_percent,
                 refund_approval: input.refund_approval.unwrap_or(false),
+                default_language,
                 created_at: now,
             })
             .await?;
@@ -284,6 +296,15 @@ impl Tessera {
         who.require_admin()?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         Ok(self.db.set_refund_approval(agency, required).await?)
+    }
+
+    /// The language of documents of the agency's bookings that do not choose one (`tag`: BCP-47, e.g. `vi`).
+    /// Bookings already taken keep the language they were taken with, so their documents never change.
+    pub async fn set_default_language(&self, who: &Principal, agency: AgencyId, tag: &str) -> Result<Agency, AppError> {
+        who.require_admin()?;
+        let language = tag.trim().parse::<Language>().map_err(|e| invalid("/language", e.to_string()))?;
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        Ok(self.db.set_default_language(agency, language).await?)
     }
 
     pub async fn agreements(&self, who: &Principal, agency: AgencyId) -> Result<Agreements, AppError> {

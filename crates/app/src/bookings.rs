@@ -39,13 +39,17 @@ impl Tessera {
         let agency = self.db.get_agency(agency_id).await?.ok_or_else(|| {
             AppError::Validation(ValidationErrors::single("/agency_id", format!("no agency {agency_id}")))
         })?;
+        // The language is fixed here, with the booking: its documents are re-rendered from the database
+        // byte for byte, so a later change of the agency's default must not reach them.
+        let mut detail = valid.detail;
+        detail.set_language(valid.language.unwrap_or(agency.default_language));
         let booking = Booking {
             id: BookingId::generate(),
             agency_id,
             created_by: Some(who.user.id),
             status: BookingStatus::Confirmed,
             created_at: now,
-            detail: valid.detail,
+            detail,
         };
         if booking.currency() != agency.currency {
             return Err(AppError::Validation(ValidationErrors::single(

@@ -7,11 +7,14 @@ use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, DownloadItem, OrderItem};
 use tessera_documents::model::{EventTicketView, InvoiceView, PartyView};
 
-use crate::views::{agency_view, format_amount};
+use tessera_documents::i18n::{self, Lang};
 
-/// `Tue 02 Mar 2027 20:00 (UTC+00:00)`, in the venue's own offset.
-fn event_time(t: DateTime<FixedOffset>) -> String {
-    t.format("%a %d %b %Y %H:%M (UTC%:z)").to_string()
+use crate::views::{agency_view, lang};
+
+/// `Tue 02 Mar 2027 20:00 (UTC+00:00)` (English) or `T3, 02/03/2027 20:00 (UTC+00:00)` (Vietnamese), in the
+/// venue's own offset.
+fn event_time(lang: Lang, t: DateTime<FixedOffset>) -> String {
+    i18n::date_time_offset(lang, t)
 }
 
 pub fn holder(item: &OrderItem) -> String {
@@ -26,13 +29,15 @@ pub fn event_ticket(
     download: &DownloadItem,
     qr_payload: String,
 ) -> EventTicketView {
+    let lang = lang(booking.language);
     let seat = item.seat.clone().unwrap_or(tessera_core::booking::Seat { section: None, row: None, seat: None });
     EventTicketView {
+        lang,
         agency: agency_view(agency),
         event_name: order.event.name.clone(),
         venue: order.event.venue.clone(),
-        starts: event_time(order.event.starts_at),
-        ends: order.event.ends_at.map(event_time).unwrap_or_default(),
+        starts: event_time(lang, order.event.starts_at),
+        ends: order.event.ends_at.map(|t| event_time(lang, t)).unwrap_or_default(),
         holder: holder(item),
         ticket_name: item.ticket_name.clone(),
         category: item.category.clone(),
@@ -42,15 +47,37 @@ pub fn event_ticket(
         booking_code: booking.booking_code.to_string(),
         order_id: order.id.to_string(),
         order_item_id: item.id.to_string(),
-        label: download.label.clone(),
-        price: format!("{} {}", item.unit_price.currency(), format_amount(item.unit_price)),
+        label: pass_label(lang, order, item, download),
+        price: i18n::money(lang, &item.unit_price.amount_string(), &item.unit_price.currency().to_string()),
         qr_payload,
         watermark: None,
         status_mark: None,
     }
 }
 
+/// Which PDF of a multi-PDF ticket this is. The label is stored with the order in English when the order is
+/// made (`Day 2 of 3 — Sat 28 Aug 2027`, also in zip entry names); another language writes it anew from the
+/// same facts, the PDF's place among the ticket's and the event's days.
+fn pass_label(lang: Lang, order: &BookingOrder, item: &OrderItem, download: &DownloadItem) -> String {
+    if lang == Lang::En || download.label.is_empty() {
+        return download.label.clone();
+    }
+    let count = item.downloads.len();
+    let Some(index) = item.downloads.iter().position(|d| d.id == download.id) else {
+        return download.label.clone();
+    };
+    let (n, total) = ((index + 1).to_string(), count.to_string());
+    match tessera_core::orders::event_days(&order.event) {
+        Some(days) if days.len() == count => {
+            let date = i18n::date_weekday(lang, days[index]);
+            i18n::t_args(lang, "pass-day", &[("n", &n), ("count", &total), ("date", &date)])
+        }
+        _ => i18n::t_args(lang, "pass-part", &[("n", &n), ("count", &total)]),
+    }
+}
+
 pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, invoice: &Invoice) -> InvoiceView {
+    let lang = lang(booking.language);
     let lead = order.items.iter().filter_map(|i| i.guest.as_ref()).find(|g| g.lead_guest);
     let mut buyer = vec![booking.contact.email.clone()];
     if let Some(phone) = &booking.contact.phone {
@@ -61,9 +88,9 @@ pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, in
         reference: booking.invoice_reference.clone().unwrap_or_default(),
         order_id: order.id.to_string(),
         booking_code: booking.booking_code.to_string(),
-        event: format!("{} — {}, {}", order.event.name, order.event.venue, event_time(order.event.starts_at)),
-        notes: vec!["Prices include VAT.".into(), crate::views::issued_note(invoice)],
-        ..crate::views::invoice_base(agency, invoice, PartyView { name: buyer_name, lines: buyer })
+        event: format!("{} — {}, {}", order.event.name, order.event.venue, event_time(lang, order.event.starts_at)),
+        notes: vec![i18n::t(lang, "note-prices-include-vat").into(), crate::views::issued_note(lang, invoice)],
+        ..crate::views::invoice_base(lang, agency, invoice, PartyView { name: buyer_name, lines: buyer })
     }
 }
 

@@ -12,6 +12,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tessera_core::booking::Booking;
 use tessera_core::ids::MessageId;
 use tessera_core::user::Scope;
+use tessera_documents::i18n::{t, t_args};
 use tessera_storage::{DocumentOwner, MessageAttachment, NewMessage, OutboxMessage};
 
 use crate::{AppError, Principal, Secret, Tessera};
@@ -121,29 +122,35 @@ impl Tessera {
         if attachments.is_empty() {
             return Err(AppError::NothingToSend);
         }
-        let (recipient, what) = match &booking.detail {
-            tessera_core::booking::BookingDetail::Flight(f) => (f.contact.email.clone(), format!("booking {}", f.pnr)),
-            tessera_core::booking::BookingDetail::Event(e) => {
-                (e.contact.email.clone(), format!("booking {}", e.booking_code))
-            }
+        let recipient = match &booking.detail {
+            tessera_core::booking::BookingDetail::Flight(f) => f.contact.email.clone(),
+            tessera_core::booking::BookingDetail::Event(e) => e.contact.email.clone(),
         };
+        let lang = crate::views::lang(booking.language());
+        let what = t_args(lang, "mail-what", &[("code", booking.code())]);
+        let reference = issuance.id.to_string();
         let text = format!(
-            "Hello,\n\nattached are your e-tickets for {what}: {}.\nPlease carry them, with your travel documents, when you travel.\n\nTicket reference: {}\n",
-            numbers.join(", "),
-            issuance.id
+            "{}\n\n{}\n{}\n\n{}\n",
+            t(lang, "mail-hello"),
+            t_args(lang, "mail-attached", &[("what", &what), ("items", &numbers.join(", "))]),
+            t(lang, "mail-carry"),
+            t_args(lang, "mail-reference", &[("reference", &reference)]),
         );
         let items: String = numbers.iter().map(|n| format!("<li>{}</li>", html_escape(n))).collect();
+        let strong_what = format!("<strong>{}</strong>", html_escape(&what));
         let html = format!(
-            "<html><body><p>Hello,</p><p>attached are your e-tickets for <strong>{}</strong>:</p><ul>{items}</ul><p>Please carry them, with your travel documents, when you travel.</p><p>Ticket reference: {}</p></body></html>",
-            html_escape(&what),
-            issuance.id
+            "<html><body><p>{}</p><p>{}</p><ul>{items}</ul><p>{}</p><p>{}</p></body></html>",
+            html_escape(t(lang, "mail-hello")),
+            t_args(lang, "mail-attached-html", &[("what", &strong_what)]),
+            html_escape(t(lang, "mail-carry")),
+            html_escape(&t_args(lang, "mail-reference", &[("reference", &reference)])),
         );
         let message = NewMessage {
             id: MessageId::generate(),
             agency_id: Some(booking.agency_id),
             booking_id: Some(booking.id),
             recipient,
-            subject: format!("Your e-tickets — {what}"),
+            subject: t_args(lang, "mail-subject", &[("what", &what)]),
             text_body: text,
             html_body: html,
             attachments,

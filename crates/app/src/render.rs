@@ -170,8 +170,8 @@ pub(crate) fn event_ticket(
 ) -> Result<RenderedFile, DocumentError> {
     let mut view = event_views::event_ticket(agency, event, order, item, download, gate_payload);
     if !item.counts() {
-        view.watermark = views::watermark(item.status);
-        view.status_mark = views::status_mark(item.status);
+        view.watermark = views::watermark(view.lang, item.status);
+        view.status_mark = views::status_mark(view.lang, item.status);
     }
     Ok(RenderedFile {
         owner: DocumentOwner::Download(order.id.clone(), download.id.clone()),

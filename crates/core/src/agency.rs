@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CarrierCode, IataNumber, OfficeId};
 use crate::ids::AgencyId;
+use crate::language::Language;
 use crate::money::{Currency, Money};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +29,9 @@ pub struct Agency {
     pub vat_percent: Decimal,
     /// Refunds wait in `TORFND` until an admin approves them.
     pub refund_approval: bool,
+    /// The language of documents and e-mails of bookings that do not choose one.
+    #[serde(default)]
+    pub default_language: Language,
 }
 
 /// An IANA time zone, e.g. `Asia/Kathmandu`: parsed once where a name enters (the admin API, the CLI, a stored

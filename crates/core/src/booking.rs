@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{AirportCode, BookingCode, CarrierCode, Pnr, SystemCode, TicketNumber};
 use crate::ids::{AgencyId, BookingId, UserId};
+use crate::language::Language;
 use crate::money::{Currency, Money, MoneyError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,6 +62,11 @@ impl Booking {
         }
     }
 
+    /// The language of the booking's documents and e-mails.
+    pub fn language(&self) -> Language {
+        self.detail.language()
+    }
+
     pub fn kind(&self) -> &'static str {
         match &self.detail {
             BookingDetail::Flight(_) => "flight",
@@ -84,6 +90,23 @@ impl Booking {
 pub enum BookingDetail {
     Flight(FlightBooking),
     Event(EventBooking),
+}
+
+impl BookingDetail {
+    /// The language of the booking's documents and e-mails.
+    pub fn language(&self) -> Language {
+        match self {
+            BookingDetail::Flight(f) => f.language,
+            BookingDetail::Event(e) => e.language,
+        }
+    }
+
+    pub fn set_language(&mut self, language: Language) {
+        match self {
+            BookingDetail::Flight(f) => f.language = language,
+            BookingDetail::Event(e) => e.language = language,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +335,9 @@ pub struct FlightBooking {
     /// Exchanges, oldest first: each gives one passenger a new itinerary and fare.
     #[serde(default)]
     pub amendments: Vec<Amendment>,
+    /// The language of the booking's documents and e-mails (bookings stored before languages: English).
+    #[serde(default)]
+    pub language: Language,
 }
 
 /// What an exchange changed: the itinerary and fare of the ticket that replaced `replaces`.
@@ -449,6 +475,9 @@ pub struct EventBooking {
     pub contact: Contact,
     pub invoice_reference: Option<String>,
     pub orders: Vec<EventOrder>,
+    /// The language of the booking's documents and e-mails (bookings stored before languages: English).
+    #[serde(default)]
+    pub language: Language,
 }
 
 impl EventBooking {

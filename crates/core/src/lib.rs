@@ -11,6 +11,7 @@ pub mod ids;
 pub mod intake;
 pub mod invoice;
 pub mod issuance;
+pub mod language;
 pub mod ledger;
 pub mod lifecycle;
 pub mod money;

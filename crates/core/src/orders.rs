@@ -329,7 +329,8 @@ fn downloads(count: u32, event: &Event, next_id: &mut dyn FnMut() -> Uuid) -> Ve
 }
 
 /// The calendar days an event runs on, in its own time zone (None without an end).
-fn event_days(event: &Event) -> Option<Vec<NaiveDate>> {
+/// The days a multi-day event spans, first to last (at most 32); `None` without an end.
+pub fn event_days(event: &Event) -> Option<Vec<NaiveDate>> {
     let first = event.starts_at.date_naive();
     let last = event.ends_at?.date_naive();
     first.iter_days().take_while(|d| *d <= last).take(32).collect::<Vec<_>>().into()

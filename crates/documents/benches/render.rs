@@ -78,5 +78,13 @@ fn main() -> Result<(), DocumentError> {
         render_event_ticket(black_box(&uncached_event))
     })?;
     measure("invoice, 3 lines", 2000, || render_invoice(black_box(&invoice)))?;
+
+    // The same documents in Vietnamese: labels come from the Fluent catalogs, formatted once per process.
+    let ticket_vi = samples::flight_ticket_vi();
+    measure("e-ticket in Vietnamese", 2000, || render_flight_ticket(black_box(&ticket_vi)))?;
+    let event_vi = samples::event_ticket_vi();
+    measure("event ticket in Vietnamese", 2000, || render_event_ticket(black_box(&event_vi)))?;
+    let invoice_vi = samples::invoice_vi();
+    measure("invoice in Vietnamese", 2000, || render_invoice(black_box(&invoice_vi)))?;
     Ok(())
 }

@@ -54,6 +54,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let all = vec![ticket.clone(), long, ticket];
     write("tessera-sample-itinerary.pdf", render_flight_itinerary(&all)?)?;
+    write("tessera-sample-vi.pdf", render_flight_ticket(&samples::flight_ticket_vi())?)?;
+    write("tessera-sample-emd-vi.pdf", render_emd(&samples::emd_vi())?)?;
+    write("tessera-sample-event-vi.pdf", render_event_ticket(&samples::event_ticket_vi())?)?;
+    write("tessera-sample-invoice-vi.pdf", render_invoice(&samples::invoice_vi())?)?;
     eprintln!("samples written to {}", dir.display());
     Ok(())
 }

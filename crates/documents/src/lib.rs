@@ -5,6 +5,7 @@
 pub mod bundle;
 pub mod error;
 pub mod hash;
+pub mod i18n;
 pub mod model;
 pub mod pdf;
 #[cfg(feature = "samples")]
@@ -14,6 +15,7 @@ pub mod store;
 pub use bundle::zip_bundle;
 pub use error::DocumentError;
 pub use hash::sha256_hex;
+pub use i18n::Lang;
 pub use model::{
     AgencyView, EmdView, EventTicketView, FareView, FlightTicketView, InvoiceLineView, InvoiceView, JourneyView,
     PartyView, SegmentView, ServiceView, TaxLine,

@@ -1,7 +1,10 @@
 //! What a document shows, already formatted for people.
 //!
 //! The renderer stays dumb: the application layer turns domain objects into these views (dates, amounts and
-//! durations as display strings), so the same PDF code serves every profile and never re-derives business facts.
+//! durations as display strings, in the view's language), so the same PDF code serves every profile and never
+//! re-derives business facts. The renderer prints its own labels in `lang`.
+
+use crate::i18n::Lang;
 
 /// The issuing agency, as printed in every document header.
 #[derive(Debug, Clone, Default)]
@@ -80,6 +83,8 @@ pub struct ServiceView {
 /// One passenger's flight e-ticket / itinerary receipt.
 #[derive(Debug, Clone, Default)]
 pub struct FlightTicketView {
+    /// The language of the labels (the values above come already written in it).
+    pub lang: Lang,
     pub agency: AgencyView,
     /// e.g. `14 Feb 2023`
     pub issue_date: String,
@@ -113,6 +118,8 @@ pub struct FlightTicketView {
 /// A paid-service document (EMD) receipt.
 #[derive(Debug, Clone, Default)]
 pub struct EmdView {
+    /// The language of the labels (the values above come already written in it).
+    pub lang: Lang,
     pub agency: AgencyView,
     pub issue_date: String,
     pub pnr: String,
@@ -134,6 +141,8 @@ pub struct EmdView {
 /// One event ticket (one PDF of an order item; a multi-day pass has one per day).
 #[derive(Debug, Clone, Default)]
 pub struct EventTicketView {
+    /// The language of the labels (the values above come already written in it).
+    pub lang: Lang,
     pub agency: AgencyView,
     pub event_name: String,
     pub venue: String,
@@ -189,6 +198,8 @@ pub struct InvoiceLineView {
 /// An invoice or a credit invoice.
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceView {
+    /// The language of the labels (the values above come already written in it).
+    pub lang: Lang,
     /// `Invoice` or `Credit invoice`
     pub title: String,
     pub number: String,

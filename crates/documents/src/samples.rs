@@ -1,6 +1,7 @@
 //! Realistic example views for the tests, the render benchmark and the `samples` example, which render them
 //! without a database. Behind the `samples` feature, so production builds do not carry them.
 
+use crate::i18n::Lang;
 use crate::model::*;
 
 fn agency() -> AgencyView {
@@ -68,6 +69,7 @@ const CDG: (&str, &str, &str) = ("CDG", "Paris Charles de Gaulle Airport, Paris"
 /// passenger name carries Vietnamese diacritics.
 pub fn flight_ticket() -> FlightTicketView {
     FlightTicketView {
+        lang: Lang::En,
         agency: agency(),
         issue_date: "14 Feb 2027".to_owned(),
         pnr: "X7K2PQ".to_owned(),
@@ -166,6 +168,7 @@ pub fn flight_ticket_with_segments(segments: usize) -> FlightTicketView {
 /// An EMD receipt for prepaid extra baggage.
 pub fn emd() -> EmdView {
     EmdView {
+        lang: Lang::En,
         agency: agency(),
         issue_date: "14 Feb 2027".to_owned(),
         pnr: "X7K2PQ".to_owned(),
@@ -204,6 +207,7 @@ const EVENT_ORDER_ID: &str = "0f8e6c1b2a3d4e5f60718293a4b5c6d7_bkn";
 /// Day 2 of a three-day Grand Prix pass with a grandstand seat; the holder's name carries Turkish diacritics.
 pub fn event_ticket() -> EventTicketView {
     EventTicketView {
+        lang: Lang::En,
         agency: event_agency(),
         event_name: "Formula 1 Dutch Grand Prix — 3-day pass".to_owned(),
         venue: "Circuit Zandvoort, Burgemeester van Alphenstraat 108, 2041 KP Zandvoort, Netherlands".to_owned(),
@@ -241,6 +245,7 @@ fn invoice_line(description: &str, quantity: &str, unit_price: &str, amounts: [&
 /// An invoice for two Grand Prix passes, a hospitality upgrade and a booking fee, prices including 21% VAT.
 pub fn invoice() -> InvoiceView {
     InvoiceView {
+        lang: Lang::En,
         title: "Invoice".to_owned(),
         number: "OGT-2027-000482".to_owned(),
         issue_date: "14 Feb 2027".to_owned(),
@@ -298,5 +303,71 @@ pub fn invoice_with_lines(lines: usize) -> InvoiceView {
     view.lines = (0..lines)
         .map(|i| invoice_line(&format!("Booking fee, ticket {}", i + 1), "1", "15.00", ["12.40", "2.60", "15.00"]))
         .collect();
+    view
+}
+
+/// [`flight_ticket`] as the application writes it for a Vietnamese booking: labels in Vietnamese, dates
+/// `22/07/2027`, amounts `41.893,00`, and a traveller whose name keeps its diacritics.
+pub fn flight_ticket_vi() -> FlightTicketView {
+    let mut view = flight_ticket();
+    view.lang = Lang::Vi;
+    view.issue_date = "14/02/2027".to_owned();
+    view.passenger_name = "NGUYỄN/THỊ HƯƠNG MS".to_owned();
+    for journey in &mut view.journeys {
+        journey.summary = "Tổng thời gian di chuyển 16 giờ 35 phút".to_owned();
+        for segment in &mut journey.segments {
+            segment.departure_local = "T5, 22/07/2027 10:10".to_owned();
+            segment.arrival_local = "T5, 22/07/2027 13:25".to_owned();
+            segment.baggage = "7 Kg xách tay, 30 Kg ký gửi".to_owned();
+        }
+        journey.layovers = vec!["Nối chuyến tại Doha — 3 giờ 20 phút".to_owned(); journey.layovers.len()];
+    }
+    view.journeys[0].title = "Chiều đi".to_owned();
+    view.journeys[1].title = "Chiều về".to_owned();
+    view.fare.base = "1.234.567,00".to_owned();
+    view.fare.total = "1.278.460,00".to_owned();
+    view.fare.form_of_payment = "Tài khoản đại lý (tiền mặt)".to_owned();
+    for service in &mut view.services {
+        service.amount = "2.350.000 ₫".to_owned();
+    }
+    view
+}
+
+/// [`emd`] for a Vietnamese booking.
+pub fn emd_vi() -> EmdView {
+    let mut view = emd();
+    view.lang = Lang::Vi;
+    view.issue_date = "14/02/2027".to_owned();
+    view.passenger_name = "NGUYỄN/THỊ HƯƠNG MS".to_owned();
+    view.fare.base = "2.350.000".to_owned();
+    view.fare.total = "2.350.000".to_owned();
+    view.fare.currency = "VND".to_owned();
+    view.fare.form_of_payment = "Tài khoản đại lý (tiền mặt)".to_owned();
+    view
+}
+
+/// [`event_ticket`] for a Vietnamese booking.
+pub fn event_ticket_vi() -> EventTicketView {
+    let mut view = event_ticket();
+    view.lang = Lang::Vi;
+    view.starts = "T7, 28/08/2027 09:00 (UTC+02:00)".to_owned();
+    view.ends = "T7, 28/08/2027 18:30 (UTC+02:00)".to_owned();
+    view.holder = "Trần Thị Ánh Nguyệt".to_owned();
+    view.price = "1.234.567,89 EUR".to_owned();
+    view
+}
+
+/// [`invoice`] for a Vietnamese booking.
+pub fn invoice_vi() -> InvoiceView {
+    let mut view = invoice();
+    view.lang = Lang::Vi;
+    view.title = "Hóa đơn".to_owned();
+    view.issue_date = "14/02/2027".to_owned();
+    view.buyer.name = "Nguyễn Văn Đức".to_owned();
+    for line in &mut view.lines {
+        line.vat_rate = "10,5%".to_owned();
+    }
+    view.gross_total = "1.234.567,89".to_owned();
+    view.notes = vec!["Giá đã bao gồm thuế GTGT.".to_owned()];
     view
 }

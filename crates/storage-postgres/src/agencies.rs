@@ -5,6 +5,7 @@
 use sqlx::{PgConnection, PgPool};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
+use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
 use tessera_storage::{NewAgency, StorageError};
 
@@ -12,14 +13,14 @@ use crate::error::Result;
 use crate::rows;
 
 const AGENCY_COLUMNS: &str = "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-     timezone, created_at, vat_percent, refund_approval";
+     timezone, created_at, vat_percent, refund_approval, default_language";
 const LEDGER_COLUMNS: &str =
     "id, agency_id, kind, amount_minor, balance_after_minor, currency, issuance_id, note, created_at";
 
 pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> {
     let row = sqlx::query(&format!(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at, vat_percent, refund_approval) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10) \
+         timezone, created_at, vat_percent, refund_approval, default_language) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11) \
          RETURNING {AGENCY_COLUMNS}"
     ))
     .bind(agency.id.0)
@@ -32,6 +33,7 @@ pub(crate) async fn create(pool: &PgPool, agency: &NewAgency) -> Result<Agency> 
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
     .bind(agency.refund_approval)
+    .bind(agency.default_language.code())
     .fetch_one(pool)
     .await?;
     rows::agency(&row)
@@ -80,6 +82,19 @@ pub(crate) async fn set_credit_limit(pool: &PgPool, agency: AgencyId, credit_lim
     match row {
         Some(row) => rows::agency(&row),
         None if exists(&mut conn, agency).await? => Err(StorageError::InsufficientBalance.into()),
+        None => Err(StorageError::NotFound.into()),
+    }
+}
+
+pub(crate) async fn set_default_language(pool: &PgPool, agency: AgencyId, language: Language) -> Result<Agency> {
+    let row =
+        sqlx::query(&format!("UPDATE agencies SET default_language = $2 WHERE id = $1 RETURNING {AGENCY_COLUMNS}"))
+            .bind(agency.0)
+            .bind(language.code())
+            .fetch_optional(pool)
+            .await?;
+    match row {
+        Some(row) => rows::agency(&row),
         None => Err(StorageError::NotFound.into()),
     }
 }

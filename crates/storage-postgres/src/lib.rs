@@ -42,6 +42,7 @@ use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId, WebhookDeliveryId, WebhookId};
 use tessera_core::invoice::Invoice;
+use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
@@ -185,6 +186,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
     fn order_of_download(scope: Scope, download: &DownloadItemId) -> Option<BookingOrderId>
         = pool lifecycle::order_of_download;
     fn set_refund_approval(agency: AgencyId, required: bool) -> Agency = pool agencies::set_refund_approval;
+    fn set_default_language(agency: AgencyId, language: Language) -> Agency = pool agencies::set_default_language;
     fn orders_of_booking(scope: Scope, booking: BookingId) -> Vec<BookingOrder> = pool orders::orders_of_booking;
     fn list_booking_orders(scope: Scope, filter: &OrderFilter, offset: u64, limit: u32) -> OrderPage
         = pool orders::list_booking_orders;

@@ -51,6 +51,7 @@ async fn agency(db: &PostgresDatabase) -> AgencyId {
         timezone: tessera_core::agency::TimeZone::UTC,
         vat_percent: Decimal::ZERO,
         refund_approval: false,
+        default_language: Default::default(),
         created_at: Utc::now(),
     })
     .await

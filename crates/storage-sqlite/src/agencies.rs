@@ -5,6 +5,7 @@
 use sqlx::SqlitePool;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
+use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
 use tessera_storage::decode;
 use tessera_storage::{NewAgency, StorageError};
@@ -15,7 +16,7 @@ use crate::{begin_read, write_error, Result};
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
     let row = sqlx::query(&format!(
         "INSERT INTO agencies (id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, \
-         timezone, created_at, vat_percent, refund_approval) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) \
+         timezone, created_at, vat_percent, refund_approval, default_language) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) \
          RETURNING {AGENCY_COLUMNS}"
     ))
     .bind(agency.id.to_string())
@@ -28,6 +29,7 @@ pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Resu
     .bind(agency.created_at)
     .bind(agency.vat_percent.to_string())
     .bind(agency.refund_approval)
+    .bind(agency.default_language.code())
     .fetch_one(pool)
     .await
     .map_err(|e| write_error(e, "agency"))?;
@@ -81,6 +83,15 @@ pub(crate) async fn set_credit_limit(pool: &SqlitePool, agency: AgencyId, credit
 pub(crate) async fn set_refund_approval(pool: &SqlitePool, agency: AgencyId, required: bool) -> Result<Agency> {
     let row = sqlx::query(&format!("UPDATE agencies SET refund_approval = ? WHERE id = ? RETURNING {AGENCY_COLUMNS}"))
         .bind(required)
+        .bind(agency.to_string())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound.into())
+}
+
+pub(crate) async fn set_default_language(pool: &SqlitePool, agency: AgencyId, language: Language) -> Result<Agency> {
+    let row = sqlx::query(&format!("UPDATE agencies SET default_language = ? WHERE id = ? RETURNING {AGENCY_COLUMNS}"))
+        .bind(language.code())
         .bind(agency.to_string())
         .fetch_optional(pool)
         .await?;

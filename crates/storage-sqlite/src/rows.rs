@@ -12,7 +12,7 @@ use tessera_storage::Result;
 
 pub(crate) const AGENCY_COLUMNS: &str =
     "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, vat_percent, \
-     refund_approval";
+     refund_approval, default_language";
 
 pub(crate) const USER_COLUMNS: &str = "id, username, role, agency_id";
 

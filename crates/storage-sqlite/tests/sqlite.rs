@@ -30,6 +30,7 @@ async fn agency(db: &SqliteDatabase) -> AgencyId {
         timezone: "Asia/Kathmandu".parse().expect("a time zone"),
         vat_percent: rust_decimal::Decimal::ZERO,
         refund_approval: false,
+        default_language: Default::default(),
         created_at: chrono::Utc::now(),
     };
     db.create_agency(&new).await.expect("create agency");

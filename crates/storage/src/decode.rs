@@ -132,6 +132,7 @@ pub fn agency(row: &impl StoredRow) -> Result<Agency> {
         timezone: parsed(row, "timezone", str::parse)?,
         vat_percent: some(decimal_opt(row, "vat_percent")?, "vat_percent")?,
         refund_approval: flag(row, "refund_approval")?,
+        default_language: parsed(row, "default_language", str::parse)?,
     })
 }
 

@@ -34,6 +34,7 @@ use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId, WebhookDeliveryId, WebhookId};
 use tessera_core::invoice::Invoice;
+use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderFilter, OrderItemId};
 use tessera_core::ticket::Ticket;
@@ -135,6 +136,8 @@ pub trait Database: Send + Sync + 'static {
     async fn order_of_download(&self, scope: Scope, download: &DownloadItemId) -> Result<Option<BookingOrderId>>;
     /// Whether refunds of this agency wait for approval.
     async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency>;
+    /// Sets the language of documents of the agency's bookings that do not choose one.
+    async fn set_default_language(&self, agency: AgencyId, language: Language) -> Result<Agency>;
 
     // --- booking orders (event bookings) ---
     /// A booking's orders in intake order, within the scope.

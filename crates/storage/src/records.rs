@@ -9,6 +9,7 @@ use tessera_core::codes::{IataNumber, OfficeId, TicketNumber};
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, DocumentId, IssuanceId, MessageId, UserId};
 use tessera_core::invoice::{Invoice, InvoiceDraft};
 use tessera_core::issuance::IssuanceDraft;
+use tessera_core::language::Language;
 use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::lifecycle::CouponState;
 use tessera_core::money::{Currency, Money};
@@ -29,6 +30,8 @@ pub struct NewAgency {
     pub vat_percent: Decimal,
     /// Refunds wait for an admin's approval (`TORFND`).
     pub refund_approval: bool,
+    /// The language of documents of bookings that do not choose one.
+    pub default_language: Language,
     pub created_at: DateTime<Utc>,
 }
 

@@ -44,6 +44,9 @@ pub enum Admin {
         /// Refunds wait in TORFND until an admin approves them.
         #[arg(long)]
         refund_approval: bool,
+        /// Language (BCP-47: en, vi) of documents and e-mails of bookings that do not choose one.
+        #[arg(long)]
+        default_language: Option<String>,
     },
     /// Every agency with its balance, credit limit and available amount.
     ListAgencies {
@@ -56,6 +59,14 @@ pub enum Admin {
         agency: AgencyId,
         #[command(flatten)]
         out: Output,
+    },
+    /// Set the language (BCP-47: en, vi) of documents and e-mails of the agency's bookings that do not choose
+    /// one; bookings already taken keep theirs.
+    SetDefaultLanguage {
+        #[arg(long)]
+        agency: AgencyId,
+        #[arg(long)]
+        language: String,
     },
     /// Authorize (or not) a validating carrier for an agency, with a commission cap in percent.
     SetAgreement {
@@ -200,6 +211,7 @@ async fn execute(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
             timezone,
             vat_percent,
             refund_approval,
+            default_language,
         } => {
             let input = AgencyInput {
                 name,
@@ -211,6 +223,7 @@ async fn execute(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
                 timezone,
                 vat_percent,
                 refund_approval: Some(refund_approval),
+                default_language,
             };
             let a = app.create_agency(&op, &input).await?;
             println!(
@@ -271,6 +284,7 @@ async fn execute(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
                     ("time zone", "timezone"),
                     ("VAT %", "vat_percent"),
                     ("refund approval", "refund_approval"),
+                    ("language", "default_language"),
                 ] {
                     text.push_str(&format!("{key:<16} {}\n", plain(&value[field])));
                 }
@@ -285,6 +299,10 @@ async fn execute(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
                 }
                 text
             });
+        }
+        Admin::SetDefaultLanguage { agency, language } => {
+            let a = app.set_default_language(&op, agency, &language).await?;
+            println!("agency {} writes documents in {} by default", a.name, a.default_language);
         }
         Admin::SetAgreement { agency, carrier, commission_cap, unauthorize } => {
             let a = app.set_agreement(&op, agency, &carrier, !unauthorize, commission_cap.as_deref()).await?;
@@ -509,6 +527,7 @@ fn agency_json(a: &Agency) -> Value {
         "timezone": a.timezone.to_string(),
         "vat_percent": a.vat_percent.to_string(),
         "refund_approval": a.refund_approval,
+        "default_language": a.default_language.code(),
     })
 }
 

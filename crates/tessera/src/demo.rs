@@ -37,6 +37,7 @@ fn input(name: &str, currency: &str, balance: &str, office: &str, iata: &str, tz
         timezone: Some(tz.into()),
         vat_percent: None,
         refund_approval: None,
+        default_language: None,
     }
 }
 

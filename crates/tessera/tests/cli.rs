@@ -224,6 +224,16 @@ async fn admin_commands_then_serve(db: Db) {
     admin(&db, &format!("add-corporate-account --agency {agency} --code CORP42"));
     let out = admin(&db, &format!("top-up --agency {agency} --amount 250.50"));
     assert!(out.contains("1250.50"), "{out}");
+    let out = admin(&db, &format!("set-default-language --agency {agency} --language vi-VN"));
+    assert!(out.contains("writes documents in vi by default"), "{out}");
+    let stderr = admin_fails(&db, &format!("set-default-language --agency {agency} --language fr"));
+    assert!(stderr.contains("language `fr` is not supported; supported languages: en, vi"), "{stderr}");
+    let stderr = admin_fails(&db, "create-agency --name Paris --currency EUR --default-language french");
+    assert!(stderr.contains("default_language: `french` is not a BCP-47 language tag"), "{stderr}");
+    let out = admin(&db, "create-agency --name Saigon --currency VND --default-language vi");
+    let saigon = last_word(&out).to_owned();
+    let shown = admin(&db, &format!("show-agency --agency {saigon}"));
+    assert!(shown.lines().any(|l| l.starts_with("language") && l.trim_end().ends_with("vi")), "{shown}");
 
     let stderr = admin_fails(&db, "create-agency --name Bad --currency xx");
     assert!(stderr.contains("currency"), "{stderr}");
@@ -256,6 +266,7 @@ async fn admin_commands_then_serve(db: Db) {
     assert_eq!(body["credit_limit"], "50.00");
     assert_eq!(body["available"], "1300.50");
     assert_eq!(body["office_id"], "KTMNP2100");
+    assert_eq!(body["default_language"], "vi", "set by the CLI, read by the server");
     let agreements = server.get(&format!("/api/v1/agencies/{agency}/agreements"), &key).await;
     let carriers = agreements["carriers"].as_array().unwrap();
     assert!(carriers.iter().any(|c| c["carrier"] == "QR" && c["authorized"] == true), "{agreements}");

@@ -5,6 +5,7 @@ use super::wire::{EventRequest, ItemRequest};
 use super::Report;
 use crate::booking::{DistributionChannel, Event, EventBooking, EventItem, EventOrder, Guest, Seat};
 use crate::codes::BookingCode;
+use crate::language::Language;
 use crate::money::Currency;
 
 const MAX_TICKETS_PER_ITEM: u32 = 50;
@@ -65,6 +66,8 @@ pub(super) fn validate(req: &EventRequest, r: &mut Report) -> Option<EventBookin
         contact: contact?,
         invoice_reference,
         orders,
+        // Set by `intake::validate` from the request, then by the application from the agency default.
+        language: Language::default(),
     })
 }
 

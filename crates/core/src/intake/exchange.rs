@@ -58,6 +58,7 @@ pub fn parse_exchange(
         refundable: None,
         distribution: None,
         payment: None,
+        language: None,
     };
     let mut r = Report::default();
     let currency = Some(flight.currency);

@@ -11,6 +11,7 @@ use crate::booking::{
     ServiceType, Tax, TripType,
 };
 use crate::codes::{AirportCode, CarrierCode, Pnr, SystemCode};
+use crate::language::Language;
 use crate::money::{Currency, Money};
 use crate::reference;
 
@@ -82,6 +83,8 @@ pub(super) fn validate(req: &FlightRequest, today: NaiveDate, r: &mut Report) ->
         distribution: distribution?,
         payment: payment?,
         amendments: Vec::new(),
+        // Set by `intake::validate` from the request, then by the application from the agency default.
+        language: Language::default(),
     })
 }
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::booking::BookingDetail;
 use crate::ids::AgencyId;
+use crate::language::Language;
 use crate::money::{Currency, Money};
 
 pub use exchange::{parse_exchange, ExchangeTerms};
@@ -129,6 +130,9 @@ pub struct ValidBooking {
     /// Set when an admin books on behalf of an agency.
     pub agency_id: Option<AgencyId>,
     pub detail: BookingDetail,
+    /// The language the request asked for (also set on `detail`); `None` leaves the choice to the agency's
+    /// default.
+    pub language: Option<Language>,
 }
 
 /// Parses a raw intake document. Structural problems (wrong JSON type, unknown field) are reported with the
@@ -141,13 +145,21 @@ pub fn parse(document: &[u8], today: NaiveDate) -> Result<ValidBooking, Validati
 /// Checks every rule of the contract; `today` bounds dates of birth.
 pub fn validate(request: &BookingRequest, today: NaiveDate) -> Result<ValidBooking, ValidationErrors> {
     let mut report = Report::default();
+    let tag = match request {
+        BookingRequest::Flight(f) => f.language.as_deref(),
+        BookingRequest::Event(e) => e.language.as_deref(),
+    };
+    let language = tag.and_then(|tag| report.parse("/language", tag.parse::<Language>()));
     let (agency_id, detail) = match request {
         BookingRequest::Flight(f) => (f.agency_id, flight::validate(f, today, &mut report).map(BookingDetail::Flight)),
         BookingRequest::Event(e) => (e.agency_id, event::validate(e, &mut report).map(BookingDetail::Event)),
     };
     report.finish()?;
     match detail {
-        Some(detail) => Ok(ValidBooking { agency_id, detail }),
+        Some(mut detail) => {
+            detail.set_language(language.unwrap_or_default());
+            Ok(ValidBooking { agency_id, detail, language })
+        }
         // A rule returned nothing without saying why: treat as a bug in validation, never as success.
         None => Err(ValidationErrors::single("", "booking could not be validated")),
     }

@@ -52,6 +52,8 @@ pub struct FlightRequest {
     pub refundable: Option<bool>,
     pub distribution: Option<String>,
     pub payment: Option<serde_json::Map<String, serde_json::Value>>,
+    /// BCP-47 tag of the documents' and e-mails' language; the agency's default when absent.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -151,6 +153,8 @@ pub struct EventRequest {
     pub contact: Option<ContactRequest>,
     pub invoice_reference: Option<String>,
     pub orders: Option<Vec<OrderRequest>>,
+    /// BCP-47 tag of the documents' and e-mails' language; the agency's default when absent.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

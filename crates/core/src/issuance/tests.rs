@@ -48,6 +48,7 @@ fn agency(currency: &str, balance: i64, credit: i64) -> Agency {
         timezone: crate::agency::TimeZone::UTC,
         vat_percent: Decimal::ZERO,
         refund_approval: false,
+        default_language: Default::default(),
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn header(
     let (style, name) = doc.fit_shrinking(Style::new(15.0, Weight::Bold, NAVY), 10.0, &agency.name, text_w);
     doc.text(LEFT, TOP + 14.0, style, &name);
 
-    let ids: Vec<String> = [("Office ID", &agency.office_id), ("IATA", &agency.iata_number)]
+    let ids: Vec<String> = [(doc.t("office-id"), &agency.office_id), (doc.t("iata"), &agency.iata_number)]
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| format!("{k} {v}"))
@@ -83,7 +83,7 @@ pub(crate) fn status_stamp(doc: &mut Doc, mark: Option<&str>, note: &str) {
 
     let inner_w = CONTENT_W - 2.0 * STAMP_PAD;
     let side_max = inner_w * 0.45;
-    let status = doc.fit(STAMP_STATUS, &format!("Status: {mark}"), side_max);
+    let status = doc.fit(STAMP_STATUS, &doc.ta("status-line", &[("mark", mark)]), side_max);
     let note = doc.fit(STAMP_NOTE, note, side_max);
     let side_w = doc.width(STAMP_STATUS, &status).max(doc.width(STAMP_NOTE, &note));
     doc.text_right(RIGHT - STAMP_PAD, top + 18.0, STAMP_STATUS, &status);
@@ -213,11 +213,12 @@ const FARE_SIDE_X: f32 = LEFT + FARE_BOX_W + 20.0;
 pub(crate) fn fare_section(doc: &mut Doc, title: &str, fare: &FareView) {
     let FareLayout { tax_rows, payment, left_h, height } = fare_layout(doc, fare);
     section(doc, title, height);
+    let lang = doc.lang;
     let with_currency = |amount: &str| {
         if fare.currency.trim().is_empty() {
             amount.to_owned()
         } else {
-            format!("{} {}", fare.currency, amount)
+            crate::i18n::with_currency(lang, amount, &fare.currency)
         }
     };
     let side_x = FARE_SIDE_X;
@@ -229,11 +230,11 @@ pub(crate) fn fare_section(doc: &mut Doc, title: &str, fare: &FareView) {
     let inner_l = LEFT + 10.0;
     let inner_r = LEFT + FARE_BOX_W - 10.0;
     let mut y = top + 8.0;
-    doc.text(inner_l, y + 8.5, BODY, "Base fare");
+    doc.text(inner_l, y + 8.5, BODY, doc.t("base-fare"));
     doc.text_right(inner_r, y + 8.5, BODY, &with_currency(&fare.base));
     y += 16.0;
     if tax_rows > 0 {
-        doc.text(inner_l, y + 8.0, SMALL_MUTED, "Taxes, fees and charges");
+        doc.text(inner_l, y + 8.0, SMALL_MUTED, doc.t("taxes-fees-charges"));
         y += 14.0;
         let cell_w = (inner_r - inner_l) / TAX_COLUMNS as f32;
         for (i, tax) in fare.taxes.iter().enumerate() {
@@ -249,13 +250,13 @@ pub(crate) fn fare_section(doc: &mut Doc, title: &str, fare: &FareView) {
     }
     doc.fill_rect(LEFT + 0.5, y + 2.0, FARE_BOX_W - 1.0, top + left_h - y - 2.5, NAVY_TINT);
     doc.hline(LEFT, LEFT + FARE_BOX_W, y + 2.0, 0.5, RULE);
-    doc.text(inner_l, y + 18.0, Style::new(10.0, Weight::Bold, NAVY), "Total");
+    doc.text(inner_l, y + 18.0, Style::new(10.0, Weight::Bold, NAVY), doc.t("total"));
     let total_style = Style::new(12.0, Weight::Bold, NAVY);
     let total = doc.fit(total_style, &with_currency(&fare.total), inner_r - inner_l - 60.0);
     doc.text_right(inner_r, y + 18.5, total_style, &total);
 
     let mut y = top + 2.0;
-    doc.text(side_x, y + 8.0, LABEL, "FORM OF PAYMENT");
+    doc.text(side_x, y + 8.0, LABEL, doc.t("form-of-payment-label"));
     y += 12.0;
     for line in &payment {
         doc.text(side_x, y + 9.0, BODY, line);
@@ -265,7 +266,7 @@ pub(crate) fn fare_section(doc: &mut Doc, title: &str, fare: &FareView) {
         y += 12.0;
     }
     y += 10.0;
-    doc.text(side_x, y + 8.0, LABEL, "CURRENCY");
+    doc.text(side_x, y + 8.0, LABEL, doc.t("currency-label"));
     let currency = doc.fit(BODY, &fare.currency, side_w);
     doc.text(side_x, y + 20.0, BODY, &currency);
 
@@ -277,6 +278,11 @@ const NOTICE_LEADING: f32 = 9.2;
 
 /// Titled section of short notices in small type, side by side (up to three columns) and kept on one page
 /// so the fine print reads as one unit.
+/// Notices given as message ids, in the document's language.
+pub(crate) fn translated(doc: &Doc, ids: &[(&str, &str)]) -> Vec<(&'static str, &'static str)> {
+    ids.iter().map(|(title, body)| (doc.t(title), doc.t(body))).collect()
+}
+
 pub(crate) fn notices_section(doc: &mut Doc, title: &str, items: &[(&str, &str)]) {
     if items.is_empty() {
         return;
@@ -324,7 +330,8 @@ pub(crate) fn decorate_pages(doc: &mut Doc) {
         let page_no = *n;
         let total = counts[group_index];
         let left = group.footer_left.clone();
-        let right = format!("{}   ·   Page {page_no} of {total}", group.footer_right);
+        let page = doc.ta("page-of", &[("page", &page_no.to_string()), ("total", &total.to_string())]);
+        let right = format!("{}   ·   {page}", group.footer_right);
         let watermark = group.watermark.clone();
 
         doc.select_page(index);

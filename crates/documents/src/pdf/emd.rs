@@ -5,70 +5,52 @@ use super::layout::*;
 use crate::error::DocumentError;
 use crate::model::EmdView;
 
-pub(crate) const TITLE: &str = "Electronic Miscellaneous Document — Receipt";
-
-const NOTICES: &[(&str, &str)] = &[
-    (
-        "About this document",
-        "This receipt confirms payment for the service described above. The EMD is valid only for the \
-         passenger named and, where a related ticket is shown, only together with that ticket. The service \
-         is provided by the carrier under its conditions of carriage and the rules applicable to this \
-         service.",
-    ),
-    (
-        "Changes and refunds",
-        "Unused services may be refundable or exchangeable according to the carrier's rules; fees may apply. \
-         Please contact your travel agent quoting the document number and booking reference.",
-    ),
-];
+/// The notices under the receipt, as message ids of their titles and texts.
+const NOTICES: &[(&str, &str)] =
+    &[("notice-emd-title", "notice-emd"), ("notice-emd-changes-title", "notice-emd-changes")];
 
 /// Lays out the receipt for one EMD on a new page.
 pub(crate) fn emd(doc: &mut Doc, view: &EmdView) -> Result<(), DocumentError> {
     doc.start_group(Group {
         footer_left: if view.agency.name.trim().is_empty() {
-            "Issued electronically".to_owned()
+            doc.t("issued-electronically").to_owned()
         } else {
-            format!("Issued by {}", view.agency.name)
+            doc.ta("issued-by", &[("name", &view.agency.name)])
         },
-        footer_right: format!("EMD {}   ·   Booking {}", view.document_number, view.pnr),
-        running_title: "EMD Receipt (continued)".to_owned(),
+        footer_right: doc.ta("emd-footer", &[("document", &view.document_number), ("pnr", &view.pnr)]),
+        running_title: doc.t("emd-continued").to_owned(),
         running_detail: format!("{}   ·   {}", view.passenger_name, view.document_number),
         watermark: view.watermark.clone(),
         status: status_mark(view.status_mark.as_deref()).map(str::to_owned),
     });
-    header(
-        doc,
-        &view.agency,
-        TITLE,
-        "Receipt for a paid service. Keep it with your electronic ticket.",
-        &view.qr_payload,
-    )?;
-    status_stamp(doc, view.status_mark.as_deref(), "This document has changed status since it was issued.");
+    header(doc, &view.agency, doc.t("emd-title"), doc.t("emd-subtitle"), &view.qr_payload)?;
+    status_stamp(doc, view.status_mark.as_deref(), doc.t("emd-changed-status"));
 
     let rows = vec![
         vec![
-            Field::new("Passenger", &view.passenger_name).wide(2).strong(),
-            Field::new("Document number", &view.document_number).strong(),
-            Field::new("Date of issue", &view.issue_date),
+            Field::new(doc.t("passenger"), &view.passenger_name).wide(2).strong(),
+            Field::new(doc.t("document-number"), &view.document_number).strong(),
+            Field::new(doc.t("date-of-issue"), &view.issue_date),
         ],
         vec![
-            Field::new("Booking reference (PNR)", &view.pnr),
-            Field::new("Related ticket", &view.related_ticket),
-            Field::new("Service type", &view.service_type),
-            Field::new("Service code", &view.service_code),
+            Field::new(doc.t("booking-reference"), &view.pnr),
+            Field::new(doc.t("related-ticket"), &view.related_ticket),
+            Field::new(doc.t("service-type"), &view.service_type),
+            Field::new(doc.t("service-code"), &view.service_code),
         ],
     ];
     detail_panel(doc, &rows, &[]);
 
-    section(doc, "Service", 14.0);
+    section(doc, doc.t("section-service"), 14.0);
     // Capped so that a runaway description cannot push the receipt onto a second page.
     let style = BODY.sized(9.0);
     let description = doc.wrap_max(style, &view.description, CONTENT_W, 12).join("\n");
     paragraph(doc, style, &description, 0.0);
     doc.advance(12.0);
 
-    fare_section(doc, "Payment", &view.fare);
+    fare_section(doc, doc.t("section-payment"), &view.fare);
 
-    notices_section(doc, "Important information", NOTICES);
+    let notices = translated(doc, NOTICES);
+    notices_section(doc, doc.t("important-information"), &notices);
     Ok(())
 }

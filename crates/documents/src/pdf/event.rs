@@ -8,26 +8,11 @@ use super::qr::draw_qr;
 use crate::error::DocumentError;
 use crate::model::EventTicketView;
 
-pub(crate) const TITLE: &str = "Event Ticket";
-
+/// The notices under the ticket, as message ids of their titles and texts.
 const NOTICES: &[(&str, &str)] = &[
-    (
-        "Entry",
-        "Have this ticket ready at the entrance, printed or on your phone; you may be asked for photo \
-         identification. The QR code admits once: the first scan counts, so do not share or post pictures of \
-         this ticket. Arrive in good time, as security checks can take a while.",
-    ),
-    (
-        "Your ticket",
-        "This ticket is valid only for the event, date and place shown, and for the seat or area printed on it. \
-         The organiser's terms and the venue's house rules apply; resale may be restricted or forbidden by the \
-         organiser.",
-    ),
-    (
-        "Changes and cancellations",
-        "If the event is cancelled, postponed or moved, you will be informed by the organiser or your travel \
-         agent. Please quote the booking code and the order item number shown above in every enquiry.",
-    ),
+    ("notice-entry-title", "notice-entry"),
+    ("notice-your-ticket-title", "notice-your-ticket"),
+    ("notice-event-changes-title", "notice-event-changes"),
 ];
 
 /// Side of the entry QR code: large enough for gate scanners to read from a phone screen at arm's length.
@@ -54,20 +39,20 @@ const SEAT: Style = Style::new(16.0, Weight::Bold, INK);
 pub(crate) fn event_ticket(doc: &mut Doc, view: &EventTicketView) -> Result<(), DocumentError> {
     doc.start_group(Group {
         footer_left: if view.agency.name.trim().is_empty() {
-            "Issued electronically".to_owned()
+            doc.t("issued-electronically").to_owned()
         } else {
-            format!("Issued by {}", view.agency.name)
+            doc.ta("issued-by", &[("name", &view.agency.name)])
         },
         // Only the ticket id: with the booking code too, the page number would be cut off.
-        footer_right: format!("Ticket {}", view.order_item_id),
-        running_title: "Event Ticket (continued)".to_owned(),
+        footer_right: doc.ta("event-footer", &[("item", &view.order_item_id)]),
+        running_title: doc.t("event-continued").to_owned(),
         running_detail: format!("{}   ·   {}", or_dash(&view.holder), view.order_item_id),
         watermark: view.watermark.clone(),
         status: status_mark(view.status_mark.as_deref()).map(str::to_owned),
     });
     // The entry code gets its own large QR in the card, so the header stays without one.
-    header(doc, &view.agency, TITLE, "Show this ticket at the entrance, printed or on your phone.", "")?;
-    status_stamp(doc, view.status_mark.as_deref(), "This ticket has changed status since it was issued.");
+    header(doc, &view.agency, doc.t("event-title"), doc.t("event-subtitle"), "")?;
+    status_stamp(doc, view.status_mark.as_deref(), doc.t("ticket-changed-status"));
 
     ticket_card(doc, view)?;
 
@@ -79,18 +64,19 @@ pub(crate) fn event_ticket(doc: &mut Doc, view: &EventTicketView) -> Result<(), 
     // Order ids are 36 characters; two grid columns keep them whole at full size instead of ellipsised.
     let rows = vec![
         vec![
-            Field::new("Ticket", or_dash(&ticket)).wide(2).strong(),
-            Field::new("Booking code", or_dash(&view.booking_code)).strong(),
-            Field::new("Price", or_dash(&view.price)).strong(),
+            Field::new(doc.t("ticket"), or_dash(&ticket)).wide(2).strong(),
+            Field::new(doc.t("booking-code"), or_dash(&view.booking_code)).strong(),
+            Field::new(doc.t("price"), or_dash(&view.price)).strong(),
         ],
         vec![
-            Field::new("Order item", or_dash(&view.order_item_id)).wide(2),
-            Field::new("Order", or_dash(&view.order_id)).wide(2),
+            Field::new(doc.t("order-item"), or_dash(&view.order_item_id)).wide(2),
+            Field::new(doc.t("order"), or_dash(&view.order_id)).wide(2),
         ],
     ];
     detail_panel(doc, &rows, &[]);
 
-    notices_section(doc, "Important information", NOTICES);
+    let notices = translated(doc, NOTICES);
+    notices_section(doc, doc.t("important-information"), &notices);
     Ok(())
 }
 
@@ -127,10 +113,11 @@ fn ticket_card(doc: &mut Doc, view: &EventTicketView) -> Result<(), DocumentErro
     let name_leading = name_style.size * 1.15;
     let venue_lines = doc.wrap_max(VENUE, &view.venue, INFO_W, 2);
     let label = view.label.trim();
-    let when: Vec<(&str, &str)> = [("STARTS", view.starts.as_str()), ("ENDS", view.ends.as_str())]
-        .into_iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .collect();
+    let when: Vec<(&str, &str)> =
+        [(doc.t("starts-label"), view.starts.as_str()), (doc.t("ends-label"), view.ends.as_str())]
+            .into_iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .collect();
     let (payload_style, payload) = payload_lines(doc, &view.qr_payload);
     let payload_leading = payload_style.size * 1.3;
 
@@ -156,7 +143,7 @@ fn ticket_card(doc: &mut Doc, view: &EventTicketView) -> Result<(), DocumentErro
     doc.fill_rect(LEFT, top, 4.0, body_h, NAVY);
 
     let mut y = top + 16.0;
-    doc.text(INFO_X, y + 7.0, LABEL, "EVENT");
+    doc.text(INFO_X, y + 7.0, LABEL, doc.t("event-label"));
     y += 12.0;
     for line in &name_lines {
         doc.text(INFO_X, y + name_style.size * 0.95, name_style, line);
@@ -187,7 +174,7 @@ fn ticket_card(doc: &mut Doc, view: &EventTicketView) -> Result<(), DocumentErro
         y += 15.0;
     }
     y += 10.0;
-    doc.text(INFO_X, y + 7.0, LABEL, "TICKET HOLDER");
+    doc.text(INFO_X, y + 7.0, LABEL, doc.t("holder-label"));
     let (style, holder) = doc.fit_shrinking(HOLDER, 9.0, or_dash(&view.holder), INFO_W);
     doc.text(INFO_X, y + 24.0, style, &holder);
 
@@ -195,7 +182,7 @@ fn ticket_card(doc: &mut Doc, view: &EventTicketView) -> Result<(), DocumentErro
     let center = QR_X + QR_BIG / 2.0;
     if view.qr_payload.trim().is_empty() {
         doc.stroke_rect(QR_X, qr_top, QR_BIG, QR_BIG, 0.6, RULE);
-        doc.text_center(center, qr_top + QR_BIG / 2.0 + 3.0, SMALL_MUTED, "No entry code");
+        doc.text_center(center, qr_top + QR_BIG / 2.0 + 3.0, SMALL_MUTED, doc.t("no-entry-code"));
     } else {
         draw_qr(doc, view.qr_payload.trim(), QR_X, qr_top, QR_BIG, BLACK)?;
     }
@@ -214,7 +201,11 @@ fn ticket_card(doc: &mut Doc, view: &EventTicketView) -> Result<(), DocumentErro
 fn seat_strip(doc: &mut Doc, view: &EventTicketView, top: f32) {
     doc.fill_rect(LEFT + 0.3, top, CONTENT_W - 0.6, STRIP_H - 0.3, PANEL);
     doc.hline(LEFT, RIGHT, top, 0.5, RULE);
-    let cells = [("SECTION", &view.section, 0.5), ("ROW", &view.row, 0.25), ("SEAT", &view.seat, 0.25)];
+    let cells = [
+        (doc.t("section-label"), &view.section, 0.5),
+        (doc.t("row-label"), &view.row, 0.25),
+        (doc.t("seat-label"), &view.seat, 0.25),
+    ];
     let mut x = LEFT;
     for (index, (label, value, share)) in cells.into_iter().enumerate() {
         let w = CONTENT_W * share;

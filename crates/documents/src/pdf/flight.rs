@@ -7,72 +7,44 @@ use super::layout::*;
 use crate::error::DocumentError;
 use crate::model::{FlightTicketView, JourneyView, SegmentView, ServiceView};
 
-pub(crate) const TITLE: &str = "Electronic Ticket — Itinerary Receipt";
-
+/// The notices under every ticket, as message ids of their titles and texts.
 const NOTICES: &[(&str, &str)] = &[
-    (
-        "Conditions of contract",
-        "Carriage and other services provided by the carrier are subject to the conditions of carriage, which \
-         are hereby incorporated by reference. These conditions may be obtained from the issuing carrier or \
-         your travel agent. Passengers on a journey involving an ultimate destination or a stop in a country \
-         other than the country of departure are advised that international treaties such as the Montreal \
-         Convention may govern and may limit the liability of carriers for death or personal injury, and for \
-         loss of or damage to baggage.",
-    ),
-    (
-        "Baggage",
-        "Allowances shown per segment are those of the operating carrier at the time of issue. Excess, \
-         oversized and special items may be charged. Lithium batteries, e-cigarettes and other dangerous \
-         goods are restricted; spare batteries and power banks must be carried in the cabin, never in checked \
-         baggage. Keep valuables, medicines and travel documents with you.",
-    ),
-    (
-        "Check-in and travel documents",
-        "Check in online or at the airport within the carrier's deadlines, usually 60 minutes before \
-         departure for international flights, and be at the boarding gate at the time shown on your boarding \
-         pass. You are responsible for holding a valid passport, visas and any health documents required \
-         for every country on your journey. Coupons must be used in sequence; an unused segment may cause \
-         later segments to be cancelled.",
-    ),
+    ("notice-conditions-title", "notice-conditions"),
+    ("notice-baggage-title", "notice-baggage"),
+    ("notice-checkin-title", "notice-checkin"),
 ];
 
 /// Lays out the pages of one ticket, starting on a new page.
 pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), DocumentError> {
     doc.start_group(Group {
-        footer_left: footer_left(view),
-        footer_right: format!("Ticket {}   ·   Booking {}", view.ticket_number, view.pnr),
-        running_title: "Electronic Ticket (continued)".to_owned(),
+        footer_left: footer_left(doc, view),
+        footer_right: doc.ta("eticket-footer", &[("ticket", &view.ticket_number), ("pnr", &view.pnr)]),
+        running_title: doc.t("eticket-continued").to_owned(),
         running_detail: format!("{}   ·   {}", view.passenger_name, view.ticket_number),
         watermark: view.watermark.clone(),
         status: status_mark(view.status_mark.as_deref()).map(str::to_owned),
     });
-    header(
-        doc,
-        &view.agency,
-        TITLE,
-        "Please carry this receipt, or have it available on your phone, together with your travel documents.",
-        &view.qr_payload,
-    )?;
-    status_stamp(doc, view.status_mark.as_deref(), "This ticket has changed status since it was issued.");
+    header(doc, &view.agency, doc.t("eticket-title"), doc.t("eticket-subtitle"), &view.qr_payload)?;
+    status_stamp(doc, view.status_mark.as_deref(), doc.t("ticket-changed-status"));
 
-    let passenger_type = describe_passenger_type(&view.passenger_type);
+    let passenger_type = describe_passenger_type(doc, &view.passenger_type);
     let rows = vec![
         vec![
-            Field::new("Passenger", &view.passenger_name).wide(2).strong(),
-            Field::new("Passenger type", &passenger_type),
-            Field::new("Ticket status", &view.status),
+            Field::new(doc.t("passenger"), &view.passenger_name).wide(2).strong(),
+            Field::new(doc.t("passenger-type"), &passenger_type),
+            Field::new(doc.t("ticket-status"), &view.status),
         ],
         vec![
-            Field::new("Ticket number", &view.ticket_number).strong(),
-            Field::new("Booking reference (PNR)", &view.pnr).strong(),
-            Field::new("Date of issue", &view.issue_date),
-            Field::new("Validating carrier", &view.validating_carrier),
+            Field::new(doc.t("ticket-number"), &view.ticket_number).strong(),
+            Field::new(doc.t("booking-reference"), &view.pnr).strong(),
+            Field::new(doc.t("date-of-issue"), &view.issue_date),
+            Field::new(doc.t("validating-carrier"), &view.validating_carrier),
         ],
     ];
     detail_panel(doc, &rows, &view.remarks);
 
     if !view.journeys.is_empty() {
-        section(doc, "Itinerary", JOURNEY_BAR_H + 70.0);
+        section(doc, doc.t("section-itinerary"), JOURNEY_BAR_H + 70.0);
         for (index, journey) in view.journeys.iter().enumerate() {
             if index > 0 {
                 doc.advance(8.0);
@@ -82,62 +54,63 @@ pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), Docum
         doc.advance(8.0);
     }
 
-    fare_section(doc, "Fare details", &view.fare);
+    fare_section(doc, doc.t("section-fare-details"), &view.fare);
 
     if !view.services.is_empty() {
-        section(doc, "Additional services (EMD)", 34.0);
+        section(doc, doc.t("section-services"), 34.0);
         services_table(doc, &view.services);
     }
 
     if !view.endorsement.trim().is_empty() {
-        section(doc, "Endorsements / restrictions", 12.0);
+        section(doc, doc.t("section-endorsements"), 12.0);
         paragraph(doc, BODY, &view.endorsement, 0.0);
         doc.advance(10.0);
     }
 
-    notices_section(doc, "Important information", NOTICES);
+    let notices = translated(doc, NOTICES);
+    notices_section(doc, doc.t("important-information"), &notices);
     Ok(())
 }
 
-fn footer_left(view: &FlightTicketView) -> String {
+fn footer_left(doc: &Doc, view: &FlightTicketView) -> String {
     let agency = &view.agency;
     match (agency.name.trim(), agency.iata_number.trim()) {
-        ("", _) => "Issued electronically".to_owned(),
-        (name, "") => format!("Issued by {name}"),
-        (name, iata) => format!("Issued by {name} (IATA {iata})"),
+        ("", _) => doc.t("issued-electronically").to_owned(),
+        (name, "") => doc.ta("issued-by", &[("name", name)]),
+        (name, iata) => doc.ta("issued-by-iata", &[("name", name), ("iata", iata)]),
     }
 }
 
-fn describe_passenger_type(code: &str) -> String {
-    let label = match code.trim() {
-        "ADT" => "Adult",
-        "CHD" | "CNN" => "Child",
-        "INF" => "Infant",
-        "INS" => "Infant with seat",
-        "YTH" => "Youth",
-        "SRC" => "Senior",
+fn describe_passenger_type(doc: &Doc, code: &str) -> String {
+    let id = match code.trim() {
+        "ADT" => "pax-adult",
+        "CHD" | "CNN" => "pax-child",
+        "INF" => "pax-infant",
+        "INS" => "pax-infant-seat",
+        "YTH" => "pax-youth",
+        "SRC" => "pax-senior",
         _ => return code.to_owned(),
     };
-    format!("{label} ({})", code.trim())
+    format!("{} ({})", doc.t(id), code.trim())
 }
 
-fn describe_coupon_status(code: &str) -> String {
-    let label = match code.trim() {
-        "O" | "I" => "Open for use",
-        "A" => "Airport control",
-        "C" => "Checked in",
-        "L" => "Lifted / boarded",
-        "F" | "B" => "Flown",
-        "V" => "Void",
-        "R" => "Refunded",
-        "E" => "Exchanged",
-        "S" => "Suspended",
-        "P" => "Printed",
-        "U" => "Unavailable",
-        "X" => "Cancelled",
+fn describe_coupon_status(doc: &Doc, code: &str) -> String {
+    let id = match code.trim() {
+        "O" | "I" => "coupon-open",
+        "A" => "coupon-airport",
+        "C" => "coupon-checked-in",
+        "L" => "coupon-lifted",
+        "F" | "B" => "coupon-flown",
+        "V" => "coupon-void",
+        "R" => "coupon-refunded",
+        "E" => "coupon-exchanged",
+        "S" => "coupon-suspended",
+        "P" => "coupon-printed",
+        "U" => "coupon-unavailable",
+        "X" => "coupon-cancelled",
         _ => return code.to_owned(),
     };
-    format!("{} · {label}", code.trim())
+    format!("{} · {}", code.trim(), doc.t(id))
 }
 
 const JOURNEY_BAR_H: f32 = 20.0;
@@ -173,7 +146,7 @@ fn layover_line(doc: &mut Doc, text: &str, keep_with: f32) {
     doc.ensure(LAYOVER_H + 8.0 + keep_with);
     let top = doc.y() + 4.0;
     let style = SMALL.colored(AMBER_INK);
-    let text = if text.trim().is_empty() { "Connection" } else { text };
+    let text = if text.trim().is_empty() { doc.t("connection") } else { text };
     let text = doc.fit(style, text, CONTENT_W - 80.0);
     let w = doc.width(style, &text) + 24.0;
     let mid = LEFT + CONTENT_W / 2.0;
@@ -217,7 +190,11 @@ fn segment_card(doc: &mut Doc, s: &SegmentView) {
     let flight_w = doc.width(flight_style, &flight);
     let carrier: Vec<&str> =
         [s.carrier_name.as_str(), s.equipment.as_str()].into_iter().filter(|t| !t.trim().is_empty()).collect();
-    let coupon = if s.coupon_number > 0 { format!("Coupon {}", s.coupon_number) } else { String::new() };
+    let coupon = if s.coupon_number > 0 {
+        doc.ta("coupon-number", &[("number", &s.coupon_number.to_string())])
+    } else {
+        String::new()
+    };
     let coupon_w = doc.width(SMALL_MUTED, &coupon);
     let carrier =
         doc.fit(BODY.colored(MUTED), &carrier.join("  ·  "), CONTENT_W - 2.0 * CARD_PAD - flight_w - coupon_w - 30.0);
@@ -226,20 +203,29 @@ fn segment_card(doc: &mut Doc, s: &SegmentView) {
     doc.hline(x, RIGHT - CARD_PAD, top + 24.0, 0.4, RULE);
 
     let places_top = top + 24.0;
-    place(doc, x, places_top, "DEPARTURE", &s.from_code, &s.departure_local, &s.from_terminal, &s.from_name);
-    place(doc, ARR_X, places_top, "ARRIVAL", &s.to_code, &s.arrival_local, &s.to_terminal, &s.to_name);
+    place(
+        doc,
+        x,
+        places_top,
+        doc.t("departure-label"),
+        &s.from_code,
+        &s.departure_local,
+        &s.from_terminal,
+        &s.from_name,
+    );
+    place(doc, ARR_X, places_top, doc.t("arrival-label"), &s.to_code, &s.arrival_local, &s.to_terminal, &s.to_name);
     flight_path(doc, x + PLACE_W, ARR_X, places_top + 23.0, &s.duration);
 
     let strip_top = top + height - STRIP_H;
     doc.fill_rect(LEFT + 0.3, strip_top, CONTENT_W - 0.6, STRIP_H - 0.3, PANEL);
     doc.hline(LEFT, RIGHT, strip_top, 0.4, RULE);
-    let status = describe_coupon_status(&s.status);
+    let status = describe_coupon_status(doc, &s.status);
     let cells: [(&str, &str, f32); 5] = [
-        ("CLASS", &s.booking_class, 0.11),
-        ("FARE BASIS", &s.fare_basis, 0.17),
-        ("BAGGAGE", &s.baggage, 0.30),
-        ("COUPON STATUS", &status, 0.22),
-        ("AIRLINE REF", &s.airline_confirmation, 0.20),
+        (doc.t("class-label"), &s.booking_class, 0.11),
+        (doc.t("fare-basis-label"), &s.fare_basis, 0.17),
+        (doc.t("baggage-label"), &s.baggage, 0.30),
+        (doc.t("coupon-status-label"), &status, 0.22),
+        (doc.t("airline-ref-label"), &s.airline_confirmation, 0.20),
     ];
     let strip_w = CONTENT_W - 2.0 * CARD_PAD;
     let mut cx = x;
@@ -269,7 +255,7 @@ fn place(doc: &mut Doc, x: f32, top: f32, label: &str, code: &str, time: &str, t
     } else if terminal.to_lowercase().starts_with("terminal") {
         terminal.to_owned()
     } else {
-        format!("Terminal {terminal}")
+        doc.ta("terminal", &[("terminal", terminal)])
     };
     let terminal = doc.fit(SMALL_MUTED, &terminal, detail_w);
     doc.text(detail_x, top + 30.5, SMALL_MUTED, &terminal);
@@ -303,10 +289,11 @@ fn services_table(doc: &mut Doc, services: &[ServiceView]) {
     doc.ensure(head_h + 16.0);
     let top = doc.y();
     doc.fill_rect(LEFT, top, CONTENT_W, head_h, PANEL);
-    doc.text(LEFT + 8.0, top + 11.5, LABEL, "DOCUMENT NUMBER");
-    doc.text(desc_x, top + 11.5, LABEL, "SERVICE");
-    let amount_label_w = doc.width(LABEL, "AMOUNT");
-    doc.text(RIGHT - 8.0 - amount_label_w, top + 11.5, LABEL, "AMOUNT");
+    doc.text(LEFT + 8.0, top + 11.5, LABEL, doc.t("document-number-label"));
+    doc.text(desc_x, top + 11.5, LABEL, doc.t("service-label"));
+    let amount_label = doc.t("amount-label");
+    let amount_label_w = doc.width(LABEL, amount_label);
+    doc.text(RIGHT - 8.0 - amount_label_w, top + 11.5, LABEL, amount_label);
     doc.set_y(top + head_h);
     for service in services {
         let lines = doc.wrap_max(BODY, &service.description, desc_w, 3);

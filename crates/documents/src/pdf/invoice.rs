@@ -7,9 +7,6 @@ use super::layout::*;
 use crate::error::DocumentError;
 use crate::model::{InvoiceLineView, InvoiceView, PartyView};
 
-/// What the document is called when the view leaves the title empty.
-pub(crate) const DEFAULT_TITLE: &str = "Invoice";
-
 const TITLE: Style = Style::new(20.0, Weight::Bold, INK);
 const META_VALUE: Style = Style::new(10.5, Weight::Bold, INK);
 const PARTY_NAME: Style = Style::new(10.5, Weight::Bold, INK);
@@ -31,8 +28,14 @@ const TABLE_HEAD_H: f32 = 18.0;
 const ROW_LEADING: f32 = 11.0;
 const MAX_DESCRIPTION_LINES: usize = 4;
 /// Numeric columns, left to right, with their widths (each includes the gap before it); text is right-aligned.
-const NUMERIC: [(&str, f32); 6] =
-    [("QTY", 34.0), ("UNIT PRICE", 64.0), ("VAT RATE", 48.0), ("NET", 64.0), ("VAT", 58.0), ("GROSS", 68.0)];
+const NUMERIC: [(&str, f32); 6] = [
+    ("qty-label", 34.0),
+    ("unit-price-label", 64.0),
+    ("vat-rate-label", 48.0),
+    ("net-label", 64.0),
+    ("vat-label", 58.0),
+    ("gross-label", 68.0),
+];
 const NUMERIC_W: f32 = 34.0 + 64.0 + 48.0 + 64.0 + 58.0 + 68.0;
 const DESCRIPTION_X: f32 = LEFT + CELL_PAD;
 const DESCRIPTION_W: f32 = CONTENT_W - 2.0 * CELL_PAD - NUMERIC_W - 10.0;
@@ -43,10 +46,10 @@ const TOTALS_W: f32 = 250.0;
 const TOTALS_H: f32 = 8.0 + 16.0 + 16.0 + 30.0;
 
 /// The title printed and used for the file's metadata.
-pub(crate) fn title(view: &InvoiceView) -> &str {
+pub(crate) fn title<'a>(doc: &Doc, view: &'a InvoiceView) -> &'a str {
     let title = view.title.trim();
     if title.is_empty() {
-        DEFAULT_TITLE
+        doc.t("invoice-title")
     } else {
         title
     }
@@ -54,11 +57,11 @@ pub(crate) fn title(view: &InvoiceView) -> &str {
 
 /// Lays out the invoice, starting on a new page.
 pub(crate) fn invoice(doc: &mut Doc, view: &InvoiceView) -> Result<(), DocumentError> {
-    let title = title(view);
+    let title = title(doc, view);
     doc.start_group(Group {
         footer_left: view.seller.name.clone(),
         footer_right: format!("{title} {}", view.number),
-        running_title: format!("{title} (continued)"),
+        running_title: doc.ta("invoice-continued", &[("title", title)]),
         running_detail: format!("{}   ·   {}", view.number, view.buyer.name),
         watermark: None,
         status: None,
@@ -67,13 +70,13 @@ pub(crate) fn invoice(doc: &mut Doc, view: &InvoiceView) -> Result<(), DocumentE
     parties(doc, &view.seller, &view.buyer);
 
     let mut rows = vec![vec![
-        Field::new("Your reference", or_dash(&view.reference)),
+        Field::new(doc.t("your-reference"), or_dash(&view.reference)),
         // Order ids are 36 characters; two grid columns keep them whole.
-        Field::new("Order", or_dash(&view.order_id)).wide(2),
-        Field::new("Booking code", or_dash(&view.booking_code)).strong(),
+        Field::new(doc.t("order"), or_dash(&view.order_id)).wide(2),
+        Field::new(doc.t("booking-code"), or_dash(&view.booking_code)).strong(),
     ]];
     if !view.event.trim().is_empty() {
-        rows.push(vec![Field::new("Event", &view.event).wide(4)]);
+        rows.push(vec![Field::new(doc.t("event"), &view.event).wide(4)]);
     }
     detail_panel(doc, &rows, &[]);
 
@@ -90,11 +93,11 @@ pub(crate) fn invoice(doc: &mut Doc, view: &InvoiceView) -> Result<(), DocumentE
     Ok(())
 }
 
-fn with_currency(currency: &str, amount: &str) -> String {
+fn with_currency(doc: &Doc, currency: &str, amount: &str) -> String {
     match (currency.trim(), amount.trim()) {
         (_, "") => "—".to_owned(),
         ("", amount) => amount.to_owned(),
-        (currency, amount) => format!("{currency} {amount}"),
+        (currency, amount) => crate::i18n::with_currency(doc.lang, amount, currency),
     }
 }
 
@@ -107,12 +110,14 @@ fn invoice_header(doc: &mut Doc, view: &InvoiceView, title: &str) {
     doc.text(LEFT, TOP + 18.0, style, &title);
     let credits = view.credits_number.trim();
     if !credits.is_empty() {
-        let text = doc.fit(CREDITS, &format!("Credits invoice {credits}"), title_w);
+        let text = doc.fit(CREDITS, &doc.ta("credits-invoice", &[("number", credits)]), title_w);
         doc.text(LEFT, TOP + 34.0, CREDITS, &text);
     }
 
-    let cells =
-        [("INVOICE NUMBER", view.number.as_str(), NUMBER_W), ("DATE OF ISSUE", view.issue_date.as_str(), DATE_W)];
+    let cells = [
+        (doc.t("invoice-number-label"), view.number.as_str(), NUMBER_W),
+        (doc.t("date-of-issue-label"), view.issue_date.as_str(), DATE_W),
+    ];
     let mut x = META_X;
     for (label, value, w) in cells {
         doc.text(x, TOP + 5.0, LABEL, label);
@@ -138,7 +143,7 @@ fn party_lines(doc: &Doc, party: &PartyView) -> (Vec<String>, Vec<String>) {
 
 /// Seller and buyer blocks side by side.
 fn parties(doc: &mut Doc, seller: &PartyView, buyer: &PartyView) {
-    let blocks = [("SELLER", party_lines(doc, seller)), ("BUYER", party_lines(doc, buyer))];
+    let blocks = [(doc.t("seller-label"), party_lines(doc, seller)), (doc.t("buyer-label"), party_lines(doc, buyer))];
     let height = blocks
         .iter()
         .map(|(_, (name, lines))| 12.0 + 13.0 * name.len() as f32 + PARTY_LEADING * lines.len() as f32)
@@ -165,11 +170,11 @@ fn parties(doc: &mut Doc, seller: &PartyView, buyer: &PartyView) {
 fn table_head(doc: &mut Doc) {
     let top = doc.y();
     doc.fill_rect(LEFT, top, CONTENT_W, TABLE_HEAD_H, PANEL);
-    doc.text(DESCRIPTION_X, top + 11.5, LABEL, "DESCRIPTION");
+    doc.text(DESCRIPTION_X, top + 11.5, LABEL, doc.t("description-label"));
     let mut right = RIGHT - CELL_PAD - NUMERIC_W;
     for (label, w) in NUMERIC {
         right += w;
-        doc.text_right(right, top + 11.5, LABEL, label);
+        doc.text_right(right, top + 11.5, LABEL, doc.t(label));
     }
     doc.set_y(top + TABLE_HEAD_H);
 }
@@ -184,8 +189,8 @@ fn row_height(lines: usize) -> f32 {
 
 fn lines_table(doc: &mut Doc, view: &InvoiceView) {
     let title = match view.currency.trim() {
-        "" => "Invoice lines".to_owned(),
-        currency => format!("Invoice lines · amounts in {currency}"),
+        "" => doc.t("invoice-lines").to_owned(),
+        currency => doc.ta("invoice-lines-currency", &[("currency", currency)]),
     };
     let first_h = view.lines.first().map_or(row_height(1), |line| row_height(row_lines(doc, line).len()));
     section(doc, &title, TABLE_HEAD_H + first_h);
@@ -193,7 +198,7 @@ fn lines_table(doc: &mut Doc, view: &InvoiceView) {
 
     if view.lines.is_empty() {
         let y = doc.y();
-        doc.text(DESCRIPTION_X, y + 12.5, SMALL_MUTED, "No lines");
+        doc.text(DESCRIPTION_X, y + 12.5, SMALL_MUTED, doc.t("no-lines"));
         doc.hline(LEFT, RIGHT, y + row_height(1), 0.4, RULE);
         doc.set_y(y + row_height(1));
     }
@@ -237,18 +242,18 @@ fn totals(doc: &mut Doc, view: &InvoiceView) {
     doc.stroke_rect(x, top, TOTALS_W, height, 0.5, RULE);
 
     let mut y = top + 8.0;
-    for (label, amount) in [("Net total", &view.net_total), ("VAT", &view.vat_total)] {
+    for (label, amount) in [(doc.t("net-total"), &view.net_total), (doc.t("vat"), &view.vat_total)] {
         doc.text(inner_l, y + 8.5, BODY, label);
-        let (style, amount) = doc.fit_shrinking(BODY, 6.5, &with_currency(&view.currency, amount), amount_w);
+        let (style, amount) = doc.fit_shrinking(BODY, 6.5, &with_currency(doc, &view.currency, amount), amount_w);
         doc.text_right(inner_r, y + 8.5, style, &amount);
         y += 16.0;
     }
     doc.fill_rect(x + 0.5, y + 2.0, TOTALS_W - 1.0, top + height - y - 2.5, NAVY_TINT);
     doc.hline(x, RIGHT, y + 2.0, 0.5, RULE);
-    doc.text(inner_l, y + 19.0, Style::new(10.0, Weight::Bold, NAVY), "Total");
+    doc.text(inner_l, y + 19.0, Style::new(10.0, Weight::Bold, NAVY), doc.t("total"));
     let total_style = Style::new(12.0, Weight::Bold, NAVY);
     let (style, total) =
-        doc.fit_shrinking(total_style, 7.0, &with_currency(&view.currency, &view.gross_total), amount_w);
+        doc.fit_shrinking(total_style, 7.0, &with_currency(doc, &view.currency, &view.gross_total), amount_w);
     doc.text_right(inner_r, y + 19.5, style, &total);
     doc.set_y(top + height + 14.0);
 }

@@ -8,6 +8,7 @@ use pdf_writer::{Content, Settings, Str};
 
 use super::font::{face, FontFace, FontUsage, Weight, FONT_NAME};
 use crate::error::DocumentError;
+use crate::i18n::{self, Lang};
 
 pub(crate) const PAGE_W: f32 = 595.28;
 pub(crate) const PAGE_H: f32 = 841.89;
@@ -92,6 +93,8 @@ pub(crate) struct Page {
 
 /// The document being laid out: pages, font usage and the flow cursor.
 pub(crate) struct Doc {
+    /// The language labels are printed in.
+    pub(crate) lang: Lang,
     face: &'static FontFace,
     pub(crate) usage: FontUsage,
     pub(crate) pages: Vec<Page>,
@@ -102,8 +105,9 @@ pub(crate) struct Doc {
 }
 
 impl Doc {
-    pub(crate) fn new() -> Result<Self, DocumentError> {
+    pub(crate) fn new(lang: Lang) -> Result<Self, DocumentError> {
         Ok(Self {
+            lang,
             face: face()?,
             usage: FontUsage::default(),
             pages: Vec::new(),
@@ -112,6 +116,16 @@ impl Doc {
             y: TOP,
             scratch: Vec::new(),
         })
+    }
+
+    /// A label without arguments in the document's language.
+    pub(crate) fn t(&self, id: &str) -> &'static str {
+        i18n::t(self.lang, id)
+    }
+
+    /// A label with arguments in the document's language.
+    pub(crate) fn ta(&self, id: &str, args: &[(&str, &str)]) -> String {
+        i18n::t_args(self.lang, id, args)
     }
 
     /// Starts a new logical document (one ticket, one receipt) on a fresh page.
@@ -461,7 +475,7 @@ mod tests {
 
     #[test]
     fn wrap_respects_width_and_keeps_every_word() {
-        let doc = Doc::new().unwrap();
+        let doc = Doc::new(Lang::En).unwrap();
         let text = "Carriage and other services provided by the carrier are subject to the conditions \
                     of carriage. Supercalifragilisticexpialidociousandthensomemoretomakeitoverflow";
         let lines = doc.wrap(STYLE, text, 120.0);
@@ -476,7 +490,7 @@ mod tests {
 
     #[test]
     fn fit_ellipsises_only_when_needed() {
-        let doc = Doc::new().unwrap();
+        let doc = Doc::new(Lang::En).unwrap();
         assert_eq!(doc.fit(STYLE, "NGUYỄN/VĂN A MR", 200.0), "NGUYỄN/VĂN A MR");
         let cut = doc.fit(STYLE, &"Aéroport international ".repeat(10), 100.0);
         assert!(cut.ends_with('…'));

@@ -27,50 +27,54 @@ use layout::{Doc, PAGE_H, PAGE_W};
 
 /// One passenger's e-ticket / itinerary receipt (one or more A4 pages).
 pub fn render_flight_ticket(view: &FlightTicketView) -> Result<Vec<u8>, DocumentError> {
-    let mut doc = Doc::new()?;
+    let mut doc = Doc::new(view.lang)?;
     flight::ticket(&mut doc, view)?;
-    let title = format!("E-ticket {} — {}", view.ticket_number, view.passenger_name);
+    let title =
+        doc.ta("eticket-metadata-title", &[("ticket", &view.ticket_number), ("passenger", &view.passenger_name)]);
     finish(doc, &title)
 }
 
-/// The combined document of an issuance: every passenger's ticket pages, each starting on a new page.
+/// The combined document of an issuance: every passenger's ticket pages, each starting on a new page, in the
+/// language of the first.
 pub fn render_flight_itinerary(views: &[FlightTicketView]) -> Result<Vec<u8>, DocumentError> {
     let Some(first) = views.first() else {
         return Err(DocumentError::Empty("itinerary without passengers"));
     };
-    let mut doc = Doc::new()?;
+    let mut doc = Doc::new(first.lang)?;
     for view in views {
         flight::ticket(&mut doc, view)?;
     }
-    let title = format!("Itinerary {} — {} passenger(s)", first.pnr, views.len());
+    let count = views.len().to_string();
+    let title = doc.ta("itinerary-metadata-title", &[("pnr", &first.pnr), ("count", &count)]);
     finish(doc, &title)
 }
 
 /// A receipt for one Electronic Miscellaneous Document.
 pub fn render_emd(view: &EmdView) -> Result<Vec<u8>, DocumentError> {
-    let mut doc = Doc::new()?;
+    let mut doc = Doc::new(view.lang)?;
     emd::emd(&mut doc, view)?;
-    let title = format!("EMD {} — {}", view.document_number, view.passenger_name);
+    let title =
+        doc.ta("emd-metadata-title", &[("document", &view.document_number), ("passenger", &view.passenger_name)]);
     finish(doc, &title)
 }
 
 /// One event ticket: one PDF of an order item (a multi-day pass has one per day), a single A4 page.
 pub fn render_event_ticket(view: &EventTicketView) -> Result<Vec<u8>, DocumentError> {
-    let mut doc = Doc::new()?;
+    let mut doc = Doc::new(view.lang)?;
     event::event_ticket(&mut doc, view)?;
     let title = if view.holder.trim().is_empty() {
-        format!("Event ticket {}", view.order_item_id)
+        doc.ta("event-metadata-title", &[("item", &view.order_item_id)])
     } else {
-        format!("Event ticket {} — {}", view.order_item_id, view.holder)
+        doc.ta("event-metadata-title-holder", &[("item", &view.order_item_id), ("holder", &view.holder)])
     };
     finish(doc, &title)
 }
 
 /// An invoice or a credit invoice (one or more A4 pages, depending on the number of lines).
 pub fn render_invoice(view: &InvoiceView) -> Result<Vec<u8>, DocumentError> {
-    let mut doc = Doc::new()?;
+    let mut doc = Doc::new(view.lang)?;
     invoice::invoice(&mut doc, view)?;
-    let title = format!("{} {}", invoice::title(view), view.number);
+    let title = format!("{} {}", invoice::title(&doc, view), view.number);
     finish(doc, &title)
 }
 
@@ -151,7 +155,7 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
     let mut id_hash = Sha256::new();
     id_hash.update(title.as_bytes());
 
-    pdf.catalog(catalog_id).pages(tree_id).lang(TextStr("en"));
+    pdf.catalog(catalog_id).pages(tree_id).lang(TextStr(doc.lang.code()));
     pdf.pages(tree_id).kids(page_ids.iter().map(|(page, _)| *page)).count(page_ids.len() as i32);
 
     let pages = std::mem::take(&mut doc.pages);

@@ -47,6 +47,8 @@ pub struct CreateAgency {
     pub vat_percent: Option<AmountInput>,
     /// Refunds wait for an admin's approval (`TORFND`); default false.
     pub refund_approval: Option<bool>,
+    /// BCP-47 tag (`en`, `vi`) of the documents of bookings that do not choose a language; default `en`.
+    pub default_language: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies", tag = "admin", request_body = CreateAgency,
@@ -66,6 +68,7 @@ pub async fn create_agency(
         timezone: body.timezone,
         vat_percent: body.vat_percent.map(|v| v.as_text()),
         refund_approval: body.refund_approval,
+        default_language: body.default_language,
     };
     let agency = state.app.create_agency(&who, &input).await?;
     Ok((StatusCode::CREATED, Json(AgencyBody::from(&agency))))
@@ -222,6 +225,24 @@ pub async fn set_refund_approval(
     ValidJson(b): ValidJson<RefundApproval>,
 ) -> Result<Json<AgencyBody>, ApiError> {
     Ok(Json(AgencyBody::from(&state.app.set_refund_approval(&who, agency_id(&id)?, b.required).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultLanguage {
+    /// BCP-47 tag: `en` or `vi` (a region such as `vi-VN` is accepted and dropped).
+    pub language: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/agencies/{id}/default-language", tag = "admin", request_body = DefaultLanguage,
+    params(("id" = String, Path)), responses((status = 200, body = AgencyBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_default_language(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+    ValidJson(b): ValidJson<DefaultLanguage>,
+) -> Result<Json<AgencyBody>, ApiError> {
+    Ok(Json(AgencyBody::from(&state.app.set_default_language(&who, agency_id(&id)?, &b.language).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -75,6 +75,11 @@ pub(crate) fn components() -> Vec<(&'static str, Value)> {
     let currency = code("^[A-Z]{3}$", "ISO 4217 currency code; amounts are in its major units");
     let carrier = code("^([A-Z][A-Z0-9]|[0-9][A-Z])$", "IATA airline designator");
     let passenger_type = one_of(&["ADT", "CHD", "INF"]);
+    let language = code(
+        "^([Ee][Nn]|[Vv][Ii])(-[A-Za-z0-9]{1,8})*$",
+        "BCP-47 tag of the language of the booking's documents and e-mails, `en` or `vi` (a region such as `vi-VN` \
+         is accepted and dropped); without it, the agency's `default_language`",
+    );
     let upper_alnum = |min: usize, max: usize, what: &str| code(&format!("^[A-Z0-9]{{{min},{max}}}$"), what);
     let place = object(
         json!({
@@ -106,6 +111,7 @@ pub(crate) fn components() -> Vec<(&'static str, Value)> {
             "refundable": {"type": "boolean", "default": true},
             "distribution": one_of(&["gds", "ndc"]),
             "payment": {"type": "object", "description": "NDC payment details, kept as given"},
+            "language": language.clone(),
         }),
         &["type", "pnr", "system", "validating_carrier", "trip_type", "currency", "ticketing_deadline", "contact",
           "passengers", "journeys", "fares"],
@@ -119,6 +125,7 @@ pub(crate) fn components() -> Vec<(&'static str, Value)> {
             "contact": reference("BookingContact"),
             "invoice_reference": text(64),
             "orders": array(reference("BookingEventOrder"), 1, None),
+            "language": language,
         }),
         &["type", "booking_code", "currency", "contact", "orders"],
     );
@@ -282,6 +289,7 @@ mod tests {
             ("/passengers/0/surname", json!("   ")),
             ("/contact/email", json!("a@b")),
             ("/trip_type", json!("one-way")),
+            ("/language", json!("fr")),
         ] {
             let mut doc = base.clone();
             if let Some(slot) = doc.pointer_mut(pointer) {

@@ -78,6 +78,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::add_corporate_account))
         .routes(routes!(admin::add_booker_code))
         .routes(routes!(admin::set_refund_approval))
+        .routes(routes!(admin::set_default_language))
         .routes(routes!(admin::create_user, admin::list_users))
         .routes(routes!(admin::create_api_key, admin::list_api_keys))
         .routes(routes!(admin::revoke_api_key))

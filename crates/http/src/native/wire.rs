@@ -208,6 +208,8 @@ pub struct AgencyBody {
     pub vat_percent: String,
     /// Refunds wait for an admin's approval (`TORFND`).
     pub refund_approval: bool,
+    /// The language (`en`, `vi`) of documents of bookings that do not choose one.
+    pub default_language: String,
 }
 
 impl From<&Agency> for AgencyBody {
@@ -224,6 +226,7 @@ impl From<&Agency> for AgencyBody {
             timezone: a.timezone.name().to_owned(),
             vat_percent: a.vat_percent.normalize().to_string(),
             refund_approval: a.refund_approval,
+            default_language: a.default_language.code().to_owned(),
         }
     }
 }

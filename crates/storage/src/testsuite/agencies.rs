@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
 use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
+use tessera_core::language::Language;
 use tessera_core::ledger::LedgerKind;
 use tessera_core::money::{Currency, Money};
 
@@ -30,6 +31,7 @@ checks! {
             timezone: "Asia/Kathmandu".parse().expect("a time zone"),
             vat_percent: Decimal::new(13, 0),
             refund_approval: false,
+            default_language: Default::default(),
         };
         assert_eq!(created, expected);
         assert_eq!(db.get_agency(record.id).await.expect("get agency"), Some(expected.clone()));
@@ -41,6 +43,7 @@ checks! {
         // A fractional rate comes back exactly, and so does the refund approval.
         bare.vat_percent = Decimal::new(81, 1);
         bare.refund_approval = true;
+        bare.default_language = Language::Vi;
         let bare = db.create_agency(&bare).await.expect("create agency");
         assert_eq!(db.get_agency(bare.id).await.expect("get agency"), Some(bare.clone()));
 
@@ -251,6 +254,20 @@ checks! {
         assert_eq!(lifted, agency);
         assert_eq!(db.get_agency(agency.id).await.expect("get agency"), Some(agency));
         let unknown = db.set_refund_approval(AgencyId::generate(), true).await;
+        assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
+    }
+
+    async fn agencies_default_language(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        assert_eq!(agency.default_language, Language::En, "a new agency writes English");
+        let vi = db.set_default_language(agency.id, Language::Vi).await.expect("set default language");
+        assert_eq!(vi, Agency { default_language: Language::Vi, ..agency.clone() });
+        assert_eq!(db.get_agency(agency.id).await.expect("get agency"), Some(vi.clone()));
+        assert!(db.list_agencies().await.expect("list").contains(&vi));
+        let en = db.set_default_language(agency.id, Language::En).await.expect("set default language");
+        assert_eq!(en, agency);
+        let unknown = db.set_default_language(AgencyId::generate(), Language::Vi).await;
         assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
     }
 }

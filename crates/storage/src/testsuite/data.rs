@@ -71,6 +71,7 @@ pub(super) fn new_agency_record(credit_limit_minor: i64) -> NewAgency {
         timezone: "Asia/Kathmandu".parse().expect("a time zone"),
         vat_percent: Decimal::new(13, 0),
         refund_approval: false,
+        default_language: Default::default(),
         created_at: now(),
     }
 }
@@ -210,6 +211,7 @@ pub fn flight_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
         distribution: Distribution::Gds,
         payment: None,
         amendments: Vec::new(),
+        language: Default::default(),
     };
     Booking {
         id: BookingId::generate(),
@@ -303,6 +305,7 @@ pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
                     ],
                 },
             ],
+            language: Default::default(),
         }),
     }
 }

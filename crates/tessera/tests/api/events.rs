@@ -41,11 +41,16 @@ pub(crate) async fn setup(app: TestApp) -> Events {
 }
 
 pub(crate) async fn agent_with_booking(app: TestApp, agency: Agency, username: &str) -> Events {
+    agent_with_booking_doc(app, agency, username, example("event")).await
+}
+
+/// Like [`agent_with_booking`], with another intake document.
+pub(crate) async fn agent_with_booking_doc(app: TestApp, agency: Agency, username: &str, doc: Value) -> Events {
     let agent =
         app.app.create_user(&op(), username, "events-password", Role::Agent, Some(agency.id)).await.expect("agent");
     let token = app.app.issue_token(&agent).expect("token").access_token;
     let (_, key) = app.app.create_api_key(&op(), agent.id).await.expect("api key");
-    let booking = app.book(&token, &example("event")).await;
+    let booking = app.book(&token, &doc).await;
     let booking_id = booking["id"].as_str().expect("booking id").to_owned();
     Events { app, agency, token, key, booking_id }
 }

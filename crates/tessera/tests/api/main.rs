@@ -17,6 +17,7 @@ mod edge;
 mod events;
 mod gds;
 mod group;
+mod i18n;
 mod idempotency;
 mod issuance;
 mod ledger_randomized;

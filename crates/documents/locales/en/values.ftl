@@ -1,0 +1,33 @@
+# Words the application writes into documents (journey titles, durations, stamps, invoice notes).
+
+journey-outbound = Outbound
+journey-return = Return
+journey-oneway = Itinerary
+journey-n = Journey { $n }
+total-travel-time = Total travel time { $duration }
+duration = { $hours }h { $minutes }m
+connection-in = Connection in { $city } — { $duration }
+status-open = OPEN
+mark-void = VOID
+mark-used = USED
+mark-refunded = REFUNDED
+mark-exchanged = EXCHANGED
+mark-refund-pending = REFUND PENDING
+fop-agency-cash = Agency account (cash)
+remark-tour-code = Tour code: { $value }
+remark-corporate-code = Corporate account: { $value }
+remark-booker-code = Booker code: { $value }
+baggage-both = { $cabin } cabin, { $checked } checked
+baggage-cabin = { $cabin } cabin
+baggage-checked = { $checked } checked
+invoice-kind-invoice = Invoice
+invoice-kind-credit = Credit invoice
+seller-office = Office { $office }
+seller-iata = IATA { $iata }
+seller-vat-rate = VAT rate { $rate }%
+note-booked-itinerary = Booked itinerary: { $route }
+note-international-vat = International carriage: VAT 0%.
+note-issued = Issued { $when }
+note-prices-include-vat = Prices include VAT.
+pass-day = Day { $n } of { $count } — { $date }
+pass-part = Part { $n } of { $count }

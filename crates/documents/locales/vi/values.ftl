@@ -1,0 +1,33 @@
+# Chữ do ứng dụng ghi vào tài liệu (tên hành trình, thời lượng, dấu trạng thái, ghi chú hóa đơn).
+
+journey-outbound = Chiều đi
+journey-return = Chiều về
+journey-oneway = Hành trình
+journey-n = Hành trình { $n }
+total-travel-time = Tổng thời gian di chuyển { $duration }
+duration = { $hours } giờ { $minutes } phút
+connection-in = Nối chuyến tại { $city } — { $duration }
+status-open = CÒN HIỆU LỰC
+mark-void = ĐÃ HỦY
+mark-used = ĐÃ SỬ DỤNG
+mark-refunded = ĐÃ HOÀN
+mark-exchanged = ĐÃ ĐỔI
+mark-refund-pending = CHỜ HOÀN
+fop-agency-cash = Tài khoản đại lý (tiền mặt)
+remark-tour-code = Mã tour: { $value }
+remark-corporate-code = Tài khoản doanh nghiệp: { $value }
+remark-booker-code = Mã người đặt: { $value }
+baggage-both = { $cabin } xách tay, { $checked } ký gửi
+baggage-cabin = { $cabin } xách tay
+baggage-checked = { $checked } ký gửi
+invoice-kind-invoice = Hóa đơn
+invoice-kind-credit = Hóa đơn điều chỉnh giảm
+seller-office = Văn phòng { $office }
+seller-iata = IATA { $iata }
+seller-vat-rate = Thuế suất GTGT { $rate }%
+note-booked-itinerary = Hành trình đã đặt: { $route }
+note-international-vat = Vận chuyển quốc tế: thuế GTGT 0%.
+note-issued = Xuất lúc { $when }
+note-prices-include-vat = Giá đã bao gồm thuế GTGT.
+pass-day = Ngày { $n }/{ $count } — { $date }
+pass-part = Phần { $n }/{ $count }
