@@ -13,6 +13,7 @@ mod concurrency;
 mod documents;
 mod edge;
 mod events;
+mod gate;
 mod gds;
 mod group;
 mod idempotency;
@@ -26,6 +27,7 @@ mod moto;
 mod object_store;
 mod smtp;
 mod snapshots;
+mod wallet;
 #[path = "../support/webhook_receiver.rs"]
 mod webhook_receiver;
 mod webhooks;
