@@ -66,6 +66,10 @@ pub enum AppError {
     #[error("{0}")]
     MailFailed(String),
     /// Anything else: logged with detail, answered as a generic 500.
+    /// Passes of this wallet (`Apple Wallet`, `Google Wallet`) need signing credentials the operator has not set.
+    #[error("{0} passes are not configured on this server")]
+    WalletNotConfigured(&'static str),
+
     #[error("internal error")]
     Internal(String),
 }

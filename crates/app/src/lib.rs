@@ -13,6 +13,8 @@ mod clock;
 mod doc_cache;
 mod error;
 mod event_views;
+pub mod gate;
+pub mod google_wallet;
 pub mod idempotency;
 pub mod identity;
 pub mod import;
@@ -27,6 +29,7 @@ mod render;
 mod secret;
 pub mod telemetry;
 pub mod views;
+pub mod wallet;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -85,6 +88,10 @@ pub struct Tessera {
     pub(crate) doc_cache: Arc<doc_cache::DocumentCache>,
     /// Permits for background renders of new issuances' documents (`Settings::render_ahead`).
     pub(crate) render_ahead: Arc<tokio::sync::Semaphore>,
+    /// None: Apple Wallet passes are not configured (see [`wallet`]).
+    pub(crate) wallet: Option<Arc<tessera_documents::wallet::WalletSigner>>,
+    /// None: "Save to Google Wallet" links are not configured (see [`google_wallet`]).
+    pub(crate) google_wallet: Option<Arc<google_wallet::GoogleWallet>>,
 }
 
 impl Tessera {
@@ -100,6 +107,8 @@ impl Tessera {
             mailer: None,
             webhooks: Arc::new(webhooks::WebhookRuntime::new(webhooks::WebhookSettings::default())),
             access_log,
+            wallet: None,
+            google_wallet: None,
             doc_cache,
             render_ahead,
         }

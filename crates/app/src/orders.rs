@@ -4,11 +4,7 @@
 
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use tessera_core::agency::Agency;
 use tessera_core::booking::{DistributionChannel, EventBooking};
 use tessera_core::invoice::Invoice;
@@ -38,11 +34,12 @@ impl Tessera {
     /// Renders and stores every ticket PDF, each order's zip bundle and invoice of an event issuance, after its
     /// commit, for [`Tessera::fill_documents`] to record.
     pub(crate) async fn produce_event_documents(&self, job: EventRender) -> Result<Vec<NewDocument>, AppError> {
+        let keys = self.gate_keys().await?;
         let payloads: HashMap<DownloadItemId, String> = job
             .orders
             .iter()
-            .flat_map(|o| o.items.iter().flat_map(|i| i.downloads.iter()))
-            .map(|d| Ok((d.id.clone(), self.gate_payload(&d.id)?)))
+            .flat_map(|o| o.items.iter().flat_map(move |i| i.downloads.iter().map(move |d| (o, i, d))))
+            .map(|(o, i, d)| Ok((d.id.clone(), keys.event_payload(o, i, d)?)))
             .collect::<Result<_, AppError>>()?;
         let agency = job.agency.id;
         let rendered = tokio::task::spawn_blocking(move || render_event(&job, &payloads))
@@ -53,17 +50,6 @@ impl Tessera {
             out.push(self.store_rendered(agency, doc).await?);
         }
         Ok(out)
-    }
-
-    /// What a ticket's QR code carries: the download item and an HMAC over it, so a gate holding the key can
-    /// tell a real ticket from a forged one without asking us.
-    pub fn gate_payload(&self, id: &DownloadItemId) -> Result<String, AppError> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.settings.link_secret.expose())
-            .map_err(|e| AppError::Internal(format!("gate key: {e}")))?;
-        mac.update(b"tessera-gate:");
-        mac.update(id.as_str().as_bytes());
-        let tag = mac.finalize().into_bytes();
-        Ok(format!("TSR1.{id}.{}", URL_SAFE_NO_PAD.encode(&tag[..16])))
     }
 
     pub async fn list_orders(

@@ -379,7 +379,7 @@ impl Tessera {
                     .iter()
                     .find_map(|i| i.downloads.iter().find(|d| &d.id == download_id).map(|d| (i.clone(), d.clone())))
                     .ok_or(AppError::NotFound("download item"))?;
-                let payload = self.gate_payload(&download.id)?;
+                let payload = self.gate_keys().await?.event_payload(&order, &item, &download)?;
                 blocking(move || event_ticket(&agency, &event, &order, &item, &download, payload)).await
             }
             DocumentOwner::Invoice(order_id, number) => {

@@ -39,6 +39,10 @@ pub enum DocumentError {
     #[error("nothing to render: {0}")]
     Empty(&'static str),
 
+    /// A wallet pass could not be built or signed (or its signing identity is unusable).
+    #[error("wallet pass error: {0}")]
+    Wallet(String),
+
     /// The QR payload could not be encoded (usually: too long).
     #[error("QR code error: {0}")]
     Qr(String),

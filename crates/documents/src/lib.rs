@@ -11,6 +11,7 @@ pub mod pdf;
 #[cfg(feature = "samples")]
 pub mod samples;
 pub mod store;
+pub mod wallet;
 
 pub use bundle::zip_bundle;
 pub use error::DocumentError;

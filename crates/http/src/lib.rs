@@ -15,6 +15,7 @@ mod extract;
 pub mod gds;
 pub mod group;
 mod health;
+mod keys;
 mod layers;
 mod meta;
 pub mod native;
@@ -59,6 +60,7 @@ pub fn router(app: Tessera, config: HttpConfig) -> Router {
     let state = AppState { app, config: Arc::new(config.clone()), logos, rate_limiter };
     let routes = Router::new()
         .merge(health::routes())
+        .merge(keys::routes())
         .merge(download::routes())
         .merge(native::routes(&state))
         .merge(agent::routes())

@@ -71,6 +71,10 @@ decoders! {
     webhook_attempt -> tessera_storage::WebhookAttempt,
 }
 
+pub(crate) fn signing_key(row: &PgRow) -> crate::error::Result<tessera_storage::SigningKeyRecord> {
+    Ok(tessera_storage::signing_key(&Stored(row))?)
+}
+
 pub(crate) fn user(row: &PgRow) -> crate::error::Result<tessera_core::user::User> {
     Ok(decode::user(&Stored(row), "id")?)
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use tessera_storage::{epoch_micros, RateDecision, RateQuota};
+use tessera_storage::{epoch_micros, RateDecision, RateQuota, SigningKeyRecord, SIGNING_KEY_COLUMNS};
 
 use crate::error::Result;
 
@@ -49,4 +49,34 @@ pub(crate) async fn take_rate_token(
         // Refused without a row: only a burst span shorter than one interval could, and RateQuota has none.
         (None, None) => RateDecision::refused(now, now, &quota),
     })
+}
+
+pub(crate) async fn signing_keys(pool: &PgPool) -> Result<Vec<SigningKeyRecord>> {
+    let rows = sqlx::query(&format!("SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys ORDER BY created_at, kid"))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(crate::rows::signing_key).collect()
+}
+
+pub(crate) async fn add_signing_key(pool: &PgPool, key: &SigningKeyRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, seed, created_at, retired_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (kid) DO NOTHING",
+    )
+    .bind(&key.kid)
+    .bind(&key.seed)
+    .bind(key.created_at)
+    .bind(key.retired_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn retire_signing_key(pool: &PgPool, kid: &str, at: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL")
+        .bind(at)
+        .bind(kid)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

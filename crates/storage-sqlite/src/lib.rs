@@ -53,7 +53,7 @@ use tessera_storage::{
     RateQuota, StorageError, TransitionOutcome, TransitionSink,
 };
 use tessera_storage::{
-    NewAttempt, NewWebhook, NewWebhookEvent, Webhook, WebhookAttempt, WebhookChange, WebhookDelivery,
+    NewAttempt, NewWebhook, NewWebhookEvent, SigningKeyRecord, Webhook, WebhookAttempt, WebhookChange, WebhookDelivery,
 };
 
 type Result<T, E = Error> = std::result::Result<T, E>;
@@ -276,6 +276,9 @@ tessera_storage::route_database! { SqliteDatabase, "sqlite", pool;
     fn list_audit(scope: Scope, filter: &AuditFilter) -> Vec<AuditEntry> = pool audit::list;
     fn shared_secret(name: &str, candidate: &[u8]) -> Vec<u8> = pool shared::shared_secret;
     fn take_rate_token(key: &str, now: DateTime<Utc>, quota: RateQuota) -> RateDecision = pool shared::take_rate_token;
+    fn signing_keys() -> Vec<SigningKeyRecord> = pool shared::signing_keys;
+    fn add_signing_key(key: &SigningKeyRecord) -> () = pool shared::add_signing_key;
+    fn retire_signing_key(kid: &str, at: DateTime<Utc>) -> bool = pool shared::retire_signing_key;
     fn claim_idempotency(mark: &ClaimMark, request_hash: &str, now: DateTime<Utc>, lease: TimeDelta) -> IdempotencyClaim = writer scripts::claim_idempotency;
     fn complete_idempotency(scope_key: &str, key: &str, status: u16, body: &[u8]) -> () = writer scripts::complete_idempotency;
     fn release_idempotency(mark: &ClaimMark) -> () = pool idempotency::release;

@@ -114,6 +114,10 @@ decoders! {
     webhook_attempt -> tessera_storage::WebhookAttempt,
 }
 
+pub(crate) fn signing_key(row: &SqliteRow) -> crate::Result<tessera_storage::SigningKeyRecord> {
+    Ok(tessera_storage::signing_key(&Stored(row))?)
+}
+
 pub(crate) fn user(row: &SqliteRow) -> crate::Result<tessera_core::user::User> {
     Ok(decode::user(&Stored(row), "id")?)
 }

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
-use tessera_storage::{epoch_micros, RateDecision, RateQuota};
+use tessera_storage::{epoch_micros, RateDecision, RateQuota, SigningKeyRecord, SIGNING_KEY_COLUMNS};
 
+use crate::outbox::timestamp;
 use crate::{begin_write, Result};
 
 pub(crate) async fn shared_secret(pool: &SqlitePool, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
@@ -50,4 +51,33 @@ pub(crate) async fn take_rate_token(
     };
     tx.commit().await?;
     Ok(decision)
+}
+
+pub(crate) async fn signing_keys(pool: &SqlitePool) -> Result<Vec<SigningKeyRecord>> {
+    let rows = sqlx::query(&format!("SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys ORDER BY created_at, kid"))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(crate::rows::signing_key).collect()
+}
+
+pub(crate) async fn add_signing_key(pool: &SqlitePool, key: &SigningKeyRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, seed, created_at, retired_at) VALUES (?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING",
+    )
+    .bind(&key.kid)
+    .bind(&key.seed)
+    .bind(timestamp(key.created_at))
+    .bind(key.retired_at.map(timestamp))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn retire_signing_key(pool: &SqlitePool, kid: &str, at: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL")
+        .bind(timestamp(at))
+        .bind(kid)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

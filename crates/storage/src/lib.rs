@@ -19,6 +19,7 @@ mod records;
 #[doc(hidden)]
 pub mod route;
 pub mod scripts;
+mod signing;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 mod webhooks;
@@ -29,6 +30,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub use error::{SinkError, StorageError};
 pub use primitives::{Backend, StoredClaim, WriteTx};
 pub use records::*;
+pub use signing::*;
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
@@ -178,6 +180,12 @@ pub trait Database: Send + Sync + 'static {
     /// holds at most `quota.burst`), atomically however many nodes ask at once. A refusal takes no token and
     /// says how long until one is free.
     async fn take_rate_token(&self, key: &str, now: DateTime<Utc>, quota: RateQuota) -> Result<RateDecision>;
+    /// Every gate-signing key, retired ones too, oldest first (by `created_at`, then `kid`).
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>>;
+    /// Adds a signing key; a key whose `kid` is already stored is left as it is.
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()>;
+    /// Retires the key `kid` at `at`; false when there is no such key or it was already retired.
+    async fn retire_signing_key(&self, kid: &str, at: DateTime<Utc>) -> Result<bool>;
 
     // --- idempotency ---
     /// Claims `mark.key` for a request with `request_hash`, held by `mark.token` with a lease until

@@ -173,6 +173,15 @@ pub enum Admin {
         #[arg(long)]
         id: MessageId,
     },
+    /// Add a fresh gate-signing key: it signs the tickets of orders made from now on, older keys keep verifying.
+    /// Prints the new key's id as the last word.
+    RotateSigningKey,
+    /// Retire a gate-signing key by its id (`kid`): tickets it signed no longer verify. The newest key cannot be
+    /// retired; rotate first.
+    RetireSigningKey {
+        #[arg(long)]
+        kid: String,
+    },
     /// Webhook endpoints of every agency, or of one (never their secrets).
     ListWebhooks {
         #[arg(long)]
@@ -320,6 +329,14 @@ async fn execute(app: &Tessera, cmd: Admin) -> Result<(), AppError> {
         Admin::AddBookerCode { agency, code } => {
             app.add_booker_code(&op, agency, &code).await?;
             println!("booker code {} added", code.trim());
+        }
+        Admin::RotateSigningKey => {
+            let kid = app.rotate_signing_key(&op).await?;
+            println!("signing key added {kid}");
+        }
+        Admin::RetireSigningKey { kid } => {
+            app.retire_signing_key(&op, &kid).await?;
+            println!("signing key {kid} retired");
         }
         Admin::CreateUser { username, password, role, agency } => {
             let u = app.create_user_in_role(&op, &username, &password, &role, agency).await?;

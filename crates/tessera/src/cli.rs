@@ -36,6 +36,8 @@ pub enum Command {
     /// Operator commands against the same database (`--json` on every read command).
     #[command(subcommand)]
     Admin(Admin),
+    /// Check a gate payload (a ticket's QR code) offline against the published public keys.
+    Verify(crate::verify::VerifyArgs),
     /// Load bookings (NDJSON, one intake document a line, or a folder of `.json` files) into an agency.
     Import(ImportArgs),
 }
@@ -53,10 +55,13 @@ pub fn init_tracing(format: LogFormat, default: &str) {
 
 /// Runs a command; `Ok(false)` is a command that ran but did not succeed in full (an import with failed lines).
 pub async fn run(cli: Cli) -> anyhow::Result<bool> {
+    if let Command::Verify(args) = &cli.command {
+        return crate::verify::run(args);
+    }
     let file = cli.store.config.clone();
     let settings = match &cli.command {
         Command::Serve { settings, .. } => (**settings).clone(),
-        Command::Admin(_) | Command::Import(_) => Settings::default(),
+        Command::Admin(_) | Command::Import(_) | Command::Verify(_) => Settings::default(),
     };
     let config = Config::load(cli.store.over(settings), file.as_deref())?;
     match cli.command {
@@ -89,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
             crate::admin::run(&app, cmd).await?;
             Ok(true)
         }
+        Command::Verify(args) => crate::verify::run(&args),
         Command::Import(args) => {
             init_tracing(config.log_format, "warn");
             let app = server::build_app(&config).await?;

@@ -123,6 +123,29 @@ pub struct Settings {
     /// (0-1024, default 2); past it, or with 0, a document is rendered when first read.
     #[arg(long, env = "TESSERA_RENDER_AHEAD")]
     pub render_ahead: Option<usize>,
+    /// Apple Wallet: the Pass Type ID certificate (PEM) passes are signed with. With `--wallet-key`,
+    /// `--wallet-wwdr`, `--wallet-pass-type-id` and `--wallet-team-id`; without them `.../pkpass` answers 501.
+    #[arg(long, env = "TESSERA_WALLET_CERT")]
+    pub wallet_cert: Option<PathBuf>,
+    /// Apple Wallet: the certificate's private key (PEM, unencrypted; keep the file readable by Tessera only).
+    #[arg(long, env = "TESSERA_WALLET_KEY")]
+    pub wallet_key: Option<PathBuf>,
+    /// Apple Wallet: Apple's WWDR intermediate certificate (PEM), included in every pass signature.
+    #[arg(long, env = "TESSERA_WALLET_WWDR")]
+    pub wallet_wwdr: Option<PathBuf>,
+    /// Apple Wallet: the pass type identifier of the certificate, e.g. `pass.com.example.tickets`.
+    #[arg(long, env = "TESSERA_WALLET_PASS_TYPE_ID")]
+    pub wallet_pass_type_id: Option<String>,
+    /// Apple Wallet: the Apple developer team identifier, e.g. `A1B2C3D4E5`.
+    #[arg(long, env = "TESSERA_WALLET_TEAM_ID")]
+    pub wallet_team_id: Option<String>,
+    /// Google Wallet: the service account's JSON key file that signs "Save to Google Wallet" links. With
+    /// `--google-wallet-issuer-id`; without them the links answer 501.
+    #[arg(long, env = "TESSERA_GOOGLE_WALLET_KEY")]
+    pub google_wallet_key: Option<PathBuf>,
+    /// Google Wallet: the issuer id (digits) from the Google Pay & Wallet console.
+    #[arg(long, env = "TESSERA_GOOGLE_WALLET_ISSUER_ID")]
+    pub google_wallet_issuer_id: Option<String>,
 }
 
 /// Where the data is: the options of every command (`serve`, `admin`, `import`), given before or after it.
@@ -199,6 +222,13 @@ impl Settings {
             document_cache_mb: self.document_cache_mb.or(lower.document_cache_mb),
             render_ahead: self.render_ahead.or(lower.render_ahead),
             metrics_listen: self.metrics_listen.or(lower.metrics_listen),
+            wallet_cert: self.wallet_cert.or(lower.wallet_cert),
+            wallet_key: self.wallet_key.or(lower.wallet_key),
+            wallet_wwdr: self.wallet_wwdr.or(lower.wallet_wwdr),
+            wallet_pass_type_id: self.wallet_pass_type_id.or(lower.wallet_pass_type_id),
+            wallet_team_id: self.wallet_team_id.or(lower.wallet_team_id),
+            google_wallet_key: self.google_wallet_key.or(lower.google_wallet_key),
+            google_wallet_issuer_id: self.google_wallet_issuer_id.or(lower.google_wallet_issuer_id),
         }
     }
 }
@@ -258,6 +288,10 @@ pub struct Config {
     pub render_ahead: usize,
     /// Where `GET /metrics` is served; None: no metrics.
     pub metrics_listen: Option<SocketAddr>,
+    /// Apple Wallet pass signing; None: not configured.
+    pub wallet: Option<std::sync::Arc<tessera_documents::wallet::WalletSigner>>,
+    /// "Save to Google Wallet" link signing; None: not configured.
+    pub google_wallet: Option<std::sync::Arc<tessera_app::google_wallet::GoogleWallet>>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -403,7 +437,31 @@ impl Config {
         };
         let outbox_interval = Duration::from_secs(s.outbox_interval.unwrap_or(5).clamp(1, 3600));
         let webhooks = webhook_settings(s.webhooks_allow_private, s.webhooks_retry_delays.as_deref())?;
+        let wallet = wallet_signer(
+            s.wallet_cert.as_deref(),
+            s.wallet_key.as_deref(),
+            s.wallet_wwdr.as_deref(),
+            s.wallet_pass_type_id.as_deref(),
+            s.wallet_team_id.as_deref(),
+        )?;
+        let google_wallet = match (s.google_wallet_key, s.google_wallet_issuer_id) {
+            (Some(path), Some(issuer)) => {
+                let json = std::fs::read(&path)
+                    .with_context(|| format!("reading the --google-wallet-key {}", path.display()))?;
+                let google = tessera_app::google_wallet::GoogleWallet::from_service_account(
+                    &json,
+                    &issuer,
+                    vec![public_url.clone()],
+                )
+                .map_err(|e| anyhow::anyhow!("--google-wallet-key {}: {e}", path.display()))?;
+                Some(std::sync::Arc::new(google))
+            }
+            (None, None) => None,
+            _ => bail!("Google Wallet needs both --google-wallet-key and --google-wallet-issuer-id"),
+        };
         Ok(Config {
+            google_wallet,
+            wallet,
             webhooks,
             mail,
             outbox_interval,
@@ -434,6 +492,38 @@ impl Config {
             metrics_listen: s.metrics_listen,
         })
     }
+}
+
+/// The Apple Wallet signer: all five settings or none; the files are read and checked now (the key must belong
+/// to the certificate), so a bad setup stops the start instead of failing the first pass.
+fn wallet_signer(
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    wwdr: Option<&Path>,
+    pass_type_id: Option<&str>,
+    team_id: Option<&str>,
+) -> anyhow::Result<Option<std::sync::Arc<tessera_documents::wallet::WalletSigner>>> {
+    let (Some(cert), Some(key), Some(wwdr), Some(pass_type_id), Some(team_id)) =
+        (cert, key, wwdr, pass_type_id, team_id)
+    else {
+        if cert.is_some() || key.is_some() || wwdr.is_some() || pass_type_id.is_some() || team_id.is_some() {
+            bail!(
+                "Apple Wallet needs all of --wallet-cert, --wallet-key, --wallet-wwdr, --wallet-pass-type-id and \
+                 --wallet-team-id"
+            );
+        }
+        return Ok(None);
+    };
+    let read =
+        |path: &Path, what: &str| std::fs::read(path).with_context(|| format!("reading the {what} {}", path.display()));
+    let signer = tessera_documents::wallet::WalletSigner::from_pem(
+        &read(cert, "--wallet-cert")?,
+        &read(key, "--wallet-key")?,
+        &read(wwdr, "--wallet-wwdr")?,
+        pass_type_id,
+        team_id,
+    )?;
+    Ok(Some(std::sync::Arc::new(signer)))
 }
 
 /// The webhook settings: private addresses only when asked, the default retry schedule unless one is given.

@@ -9,3 +9,4 @@ pub mod demo;
 pub mod import;
 pub mod metrics;
 pub mod server;
+pub mod verify;

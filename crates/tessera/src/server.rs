@@ -86,7 +86,10 @@ pub async fn build_app(config: &Config) -> anyhow::Result<Tessera> {
         document_cache_bytes: config.document_cache_bytes,
         render_ahead: config.render_ahead,
     };
-    let app = Tessera::new(db, docs, Arc::new(SystemClock), settings).with_webhooks(config.webhooks.clone());
+    let app = Tessera::new(db, docs, Arc::new(SystemClock), settings)
+        .with_webhooks(config.webhooks.clone())
+        .with_wallet(config.wallet.clone())
+        .with_google_wallet(config.google_wallet.clone());
     Ok(match &config.mail {
         Some(mail) => app.with_mailer(tessera_app::mail::Mailer::new(mail).map_err(anyhow::Error::msg)?),
         None => app,

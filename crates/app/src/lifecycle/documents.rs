@@ -14,6 +14,7 @@ use tessera_documents::DocumentKey;
 use tessera_storage::{NewDocument, NewTransition, SinkError, Subject, TransitionOutcome, TransitionSink};
 
 use super::Facts;
+use crate::gate::GateKeys;
 use crate::render::{self, RenderedFile};
 use crate::{AppError, Tessera};
 
@@ -21,6 +22,8 @@ pub(crate) struct LifecycleSink<'a> {
     pub app: &'a Tessera,
     pub facts: &'a Facts,
     pub change: &'a NewTransition,
+    /// The gate keys, for the QR codes of an event ticket's PDFs.
+    pub keys: Option<&'a GateKeys>,
 }
 
 #[async_trait]
@@ -128,7 +131,8 @@ impl LifecycleSink<'_> {
         let mut files = Vec::new();
         if !item.counts() {
             for d in &item.downloads {
-                let payload = self.app.gate_payload(&d.id)?;
+                let keys = self.keys.ok_or_else(|| AppError::Internal("event change without gate keys".into()))?;
+                let payload = keys.event_payload(&order, &item, d)?;
                 files.push(render::event_ticket(&self.facts.agency, event, &order, &item, d, payload)?);
             }
         }

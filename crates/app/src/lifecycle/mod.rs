@@ -131,7 +131,12 @@ impl Tessera {
                 Err(AppError::Lifecycle(e)) => return Err(self.refused_action(&facts, &command, &actor, e).await),
                 Err(e) => return Err(e),
             };
-            let sink = LifecycleSink { app: self, facts: &facts, change: &change };
+            // Keys are read before the transaction: the sink renders inside it and must not wait on the database.
+            let keys = match facts.order {
+                Some(_) => Some(self.gate_keys().await?),
+                None => None,
+            };
+            let sink = LifecycleSink { app: self, facts: &facts, change: &change, keys: keys.as_ref() };
             match self.db.transition(&change, &sink).await {
                 Ok(outcome) => return self.changed(who, &facts, command.name(), plan, outcome).await,
                 Err(StorageError::Stale) => continue,

@@ -106,9 +106,10 @@ fn classify(e: &AppError, missing: Missing) -> (StatusCode, &'static str) {
         | AppError::IdempotencyInProgress
         | AppError::LinkInvalid
         | AppError::LinkExpired => (StatusCode::UNPROCESSABLE_ENTITY, INVALID),
-        AppError::NothingToSend | AppError::NotReady | AppError::NotDownloadable(_) => {
-            (StatusCode::NOT_FOUND, TICKET_NOT_FOUND)
-        }
+        AppError::NothingToSend
+        | AppError::NotReady
+        | AppError::NotDownloadable(_)
+        | AppError::WalletNotConfigured(_) => (StatusCode::NOT_FOUND, TICKET_NOT_FOUND),
         // No lifecycle action reaches this profile; should one, the ticket's state is the conflict.
         AppError::Lifecycle(_) => (StatusCode::CONFLICT, INVALID),
         AppError::Internal(_) | AppError::MailFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),

@@ -83,9 +83,11 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         | AppError::IdempotencyInProgress
         | AppError::LinkInvalid
         | AppError::LinkExpired => (S::CONFLICT, "REQUEST_CONFLICT"),
-        AppError::NothingToSend | AppError::NotReady | AppError::NotDownloadable(_) | AppError::Lifecycle(_) => {
-            (S::CONFLICT, "REQUEST_CONFLICT")
-        }
+        AppError::NothingToSend
+        | AppError::NotReady
+        | AppError::NotDownloadable(_)
+        | AppError::Lifecycle(_)
+        | AppError::WalletNotConfigured(_) => (S::CONFLICT, "REQUEST_CONFLICT"),
         AppError::Internal(_) | AppError::MailFailed(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
 }

@@ -87,6 +87,7 @@ fn create_failure(e: &AppError) -> (StatusCode, String) {
         AppError::PayloadTooLarge => fail(S::PAYLOAD_TOO_LARGE, &e.to_string()),
         AppError::UnsupportedMediaType => fail(S::UNSUPPORTED_MEDIA_TYPE, &e.to_string()),
         AppError::LinkInvalid | AppError::NotDownloadable(_) => fail(S::FORBIDDEN, &e.to_string()),
+        AppError::WalletNotConfigured(_) => fail(S::NOT_IMPLEMENTED, &e.to_string()),
         AppError::LinkExpired => fail(S::GONE, &e.to_string()),
         AppError::DocumentGeneration(detail) => {
             fail(S::INTERNAL_SERVER_ERROR, &logged(e, detail, "the ticket documents could not be generated"))
@@ -110,7 +111,8 @@ fn send_failure(e: &AppError) -> (StatusCode, String) {
         | AppError::Validation(_)
         | AppError::NothingToSend
         | AppError::NotReady
-        | AppError::NotDownloadable(_) => (S::BAD_REQUEST, "Can not generate ticket".into()),
+        | AppError::NotDownloadable(_)
+        | AppError::WalletNotConfigured(_) => (S::BAD_REQUEST, "Can not generate ticket".into()),
         AppError::MailFailed(reason) => {
             let told = logged(e, reason, "the mail server did not accept the message; it will be retried");
             (S::INTERNAL_SERVER_ERROR, format!("Send Email fail: {told}"))

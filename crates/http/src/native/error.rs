@@ -74,6 +74,7 @@ pub(crate) fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::NotDownloadable(_) => (StatusCode::FORBIDDEN, "not_downloadable"),
         AppError::NotReady => (StatusCode::CONFLICT, "not_completed"),
         AppError::MailFailed(_) => (StatusCode::BAD_GATEWAY, "mail_failed"),
+        AppError::WalletNotConfigured(_) => (StatusCode::NOT_IMPLEMENTED, "wallet_not_configured"),
         AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     }
 }

@@ -36,7 +36,7 @@ pub struct RefundRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckinRequest {
-    /// The QR code's content, `TSR1.<download item>.<signature>`.
+    /// The QR code's content: a signed gate payload `TG1.<kid>.<subject>.…` (see docs/wallet.md).
     pub payload: String,
 }
 

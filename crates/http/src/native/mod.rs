@@ -16,6 +16,7 @@ mod outbox;
 mod records;
 mod sign_in;
 mod tickets;
+mod wallet;
 mod webhooks;
 mod wire;
 
@@ -61,6 +62,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::get))
         .routes(routes!(tickets::ticket_pdf))
         .routes(routes!(tickets::ticket_link))
+        .routes(routes!(wallet::coupon_pkpass))
+        .routes(routes!(wallet::event_pkpass))
+        .routes(routes!(wallet::coupon_google))
+        .routes(routes!(wallet::event_google))
         .routes(routes!(lifecycle::void))
         .routes(routes!(lifecycle::refund))
         .routes(routes!(lifecycle::approve))

@@ -5,13 +5,34 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::{Database, RateDecision, RateQuota};
+use crate::{Database, RateDecision, RateQuota, SigningKeyRecord};
 
 fn at(millis: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("a valid instant") + TimeDelta::milliseconds(millis)
 }
 
+fn signing_key(kid: &str, seed: &str, millis: i64) -> SigningKeyRecord {
+    SigningKeyRecord { kid: kid.into(), seed: seed.into(), created_at: at(millis), retired_at: None }
+}
+
 checks! {
+    async fn signing_keys_are_listed_oldest_first_and_retired_once(db: Arc<dyn Database>) {
+        assert_eq!(db.signing_keys().await.expect("keys"), vec![], "a fresh database has no keys");
+        db.add_signing_key(&signing_key("new", "seed-b", 2_000)).await.expect("add");
+        db.add_signing_key(&signing_key("old", "seed-a", 1_000)).await.expect("add");
+        db.add_signing_key(&signing_key("old", "another seed", 3_000)).await.expect("a known kid is left alone");
+        let keys = db.signing_keys().await.expect("keys");
+        assert_eq!(keys, vec![signing_key("old", "seed-a", 1_000), signing_key("new", "seed-b", 2_000)]);
+
+        assert!(db.retire_signing_key("old", at(5_000)).await.expect("retire"));
+        assert!(!db.retire_signing_key("old", at(6_000)).await.expect("retire"), "retired once");
+        assert!(!db.retire_signing_key("nope", at(6_000)).await.expect("retire"), "no such key");
+        let keys = db.signing_keys().await.expect("keys");
+        assert_eq!(keys[0].retired_at, Some(at(5_000)), "the first retirement's time stays");
+        assert_eq!(keys[1], signing_key("new", "seed-b", 2_000), "other keys are untouched");
+        assert!(!format!("{:?}", keys[1]).contains("seed-b"), "Debug never shows a seed");
+    }
+
     async fn shared_secret_keeps_the_first_candidate(db: Arc<dyn Database>) {
         let first = db.shared_secret("jwt", b"first candidate").await.expect("secret");
         assert_eq!(first, b"first candidate");

@@ -44,6 +44,18 @@ pub struct Options {
     pub webhooks_allow_private: Option<bool>,
     /// `--access-log-flush-ms`.
     pub access_log_flush_ms: Option<u64>,
+    /// Apple Wallet signing files; the pass type id is `pass.test.tessera`, the team `TEAMID1234`.
+    pub wallet: Option<WalletFiles>,
+    /// `--google-wallet-key` (a service-account JSON file); the issuer id is `3388000000022222222`.
+    pub google_wallet_key: Option<std::path::PathBuf>,
+}
+
+/// `--wallet-cert`, `--wallet-key` and `--wallet-wwdr`.
+#[derive(Debug, Clone)]
+pub struct WalletFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+    pub wwdr: std::path::PathBuf,
 }
 
 pub struct TestApp {
@@ -117,6 +129,13 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         webhooks_allow_private: Some(options.webhooks_allow_private.unwrap_or(true)),
         webhooks_retry_delays: Some(options.webhooks_retry_delays.unwrap_or_else(|| "0.1,0.1,0.1,0.1,0.1,0.1".into())),
         access_log_flush_ms: options.access_log_flush_ms,
+        wallet_cert: options.wallet.as_ref().map(|w| w.cert.clone()),
+        wallet_key: options.wallet.as_ref().map(|w| w.key.clone()),
+        wallet_wwdr: options.wallet.as_ref().map(|w| w.wwdr.clone()),
+        wallet_pass_type_id: options.wallet.as_ref().map(|_| "pass.test.tessera".to_owned()),
+        wallet_team_id: options.wallet.as_ref().map(|_| "TEAMID1234".to_owned()),
+        google_wallet_issuer_id: options.google_wallet_key.as_ref().map(|_| "3388000000022222222".to_owned()),
+        google_wallet_key: options.google_wallet_key,
         // A day of slack, so a void never meets the local midnight of a test that runs across it.
         void_window_days: Some(options.void_window_days.unwrap_or(1)),
         ..Default::default()

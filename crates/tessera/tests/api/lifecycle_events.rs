@@ -18,8 +18,9 @@ async fn scan(ev: &Events, payload: String) -> (StatusCode, Value) {
     act(&ev.app, &ev.token, "/api/v1/checkin", json!({ "payload": payload })).await
 }
 
-fn payload(ev: &Events, download: &str) -> String {
-    ev.app.app.gate_payload(&DownloadItemId::parse(download).expect("download item id")).expect("payload")
+async fn payload(ev: &Events, download: &str) -> String {
+    let id = DownloadItemId::parse(download).expect("download item id");
+    ev.app.app.gate_payload(&tessera_app::Principal::operator(), &id).await.expect("payload")
 }
 
 async fn refunding_an_event_ticket_drops_it_from_the_zip_and_credits_its_invoice(app: TestApp) {
@@ -120,17 +121,17 @@ async fn the_first_scan_is_accepted_and_later_ones_hear_when_it_was(app: TestApp
     let record = ev.app.app.get_order(&who, s(&lfc["bookingorder_id"])).await.expect("order");
     let john_dwn = record.order.items[0].downloads[0].id.to_string();
 
-    let (status, first) = scan(&ev, payload(&ev, &john_dwn)).await;
+    let (status, first) = scan(&ev, payload(&ev, &john_dwn).await).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!((first["result"].as_str(), first["order_item"]["status"].as_str()), (Some("accepted"), Some("used")));
     let used_at = first["order_item"]["coupons"][0]["used_at"].clone();
     assert!(used_at.is_string());
-    let res = ev.app.post("/api/v1/checkin", &ev.token, &json!({"payload": payload(&ev, &john_dwn)})).await;
+    let res = ev.app.post("/api/v1/checkin", &ev.token, &json!({"payload": payload(&ev, &john_dwn).await})).await;
     let problem = expect_problem(res, StatusCode::CONFLICT, "already_used").await;
     assert_eq!(problem["used_at"], used_at, "{problem}");
     assert!(problem["detail"].as_str().unwrap().starts_with("already used at "), "{problem}");
 
-    let mut forged = payload(&ev, &john_dwn);
+    let mut forged = payload(&ev, &john_dwn).await;
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
     for bad in [forged, "TSR1.nonsense".to_owned(), String::new()] {
@@ -142,14 +143,15 @@ async fn the_first_scan_is_accepted_and_later_ones_hear_when_it_was(app: TestApp
         .await;
     }
     let jane_dwn = record.order.items[1].downloads[0].id.to_string();
-    let res = ev.app.post("/api/v1/checkin", &ev.app.other_token, &json!({"payload": payload(&ev, &jane_dwn)})).await;
+    let res =
+        ev.app.post("/api/v1/checkin", &ev.app.other_token, &json!({"payload": payload(&ev, &jane_dwn).await})).await;
     expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 
     // A three-day pass is used day by day; the listing shows when each day was first scanned.
     let f1_record = ev.app.app.get_order(&who, s(&f1["bookingorder_id"])).await.expect("order");
     let days: Vec<String> = f1_record.order.items[0].downloads.iter().map(|d| d.id.to_string()).collect();
     for (n, day) in days.iter().enumerate() {
-        let (status, body) = scan(&ev, payload(&ev, day)).await;
+        let (status, body) = scan(&ev, payload(&ev, day).await).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let expected = if n + 1 == days.len() { "used" } else { "active" };
         assert_eq!(body["order_item"]["status"], expected);
@@ -162,7 +164,7 @@ async fn the_first_scan_is_accepted_and_later_ones_hear_when_it_was(app: TestApp
     // A refunded ticket does not get in.
     let jane = s(&items(lfc)[1]["orderitem_id"]);
     item_action(&ev, s(&lfc["bookingorder_id"]), jane, "refund", json!({})).await;
-    let res = ev.app.post("/api/v1/checkin", &ev.token, &json!({"payload": payload(&ev, &jane_dwn)})).await;
+    let res = ev.app.post("/api/v1/checkin", &ev.token, &json!({"payload": payload(&ev, &jane_dwn).await})).await;
     let problem = expect_problem(res, StatusCode::CONFLICT, "invalid_ticket_status").await;
     assert_eq!(problem["detail"], "a ticket in status RFND cannot be used");
 }

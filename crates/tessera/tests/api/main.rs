@@ -15,6 +15,7 @@ mod concurrency;
 mod documents;
 mod edge;
 mod events;
+mod gate;
 mod gds;
 mod group;
 mod i18n;
@@ -30,6 +31,7 @@ mod object_store;
 mod portal;
 mod smtp;
 mod snapshots;
+mod wallet;
 #[path = "../support/webhook_receiver.rs"]
 mod webhook_receiver;
 mod webhooks;
