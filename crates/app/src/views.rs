@@ -7,7 +7,8 @@ use tessera_core::invoice::{Invoice, InvoiceKind};
 use tessera_core::language::Language;
 use tessera_core::money::Money;
 use tessera_core::ticket::{Ticket, TicketStatus, TicketType};
-use tessera_documents::i18n::{self, Lang};
+use tessera_documents::i18n;
+pub use tessera_documents::i18n::Lang;
 use tessera_documents::model::{
     AgencyView, EmdView, FareView, FlightTicketView, InvoiceLineView, InvoiceView, JourneyView, PartyView, SegmentView,
     ServiceView, TaxLine,

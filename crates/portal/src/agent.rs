@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use tessera_app::idempotency::{request_hash, Idempotent};
 use tessera_app::issuing::IssueCommand;
+use tessera_app::views::Lang;
 use tessera_app::{AppError, Principal, Tessera};
 use tessera_core::agency::Agency;
 use tessera_core::booking::{Booking, BookingDetail, BookingStatus};
@@ -194,7 +195,7 @@ fn itinerary(booking: &Booking) -> Markup {
                     td { (seg.carrier.as_str()) " " (seg.flight_number) }
                     td { (seg.departure.airport.as_str()) " " (seg.departure.city) }
                     td { (seg.arrival.airport.as_str()) " " (seg.arrival.city) }
-                    td { (tessera_app::views::format_local(seg.departure.time)) }
+                    td { (tessera_app::views::format_local(Lang::En, seg.departure.time)) }
                     td { (seg.booking_class) }
                 } } } }
             } }
@@ -204,7 +205,7 @@ fn itinerary(booking: &Booking) -> Markup {
                 tbody { @for fare in &f.fares { tr {
                     td { (fare.passenger_type.as_str()) }
                     td.num { (money(fare.base)) }
-                    td.num { (fare.taxes.iter().map(|t| format!("{} {}", t.code, tessera_app::views::format_amount(t.amount))).collect::<Vec<_>>().join(", ")) }
+                    td.num { (fare.taxes.iter().map(|t| format!("{} {}", t.code, tessera_app::views::format_amount(Lang::En, t.amount))).collect::<Vec<_>>().join(", ")) }
                     td.num { (money(fare.total)) }
                 } } }
             } }
@@ -215,7 +216,7 @@ fn itinerary(booking: &Booking) -> Markup {
                 thead { tr { th scope="col" { "Event" } th scope="col" { "Starts" } th scope="col" { "Ticket" } th.num scope="col" { "Quantity" } th.num scope="col" { "Unit price" } } }
                 tbody { @for o in &e.orders { @for i in &o.items { tr {
                     td { (o.event.name) ", " (o.event.venue) }
-                    td { (tessera_app::views::format_local(o.event.starts_at)) }
+                    td { (tessera_app::views::format_local(Lang::En, o.event.starts_at)) }
                     td { (i.ticket_name) " (" (i.category) ")" }
                     td.num { (i.quantity) }
                     td.num { (money(i.unit_price)) }

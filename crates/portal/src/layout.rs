@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup, DOCTYPE};
 use sha2::{Digest, Sha256};
+use tessera_app::views::Lang;
 use tessera_app::AppError;
 use tessera_core::money::Money;
 use tessera_core::user::Role;
@@ -68,7 +69,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 
 /// `41,893.00 NPR`: the currency's own minor units, grouped thousands.
 pub fn money(m: Money) -> String {
-    format!("{} {}", tessera_app::views::format_amount(m), m.currency().code())
+    format!("{} {}", tessera_app::views::format_amount(Lang::En, m), m.currency().code())
 }
 
 pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -119,7 +119,6 @@ impl Tessera {
             AppError::DocumentUnavailable(format!("{} {} was not recorded once rendered", owner.kind(), owner.key()))
         })
     }
-
 }
 
 impl Tessera {

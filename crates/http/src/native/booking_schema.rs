@@ -113,8 +113,19 @@ pub(crate) fn components() -> Vec<(&'static str, Value)> {
             "payment": {"type": "object", "description": "NDC payment details, kept as given"},
             "language": language.clone(),
         }),
-        &["type", "pnr", "system", "validating_carrier", "trip_type", "currency", "ticketing_deadline", "contact",
-          "passengers", "journeys", "fares"],
+        &[
+            "type",
+            "pnr",
+            "system",
+            "validating_carrier",
+            "trip_type",
+            "currency",
+            "ticketing_deadline",
+            "contact",
+            "passengers",
+            "journeys",
+            "fares",
+        ],
     );
     let event = object(
         json!({
@@ -130,87 +141,125 @@ pub(crate) fn components() -> Vec<(&'static str, Value)> {
         &["type", "booking_code", "currency", "contact", "orders"],
     );
     vec![
-        ("BookingDocument", json!({
-            "description": "A booking document of the intake contract (examples/bookings/*.json): a flight or an event",
-            "oneOf": [reference("FlightBookingDocument"), reference("EventBookingDocument")],
-            "discriminator": {"propertyName": "type", "mapping": {
-                "flight": "#/components/schemas/FlightBookingDocument",
-                "event": "#/components/schemas/EventBookingDocument"}},
-        })),
+        (
+            "BookingDocument",
+            json!({
+                "description": "A booking document of the intake contract (examples/bookings/*.json): a flight or an event",
+                "oneOf": [reference("FlightBookingDocument"), reference("EventBookingDocument")],
+                "discriminator": {"propertyName": "type", "mapping": {
+                    "flight": "#/components/schemas/FlightBookingDocument",
+                    "event": "#/components/schemas/EventBookingDocument"}},
+            }),
+        ),
         ("FlightBookingDocument", flight),
         ("EventBookingDocument", event),
-        ("Amount", json!({
-            "description": "a non-negative amount in major units, as a JSON number or a decimal string; \
-                            no more decimals than the currency's minor unit",
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": format!("^[{SPACE}]*[0-9]+(\\.[0-9]+)?[{SPACE}]*$")}
-            ]
-        })),
-        ("BookingContact", object(
-            json!({"email": {"type": "string", "pattern": email_pattern(),
+        (
+            "Amount",
+            json!({
+                "description": "a non-negative amount in major units, as a JSON number or a decimal string; \
+                                no more decimals than the currency's minor unit",
+                "anyOf": [
+                    {"type": "number", "minimum": 0},
+                    {"type": "string", "pattern": format!("^[{SPACE}]*[0-9]+(\\.[0-9]+)?[{SPACE}]*$")}
+                ]
+            }),
+        ),
+        (
+            "BookingContact",
+            object(
+                json!({"email": {"type": "string", "pattern": email_pattern(),
                              "description": "an e-mail address of at most 254 characters"},
                    "phone": text(32)}),
-            &["email"])),
-        ("BookingPassenger", object(
-            json!({
-                "id": text(32), "type": passenger_type.clone(), "title": text(8), "surname": text(64),
-                "given_name": text(64), "date_of_birth": {"type": "string", "format": "date"},
-                "accompanied_by": {"type": "string", "description": "an infant's adult: that passenger's id"},
-            }),
-            &["id", "type", "surname"])),
-        ("BookingJourney", object(
-            json!({
-                "airline_confirmation_code": text(16),
-                "baggage": object(json!({"cabin": text(32), "checked": text(32)}), &[]),
-                "segments": array(reference("BookingSegment"), 1, Some(16)),
-            }),
-            &["segments"])),
-        ("BookingSegment", object(
-            json!({
-                "carrier": carrier, "carrier_name": text(64),
-                "flight_number": code("^[0-9]{1,4}[A-Z]?$", "1-4 digits, optionally followed by a letter"),
-                "equipment": text(64),
-                "booking_class": code("^[A-Z]$", "one letter"),
-                "fare_basis": code("^[A-Z0-9/]{1,15}$", "fare basis code"),
-                "departure": place.clone(), "arrival": place,
-            }),
-            &["carrier", "flight_number", "booking_class", "fare_basis", "departure", "arrival"])),
-        ("BookingFare", object(
-            json!({
-                "passenger_type": passenger_type,
-                "base": reference("Amount"),
-                "taxes": array(object(json!({"code": upper_alnum(2, 3, "tax code"), "amount": reference("Amount")}),
-                                      &["code", "amount"]), 0, None),
-                "total": reference("Amount"),
-            }),
-            &["passenger_type", "base", "total"])),
-        ("BookingService", object(
-            json!({
-                "passenger_id": text(32), "type": one_of(&["BAGGAGE", "SEAT", "SSR"]),
-                "code": upper_alnum(1, 8, "service code"), "description": text(70), "amount": reference("Amount"),
-            }),
-            &["passenger_id", "type", "code", "description", "amount"])),
-        ("BookingEventOrder", object(
-            json!({
-                "event": object(
-                    json!({"id": text(64), "name": text(128), "venue": text(128), "starts_at": time(), "ends_at": time()}),
-                    &["id", "name", "venue", "starts_at"]),
-                "items": array(reference("BookingEventItem"), 1, None),
-            }),
-            &["event", "items"])),
-        ("BookingEventItem", object(
-            json!({
-                "ticket_name": text(128), "category": text(64),
-                "quantity": {"type": "integer", "minimum": 1, "maximum": 50},
-                "unit_price": reference("Amount"),
-                "distribution_channel": one_of(&["xs2event", "external", "external_end_client"]),
-                "pdfs_per_ticket": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
-                "guests": array(object(json!({"first_name": text(64), "last_name": text(64), "lead_guest": {"type": "boolean"}}),
-                                       &["first_name", "last_name"]), 0, Some(50)),
-                "seats": array(object(json!({"section": text(32), "row": text(32), "seat": text(32)}), &[]), 0, Some(50)),
-            }),
-            &["ticket_name", "category", "quantity", "unit_price"])),
+                &["email"],
+            ),
+        ),
+        (
+            "BookingPassenger",
+            object(
+                json!({
+                    "id": text(32), "type": passenger_type.clone(), "title": text(8), "surname": text(64),
+                    "given_name": text(64), "date_of_birth": {"type": "string", "format": "date"},
+                    "accompanied_by": {"type": "string", "description": "an infant's adult: that passenger's id"},
+                }),
+                &["id", "type", "surname"],
+            ),
+        ),
+        (
+            "BookingJourney",
+            object(
+                json!({
+                    "airline_confirmation_code": text(16),
+                    "baggage": object(json!({"cabin": text(32), "checked": text(32)}), &[]),
+                    "segments": array(reference("BookingSegment"), 1, Some(16)),
+                }),
+                &["segments"],
+            ),
+        ),
+        (
+            "BookingSegment",
+            object(
+                json!({
+                    "carrier": carrier, "carrier_name": text(64),
+                    "flight_number": code("^[0-9]{1,4}[A-Z]?$", "1-4 digits, optionally followed by a letter"),
+                    "equipment": text(64),
+                    "booking_class": code("^[A-Z]$", "one letter"),
+                    "fare_basis": code("^[A-Z0-9/]{1,15}$", "fare basis code"),
+                    "departure": place.clone(), "arrival": place,
+                }),
+                &["carrier", "flight_number", "booking_class", "fare_basis", "departure", "arrival"],
+            ),
+        ),
+        (
+            "BookingFare",
+            object(
+                json!({
+                    "passenger_type": passenger_type,
+                    "base": reference("Amount"),
+                    "taxes": array(object(json!({"code": upper_alnum(2, 3, "tax code"), "amount": reference("Amount")}),
+                                          &["code", "amount"]), 0, None),
+                    "total": reference("Amount"),
+                }),
+                &["passenger_type", "base", "total"],
+            ),
+        ),
+        (
+            "BookingService",
+            object(
+                json!({
+                    "passenger_id": text(32), "type": one_of(&["BAGGAGE", "SEAT", "SSR"]),
+                    "code": upper_alnum(1, 8, "service code"), "description": text(70), "amount": reference("Amount"),
+                }),
+                &["passenger_id", "type", "code", "description", "amount"],
+            ),
+        ),
+        (
+            "BookingEventOrder",
+            object(
+                json!({
+                    "event": object(
+                        json!({"id": text(64), "name": text(128), "venue": text(128), "starts_at": time(), "ends_at": time()}),
+                        &["id", "name", "venue", "starts_at"]),
+                    "items": array(reference("BookingEventItem"), 1, None),
+                }),
+                &["event", "items"],
+            ),
+        ),
+        (
+            "BookingEventItem",
+            object(
+                json!({
+                    "ticket_name": text(128), "category": text(64),
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "unit_price": reference("Amount"),
+                    "distribution_channel": one_of(&["xs2event", "external", "external_end_client"]),
+                    "pdfs_per_ticket": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
+                    "guests": array(object(json!({"first_name": text(64), "last_name": text(64), "lead_guest": {"type": "boolean"}}),
+                                           &["first_name", "last_name"]), 0, Some(50)),
+                    "seats": array(object(json!({"section": text(32), "row": text(32), "seat": text(32)}), &[]), 0, Some(50)),
+                }),
+                &["ticket_name", "category", "quantity", "unit_price"],
+            ),
+        ),
     ]
 }
 
