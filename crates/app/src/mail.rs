@@ -81,8 +81,9 @@ impl Tessera {
         let tickets = self.db.tickets_of_issuance(who.scope, issuance).await?;
         let mut attachments = Vec::new();
         for ticket in &tickets {
-            let doc = self.db.get_document(Scope::All, &DocumentOwner::Ticket(ticket.number.clone())).await?;
-            let doc = doc.ok_or_else(|| AppError::Internal(format!("ticket {} has no document", ticket.number)))?;
+            // A message names a stored file: a document still pending (rendered after the issuance's answer) is
+            // rendered and stored first.
+            let doc = self.filled(Scope::All, &DocumentOwner::Ticket(ticket.number.clone())).await?;
             attachments.push(attachment(doc));
         }
         Ok((attachments, tickets.iter().map(|t| t.number.to_string()).collect()))
@@ -100,8 +101,7 @@ impl Tessera {
             for item in order.items.iter().filter(|i| i.downloadable()) {
                 for d in &item.downloads {
                     let owner = DocumentOwner::Download(order.id.clone(), d.id.clone());
-                    let doc = self.db.get_document(Scope::All, &owner).await?;
-                    let doc = doc.ok_or_else(|| AppError::Internal(format!("ticket {} has no document", d.id)))?;
+                    let doc = self.filled(Scope::All, &owner).await?;
                     attachments.push(attachment(doc));
                     let label = if d.label.is_empty() { String::new() } else { format!(", {}", d.label) };
                     lines.push(format!("{} — {}{label}", order.event.name, item.ticket_name));

@@ -81,15 +81,7 @@ impl Tessera {
         let record = self.get_order(who, order).await?;
         let item = record.order.item(item).ok_or(AppError::NotFound("order item"))?;
         let download = item.download(link).ok_or(AppError::NotFound("download link"))?;
-        if !item.distribution_channel.downloadable() {
-            return Err(AppError::NotDownloadable(item.distribution_channel.as_str()));
-        }
-        if !item.counts() {
-            return Err(AppError::NotFound("order item"));
-        }
-        if record.order.logistic_status != LogisticStatus::Completed {
-            return Err(AppError::NotReady);
-        }
+        ensure_deliverable(&record, item)?;
         self.download(who.scope, &DocumentOwner::Download(record.order.id.clone(), download.id.clone())).await
     }
 
@@ -237,4 +229,19 @@ fn render_event(job: &EventRender, payloads: &HashMap<DownloadItemId, String>) -
         }
     }
     Ok(out)
+}
+
+/// Whether an order item's tickets may be handed out (as PDFs or wallet passes): only tickets we distribute, of an
+/// item that still counts, in an order whose logistics are complete.
+pub(crate) fn ensure_deliverable(record: &OrderRecord, item: &tessera_core::orders::OrderItem) -> Result<(), AppError> {
+    if !item.distribution_channel.downloadable() {
+        return Err(AppError::NotDownloadable(item.distribution_channel.as_str()));
+    }
+    if !item.counts() {
+        return Err(AppError::NotFound("order item"));
+    }
+    if record.order.logistic_status != LogisticStatus::Completed {
+        return Err(AppError::NotReady);
+    }
+    Ok(())
 }

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use tessera_core::booking::{BookingDetail, Seat, Segment};
 use tessera_core::codes::TicketNumber;
 use tessera_core::gate::{GateClaims, GateSubject};
-use tessera_core::orders::LogisticStatus;
 use tessera_documents::wallet::{render_pkpass, PassField, PassStyle, PassView, WalletSigner};
 
 use crate::event_views::holder;
@@ -61,15 +60,7 @@ impl Tessera {
             .checked_sub(1)
             .and_then(|i| item.downloads.get(i))
             .ok_or(AppError::NotFound("download item"))?;
-        if !item.distribution_channel.downloadable() {
-            return Err(AppError::NotDownloadable(item.distribution_channel.as_str()));
-        }
-        if !item.counts() {
-            return Err(AppError::NotFound("order item"));
-        }
-        if record.order.logistic_status != LogisticStatus::Completed {
-            return Err(AppError::NotReady);
-        }
+        crate::orders::ensure_deliverable(&record, item)?;
         let payload = self.gate_keys().await?.event_payload(&record.order, item, download)?;
         let agency = self.db.get_agency(record.order.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
         let event = &record.order.event;

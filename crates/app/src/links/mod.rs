@@ -109,7 +109,7 @@ impl Tessera {
 
     /// The document's record with its file: one its issuance has not rendered yet is rendered first (its
     /// key, hash and size are needed, for a presigned URL or an ETag).
-    async fn filled(&self, scope: Scope, owner: &DocumentOwner) -> Result<DocumentRecord, AppError> {
+    pub(crate) async fn filled(&self, scope: Scope, owner: &DocumentOwner) -> Result<DocumentRecord, AppError> {
         let record = self.db.get_document(scope, owner).await?.ok_or(AppError::NotFound("document"))?;
         if !record.is_pending() {
             return Ok(record);

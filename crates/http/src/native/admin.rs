@@ -18,6 +18,27 @@ use super::wire::{AgencyBody, ApiKeyBody, LedgerBody, UserBody};
 use super::ApiError;
 use crate::AppState;
 
+/// An amount as the server takes it: a decimal string or a JSON number (in major units, or percent).
+fn amount() -> utoipa::openapi::schema::OneOf {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .description(Some("a decimal string (`\"120.50\"`) or a JSON number"))
+        .build()
+}
+
+/// [`amount`], or `null` for none.
+fn optional_amount() -> utoipa::openapi::schema::OneOf {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some("a decimal string (`\"120.50\"`), a JSON number, or null for none"))
+        .build()
+}
+
 pub(crate) fn agency_id(text: &str) -> Result<AgencyId, AppError> {
     text.parse().map_err(|_| AppError::NotFound("agency"))
 }
@@ -33,9 +54,9 @@ pub struct CreateAgency {
     /// ISO 4217 code
     #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = optional_amount)]
     pub balance: Option<AmountInput>,
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = optional_amount)]
     pub credit_limit: Option<AmountInput>,
     #[schema(pattern = "^[A-Z0-9]{4,12}$")]
     pub office_id: Option<String>,
@@ -43,11 +64,12 @@ pub struct CreateAgency {
     pub iata_number: Option<String>,
     pub timezone: Option<String>,
     /// VAT included in event ticket prices, in percent (`"21"`, or a number).
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = optional_amount)]
     pub vat_percent: Option<AmountInput>,
     /// Refunds wait for an admin's approval (`TORFND`); default false.
     pub refund_approval: Option<bool>,
     /// BCP-47 tag (`en`, `vi`) of the documents of bookings that do not choose a language; default `en`.
+    #[schema(pattern = "^([Ee][Nn]|[Vv][Ii])(-[A-Za-z0-9]{1,8})*$")]
     pub default_language: Option<String>,
 }
 
@@ -93,7 +115,7 @@ pub async fn get_agency(
 #[serde(deny_unknown_fields)]
 pub struct TopUp {
     /// Positive, in the agency's currency.
-    #[schema(value_type = String)]
+    #[schema(schema_with = amount)]
     pub amount: AmountInput,
     pub note: Option<String>,
 }
@@ -136,7 +158,7 @@ pub struct Agreement {
     /// Required: a PUT states the whole agreement, so an empty body cannot re-authorize a carrier by accident.
     pub authorized: bool,
     /// Highest commission in percent of base fares; absent means no commission.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = optional_amount)]
     pub commission_cap: Option<AmountInput>,
 }
 
@@ -231,6 +253,7 @@ pub async fn set_refund_approval(
 #[serde(deny_unknown_fields)]
 pub struct DefaultLanguage {
     /// BCP-47 tag: `en` or `vi` (a region such as `vi-VN` is accepted and dropped).
+    #[schema(pattern = "^([Ee][Nn]|[Vv][Ii])(-[A-Za-z0-9]{1,8})*$")]
     pub language: String,
 }
 
