@@ -120,6 +120,16 @@ impl Tessera {
         self.doc_cache.clear();
     }
 
+    /// Waits for the background renders of issuances' documents running now (`Settings::render_ahead`); the
+    /// server calls it on shutdown, so an issuance answered just before a stop is usually stored whole. Never
+    /// needed for correctness: a document left pending is rendered by its first read.
+    pub async fn settle_renders(&self) {
+        let all = u32::try_from(self.settings.render_ahead).unwrap_or(u32::MAX);
+        if all > 0 {
+            drop(self.render_ahead.acquire_many(all).await);
+        }
+    }
+
     /// Writes every access-log entry queued so far; the server calls it once the last request has finished.
     pub async fn flush_access_log(&self) {
         self.access_log.flush().await;

@@ -83,7 +83,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
             server::spawn_webhook_worker(app.clone());
             tracing::info!(address = %local, database = app.backend(), "tessera is listening");
             let served = server::serve(listener, server::router(app.clone(), &config), &config).await;
-            // Every request has finished: write the access-log entries still queued before the process ends.
+            // Every request has finished: let the issuances' background renders end (a few seconds at most; what
+            // is left pending renders on first read), then write the access-log entries still queued.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), app.settle_renders()).await;
             app.flush_access_log().await;
             served?;
             Ok(true)

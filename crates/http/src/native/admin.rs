@@ -21,22 +21,26 @@ use crate::AppState;
 /// An amount as the server takes it: a decimal string or a JSON number (in major units, or percent).
 fn amount() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
-    Schema::OneOf(OneOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::String))
-        .item(ObjectBuilder::new().schema_type(Type::Number))
-        .description(Some("a decimal string (`\"120.50\"`) or a JSON number"))
-        .build())
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .description(Some("a decimal string (`\"120.50\"`) or a JSON number"))
+            .build(),
+    )
 }
 
 /// [`amount`], or `null` for none.
 fn optional_amount() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
-    Schema::OneOf(OneOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::String))
-        .item(ObjectBuilder::new().schema_type(Type::Number))
-        .item(ObjectBuilder::new().schema_type(Type::Null))
-        .description(Some("a decimal string (`\"120.50\"`), a JSON number, or null for none"))
-        .build())
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .description(Some("a decimal string (`\"120.50\"`), a JSON number, or null for none"))
+            .build(),
+    )
 }
 
 pub(crate) fn agency_id(text: &str) -> Result<AgencyId, AppError> {

@@ -67,7 +67,9 @@ fn documents_dir(app: &TestApp) -> std::path::PathBuf {
 
 /// Loses every stored file, as a wiped disk or bucket would (the folder itself stays), and the server's
 /// in-memory copies with it, as a node that had not read them yet would be: the next reads go to the store.
-fn wipe(app: &TestApp) {
+async fn wipe(app: &TestApp) {
+    // Issuances' PDFs are stored by a background task once answered: let it finish, or it would write again.
+    app.app.settle_renders().await;
     app.app.clear_document_cache();
     let dir = documents_dir(app);
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -100,7 +102,7 @@ fn stored(app: &TestApp) -> HashSet<String> {
 
 /// Wipes the store, downloads every document again: the same bytes and ETag, and each is back in the store.
 async fn survive_a_wipe(app: &TestApp, docs: &[Doc]) {
-    wipe(app);
+    wipe(app).await;
     for doc in docs {
         let again = fetch(app, &doc.url, doc.auth.clone()).await;
         assert_eq!(again.etag, doc.etag, "{}", doc.url);
@@ -285,7 +287,7 @@ async fn a_re_rendering_that_does_not_match_is_refused_and_not_stored(app: TestA
     let compact = tkt.replace('-', "");
     let recorded = "0".repeat(64);
     tamper(&app, "ticket", &compact, &recorded).await;
-    wipe(&app);
+    wipe(&app).await;
 
     for (url, auth) in [(&url, &bearer), (&signed, &Auth::None)] {
         let res = get(&app, url, auth).await;
@@ -318,7 +320,7 @@ async fn e_mail_attachments_are_re_rendered_byte_for_byte(backend: Backend) {
     let number = issued["tickets"][0]["number"].as_str().unwrap().to_owned();
     let group = |req: reqwest::RequestBuilder| req.header("x-access-token", &app.agent_token).send();
     let original = fetch(&app, &format!("/api/v1/tickets/{number}/pdf"), Auth::Bearer(app.agent_token.clone())).await;
-    wipe(&app);
+    wipe(&app).await;
 
     let res = group(app.client.get(app.url("/tickets?booking_code=PQMJ8E"))).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -340,7 +342,7 @@ async fn the_events_api_answers_a_mismatch_in_its_own_envelope(app: TestApp) {
     let path = format!("/v1/etickets/download/{order}/{}/url/{}", s(&item["orderitem_id"]), s(&item["download_link"]));
     let sql = "UPDATE documents SET sha256 = $1 WHERE owner_kind = $2 AND owner_key <> $3";
     assert!(execute(&ev.app, sql, [&"f".repeat(64), "download", ""]).await >= 1);
-    wipe(&ev.app);
+    wipe(&ev.app).await;
     let res = ev.get(&path).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = res.json().await.unwrap();
