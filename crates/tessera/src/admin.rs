@@ -179,7 +179,8 @@ pub enum Admin {
     /// Retire a gate-signing key by its id (`kid`): tickets it signed no longer verify. The newest key cannot be
     /// retired; rotate first.
     RetireSigningKey {
-        #[arg(long)]
+        // A kid is base64url and may start with `-`: it is a value, never an option.
+        #[arg(long, allow_hyphen_values = true)]
         kid: String,
     },
     /// Webhook endpoints of every agency, or of one (never their secrets).

@@ -116,3 +116,21 @@ pub(crate) fn readable(e: AppError) -> anyhow::Error {
         other => anyhow!(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+    use crate::admin::Admin;
+
+    /// Key ids are base64url: one may begin with `-` and must still be taken as the value of `--kid`.
+    #[test]
+    fn a_kid_that_starts_with_a_dash_is_a_value() {
+        let cli = Cli::try_parse_from(["tessera", "admin", "retire-signing-key", "--kid", "-_3f9Q"]);
+        match cli.map(|c| c.command) {
+            Ok(Command::Admin(Admin::RetireSigningKey { kid })) => assert_eq!(kid, "-_3f9Q"),
+            other => panic!("{:?}", other.err()),
+        }
+    }
+}
