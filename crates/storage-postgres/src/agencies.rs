@@ -2,7 +2,7 @@
 //! Postings go through [`tessera_storage::scripts::post`]: a conditional `UPDATE ... WHERE balance + amount >=
 //! -credit_limit` checks and writes in one statement, so concurrent debits can never overdraw an account.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
@@ -163,33 +163,27 @@ pub(crate) async fn add_booker_code(pool: &PgPool, agency: AgencyId, code: &str)
 }
 
 pub(crate) async fn agreements(pool: &PgPool, agency: AgencyId) -> Result<Agreements> {
-    let carriers = sqlx::query(
-        "SELECT carrier, authorized, commission_cap_percent FROM carrier_agreements \
-         WHERE agency_id = $1 ORDER BY carrier",
-    )
-    .bind(agency.0)
-    .fetch_all(pool)
-    .await?;
-    let tour_codes = sqlx::query(
-        "SELECT code, carrier, valid_from, valid_to FROM tour_codes WHERE agency_id = $1 ORDER BY code, carrier",
-    )
-    .bind(agency.0)
-    .fetch_all(pool)
-    .await?;
-    let corporate_accounts =
-        sqlx::query_scalar::<_, String>("SELECT code FROM corporate_accounts WHERE agency_id = $1 ORDER BY code")
-            .bind(agency.0)
-            .fetch_all(pool)
-            .await?;
-    let booker_codes =
-        sqlx::query_scalar::<_, String>("SELECT code FROM booker_codes WHERE agency_id = $1 ORDER BY code")
-            .bind(agency.0)
-            .fetch_all(pool)
-            .await?;
-    Ok(Agreements {
-        booker_codes,
-        carriers: carriers.iter().map(rows::carrier_agreement).collect::<Result<_>>()?,
-        tour_codes: tour_codes.iter().map(rows::tour_code).collect::<Result<_>>()?,
-        corporate_accounts,
-    })
+    // One statement, so one snapshot of the four tables and one round trip on every issuance.
+    let rows = sqlx::query(AGREEMENTS).bind(agency.0).fetch_all(pool).await?;
+    let mut agreements = Agreements::default();
+    for row in &rows {
+        let part: i32 = row.try_get("part")?;
+        match part {
+            1 => agreements.carriers.push(rows::carrier_agreement(row)?),
+            2 => agreements.tour_codes.push(rows::tour_code(row)?),
+            3 => agreements.corporate_accounts.push(row.try_get("code")?),
+            _ => agreements.booker_codes.push(row.try_get("code")?),
+        }
+    }
+    Ok(agreements)
 }
+
+/// An agency's carrier agreements (part 1), tour codes (2), corporate accounts (3) and booker codes (4), each
+/// in its own order.
+const AGREEMENTS: &str = "\
+    SELECT 1 AS part, carrier, authorized, commission_cap_percent, NULL::text AS code, NULL::date AS valid_from, \
+           NULL::date AS valid_to FROM carrier_agreements WHERE agency_id = $1 \
+    UNION ALL SELECT 2, carrier, NULL, NULL, code, valid_from, valid_to FROM tour_codes WHERE agency_id = $1 \
+    UNION ALL SELECT 3, NULL, NULL, NULL, code, NULL, NULL FROM corporate_accounts WHERE agency_id = $1 \
+    UNION ALL SELECT 4, NULL, NULL, NULL, code, NULL, NULL FROM booker_codes WHERE agency_id = $1 \
+    ORDER BY part, code, carrier";

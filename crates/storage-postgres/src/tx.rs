@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Transaction};
 use tessera_core::booking::{Booking, BookingDetail, BookingStatus};
 use tessera_core::codes::{AccountingPrefix, TicketNumber};
 use tessera_core::ids::{AgencyId, BookingId, IssuanceId};
@@ -23,6 +23,10 @@ use crate::issuance::{self, TICKET_COLUMNS};
 use crate::orders::FROM_SCOPED;
 use crate::rows::{self, ORDER_COLUMNS};
 use crate::{audit, orders, PostgresDatabase, ScopeParams};
+
+/// The columns a document is written with, in the order every write binds them.
+const DOCUMENT_COLUMNS: &str =
+    "id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, filename, created_at, order_id";
 
 /// An open write transaction. Dropping it without committing rolls it back.
 pub struct PgTx(Transaction<'static, Postgres>);
@@ -256,24 +260,49 @@ impl WriteTx for PgTx {
         orders::insert_invoices(self.conn(), invoices).await
     }
 
-    async fn insert_document(&mut self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
-        self.write_document(agency, document, at, "").await.map(|_| ())
+    async fn insert_documents(&mut self, agency: AgencyId, documents: &[NewDocument], at: DateTime<Utc>) -> Result<()> {
+        if documents.is_empty() {
+            return Ok(());
+        }
+        let mut insert = QueryBuilder::<Postgres>::new(format!("INSERT INTO documents ({DOCUMENT_COLUMNS}) "));
+        insert.push_values(documents, |mut row, d| {
+            row.push_bind(d.id.0)
+                .push_bind(d.owner.kind())
+                .push_bind(d.owner.key())
+                .push_bind(agency.0)
+                .push_bind(d.storage_key.clone())
+                .push_bind(d.sha256.clone())
+                .push_bind(d.size)
+                .push_bind(d.content_type.clone())
+                .push_bind(d.filename.clone())
+                .push_bind(at)
+                .push_bind(d.owner.order().map(|o| o.as_str().to_owned()));
+        });
+        insert.build().execute(self.conn()).await?;
+        Ok(())
     }
 
-    async fn fill_document(&mut self, agency: AgencyId, document: &NewDocument) -> Result<bool> {
-        let filled = sqlx::query(
-            "UPDATE documents SET storage_key = $1, sha256 = $2, size = $3 \
-             WHERE owner_kind = $4 AND owner_key = $5 AND agency_id = $6 AND sha256 = ''",
+    async fn fill_documents(&mut self, agency: AgencyId, documents: &[NewDocument]) -> Result<()> {
+        if documents.is_empty() {
+            return Ok(());
+        }
+        let mut fill = QueryBuilder::<Postgres>::new(
+            "UPDATE documents AS d SET storage_key = v.storage_key, sha256 = v.sha256, size = v.size FROM (",
+        );
+        fill.push_values(documents, |mut row, doc| {
+            row.push_bind(doc.owner.kind())
+                .push_bind(doc.owner.key())
+                .push_bind(doc.storage_key.clone())
+                .push_bind(doc.sha256.clone())
+                .push_bind(doc.size);
+        });
+        fill.push(
+            ") AS v (owner_kind, owner_key, storage_key, sha256, size) \
+             WHERE d.owner_kind = v.owner_kind AND d.owner_key = v.owner_key AND d.sha256 = '' AND d.agency_id = ",
         )
-        .bind(&document.storage_key)
-        .bind(&document.sha256)
-        .bind(document.size)
-        .bind(document.owner.kind())
-        .bind(document.owner.key())
-        .bind(agency.0)
-        .execute(self.conn())
-        .await?;
-        Ok(filled.rows_affected() == 1)
+        .push_bind(agency.0);
+        fill.build().execute(self.conn()).await?;
+        Ok(())
     }
 
     async fn replace_document(&mut self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<bool> {
@@ -459,8 +488,8 @@ impl PgTx {
         on_conflict: &str,
     ) -> Result<u64> {
         let done = sqlx::query(&format!(
-            "INSERT INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
-             filename, created_at, order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) {on_conflict}"
+            "INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             {on_conflict}"
         ))
         .bind(d.id.0)
         .bind(d.owner.kind())

@@ -2,7 +2,7 @@
 //! Postings go through [`tessera_storage::scripts::post`], which moves the balance and appends the entry in
 //! one transaction, guarded in the UPDATE itself (`balance + amount >= -credit_limit`).
 
-use sqlx::SqlitePool;
+use sqlx::{Row, SqlitePool};
 use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
@@ -11,7 +11,7 @@ use tessera_storage::decode;
 use tessera_storage::{NewAgency, StorageError};
 
 use crate::rows::{self, Stored, AGENCY_COLUMNS, LEDGER_COLUMNS};
-use crate::{begin_read, write_error, Result};
+use crate::{write_error, Result};
 
 pub(crate) async fn create_agency(pool: &SqlitePool, agency: &NewAgency) -> Result<Agency> {
     let row = sqlx::query(&format!(
@@ -152,35 +152,27 @@ pub(crate) async fn add_booker_code(pool: &SqlitePool, agency: AgencyId, code: &
 }
 
 pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Agreements> {
-    let id = agency.to_string();
-    // One snapshot for the three tables, so a concurrent change is seen entirely or not at all.
-    let mut tx = begin_read(pool).await?;
-    let carriers = sqlx::query(
-        "SELECT carrier, authorized, commission_cap_percent FROM carrier_agreements WHERE agency_id = ? \
-         ORDER BY carrier",
-    )
-    .bind(&id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let tour_codes = sqlx::query(
-        "SELECT code, carrier, valid_from, valid_to FROM tour_codes WHERE agency_id = ? ORDER BY code, carrier",
-    )
-    .bind(&id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let corporate_accounts: Vec<String> =
-        sqlx::query_scalar("SELECT code FROM corporate_accounts WHERE agency_id = ? ORDER BY code")
-            .bind(&id)
-            .fetch_all(&mut *tx)
-            .await?;
-    let booker_codes: Vec<String> =
-        sqlx::query_scalar("SELECT code FROM booker_codes WHERE agency_id = ? ORDER BY code")
-            .bind(&id)
-            .fetch_all(&mut *tx)
-            .await?;
-    tx.commit().await?;
-
-    let carriers = carriers.iter().map(|r| decode::carrier_agreement(&Stored(r))).collect::<Result<_, _>>()?;
-    let tour_codes = tour_codes.iter().map(|r| decode::tour_code(&Stored(r))).collect::<Result<_, _>>()?;
-    Ok(Agreements { carriers, tour_codes, corporate_accounts, booker_codes })
+    // One statement, so one snapshot of the four tables and one round trip on every issuance.
+    let rows = sqlx::query(AGREEMENTS).bind(agency.to_string()).fetch_all(pool).await?;
+    let mut agreements = Agreements::default();
+    for row in &rows {
+        let part: i64 = row.try_get("part")?;
+        match part {
+            1 => agreements.carriers.push(decode::carrier_agreement(&Stored(row))?),
+            2 => agreements.tour_codes.push(decode::tour_code(&Stored(row))?),
+            3 => agreements.corporate_accounts.push(row.try_get("code")?),
+            _ => agreements.booker_codes.push(row.try_get("code")?),
+        }
+    }
+    Ok(agreements)
 }
+
+/// An agency's carrier agreements (part 1), tour codes (2), corporate accounts (3) and booker codes (4), each
+/// in its own order.
+const AGREEMENTS: &str = "\
+    SELECT 1 AS part, carrier, authorized, commission_cap_percent, NULL AS code, NULL AS valid_from, \
+           NULL AS valid_to FROM carrier_agreements WHERE agency_id = ?1 \
+    UNION ALL SELECT 2, carrier, NULL, NULL, code, valid_from, valid_to FROM tour_codes WHERE agency_id = ?1 \
+    UNION ALL SELECT 3, NULL, NULL, NULL, code, NULL, NULL FROM corporate_accounts WHERE agency_id = ?1 \
+    UNION ALL SELECT 4, NULL, NULL, NULL, code, NULL, NULL FROM booker_codes WHERE agency_id = ?1 \
+    ORDER BY part, code, carrier";

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
 use tessera_core::booking::{Booking, BookingDetail, BookingStatus};
 use tessera_core::codes::{AccountingPrefix, TicketNumber};
 use tessera_core::ids::{AgencyId, BookingId, IssuanceId};
@@ -290,24 +290,51 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
-    async fn insert_document(&mut self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<()> {
-        insert_document(self.conn(), agency, document, at, "INSERT").await
+    async fn insert_documents(&mut self, agency: AgencyId, documents: &[NewDocument], at: DateTime<Utc>) -> Result<()> {
+        if documents.is_empty() {
+            return Ok(());
+        }
+        let agency = agency.to_string();
+        let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO documents ({DOCUMENT_COLUMNS}) "));
+        insert.push_values(documents, |mut row, d| {
+            row.push_bind(d.id.to_string())
+                .push_bind(d.owner.kind())
+                .push_bind(d.owner.key())
+                .push_bind(agency.clone())
+                .push_bind(d.storage_key.clone())
+                .push_bind(d.sha256.clone())
+                .push_bind(d.size)
+                .push_bind(d.content_type.clone())
+                .push_bind(d.filename.clone())
+                .push_bind(at)
+                .push_bind(d.owner.order().map(|o| o.to_string()));
+        });
+        insert.build().execute(self.conn()).await.map_err(|e| write_error(e, "document"))?;
+        Ok(())
     }
 
-    async fn fill_document(&mut self, agency: AgencyId, document: &NewDocument) -> Result<bool> {
-        let filled = sqlx::query(
-            "UPDATE documents SET storage_key = ?, sha256 = ?, size = ? \
-             WHERE owner_kind = ? AND owner_key = ? AND agency_id = ? AND sha256 = ''",
+    async fn fill_documents(&mut self, agency: AgencyId, documents: &[NewDocument]) -> Result<()> {
+        if documents.is_empty() {
+            return Ok(());
+        }
+        // SQLite names the columns of a VALUES list column1, column2, ...
+        let mut fill = QueryBuilder::<Sqlite>::new(
+            "UPDATE documents SET storage_key = v.column3, sha256 = v.column4, size = v.column5 FROM (",
+        );
+        fill.push_values(documents, |mut row, d| {
+            row.push_bind(d.owner.kind())
+                .push_bind(d.owner.key())
+                .push_bind(d.storage_key.clone())
+                .push_bind(d.sha256.clone())
+                .push_bind(d.size);
+        });
+        fill.push(
+            ") AS v WHERE documents.owner_kind = v.column1 AND documents.owner_key = v.column2 \
+             AND documents.sha256 = '' AND documents.agency_id = ",
         )
-        .bind(&document.storage_key)
-        .bind(&document.sha256)
-        .bind(document.size)
-        .bind(document.owner.kind())
-        .bind(document.owner.key())
-        .bind(agency.to_string())
-        .execute(self.conn())
-        .await?;
-        Ok(filled.rows_affected() == 1)
+        .push_bind(agency.to_string());
+        fill.build().execute(self.conn()).await?;
+        Ok(())
     }
 
     async fn replace_document(&mut self, agency: AgencyId, document: &NewDocument, at: DateTime<Utc>) -> Result<bool> {
@@ -537,6 +564,10 @@ async fn insert_ticket(conn: &mut SqliteConnection, ticket: &Ticket, ordinal: i6
     Ok(())
 }
 
+/// The columns a document is written with, in the order both writes bind them.
+const DOCUMENT_COLUMNS: &str =
+    "id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, filename, created_at, order_id";
+
 /// `verb` is `INSERT`, or `INSERT OR REPLACE` to take the place of the document with the same owner.
 async fn insert_document(
     conn: &mut SqliteConnection,
@@ -545,23 +576,20 @@ async fn insert_document(
     at: DateTime<Utc>,
     verb: &str,
 ) -> Result<()> {
-    sqlx::query(&format!(
-        "{verb} INTO documents (id, owner_kind, owner_key, agency_id, storage_key, sha256, size, content_type, \
-         filename, created_at, order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(document.id.to_string())
-    .bind(document.owner.kind())
-    .bind(document.owner.key())
-    .bind(agency.to_string())
-    .bind(&document.storage_key)
-    .bind(&document.sha256)
-    .bind(document.size)
-    .bind(&document.content_type)
-    .bind(&document.filename)
-    .bind(at)
-    .bind(document.owner.order().map(|o| o.to_string()))
-    .execute(conn)
-    .await
-    .map_err(|e| write_error(e, "document"))?;
+    sqlx::query(&format!("{verb} INTO documents ({DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+        .bind(document.id.to_string())
+        .bind(document.owner.kind())
+        .bind(document.owner.key())
+        .bind(agency.to_string())
+        .bind(&document.storage_key)
+        .bind(&document.sha256)
+        .bind(document.size)
+        .bind(&document.content_type)
+        .bind(&document.filename)
+        .bind(at)
+        .bind(document.owner.order().map(|o| o.to_string()))
+        .execute(conn)
+        .await
+        .map_err(|e| write_error(e, "document"))?;
     Ok(())
 }

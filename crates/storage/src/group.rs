@@ -202,19 +202,28 @@ async fn commit_batch<X: WriteTx + 'static>(begin: &Begin<X>, batch: Vec<Envelop
             return;
         }
     };
+    // A script alone in its batch needs no savepoint: if it fails, the whole transaction is rolled back. That
+    // spares two round trips to the database when there is no load to batch.
+    let alone = batch.len() == 1;
     let mut ran = Vec::with_capacity(batch.len());
     let mut rest = batch.into_iter();
     let mut broken = None;
     for envelope in rest.by_ref() {
-        if let Err(e) = tx.savepoint().await {
-            broken = Some((e, Some(envelope)));
-            break;
+        if !alone {
+            if let Err(e) = tx.savepoint().await {
+                broken = Some((e, Some(envelope)));
+                break;
+            }
         }
         let outcome = match envelope.claim {
             Some(mark) => with_claim(mark, envelope.job.run(&mut tx)).await,
             None => envelope.job.run(&mut tx).await,
         };
-        let closed = if outcome.ok { tx.release_savepoint().await } else { tx.rollback_to_savepoint().await };
+        let closed = match (alone, outcome.ok) {
+            (true, _) => Ok(()),
+            (false, true) => tx.release_savepoint().await,
+            (false, false) => tx.rollback_to_savepoint().await,
+        };
         ran.push(outcome);
         if let Err(e) = closed {
             broken = Some((e, None));
@@ -234,6 +243,11 @@ async fn commit_batch<X: WriteTx + 'static>(begin: &Begin<X>, batch: Vec<Envelop
             }
             drop(tx);
             fate
+        }
+        // Nothing succeeded, so nothing is kept: rolled back (dropped) rather than flushed to disk for nothing.
+        None if ran.iter().all(|r| !r.ok) => {
+            drop(tx);
+            Fate::Committed
         }
         None => match tx.commit().await {
             Ok(()) => Fate::Committed,

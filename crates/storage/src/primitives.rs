@@ -85,15 +85,17 @@ pub trait WriteTx: Send + Sized {
     /// Stores tickets with their coupons; they take the ordinals from `first_ordinal` on in their issuance.
     async fn insert_tickets(&mut self, tickets: &[Ticket], first_ordinal: u32) -> Result<(), Self::Error>;
     async fn insert_invoices(&mut self, invoices: &[Invoice]) -> Result<(), Self::Error>;
-    async fn insert_document(
+    /// Stores the documents in one statement: every statement of an issuance is a round trip the node's
+    /// group-commit writer waits for, one after another.
+    async fn insert_documents(
         &mut self,
         agency: AgencyId,
-        document: &NewDocument,
+        documents: &[NewDocument],
         at: DateTime<Utc>,
     ) -> Result<(), Self::Error>;
-    /// Records the rendered file of a document stored as pending (its key, hash and size), only while it is
-    /// still pending and the agency's; returns whether it did.
-    async fn fill_document(&mut self, agency: AgencyId, document: &NewDocument) -> Result<bool, Self::Error>;
+    /// Records the rendered files of documents stored as pending (key, hash and size), in one statement, for
+    /// those still pending and the agency's; the others are left as they are.
+    async fn fill_documents(&mut self, agency: AgencyId, documents: &[NewDocument]) -> Result<(), Self::Error>;
     /// Stores the document in place of the one with the same owner (id included), or as a new one. Writes
     /// nothing and returns `false` when the stored one is another agency's.
     async fn replace_document(

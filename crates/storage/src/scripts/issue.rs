@@ -119,9 +119,7 @@ async fn record<X: WriteTx>(
     };
     tx.insert_issuance(&record).await?;
     tx.insert_tickets(&issued.tickets, 0).await?;
-    for document in documents {
-        tx.insert_document(draft.agency_id, document, issuance.issued_at).await?;
-    }
+    tx.insert_documents(draft.agency_id, documents, issuance.issued_at).await?;
     tx.insert_invoices(&issued.invoices).await?;
     // An event booking's orders are delivered with their invoices; a flight invoice has no order.
     if issued.invoices.iter().any(|i| i.draft.order_id.is_some()) {

@@ -64,12 +64,7 @@ pub async fn fill_documents<X: WriteTx + 'static>(
     writer
         .run(move |tx| {
             let documents = documents.clone();
-            Box::pin(async move {
-                for document in documents.iter() {
-                    tx.fill_document(agency, document).await?;
-                }
-                Ok(())
-            })
+            Box::pin(async move { tx.fill_documents(agency, &documents).await })
         })
         .await
 }

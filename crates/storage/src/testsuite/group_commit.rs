@@ -110,10 +110,34 @@ checks! {
 
         // A pending document is not a file: refused.
         let refused = db
-            .fill_documents(agency.id, &[NewDocument::pending(DocumentId::generate(), owner, "x.pdf".into(), "a/b")])
+            .fill_documents(agency.id, &[NewDocument::pending(DocumentId::generate(), owner.clone(), "x.pdf".into(), "a/b")])
             .await;
         assert!(matches!(refused, Err(StorageError::Backend(_))), "got {refused:?}");
         let still = db.get_document(Scope::All, &DocumentOwner::Issuance(issuance.id)).await.expect("get");
         assert_eq!(still.map(|d| d.sha256), Some("a".repeat(64)));
+
+        // Several at once (one statement): the pending ones are filled, each with its own file; the one filled
+        // before keeps its file.
+        let tickets = db.tickets_of_issuance(Scope::All, issuance.id).await.expect("tickets");
+        assert!(!tickets.is_empty());
+        let mut files = vec![file("again/key", &"d".repeat(64))];
+        for (i, ticket) in tickets.iter().enumerate() {
+            let owner = DocumentOwner::Ticket(ticket.number.clone());
+            assert!(db.get_document(Scope::All, &owner).await.expect("get").expect("recorded").is_pending());
+            files.push(NewDocument {
+                owner,
+                storage_key: format!("ticket/{i}"),
+                size: 100 + i as i64,
+                ..file("", &i.to_string().repeat(64))
+            });
+        }
+        db.fill_documents(agency.id, &files).await.expect("fill");
+        let kept = db.get_document(Scope::All, &DocumentOwner::Issuance(issuance.id)).await.expect("get");
+        assert_eq!(kept.map(|d| d.storage_key), Some("ours/key".to_owned()));
+        for (i, ticket) in tickets.iter().enumerate() {
+            let owner = DocumentOwner::Ticket(ticket.number.clone());
+            let filled = db.get_document(Scope::All, &owner).await.expect("get").expect("recorded");
+            assert_eq!((filled.storage_key, filled.sha256, filled.size), (format!("ticket/{i}"), i.to_string().repeat(64), 100 + i as i64));
+        }
     }
 }

@@ -211,11 +211,11 @@ pub struct PendingSink;
 #[async_trait]
 impl DocumentSink for PendingSink {
     async fn produce(&self, issued: &IssuedTickets) -> Result<Vec<NewDocument>, SinkError> {
-        Ok(vec![NewDocument::pending(
-            DocumentId::generate(),
-            DocumentOwner::Issuance(issued.issuance_id),
-            "itinerary.pdf".into(),
-            "application/pdf",
-        )])
+        let itinerary = DocumentOwner::Issuance(issued.issuance_id);
+        let tickets = issued.tickets.iter().map(|t| DocumentOwner::Ticket(t.number.clone()));
+        Ok(std::iter::once(itinerary)
+            .chain(tickets)
+            .map(|owner| NewDocument::pending(DocumentId::generate(), owner, "file.pdf".into(), "application/pdf"))
+            .collect())
     }
 }
