@@ -169,11 +169,16 @@ impl WriteTx for PgTx {
             .await?)
     }
 
-    async fn add_to_balance(&mut self, agency: AgencyId, amount_minor: i64) -> Result<Option<(i64, String)>> {
+    async fn add_to_balance(
+        &mut self,
+        agency: AgencyId,
+        amount_minor: i64,
+    ) -> Result<Option<(i64, String, Option<i64>)>> {
         Ok(sqlx::query_as(
             "UPDATE agencies SET balance_minor = balance_minor + $2 \
              WHERE id = $1 AND balance_minor + $2 >= -credit_limit_minor \
-             RETURNING balance_minor, currency",
+             RETURNING balance_minor, currency, \
+             (SELECT low_balance_minor FROM webhook_settings WHERE agency_id = agencies.id)",
         )
         .bind(agency.0)
         .bind(amount_minor)
@@ -389,10 +394,6 @@ impl WriteTx for PgTx {
 
     async fn insert_webhook_event(&mut self, event: &tessera_storage::NewWebhookEvent) -> Result<u64> {
         crate::webhooks::insert_event(self.conn(), event).await
-    }
-
-    async fn low_balance_threshold(&mut self, agency: AgencyId) -> Result<Option<i64>> {
-        crate::webhooks::threshold_in(self.conn(), agency).await
     }
 
     async fn insert_claim(&mut self, mark: &ClaimMark, request_hash: &str, locked_until_ms: i64) -> Result<bool> {

@@ -181,10 +181,15 @@ impl WriteTx for SqliteTx {
             .await?)
     }
 
-    async fn add_to_balance(&mut self, agency: AgencyId, amount_minor: i64) -> Result<Option<(i64, String)>> {
+    async fn add_to_balance(
+        &mut self,
+        agency: AgencyId,
+        amount_minor: i64,
+    ) -> Result<Option<(i64, String, Option<i64>)>> {
         Ok(sqlx::query_as(
             "UPDATE agencies SET balance_minor = balance_minor + ?1 \
-             WHERE id = ?2 AND balance_minor + ?1 >= -credit_limit_minor RETURNING balance_minor, currency",
+             WHERE id = ?2 AND balance_minor + ?1 >= -credit_limit_minor RETURNING balance_minor, currency, \
+             (SELECT low_balance_minor FROM webhook_settings WHERE agency_id = agencies.id)",
         )
         .bind(amount_minor)
         .bind(agency.to_string())
@@ -422,10 +427,6 @@ impl WriteTx for SqliteTx {
 
     async fn insert_webhook_event(&mut self, event: &tessera_storage::NewWebhookEvent) -> Result<u64> {
         crate::webhooks::insert_event(self.conn(), event).await
-    }
-
-    async fn low_balance_threshold(&mut self, agency: AgencyId) -> Result<Option<i64>> {
-        crate::webhooks::threshold_in(self.conn(), agency).await
     }
 
     async fn insert_claim(&mut self, mark: &ClaimMark, request_hash: &str, locked_until_ms: i64) -> Result<bool> {

@@ -24,7 +24,8 @@ pub async fn post_ledger<B: Backend>(db: &B, entry: &NewLedgerEntry) -> Result<L
 /// A debit must fit the credit limit ([`StorageError::InsufficientBalance`]; [`StorageError::NotFound`] when
 /// there is no such agency), and the entry must be in the account's currency.
 pub async fn post<X: WriteTx>(tx: &mut X, entry: &NewLedgerEntry) -> TxResult<LedgerEntry, X> {
-    let Some((balance_after, currency)) = tx.add_to_balance(entry.agency_id, entry.amount.minor()).await? else {
+    let Some((balance_after, currency, low_balance)) = tx.add_to_balance(entry.agency_id, entry.amount.minor()).await?
+    else {
         let missing = !tx.agency_exists(entry.agency_id).await?;
         return Err(if missing { StorageError::NotFound } else { StorageError::InsufficientBalance }.into());
     };
@@ -45,6 +46,6 @@ pub async fn post<X: WriteTx>(tx: &mut X, entry: &NewLedgerEntry) -> TxResult<Le
         note: entry.note.clone(),
         created_at: entry.created_at,
     };
-    super::webhooks::after_ledger(tx, &posted).await?;
+    super::webhooks::after_ledger(tx, &posted, low_balance).await?;
     Ok(posted)
 }

@@ -111,9 +111,9 @@ pub async fn transitioned<X: WriteTx>(
     Ok(())
 }
 
-/// `balance.low` when a ledger entry took the agency's balance below its threshold.
-pub async fn after_ledger<X: WriteTx>(tx: &mut X, entry: &LedgerEntry) -> TxResult<(), X> {
-    let Some(threshold) = tx.low_balance_threshold(entry.agency_id).await? else { return Ok(()) };
+/// `balance.low` when a ledger entry took the agency's balance below its threshold (read with the balance).
+pub async fn after_ledger<X: WriteTx>(tx: &mut X, entry: &LedgerEntry, threshold: Option<i64>) -> TxResult<(), X> {
+    let Some(threshold) = threshold else { return Ok(()) };
     if events::crosses_low_balance(entry, threshold) {
         let threshold = Money::from_minor(threshold, entry.balance_after.currency());
         let data = events::balance_low(entry, &threshold);
