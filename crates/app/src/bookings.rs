@@ -59,20 +59,19 @@ impl Tessera {
         }
         // An event booking becomes its booking orders right away (logistic status `processing`).
         let orders = tessera_core::orders::booking_orders(&booking, &mut uuid::Uuid::new_v4);
-        self.db.insert_booking(&booking, &orders).await?;
-        self.db
-            .append_audit(&NewAuditEntry {
-                agency_id: Some(agency_id),
-                actor,
-                action: "booking.create".into(),
-                booking_id: Some(booking.id),
-                ticket_number: None,
-                issuance_id: None,
-                outcome: "success".into(),
-                detail: serde_json::json!({"type": booking.kind(), "code": booking.code()}),
-                created_at: now,
-            })
-            .await?;
+        // The audit entry commits with the booking: one flush, and never a booking without its entry.
+        let audit = NewAuditEntry {
+            agency_id: Some(agency_id),
+            actor,
+            action: "booking.create".into(),
+            booking_id: Some(booking.id),
+            ticket_number: None,
+            issuance_id: None,
+            outcome: "success".into(),
+            detail: serde_json::json!({"type": booking.kind(), "code": booking.code()}),
+            created_at: now,
+        };
+        self.db.insert_booking(&booking, &orders, Some(&audit)).await?;
         Ok(booking)
     }
 

@@ -169,7 +169,8 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
     fn find_api_key(key_hash: &str) -> Option<(ApiKeyRecord, User)> = pool identity::find_api_key;
     fn list_api_keys(user: UserId) -> Vec<ApiKeyRecord> = pool identity::list_api_keys;
     fn revoke_api_key(id: ApiKeyId) -> bool = pool identity::revoke_api_key;
-    fn insert_booking(booking: &Booking, orders: &[BookingOrder]) -> () = writer scripts::insert_booking;
+    fn insert_booking(booking: &Booking, orders: &[BookingOrder], audit: Option<&NewAuditEntry>) -> ()
+        = writer scripts::insert_booking;
     fn get_booking(scope: Scope, id: BookingId) -> Option<Booking> = pool bookings::get;
     fn find_booking_by_code(scope: Scope, code: &str) -> Option<Booking> = pool bookings::find_by_code;
     fn list_bookings(scope: Scope, filter: &BookingFilter) -> Vec<Booking> = pool bookings::list;

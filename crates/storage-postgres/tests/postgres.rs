@@ -121,7 +121,7 @@ async fn racing_booking_codes_conflict_by_name() {
         let db = db.clone();
         let mut same_code = flight_booking(agency, None);
         same_code.detail = first.detail.clone();
-        tasks.push(tokio::spawn(async move { db.insert_booking(&same_code, &[]).await }));
+        tasks.push(tokio::spawn(async move { db.insert_booking(&same_code, &[], None).await }));
     }
     let (mut ok, mut conflicts) = (0, 0);
     for task in tasks {
@@ -391,7 +391,7 @@ async fn rows_written_before_the_lifecycle_migration_still_read() {
     .await
     .expect("top up");
     let next = flight_booking(agency, None);
-    db.insert_booking(&next, &[]).await.expect("insert booking");
+    db.insert_booking(&next, &[], None).await.expect("insert booking");
     let new = tessera_storage::NewIssuance {
         id: IssuanceId::generate(),
         draft: draft_for(&next),

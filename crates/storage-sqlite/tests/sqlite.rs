@@ -102,7 +102,7 @@ async fn exhausted_serials_refuse_the_issuance() {
     let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("open");
     let agency = agency(&db).await;
     let booking = flight_booking(agency, None);
-    db.insert_booking(&booking, &[]).await.expect("insert");
+    db.insert_booking(&booking, &[], None).await.expect("insert");
     // Two serials left; the issuance needs three.
     sqlx::query("INSERT INTO ticket_serials (prefix, next_serial) VALUES ('157', ?)")
         .bind(i64::try_from(MAX_SERIAL - 1).expect("fits"))
@@ -127,7 +127,7 @@ async fn corrupt_rows_are_errors_not_panics() {
     let db = SqliteDatabase::open(&dir.path().join("t.db")).await.expect("open");
     let agency = agency(&db).await;
     let booking = flight_booking(agency, None);
-    db.insert_booking(&booking, &[]).await.expect("insert");
+    db.insert_booking(&booking, &[], None).await.expect("insert");
     sqlx::query("UPDATE bookings SET detail = '{\"type\":\"flight\"}', status = 'lost'")
         .execute(db.pool())
         .await
@@ -303,7 +303,7 @@ async fn rows_written_before_the_lifecycle_migration_still_read() {
     .await
     .expect("top up");
     let next = flight_booking(agency, None);
-    db.insert_booking(&next, &[]).await.expect("insert booking");
+    db.insert_booking(&next, &[], None).await.expect("insert booking");
     db.issue(&issuance_of(&next), Arc::new(RecordingSink::default())).await.expect("issue");
     let invoices = db.invoices_of_booking(Scope::All, next.id).await.expect("invoices");
     assert_eq!(

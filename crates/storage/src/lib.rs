@@ -101,9 +101,14 @@ pub trait Database: Send + Sync + 'static {
     async fn revoke_api_key(&self, id: ApiKeyId) -> Result<bool>;
 
     // --- bookings ---
-    /// Stores a booking and, for an event booking, its booking orders, together. Fails with
-    /// [`StorageError::Conflict`] when the agency already has a booking with this code.
-    async fn insert_booking(&self, booking: &Booking, orders: &[BookingOrder]) -> Result<()>;
+    /// Stores a booking and, for an event booking, its booking orders, with its audit entry, together. Fails
+    /// with [`StorageError::Conflict`] when the agency already has a booking with this code.
+    async fn insert_booking(
+        &self,
+        booking: &Booking,
+        orders: &[BookingOrder],
+        audit: Option<&NewAuditEntry>,
+    ) -> Result<()>;
     async fn get_booking(&self, scope: Scope, id: BookingId) -> Result<Option<Booking>>;
     /// Finds by PNR (flights) or booking code (events) within the scope.
     async fn find_booking_by_code(&self, scope: Scope, code: &str) -> Result<Option<Booking>>;

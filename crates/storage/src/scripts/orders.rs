@@ -13,24 +13,28 @@ use super::{run, TxResult};
 use crate::group::Writer;
 use crate::{Backend, NewAuditEntry, NewDocument, Result, StorageError, WriteTx};
 
-/// Stores a booking and its orders together. Reads scope orders through their booking, so an order filed
-/// under another booking or agency would be shown to the wrong people: such a call stores nothing.
+/// Stores a booking, its orders and its audit entry together. Reads scope orders through their booking, so an
+/// order filed under another booking or agency would be shown to the wrong people: such a call stores nothing.
 pub async fn insert_booking<X: WriteTx + 'static>(
     writer: &Writer<X>,
     booking: &Booking,
     orders: &[BookingOrder],
+    audit: Option<&NewAuditEntry>,
 ) -> Result<()> {
     if let Some(stray) = orders.iter().find(|o| o.booking_id != booking.id || o.agency_id != booking.agency_id) {
         let what = format!("booking order {} does not belong to booking {}", stray.id, booking.id);
         return Err(StorageError::Backend(what));
     }
-    let both = Arc::new((booking.clone(), orders.to_vec()));
+    let all = Arc::new((booking.clone(), orders.to_vec(), audit.cloned()));
     writer
         .run(move |tx| {
-            let both = both.clone();
+            let all = all.clone();
             Box::pin(async move {
-                let (booking, orders) = &*both;
+                let (booking, orders, audit) = &*all;
                 tx.insert_booking(booking, orders).await?;
+                if let Some(entry) = audit {
+                    tx.insert_audit(entry).await?;
+                }
                 record_effect(tx, || serde_json::json!({ "booking": booking.id.to_string() })).await
             })
         })

@@ -16,8 +16,8 @@ checks! {
         let agent = new_user(db, Some(agency.id), Role::Agent).await;
         let ours = flight_booking(agency.id, Some(agent.id));
         let theirs = flight_booking(other.id, None);
-        db.insert_booking(&ours, &[]).await.expect("insert booking");
-        db.insert_booking(&theirs, &[]).await.expect("insert booking");
+        db.insert_booking(&ours, &[], None).await.expect("insert booking");
+        db.insert_booking(&theirs, &[], None).await.expect("insert booking");
 
         let entry = |agency: Option<AgencyId>, action: &str, tracking: &str| NewAuditEntry {
             agency_id: agency,

@@ -7,9 +7,41 @@ use tessera_core::ids::BookingId;
 use tessera_core::user::{Role, Scope};
 
 use super::data::*;
-use crate::{BookingFilter, Database, StorageError};
+use crate::{Actor, AuditFilter, BookingFilter, Database, NewAuditEntry, StorageError};
 
 checks! {
+    async fn bookings_commit_with_their_audit_entry(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        let entry = |booking: &Booking| NewAuditEntry {
+            agency_id: Some(agency.id),
+            actor: Actor { user_id: None, username: "intake".into(), client_addr: None, tracking_id: None },
+            action: "booking.create".into(),
+            booking_id: Some(booking.id),
+            ticket_number: None,
+            issuance_id: None,
+            outcome: "success".into(),
+            detail: serde_json::json!({ "code": booking.code() }),
+            created_at: booking.created_at,
+        };
+        let audit_of = |booking: BookingId| async move {
+            let filter = AuditFilter { booking_id: Some(booking), ..AuditFilter::default() };
+            db.list_audit(Scope::All, &filter).await.expect("audit")
+        };
+        let booking = flight_booking(agency.id, None);
+        db.insert_booking(&booking, &[], Some(&entry(&booking))).await.expect("insert");
+        let written = audit_of(booking.id).await;
+        assert_eq!(written.len(), 1);
+        assert_eq!((written[0].action.as_str(), written[0].detail["code"].as_str()), ("booking.create", Some(booking.code())));
+
+        // Refused (same code): neither the booking nor its entry.
+        let mut again = flight_booking(agency.id, None);
+        again.detail = booking.detail.clone();
+        let refused = db.insert_booking(&again, &[], Some(&entry(&again))).await;
+        assert!(matches!(refused, Err(StorageError::Conflict("booking code"))), "got {refused:?}");
+        assert!(audit_of(again.id).await.is_empty());
+    }
+
     async fn bookings_insert_and_conflict(db: Arc<dyn Database>) {
         let db = &*db;
         let agency = new_agency(db, 0).await;
@@ -17,27 +49,27 @@ checks! {
         let agent = new_user(db, Some(agency.id), Role::Agent).await;
 
         let flight = flight_booking(agency.id, Some(agent.id));
-        db.insert_booking(&flight, &[]).await.expect("insert flight booking");
+        db.insert_booking(&flight, &[], None).await.expect("insert flight booking");
         assert_eq!(db.get_booking(Scope::All, flight.id).await.expect("get"), Some(flight.clone()), "round trip");
 
         let event = event_booking(agency.id, None);
-        db.insert_booking(&event, &orders_for(&event)).await.expect("insert event booking");
+        db.insert_booking(&event, &orders_for(&event), None).await.expect("insert event booking");
         assert_eq!(db.get_booking(Scope::All, event.id).await.expect("get"), Some(event.clone()), "round trip");
         assert_eq!(db.find_booking_by_code(Scope::Agency(agency.id), event.code()).await.expect("find"), Some(event));
 
         let mut same_code = flight_booking(agency.id, None);
         same_code.detail = flight.detail.clone();
-        let refused = db.insert_booking(&same_code, &[]).await;
+        let refused = db.insert_booking(&same_code, &[], None).await;
         assert!(matches!(refused, Err(StorageError::Conflict("booking code"))), "got {refused:?}");
         assert!(db.get_booking(Scope::All, same_code.id).await.expect("get").is_none());
 
         // Codes are unique per agency only.
         let mut elsewhere = flight_booking(other.id, None);
         elsewhere.detail = flight.detail.clone();
-        db.insert_booking(&elsewhere, &[]).await.expect("the same PNR in another agency");
+        db.insert_booking(&elsewhere, &[], None).await.expect("the same PNR in another agency");
 
         let cancelled = Booking { status: BookingStatus::Cancelled, ..flight_booking(agency.id, None) };
-        db.insert_booking(&cancelled, &[]).await.expect("insert cancelled booking");
+        db.insert_booking(&cancelled, &[], None).await.expect("insert cancelled booking");
         assert_eq!(
             db.get_booking(Scope::All, cancelled.id).await.expect("get").map(|b| b.status),
             Some(BookingStatus::Cancelled)
@@ -56,7 +88,7 @@ checks! {
         let agents = flight_booking(agency.id, Some(agent.id));
         let anonymous = flight_booking(agency.id, None);
         for b in [&mine, &agents, &anonymous] {
-            db.insert_booking(b, &[]).await.expect("insert booking");
+            db.insert_booking(b, &[], None).await.expect("insert booking");
         }
 
         let sees = [Scope::All, Scope::Agency(agency.id), Scope::Customer { agency: agency.id, user: customer.id }];
@@ -102,13 +134,13 @@ checks! {
             if i == 3 {
                 booking.status = BookingStatus::Cancelled;
             }
-            db.insert_booking(&booking, &[]).await.expect("insert booking");
+            db.insert_booking(&booking, &[], None).await.expect("insert booking");
             ours.push(booking);
         }
         let mut theirs = Vec::new();
         for _ in 0..2 {
             let booking = flight_booking(other.id, None);
-            db.insert_booking(&booking, &[]).await.expect("insert booking");
+            db.insert_booking(&booking, &[], None).await.expect("insert booking");
             theirs.push(booking);
         }
         let ids = |bookings: &[Booking]| bookings.iter().map(|b| b.id).collect::<Vec<_>>();

@@ -417,7 +417,7 @@ pub(super) fn issuance_of(draft: IssuanceDraft, by: Option<&User>) -> NewIssuanc
 /// A booking inserted as confirmed, with the issuance that would ticket it.
 pub(super) async fn booked(db: &dyn Database, agency: AgencyId, created_by: Option<&User>) -> (Booking, NewIssuance) {
     let booking = flight_booking(agency, created_by.map(|u| u.id));
-    db.insert_booking(&booking, &[]).await.expect("insert booking");
+    db.insert_booking(&booking, &[], None).await.expect("insert booking");
     let issuance = issuance_of(draft_for(&booking), created_by);
     (booking, issuance)
 }
@@ -430,7 +430,7 @@ pub(super) async fn event_booked(
 ) -> (Booking, Vec<BookingOrder>) {
     let booking = event_booking(agency, created_by.map(|u| u.id));
     let orders = orders_for(&booking);
-    db.insert_booking(&booking, &orders).await.expect("insert event booking");
+    db.insert_booking(&booking, &orders, None).await.expect("insert event booking");
     (booking, orders)
 }
 

@@ -206,7 +206,7 @@ checks! {
         let sink = Arc::new(RecordingSink::default());
 
         let cancelled = Booking { status: BookingStatus::Cancelled, ..flight_booking(agency.id, None) };
-        db.insert_booking(&cancelled, &[]).await.expect("insert booking");
+        db.insert_booking(&cancelled, &[], None).await.expect("insert booking");
         let issuance = issuance_of(draft_for(&cancelled), None);
         let refused = db.issue(&issuance, sink.clone()).await;
         assert!(matches!(refused, Err(StorageError::BookingNotConfirmed(BookingStatus::Cancelled))), "got {refused:?}");

@@ -64,7 +64,7 @@ checks! {
         let mut same_code = event_booking(agency.id, None);
         same_code.detail = booking.detail.clone();
         let same_code_orders = orders_for(&same_code);
-        let refused = db.insert_booking(&same_code, &same_code_orders).await;
+        let refused = db.insert_booking(&same_code, &same_code_orders, None).await;
         assert!(matches!(refused, Err(StorageError::Conflict("booking code"))), "got {refused:?}");
         assert!(db.orders_of_booking(Scope::All, same_code.id).await.expect("orders").is_empty());
         assert!(db.get_booking_order(Scope::All, &same_code_orders[0].id).await.expect("get order").is_none());
@@ -72,7 +72,7 @@ checks! {
         // Orders made for another booking are refused, and the booking is not stored without them.
         let stray = event_booking(agency.id, None);
         let foreign = orders_for(&event_booking(agency.id, None));
-        let refused = db.insert_booking(&stray, &foreign).await;
+        let refused = db.insert_booking(&stray, &foreign, None).await;
         assert!(matches!(refused, Err(StorageError::Backend(_))), "got {refused:?}");
         assert!(db.get_booking(Scope::All, stray.id).await.expect("get").is_none());
         assert!(db.get_booking_order(Scope::All, &foreign[0].id).await.expect("get order").is_none());
@@ -95,13 +95,13 @@ checks! {
             let mut booking = event_booking(agency.id, Some(creator));
             booking.created_at = t0 - Duration::minutes(minutes_ago);
             let orders = orders_for(&booking);
-            db.insert_booking(&booking, &orders).await.expect("insert booking");
+            db.insert_booking(&booking, &orders, None).await.expect("insert booking");
             ours.push((booking, orders));
         }
         let mut theirs = event_booking(other.id, None);
         theirs.created_at = t0 - Duration::minutes(50);
         let their_orders = orders_for(&theirs);
-        db.insert_booking(&theirs, &their_orders).await.expect("insert booking");
+        db.insert_booking(&theirs, &their_orders, None).await.expect("insert booking");
         let o = |b: usize, p: usize| ours[b].1[p].id.clone();
         let chronological = vec![o(2, 0), o(2, 1), o(0, 0), o(0, 1), o(3, 0), o(3, 1), o(1, 0), o(1, 1)];
 
@@ -267,7 +267,7 @@ checks! {
             event.orders[0].items[0].quantity = TICKETS as u32;
         }
         let orders = orders_for(&booking);
-        db.insert_booking(&booking, &orders).await.expect("insert booking");
+        db.insert_booking(&booking, &orders, None).await.expect("insert booking");
         let order = orders[0].clone();
         assert_eq!(order.items.len(), TICKETS);
 
