@@ -77,8 +77,10 @@ impl Report {
     /// characters (ẽ) that fonts and search expect.
     pub(crate) fn optional_text(&mut self, text: &str, pointer: &str, max: usize) -> Option<String> {
         use unicode_normalization::UnicodeNormalization;
-        let composed: String = text.nfc().collect();
-        let trimmed = composed.trim();
+        // Limits count the characters as sent, which is what the booking schema states and a client can check;
+        // only the stored text is composed (found by the schema-versus-parser fuzz target: a Hangul syllable
+        // sent as jamo was within the limit composed, over it as sent).
+        let trimmed = text.trim();
         if trimmed.is_empty() {
             self.add(pointer, "must not be empty");
             None
@@ -89,7 +91,7 @@ impl Report {
             self.add(pointer, "must not contain control characters");
             None
         } else {
-            Some(trimmed.to_owned())
+            Some(trimmed.nfc().collect())
         }
     }
 

@@ -265,3 +265,14 @@ fn names_are_stored_composed() {
     let BookingDetail::Flight(f) = check(&doc).unwrap().detail else { panic!() };
     assert_eq!(f.passengers[0].surname, "NGUYỄN");
 }
+
+#[test]
+fn limits_count_characters_as_sent_not_as_composed() {
+    // 6 characters composed, 10 as sent: the booking schema counts what is sent, and so does the parser.
+    let mut doc = example("family");
+    doc["passengers"][0]["title"] = json!("MRE\u{0302}\u{0303}E\u{0302}\u{0303}XY");
+    assert_eq!(pointers(&doc), vec!["/passengers/0/title"]);
+    doc["passengers"][0]["title"] = json!("ME\u{0302}\u{0303}E\u{0302}\u{0303}X");
+    let BookingDetail::Flight(f) = check(&doc).unwrap().detail else { panic!() };
+    assert_eq!(f.passengers[0].title.as_deref(), Some("MỄỄX"));
+}
