@@ -241,7 +241,7 @@ impl Tessera {
         }
         let date = |text: Option<&str>, pointer: &str| -> Result<Option<NaiveDate>, AppError> {
             text.map(|t| {
-                NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| invalid(pointer, "is not a date (YYYY-MM-DD)"))
+                tessera_core::intake::parse_date(t).ok_or_else(|| invalid(pointer, "is not a date (YYYY-MM-DD)"))
             })
             .transpose()
         };

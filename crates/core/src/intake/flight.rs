@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
 
 use super::wire::{ContactRequest, FlightRequest, JourneyRequest, PlaceRequest, SegmentRequest};
 use super::Report;
@@ -100,9 +100,20 @@ fn has_control_text(value: &serde_json::Value) -> bool {
     }
 }
 
-/// RFC 3339 with an explicit offset: a local time without one is ambiguous across time zones.
+/// RFC 3339 with an explicit offset: a local time without one is ambiguous across time zones. Exactly what JSON
+/// Schema's `date-time` (the booking schema's) takes: chrono's parser also takes a space between date and time,
+/// and a leap second in any minute, where `date-time` takes `T` and a leap second only at 23:59 UTC.
 pub(super) fn offset_time(v: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(v).map_err(|_| format!("`{v}` is not an RFC 3339 time with offset"))
+    let refused = || format!("`{v}` is not an RFC 3339 time with offset");
+    if !matches!(v.as_bytes().get(10), Some(b'T' | b't')) {
+        return Err(refused());
+    }
+    let time = DateTime::parse_from_rfc3339(v).map_err(|_| refused())?;
+    let utc = time.naive_utc();
+    if v.get(17..19) == Some("60") && (utc.hour(), utc.minute()) != (23, 59) {
+        return Err(refused());
+    }
+    Ok(time)
 }
 
 pub(super) fn contact(req: &Option<ContactRequest>, r: &mut Report) -> Option<Contact> {
@@ -164,13 +175,13 @@ fn passengers(req: &FlightRequest, today: NaiveDate, r: &mut Report) -> Option<V
         let surname = r.text(&p.surname, &at("surname"), NAME_MAX);
         let given_name = p.given_name.as_deref().and_then(|g| r.optional_text(g, &at("given_name"), NAME_MAX));
         let title = p.title.as_deref().and_then(|t| r.optional_text(t, &at("title"), 8));
-        let date_of_birth = p.date_of_birth.as_deref().and_then(|d| match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-            Ok(date) if date > today => {
+        let date_of_birth = p.date_of_birth.as_deref().and_then(|d| match super::parse_date(d) {
+            Some(date) if date > today => {
                 r.add(at("date_of_birth"), "must not be in the future");
                 None
             }
-            Ok(date) => Some(date),
-            Err(_) => {
+            Some(date) => Some(date),
+            None => {
                 r.add(at("date_of_birth"), format!("`{d}` is not a date (YYYY-MM-DD)"));
                 None
             }

@@ -169,3 +169,16 @@ pub fn validate(request: &BookingRequest, today: NaiveDate) -> Result<ValidBooki
 
 #[cfg(test)]
 mod tests;
+
+/// A date written exactly `YYYY-MM-DD` (RFC 3339's full-date, JSON Schema's `date` format). chrono's `%Y-%m-%d`
+/// also takes leading spaces, signs, one-digit months and days and five-digit years, which the schemas refuse.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+    if !shaped {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| text.get(range).and_then(|t| t.parse::<u32>().ok());
+    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)?).ok()?, number(5..7)?, number(8..10)?)
+}

@@ -276,3 +276,42 @@ fn limits_count_characters_as_sent_not_as_composed() {
     let BookingDetail::Flight(f) = check(&doc).unwrap().detail else { panic!() };
     assert_eq!(f.passengers[0].title.as_deref(), Some("MỄỄX"));
 }
+
+#[test]
+fn dates_are_exactly_yyyy_mm_dd() {
+    for taken in ["1985-02-01", "2000-02-29"] {
+        assert!(super::parse_date(taken).is_some(), "{taken}");
+    }
+    // chrono's `%Y-%m-%d` takes all of these; the booking schema's `format: date` none (found by fuzzing).
+    for refused in [
+        " 1985-02-01",
+        "1985-2-01",
+        "1985-02-1",
+        "+1985-02-01",
+        "01985-02-01",
+        "1985-02-01 ",
+        "1985-02-30",
+        "١٩٨٥-٠٢-٠١",
+    ] {
+        assert_eq!(super::parse_date(refused), None, "{refused}");
+    }
+    let mut doc = example("family");
+    doc["passengers"][0]["date_of_birth"] = json!(" 1985-02-01");
+    assert_eq!(pointers(&doc), vec!["/passengers/0/date_of_birth"]);
+}
+
+#[test]
+fn times_take_t_and_leap_seconds_only_where_json_schema_does() {
+    let at = |time: &str| {
+        let mut doc = example("family");
+        doc["ticketing_deadline"] = json!(time);
+        check(&doc).err().map(|e| e.0.into_iter().map(|e| e.pointer).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    assert!(at("2027-04-08T17:00:00+07:00").is_empty());
+    assert!(at("2027-04-08t17:00:00+07:00").is_empty());
+    assert!(at("2027-04-08T23:59:60Z").is_empty(), "a leap second at 23:59 UTC");
+    assert!(at("2027-04-09T06:59:60+07:00").is_empty(), "23:59 UTC in another offset");
+    for refused in ["2027-04-08 17:00:00+07:00", "2027-04-08T17:00:60+07:00"] {
+        assert_eq!(at(refused), vec!["/ticketing_deadline"], "{refused}");
+    }
+}
