@@ -89,6 +89,23 @@ pub(crate) struct Group {
 pub(crate) struct Page {
     pub content: Content,
     pub group: usize,
+    /// Indexes into [`Doc::images`] of the images this page draws.
+    pub images: Vec<usize>,
+}
+
+/// A one-bit image drawn as a stencil in the current fill color (a QR code): `width` × `height` samples, rows
+/// padded to whole bytes, most significant bit first, 1 = painted.
+pub(crate) struct MaskImage {
+    pub width: u32,
+    pub height: u32,
+    pub bits: Vec<u8>,
+}
+
+impl MaskImage {
+    /// The resource name a page's content uses for image `index`.
+    pub(crate) fn name(index: usize) -> String {
+        format!("Q{index}")
+    }
 }
 
 /// The document being laid out: pages, font usage and the flow cursor.
@@ -99,6 +116,7 @@ pub(crate) struct Doc {
     pub(crate) usage: FontUsage,
     pub(crate) pages: Vec<Page>,
     pub(crate) groups: Vec<Group>,
+    pub(crate) images: Vec<MaskImage>,
     current: usize,
     y: f32,
     scratch: Vec<u8>,
@@ -112,6 +130,7 @@ impl Doc {
             usage: FontUsage::default(),
             pages: Vec::new(),
             groups: Vec::new(),
+            images: Vec::new(),
             current: 0,
             y: TOP,
             scratch: Vec::new(),
@@ -136,7 +155,11 @@ impl Doc {
 
     fn push_page(&mut self) {
         let group = self.groups.len().saturating_sub(1);
-        self.pages.push(Page { content: Content::with_settings(Settings { pretty: false }), group });
+        self.pages.push(Page {
+            content: Content::with_settings(Settings { pretty: false }),
+            group,
+            images: Vec::new(),
+        });
         self.current = self.pages.len() - 1;
         self.y = TOP;
     }
@@ -211,6 +234,14 @@ impl Doc {
 
     pub(crate) fn advance(&mut self, dy: f32) {
         self.y += dy;
+    }
+
+    /// Adds an image drawn on the current page; its resource name is [`MaskImage::name`] of the index returned.
+    pub(crate) fn add_image(&mut self, image: MaskImage) -> usize {
+        self.images.push(image);
+        let index = self.images.len() - 1;
+        self.pages[self.current].images.push(index);
+        index
     }
 
     pub(crate) fn content(&mut self) -> &mut Content {

@@ -17,7 +17,7 @@ mod qr;
 use std::cell::RefCell;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
-use pdf_writer::{Filter, Finish, Pdf, Rect, Ref, Settings, TextStr};
+use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Settings, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::error::DocumentError;
@@ -150,6 +150,7 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
         cid_to_gid: alloc.next(),
     });
     let page_ids: Vec<(Ref, Ref)> = doc.pages.iter().map(|_| (alloc.next(), alloc.next())).collect();
+    let image_ids: Vec<Ref> = doc.images.iter().map(|_| alloc.next()).collect();
 
     let mut pdf = Pdf::with_settings(Settings { pretty: false });
     let mut id_hash = Sha256::new();
@@ -169,6 +170,13 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
         if let Some(gs_id) = gs_id {
             resources.ext_g_states().pair(blocks::WATERMARK_GS, gs_id);
         }
+        if !page.images.is_empty() {
+            let mut x_objects = resources.x_objects();
+            for &index in &page.images {
+                let name = layout::MaskImage::name(index);
+                x_objects.pair(Name(name.as_bytes()), image_ids[index]);
+            }
+        }
         resources.finish();
         writer.finish();
 
@@ -180,6 +188,16 @@ fn finish(mut doc: Doc, title: &str) -> Result<Vec<u8>, DocumentError> {
 
     if let Some(gs_id) = gs_id {
         pdf.ext_graphics(gs_id).non_stroking_alpha(0.16);
+    }
+
+    for (image, id) in doc.images.iter().zip(&image_ids) {
+        id_hash.update(&image.bits);
+        let compressed = compress(&image.bits)?;
+        let mut xobject = pdf.image_xobject(*id, &compressed);
+        xobject.filter(Filter::FlateDecode);
+        // A stencil: 1-bit samples, 1 paints the fill color (Decode [1 0]), scaled without smoothing (the default).
+        let (width, height) = (image.width as i32, image.height as i32);
+        xobject.width(width).height(height).image_mask(true).decode([1.0, 0.0]);
     }
 
     if let Some(refs) = &font_refs {
