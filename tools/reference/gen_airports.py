@@ -74,12 +74,14 @@ def main() -> None:
             continue
         if not a["tz"]:
             continue
-        rows.append([code, clean(a["name"]), clean(a["city"]), country_name(a["country"]), a["tz"]])
+        # Four decimals (about 11 m) place a wallet pass at its airport; more would only grow the binary.
+        lat, lon = (f"{round(float(a[k]), 4):g}" for k in ("lat", "lon"))
+        rows.append([code, clean(a["name"]), clean(a["city"]), country_name(a["country"]), a["tz"], lat, lon])
 
     # LF line endings keep the file diff-friendly; the Rust parser accepts CRLF too.
     with open(DATA / "airports.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-        w.writerow(["iata", "name", "city", "country", "tz"])
+        w.writerow(["iata", "name", "city", "country", "tz", "lat", "lon"])
         w.writerows(rows)
 
     dist = metadata.distribution("airportsdata")

@@ -4,6 +4,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{AirportCode, BookingCode, CarrierCode, Pnr, SystemCode, TicketNumber};
+use crate::geo::GeoPoint;
 use crate::ids::{AgencyId, BookingId, UserId};
 use crate::language::Language;
 use crate::money::{Currency, Money, MoneyError};
@@ -434,6 +435,9 @@ pub struct Event {
     pub venue: String,
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: Option<DateTime<FixedOffset>>,
+    /// Where the venue is, when the booking says: the place its wallet passes surface near.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<GeoPoint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -239,6 +239,7 @@ mod tests {
                 venue: "V".into(),
                 starts_at: "2027-03-02T20:00:00+00:00".parse().unwrap(),
                 ends_at: None,
+                location: None,
             },
             currency: Currency::parse("EUR").unwrap(),
             logistic_status: LogisticStatus::Processing,

@@ -8,6 +8,7 @@ pub mod agency;
 pub mod booking;
 pub mod codes;
 pub mod gate;
+pub mod geo;
 pub mod ids;
 pub mod intake;
 pub mod invoice;

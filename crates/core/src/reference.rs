@@ -11,6 +11,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::geo::GeoPoint;
+
 const AIRPORTS_CSV: &str = include_str!("../data/airports.csv");
 const AIRLINES_CSV: &str = include_str!("../data/airlines.csv");
 
@@ -26,6 +28,8 @@ pub struct Airport {
     pub country: String,
     /// IANA time zone, e.g. `Asia/Kathmandu`; never empty.
     pub tz: String,
+    /// Where it is, to four decimals (about 11 m).
+    pub location: GeoPoint,
 }
 
 /// An airline that issues tickets under its own prefix.
@@ -42,12 +46,16 @@ pub struct Airline {
 static AIRPORTS: LazyLock<HashMap<String, Airport>> = LazyLock::new(|| {
     let mut map = HashMap::new();
     for record in records(AIRPORTS_CSV) {
-        let Ok([iata, name, city, country, tz]) = <[String; 5]>::try_from(record) else {
+        let Ok([iata, name, city, country, tz, lat, lon]) = <[String; 7]>::try_from(record) else {
+            continue;
+        };
+        let location = lat.parse().ok().zip(lon.parse().ok()).and_then(|(lat, lon)| GeoPoint::from_degrees(lat, lon));
+        let Some(location) = location else {
             continue;
         };
         if iata.len() == 3 && iata.bytes().all(|b| b.is_ascii_uppercase()) && !tz.is_empty() {
             // First row wins, so a duplicate appended by mistake cannot silently replace a good one.
-            map.entry(iata.clone()).or_insert(Airport { iata, name, city, country, tz });
+            map.entry(iata.clone()).or_insert(Airport { iata, name, city, country, tz, location });
         }
     }
     map
@@ -135,7 +143,7 @@ mod tests {
 
     #[test]
     fn headers_are_the_expected_columns() {
-        assert_eq!(AIRPORTS_CSV.lines().next(), Some("iata,name,city,country,tz"));
+        assert_eq!(AIRPORTS_CSV.lines().next(), Some("iata,name,city,country,tz,lat,lon"));
         assert_eq!(AIRLINES_CSV.lines().next(), Some("iata,prefix,name"));
     }
 
@@ -147,6 +155,7 @@ mod tests {
         assert_eq!(a.city, "Kathmandu");
         assert_eq!(a.country, "Nepal");
         assert_eq!(a.tz, "Asia/Kathmandu");
+        assert_eq!(a.location, GeoPoint::from_degrees(27.6966, 85.3591).unwrap());
     }
 
     #[test]

@@ -1,15 +1,33 @@
 //! Rules of an event booking: orders per event, items with quantities that match guests and seats.
 
 use super::flight::{contact, offset_time};
-use super::wire::{EventRequest, ItemRequest};
+use super::wire::{EventRequest, ItemRequest, LocationRequest};
 use super::Report;
 use crate::booking::{DistributionChannel, Event, EventBooking, EventItem, EventOrder, Guest, Seat};
 use crate::codes::BookingCode;
+use crate::geo::GeoPoint;
 use crate::language::Language;
 use crate::money::Currency;
 
 const MAX_TICKETS_PER_ITEM: u32 = 50;
 const MAX_PDFS_PER_TICKET: u32 = 10;
+
+/// A venue's coordinates: both given, in degrees, latitude within ±90 and longitude within ±180.
+fn location(l: &LocationRequest, at: &str, r: &mut Report) -> Option<GeoPoint> {
+    let latitude = r.required(&l.latitude, &format!("{at}/latitude")).copied();
+    let longitude = r.required(&l.longitude, &format!("{at}/longitude")).copied();
+    let (latitude, longitude) = (latitude?, longitude?);
+    let mut ok = true;
+    if !(-90.0..=90.0).contains(&latitude) {
+        r.add(format!("{at}/latitude"), "must be a number of degrees from -90 to 90");
+        ok = false;
+    }
+    if !(-180.0..=180.0).contains(&longitude) {
+        r.add(format!("{at}/longitude"), "must be a number of degrees from -180 to 180");
+        ok = false;
+    }
+    ok.then(|| GeoPoint::from_degrees(latitude, longitude)).flatten()
+}
 
 pub(super) fn validate(req: &EventRequest, r: &mut Report) -> Option<EventBooking> {
     let booking_code =
@@ -39,7 +57,11 @@ pub(super) fn validate(req: &EventRequest, r: &mut Report) -> Option<EventBookin
                     return None;
                 }
             }
-            Some(Event { id: id?, name: name?, venue: venue?, starts_at: starts_at?, ends_at })
+            let location = e.location.as_ref().and_then(|l| location(l, &f("location"), r));
+            if e.location.is_some() && location.is_none() {
+                return None;
+            }
+            Some(Event { id: id?, name: name?, venue: venue?, starts_at: starts_at?, ends_at, location })
         });
         let items = r.required(&o.items, &format!("{at}/items")).and_then(|items| {
             if items.is_empty() {

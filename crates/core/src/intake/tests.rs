@@ -315,3 +315,29 @@ fn times_take_t_and_leap_seconds_only_where_json_schema_does() {
         assert_eq!(at(refused), vec!["/ticketing_deadline"], "{refused}");
     }
 }
+
+#[test]
+fn an_events_location_is_optional_and_checked() {
+    let located = |doc: &Value| match check(doc).unwrap().detail {
+        BookingDetail::Event(e) => e.orders.iter().map(|o| o.event.location).collect::<Vec<_>>(),
+        BookingDetail::Flight(_) => panic!("an event"),
+    };
+    let anfield = crate::geo::GeoPoint::from_degrees(53.430819, -2.960828);
+    assert_eq!(located(&example("event")), vec![anfield, None]);
+
+    let mut doc = example("event");
+    doc["orders"][1]["event"]["location"] = json!({"latitude": -90, "longitude": 180});
+    assert_eq!(located(&doc)[1], crate::geo::GeoPoint::from_degrees(-90.0, 180.0));
+
+    for (location, expected) in [
+        (json!({"latitude": 90.5, "longitude": 0}), vec!["/orders/0/event/location/latitude"]),
+        (json!({"latitude": 0, "longitude": -181}), vec!["/orders/0/event/location/longitude"]),
+        (json!({"longitude": 4.5}), vec!["/orders/0/event/location/latitude"]),
+        (json!({}), vec!["/orders/0/event/location/latitude", "/orders/0/event/location/longitude"]),
+        (json!({"latitude": 1, "longitude": 2, "altitude": 3}), vec!["/orders/0/event/location/altitude"]),
+    ] {
+        let mut doc = example("event");
+        doc["orders"][0]["event"]["location"] = location.clone();
+        assert_eq!(pointers(&doc), expected, "{location}");
+    }
+}

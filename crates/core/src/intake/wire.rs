@@ -172,6 +172,14 @@ pub struct EventInfoRequest {
     pub venue: Option<String>,
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
+    pub location: Option<LocationRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationRequest {
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -260,6 +260,7 @@ pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
                         venue: "Anfield, Liverpool".into(),
                         starts_at: kickoff,
                         ends_at: Some(kickoff + Duration::hours(2)),
+                        location: None,
                     },
                     items: vec![EventItem {
                         ticket_name: "Main Stand Cat 1".into(),
@@ -280,6 +281,7 @@ pub fn event_booking(agency: AgencyId, created_by: Option<UserId>) -> Booking {
                         starts_at: gates,
                         // Three calendar days, so the pass's PDFs are labelled by day.
                         ends_at: Some(gates + Duration::days(2)),
+                        location: tessera_core::geo::GeoPoint::from_degrees(52.3888, 4.5409),
                     },
                     items: vec![
                         EventItem {
