@@ -55,10 +55,10 @@ pub fn event_ticket(
     }
 }
 
-/// Which PDF of a multi-PDF ticket this is. The label is stored with the order in English when the order is
-/// made (`Day 2 of 3 — Sat 28 Aug 2027`, also in zip entry names); another language writes it anew from the
-/// same facts, the PDF's place among the ticket's and the event's days.
-fn pass_label(lang: Lang, order: &BookingOrder, item: &OrderItem, download: &DownloadItem) -> String {
+/// Which PDF of a multi-PDF ticket this is, as its PDF and its zip entry name say it. The label is stored with
+/// the order in English when the order is made (`Day 2 of 3 — Sat 28 Aug 2027`, what the events API shows);
+/// another language writes it anew from the same facts, the PDF's place among the ticket's and the event's days.
+pub(crate) fn pass_label(lang: Lang, order: &BookingOrder, item: &OrderItem, download: &DownloadItem) -> String {
     if lang == Lang::En || download.label.is_empty() {
         return download.label.clone();
     }
@@ -94,18 +94,19 @@ pub fn invoice(agency: &Agency, booking: &EventBooking, order: &BookingOrder, in
     }
 }
 
-/// A zip entry name a person understands: `01 Main Stand Cat 1 (03-02) - John Doe.pdf`, with anything a
-/// file system or extractor could misread (separators, `:`, control characters, `..`) replaced.
-pub fn zip_entry_name(index: usize, item: &OrderItem, download: &DownloadItem) -> String {
+/// A zip entry name a person understands: `01 Main Stand Cat 1 (03-02) - John Doe.pdf`, or with the PDF's
+/// `label` (its [`pass_label`], in the booking's language) for one day of a pass, with anything a file system or
+/// extractor could misread (separators, `:`, control characters, `..`) replaced.
+pub fn zip_entry_name(index: usize, item: &OrderItem, label: &str) -> String {
     let mut name = format!("{:02} {}", index + 1, item.ticket_name);
     let who = holder(item);
     if !who.is_empty() {
         name.push_str(" - ");
         name.push_str(&who);
     }
-    if !download.label.is_empty() {
+    if !label.is_empty() {
         name.push_str(" - ");
-        name.push_str(&download.label);
+        name.push_str(label);
     }
     let mut clean: String =
         name.chars().map(|c| if matches!(c, '/' | '\\' | ':') || c.is_control() { '-' } else { c }).collect();
@@ -151,8 +152,9 @@ mod tests {
             activated: None,
         };
         assert_eq!(
-            zip_entry_name(0, &item, &download),
+            zip_entry_name(0, &item, &download.label),
             "01 Main Stand Cat 1 (03-02) .-x - Ömer Çelik - Day 1 of 3 — Fri 27 Aug 2027.pdf"
         );
+        assert_eq!(zip_entry_name(1, &item, ""), "02 Main Stand Cat 1 (03-02) .-x - Ömer Çelik.pdf");
     }
 }

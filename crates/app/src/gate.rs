@@ -10,8 +10,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use tessera_core::booking::{Passenger, Segment};
 use tessera_core::gate::{GateClaims, GateSigningKey, GateSubject, GateVerifyingKey, Jwks};
 use tessera_core::orders::{BookingOrder, DownloadItem, DownloadItemId, OrderItem};
+use tessera_core::ticket::Ticket;
 use tessera_storage::SigningKeyRecord;
 
 use crate::{AppError, Principal, Tessera};
@@ -19,10 +21,11 @@ use crate::{AppError, Principal, Tessera};
 /// The `shared_secrets` name of the first key's seed: nodes starting together all settle on one first key.
 const FIRST_SEED: &str = "gate-signing-seed";
 
-/// How long after the event's end (or start, without an end) a ticket still verifies.
+/// How long after the event's end (or start, without an end), or a flight's departure, a ticket still verifies.
 const GRACE: Duration = Duration::days(1);
 
-/// The active signing keys, oldest first, each with when it starts signing.
+/// The active signing keys, oldest first, each with when it starts signing; never empty (the newest key cannot
+/// be retired), so there is always a key to sign with.
 #[derive(Debug, Clone)]
 pub struct GateKeys {
     keys: Vec<(DateTime<Utc>, GateSigningKey)>,
@@ -39,18 +42,16 @@ impl GateKeys {
                 .ok_or_else(|| AppError::Internal(format!("signing key {} is corrupt", record.kid)))?;
             keys.push((record.created_at, seed));
         }
+        if keys.is_empty() {
+            return Err(AppError::Internal("no active signing key".into()));
+        }
         Ok(GateKeys { keys })
     }
 
     /// The key that signs what was created at `at`: the newest added at or before it, else the oldest.
-    pub(crate) fn signer_at(&self, at: DateTime<Utc>) -> Result<&GateSigningKey, AppError> {
-        self.keys
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= at)
-            .or_else(|| self.keys.first())
-            .map(|(_, key)| key)
-            .ok_or_else(|| AppError::Internal("no active signing key".into()))
+    pub(crate) fn signer_at(&self, at: DateTime<Utc>) -> &GateSigningKey {
+        let (_, key) = self.keys.iter().rev().find(|(from, _)| *from <= at).unwrap_or(&self.keys[0]);
+        key
     }
 
     pub fn verifying(&self) -> Vec<GateVerifyingKey> {
@@ -65,8 +66,34 @@ impl GateKeys {
         download: &DownloadItem,
     ) -> Result<String, AppError> {
         let claims = event_claims(order, item, download);
-        Ok(self.signer_at(order.created_at)?.sign(&claims))
+        Ok(self.signer_at(order.created_at).sign(&claims))
     }
+
+    /// The gate payload of coupon `coupon` of a flight ticket, flying `segment`: what its e-ticket prints and its
+    /// boarding pass carries.
+    pub fn coupon_payload(
+        &self,
+        ticket: &Ticket,
+        coupon: u32,
+        segment: &Segment,
+        passenger: Option<&Passenger>,
+    ) -> String {
+        self.signer_at(ticket.issued_at).sign(&coupon_claims(ticket, coupon, segment, passenger))
+    }
+}
+
+/// What a flight coupon admits: its flight, valid from the ticket's issue until a day after the departure.
+pub fn coupon_claims(ticket: &Ticket, coupon: u32, segment: &Segment, passenger: Option<&Passenger>) -> GateClaims {
+    let holder =
+        passenger.map(|p| format!("{} {}", p.given_name.as_deref().unwrap_or_default(), p.surname)).unwrap_or_default();
+    GateClaims::new(
+        // Past COUPON_MAX the payload would not decode: such a coupon's code refuses rather than admitting another.
+        GateSubject::Coupon { ticket: ticket.number.compact(), coupon: coupon.try_into().unwrap_or(u8::MAX) },
+        &format!("{}{}", segment.carrier.as_str(), segment.flight_number),
+        &holder,
+        ticket.issued_at,
+        segment.departure.time.with_timezone(&Utc) + GRACE,
+    )
 }
 
 /// What an event ticket's PDF admits, valid from the order's creation until a day after the event.
@@ -176,12 +203,14 @@ mod tests {
         retired.retired_at = Some(DateTime::<Utc>::from_timestamp(400, 0).expect("time"));
         let keys = GateKeys::from_records(&[record(1, 0), record(2, 100), retired]).expect("keys");
         let at = |s| DateTime::<Utc>::from_timestamp(s, 0).expect("time");
-        let kid = |s| keys.signer_at(at(s)).expect("signer").kid().to_owned();
+        let kid = |s| keys.signer_at(at(s)).kid().to_owned();
         assert_eq!(kid(50), record(1, 0).kid);
         assert_eq!(kid(100), record(2, 0).kid);
         assert_eq!(kid(500), record(2, 0).kid, "a retired key signs nothing");
         assert_eq!(keys.verifying().len(), 2);
-        let none = GateKeys::from_records(&[]).expect("keys");
-        assert!(none.signer_at(at(0)).is_err());
+        assert!(GateKeys::from_records(&[]).is_err(), "no key to sign with");
+        let mut all_retired = record(1, 0);
+        all_retired.retired_at = Some(at(1));
+        assert!(GateKeys::from_records(&[all_retired]).is_err());
     }
 }

@@ -18,6 +18,7 @@ use tessera_storage::{
     StorageError,
 };
 
+use crate::gate::GateKeys;
 use crate::render::{self, RenderedFile};
 use crate::{AppError, Principal, Tessera};
 
@@ -211,7 +212,9 @@ impl Tessera {
         let RenderJob { booking, orders, agency, attributes, issued, .. } = job;
         let documents = match &booking.detail {
             BookingDetail::Flight(flight) => {
-                let files = render_all(flight.clone(), agency.clone(), issued.clone(), attributes.clone()).await?;
+                let keys = self.gate_keys().await?;
+                let inputs = (flight.clone(), agency.clone(), issued.clone(), attributes.clone());
+                let files = render_all(inputs, keys).await?;
                 let mut documents = Vec::with_capacity(files.len());
                 for file in files {
                     documents.push(self.store_rendered(agency.id, file).await?);
@@ -363,20 +366,18 @@ impl DocumentSink for PlanSink {
 /// Every PDF of a flight issuance: a ticket's each, every invoice's, and the combined itinerary. CPU work: runs
 /// on the blocking pool.
 async fn render_all(
-    flight: FlightBooking,
-    agency: Agency,
-    issued: IssuedTickets,
-    attributes: serde_json::Value,
+    (flight, agency, issued, attributes): (FlightBooking, Agency, IssuedTickets, serde_json::Value),
+    keys: GateKeys,
 ) -> Result<Vec<RenderedFile>, AppError> {
     tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         for ticket in &issued.tickets {
-            out.push(render::flight_ticket(&flight, &agency, ticket, &issued.tickets, &attributes)?);
+            out.push(render::flight_ticket(&flight, &agency, ticket, &issued.tickets, &attributes, &keys)?);
         }
         for invoice in &issued.invoices {
             out.push(render::flight_invoice(issued.booking_id, &flight, &agency, invoice)?);
         }
-        out.push(render::itinerary(issued.issuance_id, &flight, &agency, &issued.tickets, &attributes)?);
+        out.push(render::itinerary(issued.issuance_id, &flight, &agency, &issued.tickets, &attributes, &keys)?);
         Ok(out)
     })
     .await

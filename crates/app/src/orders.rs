@@ -16,6 +16,7 @@ use tessera_storage::{
 
 use crate::links::{Download, SignedLink};
 use crate::render::{self, RenderedFile};
+use crate::views::Lang;
 use crate::{AppError, Principal, Tessera};
 
 /// The most orders one page of the listing holds; the events profile's default page is 50.
@@ -165,12 +166,14 @@ impl Tessera {
     async fn rebuild_zip(&self, who: &Principal, order: &str) -> Result<(), AppError> {
         const ROUNDS: usize = 5;
         let mut current = self.get_order(who, order).await?;
+        let booking = self.db.get_booking(who.scope, current.order.booking_id).await?;
+        let lang = booking.map_or(Lang::En, |b| crate::views::lang(b.language()));
         for _ in 0..ROUNDS {
-            let doc = self.zip_of(&current).await?;
+            let doc = self.zip_of(&current, lang).await?;
             let new = self.store_rendered(current.order.agency_id, doc).await?;
             self.db.replace_document(current.order.agency_id, &new, self.now()).await?;
             let after = self.get_order(who, order).await?;
-            if zip_inputs(&after) == zip_inputs(&current) {
+            if zip_inputs(&after, lang) == zip_inputs(&current, lang) {
                 return Ok(());
             }
             current = after;
@@ -190,8 +193,8 @@ impl Tessera {
 
 /// What an order's bundle is made of: each entry's name and the SHA-256 of the PDF it holds. Rendering is
 /// deterministic, so equal inputs make byte-identical bundles.
-fn zip_inputs(record: &OrderRecord) -> Vec<(String, Option<&str>)> {
-    crate::render::zip_contents(&record.order)
+fn zip_inputs(record: &OrderRecord, lang: Lang) -> Vec<(String, Option<&str>)> {
+    crate::render::zip_contents(&record.order, lang)
         .into_iter()
         .map(|(name, owner)| {
             let sha = record.document(&owner).map(|d| d.sha256.as_str());
@@ -217,7 +220,7 @@ fn render_event(job: &EventRender, payloads: &HashMap<DownloadItemId, String>) -
                 tickets.push(render::event_ticket(&job.agency, &job.event, order, item, d, payload).map_err(gen)?);
             }
         }
-        let entries: Vec<(String, Bytes)> = render::zip_contents(order)
+        let entries: Vec<(String, Bytes)> = render::zip_contents(order, crate::views::lang(job.event.language))
             .into_iter()
             .filter_map(|(name, owner)| tickets.iter().find(|t| t.owner == owner).map(|t| (name, t.bytes.clone())))
             .collect();

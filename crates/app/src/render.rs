@@ -24,6 +24,8 @@ use tessera_core::user::Scope;
 use tessera_documents::{pdf, sha256_hex, zip_bundle, DocumentError, DocumentKey};
 use tessera_storage::{DocumentOwner, DocumentRecord, IssuedTickets, NewDocument};
 
+use crate::gate::GateKeys;
+use crate::views::Lang;
 use crate::{event_views, views, AppError, Tessera};
 
 /// One rendered document, before it is stored.
@@ -86,7 +88,7 @@ fn pending((owner, filename, content_type): (DocumentOwner, String, &str)) -> Ne
 }
 
 /// The ticket an exchange's new ticket replaced, which names the amendment it flies.
-fn reissue_of(ticket: &Ticket) -> Option<&TicketNumber> {
+pub(crate) fn reissue_of(ticket: &Ticket) -> Option<&TicketNumber> {
     ticket.is_reissue().then_some(ticket.related_number.as_ref()).flatten()
 }
 
@@ -98,11 +100,12 @@ pub(crate) fn flight_ticket(
     ticket: &Ticket,
     all: &[Ticket],
     attributes: &serde_json::Value,
+    keys: &GateKeys,
 ) -> Result<RenderedFile, DocumentError> {
     let seen = flight.as_seen_by(reissue_of(ticket));
     let bytes = match ticket.kind {
         TicketType::TKT => {
-            let view = views::flight_ticket(&seen, agency, ticket, all, attributes);
+            let view = views::flight_ticket(&seen, agency, ticket, all, attributes, keys);
             crate::telemetry::timed("eticket", || pdf::render_flight_ticket(&view))?
         }
         TicketType::EMD => {
@@ -126,11 +129,12 @@ pub(crate) fn itinerary(
     agency: &Agency,
     all: &[Ticket],
     attributes: &serde_json::Value,
+    keys: &GateKeys,
 ) -> Result<RenderedFile, DocumentError> {
     let views: Vec<_> = all
         .iter()
         .filter(|t| t.kind == TicketType::TKT)
-        .map(|t| views::flight_ticket(&flight.as_seen_by(reissue_of(t)), agency, t, all, attributes))
+        .map(|t| views::flight_ticket(&flight.as_seen_by(reissue_of(t)), agency, t, all, attributes, keys))
         .collect();
     Ok(RenderedFile {
         owner: DocumentOwner::Issuance(issuance),
@@ -199,8 +203,9 @@ pub(crate) fn event_invoice(
     })
 }
 
-/// What an order's zip bundle holds: the PDFs of every ticket that can be downloaded now, by entry name.
-pub(crate) fn zip_contents(order: &BookingOrder) -> Vec<(String, DocumentOwner)> {
+/// What an order's zip bundle holds: the PDFs of every ticket that can be downloaded now, by entry name (in the
+/// booking's language `lang`).
+pub(crate) fn zip_contents(order: &BookingOrder, lang: Lang) -> Vec<(String, DocumentOwner)> {
     order
         .items
         .iter()
@@ -208,7 +213,8 @@ pub(crate) fn zip_contents(order: &BookingOrder) -> Vec<(String, DocumentOwner)>
         .filter(|(_, item)| item.downloadable())
         .flat_map(|(index, item)| {
             item.downloads.iter().map(move |d| {
-                (event_views::zip_entry_name(index, item, d), DocumentOwner::Download(order.id.clone(), d.id.clone()))
+                let name = event_views::zip_entry_name(index, item, &event_views::pass_label(lang, order, item, d));
+                (name, DocumentOwner::Download(order.id.clone(), d.id.clone()))
             })
         })
         .collect()
@@ -353,12 +359,14 @@ impl Tessera {
             DocumentOwner::Ticket(number) => {
                 let ticket = self.db.get_ticket(Scope::All, number).await?.ok_or(AppError::NotFound("ticket"))?;
                 let (flight, agency, all, attributes) = self.flight_inputs(ticket.issuance_id).await?;
-                blocking(move || flight_ticket(&flight, &agency, &ticket, &all, &attributes)).await
+                let keys = self.gate_keys().await?;
+                blocking(move || flight_ticket(&flight, &agency, &ticket, &all, &attributes, &keys)).await
             }
             DocumentOwner::Issuance(id) => {
                 let id = *id;
                 let (flight, agency, all, attributes) = self.flight_inputs(id).await?;
-                blocking(move || itinerary(id, &flight, &agency, &all, &attributes)).await
+                let keys = self.gate_keys().await?;
+                blocking(move || itinerary(id, &flight, &agency, &all, &attributes, &keys)).await
             }
             DocumentOwner::BookingInvoice(booking_id, number) => {
                 let booking =
@@ -394,21 +402,21 @@ impl Tessera {
                 blocking(move || event_invoice(&agency, &event, &order, &invoice)).await
             }
             DocumentOwner::OrderZip(order_id) => {
-                let record = self
-                    .db
-                    .get_booking_order(Scope::All, order_id)
-                    .await?
-                    .ok_or(AppError::NotFound("booking order"))?;
-                self.zip_of(&record).await
+                let (record, event, _) = self.event_inputs(order_id).await?;
+                self.zip_of(&record, views::lang(event.language)).await
             }
         }
     }
 
     /// An order's bundle from its PDFs as recorded (each read through [`Tessera::document_bytes`], so a missing
     /// one is re-rendered and verified first).
-    pub(crate) async fn zip_of(&self, record: &tessera_storage::OrderRecord) -> Result<RenderedFile, AppError> {
+    pub(crate) async fn zip_of(
+        &self,
+        record: &tessera_storage::OrderRecord,
+        lang: Lang,
+    ) -> Result<RenderedFile, AppError> {
         let mut entries = Vec::new();
-        for (name, owner) in zip_contents(&record.order) {
+        for (name, owner) in zip_contents(&record.order, lang) {
             let doc =
                 record.document(&owner).ok_or_else(|| AppError::Internal(format!("missing PDF {}", owner.key())))?;
             entries.push((name, self.document_bytes(doc).await?));

@@ -6,9 +6,11 @@ use tessera_core::booking::{FlightBooking, TripType};
 use tessera_core::invoice::{Invoice, InvoiceKind};
 use tessera_core::language::Language;
 use tessera_core::money::Money;
-use tessera_core::ticket::{Ticket, TicketStatus, TicketType};
+use tessera_core::ticket::{Coupon, CouponStatus, Ticket, TicketStatus, TicketType};
 use tessera_documents::i18n;
 pub use tessera_documents::i18n::Lang;
+
+use crate::gate::GateKeys;
 use tessera_documents::model::{
     AgencyView, EmdView, FareView, FlightTicketView, InvoiceLineView, InvoiceView, JourneyView, PartyView, SegmentView,
     ServiceView, TaxLine,
@@ -108,13 +110,15 @@ fn fare_view(lang: Lang, ticket: &Ticket) -> FareView {
     }
 }
 
-/// One passenger's e-ticket, with the passenger's EMDs listed as services.
+/// One passenger's e-ticket, with the passenger's EMDs listed as services and a signed gate code per coupon
+/// that still admits its holder.
 pub fn flight_ticket(
     flight: &FlightBooking,
     agency: &Agency,
     ticket: &Ticket,
     all: &[Ticket],
     attributes: &serde_json::Value,
+    keys: &GateKeys,
 ) -> FlightTicketView {
     let lang = lang(flight.language);
     let passenger = flight.passenger(&ticket.passenger_id);
@@ -158,6 +162,16 @@ pub fn flight_ticket(
                         ),
                         status: c.map_or("O", |c| c.status.as_str()).to_owned(),
                         airline_confirmation: journey.airline_confirmation_code.clone().unwrap_or_default(),
+                        gate_code: c
+                            .filter(|c| admits(ticket, c))
+                            .map(|c| keys.coupon_payload(ticket, c.number, s, passenger))
+                            .unwrap_or_default(),
+                        gate_caption: format!(
+                            "{} · {}–{}",
+                            i18n::date(lang, s.departure.time.date_naive()),
+                            s.departure.airport,
+                            s.arrival.airport
+                        ),
                     }
                 })
                 .collect(),
@@ -204,10 +218,16 @@ pub fn flight_ticket(
         services,
         endorsement: flight.endorsement.clone().unwrap_or_default(),
         remarks,
-        qr_payload: ticket.number.compact(),
+        qr_payload: String::new(),
         watermark: watermark(lang, ticket.status),
         status_mark: status_mark(lang, ticket.status),
     }
+}
+
+/// Whether a coupon's gate code is printed: only while the ticket stands open and the coupon is unused. A code
+/// once printed verifies offline until its window ends, so none is handed out for a coupon that admits nobody.
+fn admits(ticket: &Ticket, coupon: &Coupon) -> bool {
+    ticket.status == TicketStatus::Open && coupon.status == CouponStatus::Open && coupon.flight_number.is_some()
 }
 
 /// An EMD's amount in the services list: `25.00 EUR` (English), `25,00 EUR` or `500.000 ₫` (Vietnamese).

@@ -7,11 +7,10 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use serde_json::{json, Value};
 use tessera_core::booking::{BookingDetail, Seat, Segment};
 use tessera_core::codes::TicketNumber;
-use tessera_core::gate::{GateClaims, GateSubject};
 use tessera_documents::wallet::{render_pkpass, PassField, PassStyle, PassView, WalletSigner};
 
 use crate::event_views::holder;
@@ -72,7 +71,7 @@ impl Tessera {
             description: format!("Ticket: {}", event.name),
             barcode: payload,
             relevant_date: Some(event.starts_at.to_rfc3339_opts(SecondsFormat::Secs, false)),
-            location: None,
+            location: event.location.map(|p| (p.latitude(), p.longitude())),
             header: vec![PassField::new("label", "TICKET", download.label.clone())],
             primary: vec![PassField::new("event", "EVENT", event.name.clone())],
             secondary: vec![
@@ -144,9 +143,11 @@ impl Tessera {
             return Err(AppError::NotFound("ticket"));
         }
         let booking = self.db.get_booking(who.scope, ticket.booking_id).await?.ok_or(AppError::NotFound("ticket"))?;
-        let BookingDetail::Flight(flight) = &booking.detail else {
+        let BookingDetail::Flight(booked) = &booking.detail else {
             return Err(AppError::NotFound("coupon"));
         };
+        // An exchange's new ticket flies the amendment's segments, as its e-ticket prints them.
+        let flight = booked.as_seen_by(crate::render::reissue_of(&ticket));
         let segments: Vec<&Segment> = flight.journeys.iter().flat_map(|j| j.segments.iter()).collect();
         let (Some(found), Some(segment)) = (
             ticket.coupons.iter().find(|c| c.number == coupon && c.flight_number.is_some()),
@@ -155,18 +156,8 @@ impl Tessera {
             return Err(AppError::NotFound("coupon"));
         };
         let passenger = flight.passengers.iter().find(|p| p.id == ticket.passenger_id);
-        let holder = passenger
-            .map(|p| format!("{} {}", p.given_name.clone().unwrap_or_default(), p.surname))
-            .unwrap_or_default();
         let flight_no = format!("{}{}", segment.carrier.as_str(), segment.flight_number);
-        let claims = GateClaims::new(
-            GateSubject::Coupon { ticket: number.compact(), coupon: found.number.min(4) as u8 },
-            &flight_no,
-            &holder,
-            ticket.issued_at,
-            segment.departure.time.with_timezone(&Utc) + Duration::days(1),
-        );
-        let payload = self.gate_keys().await?.signer_at(ticket.issued_at)?.sign(&claims);
+        let payload = self.gate_keys().await?.coupon_payload(&ticket, found.number, segment, passenger);
         let agency = self.db.get_agency(ticket.agency_id).await?.ok_or(AppError::NotFound("agency"))?;
         let view = PassView {
             style: PassStyle::BoardingPass,
@@ -175,7 +166,9 @@ impl Tessera {
             description: format!("Flight {flight_no} {} to {}", segment.departure.city, segment.arrival.city),
             barcode: payload,
             relevant_date: Some(segment.departure.time.to_rfc3339_opts(SecondsFormat::Secs, false)),
-            location: None,
+            // The departure airport, from the reference data every node embeds.
+            location: tessera_core::reference::airport(segment.departure.airport.as_str())
+                .map(|a| (a.location.latitude(), a.location.longitude())),
             header: vec![PassField::new("flight", "FLIGHT", flight_no.clone())],
             primary: vec![
                 PassField::new("origin", segment.departure.city.as_str(), segment.departure.airport.as_str()),

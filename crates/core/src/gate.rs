@@ -11,7 +11,7 @@
 //! * `TG1` — format and version; a future format gets a new prefix, scanners refuse what they do not know.
 //! * `kid` — the key that signed it (8 base64url characters from the SHA-256 of the public key; the JWKS `kid`).
 //! * `subject` — `E` + the 32 hex digits of an event ticket's download item (one PDF, one day of a pass), or
-//!   `F` + a 13-digit ticket number + `-` + coupon number for a flight coupon.
+//!   `F` + a 13-digit ticket number + `-` + coupon number (1–16) for a flight coupon.
 //! * `scope` — the event id or the flight (e.g. `QR653`): up to 16 of `A-Z a-z 0-9 - _`, the rest dropped.
 //! * `initials` — the holder's initials, at most three ASCII capitals (diacritics folded: `Ömer Çelik` → `OC`).
 //! * `not before`, `not after` — the validity window in Unix seconds, from the booking's data (never the clock,
@@ -32,13 +32,15 @@ use serde::{Deserialize, Serialize};
 pub const PREFIX: &str = "TG1";
 const SCOPE_MAX: usize = 16;
 const INITIALS_MAX: usize = 3;
+/// The highest coupon number a flight payload carries: a ticket has a coupon per segment, at most 16.
+pub const COUPON_MAX: u8 = 16;
 
 /// What a payload admits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateSubject {
     /// One PDF of an event ticket: its download item's 32 hex digits.
     Download(String),
-    /// One coupon of a flight ticket: the 13-digit ticket number and the coupon (1–4).
+    /// One coupon of a flight ticket: the 13-digit ticket number and the coupon (1–[`COUPON_MAX`]).
     Coupon { ticket: String, coupon: u8 },
 }
 
@@ -57,7 +59,7 @@ impl GateSubject {
         }
         let (ticket, coupon) = text.strip_prefix('F')?.split_once('-')?;
         let coupon: u8 = coupon.parse().ok()?;
-        let ok = ticket.len() == 13 && ticket.bytes().all(|b| b.is_ascii_digit()) && (1..=4).contains(&coupon);
+        let ok = ticket.len() == 13 && ticket.bytes().all(|b| b.is_ascii_digit()) && (1..=COUPON_MAX).contains(&coupon);
         ok.then(|| GateSubject::Coupon { ticket: ticket.to_owned(), coupon })
     }
 }

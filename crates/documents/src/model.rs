@@ -42,6 +42,11 @@ pub struct SegmentView {
     /// Coupon status code, e.g. `O` (open), `F` (flown), `V`, `R`, `E`
     pub status: String,
     pub airline_confirmation: String,
+    /// The signed gate payload of this coupon (`TG1.…`), drawn as its QR code under "Gate codes"; empty for a
+    /// coupon that admits nobody (flown, void, refunded, exchanged, or a ticket no longer open).
+    pub gate_code: String,
+    /// Under the coupon's QR code, e.g. `22 Jul 2027 · KTM–DOH`.
+    pub gate_caption: String,
 }
 
 /// A connection between two segments of a journey, e.g. `Layover in Dubai 3h 20m`.
@@ -105,7 +110,8 @@ pub struct FlightTicketView {
     pub endorsement: String,
     /// Extra lines printed under "Ticket details" (tour code, corporate code, booker code, ...).
     pub remarks: Vec<String>,
-    /// The QR code payload (the ticket number).
+    /// A QR code in the header; empty for none. An e-ticket leaves it empty: its coupons carry their own signed
+    /// codes ([`SegmentView::gate_code`]), and a second, unsigned code on the page would only mislead a scanner.
     pub qr_payload: String,
     /// When set, a large diagonal mark over the page (e.g. `VOID`).
     pub watermark: Option<String>,

@@ -49,6 +49,7 @@ fn flight(input: &Input) -> FlightTicketView {
         for s in &mut journey.segments {
             t.fill(vec![&mut s.carrier_name, &mut s.from_name, &mut s.to_name, &mut s.equipment, &mut s.baggage]);
             t.fill(vec![&mut s.flight, &mut s.departure_local, &mut s.from_terminal, &mut s.fare_basis]);
+            t.fill(vec![&mut s.gate_caption]);
         }
     }
     v.fare.taxes.extend((0..*count % 20).map(|i| TaxLine { code: format!("T{i}"), amount: format!("{i}.00") }));

@@ -69,9 +69,23 @@ fn ticket_is_valid_and_text_extracts_exactly() {
         "NON-ENDORSABLE",
         "Tour code: HWT27SUMMER",
         "Conditions of contract",
+        "GATE CODES",
+        "QR 653 · coupon 1",
+        "QR 40 · coupon 3",
+        "08 Aug 2027 · CDG–KTM",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+
+    // Only coupons with a code get a cell: none at all, and the section is gone.
+    let mut used = view.clone();
+    used.journeys[1].segments[0].gate_code.clear();
+    let text = pdftotext(&write_temp(dir.path(), "used.pdf", &render_flight_ticket(&used).unwrap()));
+    assert!(text.contains("QR 653 · coupon 1") && !text.contains("QR 40 · coupon 3"), "{text}");
+    let mut none = view;
+    none.journeys.iter_mut().flat_map(|j| &mut j.segments).for_each(|s| s.gate_code.clear());
+    let text = pdftotext(&write_temp(dir.path(), "none.pdf", &render_flight_ticket(&none).unwrap()));
+    assert!(!text.contains("GATE CODES") && !text.contains("coupon 1"), "{text}");
 }
 
 #[test]

@@ -22,8 +22,8 @@ pub(crate) struct LifecycleSink<'a> {
     pub app: &'a Tessera,
     pub facts: &'a Facts,
     pub change: &'a NewTransition,
-    /// The gate keys, for the QR codes of an event ticket's PDFs.
-    pub keys: Option<&'a GateKeys>,
+    /// The gate keys, for the QR codes of a ticket's PDFs.
+    pub keys: &'a GateKeys,
 }
 
 #[async_trait]
@@ -103,6 +103,7 @@ impl LifecycleSink<'_> {
             all,
             attributes: self.facts.attributes.clone(),
             issuance: self.facts.issuance_id,
+            keys: self.keys.clone(),
         };
         tokio::task::spawn_blocking(move || job.render())
             .await
@@ -131,8 +132,7 @@ impl LifecycleSink<'_> {
         let mut files = Vec::new();
         if !item.counts() {
             for d in &item.downloads {
-                let keys = self.keys.ok_or_else(|| AppError::Internal("event change without gate keys".into()))?;
-                let payload = keys.event_payload(&order, &item, d)?;
+                let payload = self.keys.event_payload(&order, &item, d)?;
                 files.push(render::event_ticket(&self.facts.agency, event, &order, &item, d, payload)?);
             }
         }
@@ -149,7 +149,8 @@ impl LifecycleSink<'_> {
     /// ones otherwise (read through the cache, so a lost one is re-rendered and verified first).
     async fn zip(&self, order: &BookingOrder, fresh: &[RenderedFile]) -> Result<RenderedFile, AppError> {
         let mut entries = Vec::new();
-        for (name, owner) in render::zip_contents(order) {
+        let lang = crate::views::lang(self.facts.booking.language());
+        for (name, owner) in render::zip_contents(order, lang) {
             let bytes = match fresh.iter().find(|f| f.owner == owner) {
                 Some(f) => f.bytes.clone(),
                 None => {
@@ -178,19 +179,34 @@ struct FlightJob {
     all: Vec<Ticket>,
     attributes: serde_json::Value,
     issuance: Option<tessera_core::ids::IssuanceId>,
+    keys: GateKeys,
 }
 
 impl FlightJob {
     fn render(self) -> Result<Vec<RenderedFile>, AppError> {
         let mut files = Vec::new();
         for ticket in &self.changed {
-            files.push(render::flight_ticket(&self.flight, &self.agency, ticket, &self.all, &self.attributes)?);
+            files.push(render::flight_ticket(
+                &self.flight,
+                &self.agency,
+                ticket,
+                &self.all,
+                &self.attributes,
+                &self.keys,
+            )?);
         }
         if let Some(invoice) = &self.invoice {
             files.push(render::flight_invoice(self.booking_id, &self.flight, &self.agency, invoice)?);
         }
         if let Some(issuance) = self.issuance {
-            files.push(render::itinerary(issuance, &self.flight, &self.agency, &self.all, &self.attributes)?);
+            files.push(render::itinerary(
+                issuance,
+                &self.flight,
+                &self.agency,
+                &self.all,
+                &self.attributes,
+                &self.keys,
+            )?);
         }
         Ok(files)
     }

@@ -132,11 +132,8 @@ impl Tessera {
                 Err(e) => return Err(e),
             };
             // Keys are read before the transaction: the sink renders inside it and must not wait on the database.
-            let keys = match facts.order {
-                Some(_) => Some(self.gate_keys().await?),
-                None => None,
-            };
-            let sink = LifecycleSink { app: self, facts: &facts, change: &change, keys: keys.as_ref() };
+            let keys = self.gate_keys().await?;
+            let sink = LifecycleSink { app: self, facts: &facts, change: &change, keys: &keys };
             match self.db.transition(&change, &sink).await {
                 Ok(outcome) => return self.changed(who, &facts, command.name(), plan, outcome).await,
                 Err(StorageError::Stale) => continue,

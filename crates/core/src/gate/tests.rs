@@ -76,7 +76,7 @@ fn refusals_name_their_reason() {
 #[test]
 fn the_largest_payload_fits_a_version_10_qr_code_at_level_m() {
     let claims = GateClaims::new(
-        GateSubject::Coupon { ticket: "1576752209683".into(), coupon: 4 },
+        GateSubject::Coupon { ticket: "1576752209683".into(), coupon: COUPON_MAX },
         "an-event-id-much-longer-than-sixteen-characters",
         "Anna Maria Theresa Walburga",
         at(2027, 1, 1),

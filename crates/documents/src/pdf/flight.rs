@@ -4,6 +4,7 @@
 use super::blocks::*;
 use super::font::Weight;
 use super::layout::*;
+use super::qr::draw_qr;
 use crate::error::DocumentError;
 use crate::model::{FlightTicketView, JourneyView, SegmentView, ServiceView};
 
@@ -54,6 +55,7 @@ pub(crate) fn ticket(doc: &mut Doc, view: &FlightTicketView) -> Result<(), Docum
         doc.advance(8.0);
     }
 
+    gate_codes(doc, view)?;
     fare_section(doc, doc.t("section-fare-details"), &view.fare);
 
     if !view.services.is_empty() {
@@ -278,6 +280,47 @@ fn flight_path(doc: &mut Doc, from_x: f32, to_x: f32, y: f32, duration: &str) {
     doc.arrow_head(x2, y, 6.0, color);
     let duration = doc.fit(SMALL_MUTED, duration, x2 - x1);
     doc.text_center((x1 + x2) / 2.0, y - 5.0, SMALL_MUTED, &duration);
+}
+
+/// Gate codes: a cell per coupon that still admits its holder, four to a row.
+const GATE_COLUMNS: usize = 4;
+const GATE_CELL_W: f32 = CONTENT_W / GATE_COLUMNS as f32;
+/// Side of a coupon's QR code: a version-10 code (57 modules) at 1.75 pt a module, above the 0.5 mm printers
+/// and phone cameras read reliably.
+const GATE_QR: f32 = 100.0;
+/// White around a code: more than the four-module quiet zone scanners need.
+const GATE_PAD: f32 = 10.0;
+const GATE_CELL_H: f32 = GATE_PAD + GATE_QR + 8.0 + 2.0 * 10.0 + 4.0;
+
+/// The signed QR code of every coupon that still admits its holder, each with its flight and date: what a gate
+/// scans, online or offline with only the public keys.
+fn gate_codes(doc: &mut Doc, view: &FlightTicketView) -> Result<(), DocumentError> {
+    let coupons: Vec<&SegmentView> =
+        view.journeys.iter().flat_map(|j| &j.segments).filter(|s| !s.gate_code.trim().is_empty()).collect();
+    if coupons.is_empty() {
+        return Ok(());
+    }
+    section(doc, doc.t("section-gate-codes"), GATE_CELL_H);
+    for row in coupons.chunks(GATE_COLUMNS) {
+        doc.ensure(GATE_CELL_H);
+        let top = doc.y();
+        for (i, coupon) in row.iter().enumerate() {
+            let x = LEFT + GATE_CELL_W * i as f32;
+            let center = x + GATE_CELL_W / 2.0;
+            draw_qr(doc, coupon.gate_code.trim(), center - GATE_QR / 2.0, top + GATE_PAD, GATE_QR, BLACK)?;
+            let label =
+                doc.ta("gate-code-label", &[("flight", &coupon.flight), ("number", &coupon.coupon_number.to_string())]);
+            let label = doc.fit(BODY_BOLD, &label, GATE_CELL_W - 8.0);
+            let baseline = top + GATE_PAD + GATE_QR + 8.0 + 8.0;
+            doc.text_center(center, baseline, BODY_BOLD, &label);
+            let caption = doc.fit(SMALL_MUTED, &coupon.gate_caption, GATE_CELL_W - 8.0);
+            doc.text_center(center, baseline + 10.0, SMALL_MUTED, &caption);
+        }
+        doc.set_y(top + GATE_CELL_H);
+    }
+    paragraph(doc, SMALL_MUTED, doc.t("gate-codes-note"), 0.0);
+    doc.advance(12.0);
+    Ok(())
 }
 
 fn services_table(doc: &mut Doc, services: &[ServiceView]) {

@@ -294,9 +294,10 @@ pub async fn reject_item(
 }
 
 #[utoipa::path(post, path = "/api/v1/checkin", tag = "lifecycle", request_body = CheckinRequest,
+    description = "A gate scan of a signed QR payload: an event ticket PDF's code, or a flight coupon's (its e-ticket's gate code or boarding pass).",
     responses((status = 200, description = "first scan: accepted", body = ActionBody),
         (status = 404, description = "not a ticket of ours (or another agency's)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "already used: `used_at` is the first scan's time", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "already used (`used_at` is the first scan's time), or a coupon that no longer admits (void, refunded, exchanged)", body = Problem, content_type = "application/problem+json")))]
 pub async fn checkin(
     State(state): State<AppState>,
     Auth(who): Auth,

@@ -1,6 +1,7 @@
 //! Offline-verifiable QR codes: the public keys at `/.well-known/tessera-keys.json`, `tessera verify` (the real
 //! binary) on the payload of a really issued ticket, its refusals with their reasons, online check-in of the new
-//! payloads, and key rotation and retirement through `tessera admin`.
+//! payloads, key rotation and retirement through `tessera admin`, and a flight e-ticket's gate codes read from
+//! its PDF by a real QR reader.
 
 use std::process::Command;
 
@@ -11,7 +12,7 @@ use tessera_core::gate::{GateSigningKey, Jwks};
 use tessera_core::orders::DownloadItemId;
 
 use crate::events::{items, pdf_text, s, setup, Events};
-use crate::helpers::{expect_problem, Backend, TestApp};
+use crate::helpers::{example, expect_problem, Backend, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
@@ -108,6 +109,11 @@ async fn an_issued_tickets_qr_code_verifies_offline_and_refusals_say_why(app: Te
     let pdf = ev.pdf(s(&order["bookingorder_id"]), s(&item["orderitem_id"]), s(&item["download_link"])).await;
     let text: String = pdf_text(&pdf.bytes).split_whitespace().collect();
     assert!(text.contains(&payload[..60]), "{payload} in {text}");
+    assert_eq!(
+        qr_codes(&pdf.bytes),
+        std::slice::from_ref(&payload),
+        "a scanner reads the payload from the printed code"
+    );
 
     let (ok, out) = verify(&payload, &keys, &[]);
     assert!(ok, "{out}");
@@ -184,7 +190,123 @@ async fn rotation_signs_new_orders_and_old_tickets_verify_until_their_key_is_ret
     assert_eq!(scan(&ev, &new).await.status(), StatusCode::OK);
 }
 
+/// Every QR code printed in a PDF, read as a phone would: the pages rasterised by poppler's `pdftoppm`, the codes
+/// read by ZBar's `zbarimg`; sorted, as ZBar reports a page's codes in no set order (a flight ticket's codes sort
+/// by coupon).
+fn qr_codes(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = Command::new("pdftoppm")
+        .args(["-r", "150", "-png"])
+        .arg(&path)
+        .arg(dir.path().join("page"))
+        .output()
+        .expect("pdftoppm installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("pages")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    let mut codes = Vec::new();
+    for page in pages {
+        let out = Command::new("zbarimg")
+            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+            .arg(&page)
+            .output()
+            .expect("zbarimg installed");
+        // Exit status 4: the page has no code.
+        assert!(out.status.success() || out.status.code() == Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        codes.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_owned));
+    }
+    codes.sort_by_key(|code| code.split('.').nth(2).map(str::to_owned));
+    codes
+}
+
+async fn ticket_pdf(app: &TestApp, number: &str) -> Vec<u8> {
+    let res = app.get(&format!("/api/v1/tickets/{number}/pdf"), &app.agent_token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.bytes().await.expect("pdf").to_vec()
+}
+
+async fn coupon_statuses(app: &TestApp, number: &str) -> Vec<String> {
+    let ticket: Value =
+        app.get(&format!("/api/v1/tickets/{number}"), &app.agent_token).await.json().await.expect("json");
+    ticket["coupons"].as_array().expect("coupons").iter().map(|c| s(&c["status"]).to_owned()).collect()
+}
+
+async fn a_flight_e_tickets_gate_codes_are_read_from_the_pdf_verified_offline_and_used_once(app: TestApp) {
+    let booking = app.book(&app.agent_token, &example("round")).await;
+    let (status, issued) = app.issue(&app.agent_token, s(&booking["id"]), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let number = s(&issued["tickets"][0]["number"]).to_owned();
+    let compact = number.replace('-', "");
+    let coupons = coupon_statuses(&app, &number).await.len();
+    assert!(coupons >= 2, "a round trip has a coupon per flight");
+
+    // One code per coupon, in itinerary order, each verifying with nothing but the published keys.
+    let codes = qr_codes(&ticket_pdf(&app, &number).await);
+    assert_eq!(codes.len(), coupons, "{codes:?}");
+    let (_, keys) = jwks(&app).await;
+    for (i, code) in codes.iter().enumerate() {
+        assert!(code.starts_with("TG1.") && code.contains(&format!(".F{compact}-{}.", i + 1)), "{code}");
+        let (ok, out) = verify(code, &keys, &[]);
+        assert!(ok && out.starts_with(&format!("valid: flight ticket {compact} coupon {} for ", i + 1)), "{out}");
+    }
+    // The combined itinerary prints the same codes, and re-rendering gives the same ones.
+    let itinerary =
+        app.get(&format!("/api/v1/issuances/{}/pdf", s(&issued["ticketReferenceID"])), &app.agent_token).await;
+    assert_eq!(itinerary.status(), StatusCode::OK);
+    assert_eq!(qr_codes(&itinerary.bytes().await.expect("pdf")), codes);
+
+    // Another agency's scanner finds nothing and uses nothing; a forged code is not found either.
+    let other = app.post("/api/v1/checkin", &app.other_token, &json!({ "payload": codes[0] })).await;
+    expect_problem(other, StatusCode::NOT_FOUND, "not_found").await;
+    expect_problem(
+        app.post("/api/v1/checkin", &app.agent_token, &json!({ "payload": tampered(&codes[0]) })).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert!(coupon_statuses(&app, &number).await.iter().all(|c| c == "O"));
+
+    // The first scan flies coupon 1; a second is refused with the first's time.
+    let res = app.post("/api/v1/checkin", &app.agent_token, &json!({ "payload": codes[0] })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!((&body["result"], &body["action"]), (&json!("accepted"), &json!("use")), "{body}");
+    let again = app.post("/api/v1/checkin", &app.agent_token, &json!({ "payload": codes[0] })).await;
+    expect_problem(again, StatusCode::CONFLICT, "already_used").await;
+    let statuses = coupon_statuses(&app, &number).await;
+    assert_eq!(statuses[0], "F");
+    assert!(statuses[1..].iter().all(|c| c == "O"), "{statuses:?}");
+
+    // The e-ticket, re-rendered, no longer hands out the flown coupon's code; the others are unchanged.
+    assert_eq!(qr_codes(&ticket_pdf(&app, &number).await), codes[1..]);
+}
+
+async fn a_void_tickets_e_ticket_prints_no_gate_code_and_its_old_codes_admit_nobody(app: TestApp) {
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let (status, issued) = app.issue(&app.agent_token, s(&booking["id"]), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let number = s(&issued["tickets"][0]["number"]).to_owned();
+    let codes = qr_codes(&ticket_pdf(&app, &number).await);
+    assert_eq!(codes.len(), 1, "{codes:?}");
+
+    let res = app.post(&format!("/api/v1/tickets/{number}/void"), &app.agent_token, &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(qr_codes(&ticket_pdf(&app, &number).await).is_empty(), "a void ticket admits nobody");
+    let scan = app.post("/api/v1/checkin", &app.agent_token, &json!({ "payload": codes[0] })).await;
+    expect_problem(scan, StatusCode::CONFLICT, "invalid_ticket_status").await;
+    assert_eq!(coupon_statuses(&app, &number).await, ["V"]);
+}
+
 both_backends!(
     an_issued_tickets_qr_code_verifies_offline_and_refusals_say_why,
     rotation_signs_new_orders_and_old_tickets_verify_until_their_key_is_retired,
+    a_flight_e_tickets_gate_codes_are_read_from_the_pdf_verified_offline_and_used_once,
+    a_void_tickets_e_ticket_prints_no_gate_code_and_its_old_codes_admit_nobody,
 );

@@ -89,6 +89,8 @@ fn assert_vietnamese(documents: &[String; 4]) {
             "12 Kg xách tay, 23 Kg ký gửi",
             "THÔNG TIN QUAN TRỌNG",
             "Trang 1/",
+            "MÃ LÊN CỬA",
+            "phiếu bay 1",
         ],
     );
     assert!(!ticket.to_lowercase().contains("passenger"), "an English label on a Vietnamese ticket:\n{ticket}");
@@ -216,6 +218,16 @@ async fn event_documents_follow_the_language(app: TestApp) {
         "the event ticket",
         &["Vé sự kiện", "BẮT ĐẦU", "NGƯỜI GIỮ VÉ", "Ngày 2/3 — T7, 28/08/2027", "GIÁ", "649,50 EUR"],
     );
+
+    // The order's zip names the pass's days in Vietnamese too (`/` made `-`, as in every entry name); the events
+    // API keeps the stored English label.
+    assert_eq!(download["label"], "Day 2 of 3 — Sat 28 Aug 2027", "{item}");
+    let (_, zip) = ev.zip(crate::events::s(&order["bookingorder_id"])).await;
+    let names: Vec<String> = crate::events::unzip(&zip.bytes).into_iter().map(|(name, _)| name).collect();
+    for day in ["Ngày 1-3 — T6, 27-08-2027", "Ngày 2-3 — T7, 28-08-2027", "Ngày 3-3 — CN, 29-08-2027"] {
+        assert!(names.iter().any(|n| n.ends_with(&format!(" - {day}.pdf"))), "{day} in {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.contains("Day ")), "{names:?}");
 }
 
 async fn tickets_are_emailed_in_vietnamese(backend: Backend) {

@@ -176,6 +176,8 @@ async fn event_tickets_and_flight_coupons_become_signed_wallet_passes(backend: B
     );
     assert_eq!(pass["boardingPass"]["transitType"], "PKTransitTypeAir", "{pass}");
     assert_eq!(pass["relevantDate"], "2027-07-22T10:10:00+05:45");
+    // The departure airport, Kathmandu, from the embedded reference data.
+    assert_eq!(pass["locations"], json!([{"latitude": 27.6966, "longitude": 85.3591}]), "{pass}");
     assert_eq!(pass["barcodes"][0]["format"], "PKBarcodeFormatQR");
     let barcode = s(&pass["barcodes"][0]["message"]).to_owned();
     let compact = number.replace('-', "");
@@ -207,6 +209,8 @@ async fn event_tickets_and_flight_coupons_become_signed_wallet_passes(backend: B
     let pass = check_pass(&pkpass(&ev.app, &path, &ev.token).await, &ca);
     assert!(pass["eventTicket"]["primaryFields"].is_array(), "{pass}");
     assert_eq!(pass["relevantDate"], "2027-03-02T20:00:00+00:00");
+    // Anfield, as the booking placed it: the pass surfaces on the lock screen there.
+    assert_eq!(pass["locations"], json!([{"latitude": 53.430819, "longitude": -2.960828}]), "{pass}");
     let record = ev.app.app.get_order(&Principal::operator(), &order).await.expect("order");
     let download = &record.order.items[0].downloads[0];
     assert_eq!(pass["serialNumber"], json!(download.id.to_string()));
