@@ -1,8 +1,10 @@
 //! Booking intake and lookup, within the caller's reach.
 
+use chrono::NaiveDate;
 use tessera_core::booking::{Booking, BookingStatus};
 use tessera_core::ids::{AgencyId, BookingId};
 use tessera_core::intake::{self, ValidationErrors};
+use tessera_core::search::{self, BookingCursor, BookingSort};
 use tessera_core::user::Role;
 use tessera_storage::{Actor, BookingFilter, NewAuditEntry};
 
@@ -100,34 +102,76 @@ impl Tessera {
         self.db.find_booking_by_code(who.scope, code).await?.ok_or(AppError::NotFound("booking"))
     }
 
-    /// Keyset-paged listing; the cursor is the last booking id of the previous page.
-    pub async fn list_bookings(
-        &self,
-        who: &Principal,
-        pnr: Option<String>,
-        status: Option<BookingStatus>,
-        limit: Option<u32>,
-        cursor: Option<&str>,
-    ) -> Result<BookingPage, AppError> {
-        let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-        if let Some(p) = &pnr {
+    /// Keyset-paged listing in the query's order; the cursor is where the previous page ended.
+    pub async fn list_bookings(&self, who: &Principal, q: &BookingQuery) -> Result<BookingPage, AppError> {
+        let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        if let Some(p) = &q.pnr {
             crate::admin::plain_text(p, "/query/pnr", 16)?;
         }
-        let after = match cursor {
-            Some(c) => Some(c.parse::<BookingId>().map_err(|_| {
-                AppError::Validation(ValidationErrors::single("/query/cursor", "is not a cursor from a previous page"))
-            })?),
+        let name = match &q.name {
+            Some(n) => {
+                let folded = search::fold(&crate::admin::plain_text(n, "/query/name", 64)?);
+                if folded.is_empty() {
+                    return Err(invalid("/query/name", "must hold a letter or digit"));
+                }
+                Some(folded)
+            }
+            None => None,
+        };
+        if let (Some(from), Some(to)) = (q.travel_from, q.travel_to) {
+            if to < from {
+                return Err(invalid("/query/travel_to", "must not be before `travel_from`"));
+            }
+        }
+        let after = match &q.cursor {
+            Some(c) => Some(
+                BookingCursor::parse(c, q.sort)
+                    .ok_or_else(|| invalid("/query/cursor", "is not a cursor from a previous page in this order"))?,
+            ),
             None => None,
         };
         // One extra row tells whether another page exists without a count query.
-        let filter = BookingFilter { pnr, status, after, limit: limit + 1 };
+        let filter = BookingFilter {
+            pnr: q.pnr.clone(),
+            status: q.status,
+            name,
+            travel_from: q.travel_from,
+            travel_to: q.travel_to,
+            sort: q.sort,
+            after,
+            limit: limit + 1,
+        };
         let mut bookings = self.db.list_bookings(who.scope, &filter).await?;
         let next_cursor = if bookings.len() > limit as usize {
             bookings.truncate(limit as usize);
-            bookings.last().map(|b| b.id.to_string())
+            bookings.last().map(|b| {
+                let travel_date = if q.sort.by_travel() { search::travel_date(&b.detail) } else { None };
+                BookingCursor { travel_date, id: b.id }.encode()
+            })
         } else {
             None
         };
         Ok(BookingPage { bookings, next_cursor })
     }
+}
+
+/// What a listing of bookings asks for: every filter optional, oldest first by default.
+#[derive(Debug, Clone, Default)]
+pub struct BookingQuery {
+    /// The PNR or booking code, exactly.
+    pub pnr: Option<String>,
+    /// Part of a passenger's or guest's name, any case, accents optional (`nguyen van` finds `NGUYỄN/VĂN`).
+    pub name: Option<String>,
+    pub status: Option<BookingStatus>,
+    /// Travelling on or after / on or before these days ([`search::travel_date`]).
+    pub travel_from: Option<NaiveDate>,
+    pub travel_to: Option<NaiveDate>,
+    pub sort: BookingSort,
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page, in the same order.
+    pub cursor: Option<String>,
+}
+
+fn invalid(pointer: &str, reason: &str) -> AppError {
+    AppError::Validation(ValidationErrors::single(pointer, reason))
 }

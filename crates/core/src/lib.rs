@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod orders;
 pub mod reference;
+pub mod search;
 pub mod ticket;
 pub mod user;
 pub mod webhook;

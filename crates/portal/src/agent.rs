@@ -4,6 +4,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
+use tessera_app::bookings::BookingQuery;
 use tessera_app::idempotency::{request_hash, Idempotent};
 use tessera_app::issuing::IssueCommand;
 use tessera_app::views::Lang;
@@ -12,6 +13,7 @@ use tessera_core::agency::Agency;
 use tessera_core::booking::{Booking, BookingDetail, BookingStatus};
 use tessera_core::ids::BookingId;
 use tessera_core::intake::ValidationErrors;
+use tessera_core::search::BookingSort;
 use tessera_core::user::Role;
 
 use crate::form::{Fields, Page, Posted};
@@ -72,7 +74,130 @@ fn lead_name(booking: &Booking) -> String {
             .first()
             .map(|p| format!("{} {}", p.given_name.clone().unwrap_or_default(), p.surname).trim().to_owned())
             .unwrap_or_default(),
-        BookingDetail::Event(e) => e.contact.email.clone(),
+        BookingDetail::Event(e) => e
+            .orders
+            .iter()
+            .flat_map(|o| o.items.iter().flat_map(|i| i.guests.iter()))
+            .find(|g| g.lead_guest)
+            .map(|g| format!("{} {}", g.first_name, g.last_name))
+            .unwrap_or_else(|| e.contact.email.clone()),
+    }
+}
+
+/// The bookings page's search, as the query string carries it: what the form shows back and the next page keeps.
+struct Search {
+    pnr: Option<String>,
+    name: Option<String>,
+    status: Option<String>,
+    travel_from: Option<String>,
+    travel_to: Option<String>,
+    sort: Option<String>,
+}
+
+impl Search {
+    fn of(q: &Fields) -> Self {
+        let get = |key: &str| q.get(key).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        Search {
+            pnr: get("pnr").map(|p| p.to_uppercase()),
+            name: get("name"),
+            status: get("status"),
+            travel_from: get("travel_from"),
+            travel_to: get("travel_to"),
+            sort: get("sort"),
+        }
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("pnr", &self.pnr),
+            ("name", &self.name),
+            ("status", &self.status),
+            ("travel_from", &self.travel_from),
+            ("travel_to", &self.travel_to),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
+    }
+
+    /// The bookings URL of this search, in `sort` order if given, from `cursor` if given.
+    fn url(&self, sort: Option<&str>, cursor: Option<&str>) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.pairs().into_iter().filter(|(k, _)| *k != "sort") {
+            query.append_pair(k, v);
+        }
+        if let Some(sort) = sort.or(self.sort.as_deref()) {
+            query.append_pair("sort", sort);
+        }
+        if let Some(c) = cursor {
+            query.append_pair("cursor", c);
+        }
+        format!("{BASE}/bookings?{}", query.finish())
+    }
+
+    /// The service's query; a value the service cannot take is refused here with the field it came from.
+    fn query(&self, cursor: Option<&str>) -> Result<BookingQuery, AppError> {
+        let invalid = |field: &str, reason: &str| {
+            AppError::Validation(ValidationErrors::single(format!("/query/{field}"), reason))
+        };
+        let status = match self.status.as_deref() {
+            Some(text) => Some(BookingStatus::parse(text).ok_or_else(|| invalid("status", "is not a booking status"))?),
+            None => None,
+        };
+        let date = |field: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|t| {
+                    tessera_core::intake::parse_date(t).ok_or_else(|| invalid(field, "must be a date, YYYY-MM-DD"))
+                })
+                .transpose()
+        };
+        let sort = match self.sort.as_deref() {
+            Some(text) => BookingSort::parse(text).ok_or_else(|| invalid("sort", "is not an order of this list"))?,
+            None => BookingSort::default(),
+        };
+        Ok(BookingQuery {
+            pnr: self.pnr.clone(),
+            name: self.name.clone(),
+            status,
+            travel_from: date("travel_from", &self.travel_from)?,
+            travel_to: date("travel_to", &self.travel_to)?,
+            sort,
+            limit: Some(20),
+            cursor: cursor.map(str::to_owned),
+        })
+    }
+}
+
+/// A form field with its label and, when the last search was refused for it, the reason next to it.
+fn search_field(id: &str, label: &str, kind: &str, value: &Option<String>, error: &Option<String>) -> Markup {
+    let error_id = format!("{id}-error");
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            input #(id) name=(id) type=(kind) value=(value.clone().unwrap_or_default())
+                aria-invalid=[error.as_ref().map(|_| "true")] aria-describedby=[error.as_ref().map(|_| error_id.as_str())];
+            @if let Some(e) = error { p.error role="alert" id=(error_id) { (e) } }
+        }
+    }
+}
+
+/// A column heading that orders the list by it: ascending first, then descending; `aria-sort` says which.
+fn sort_heading(search: &Search, label: &str, key: &str) -> Markup {
+    let current = search.sort.as_deref().unwrap_or("created");
+    let descending = format!("-{key}");
+    let (next, state) = if current == key {
+        (descending.as_str(), Some("ascending"))
+    } else if current == descending {
+        (key, Some("descending"))
+    } else {
+        (key, None)
+    };
+    html! {
+        th scope="col" aria-sort=[state] {
+            a href=(search.url(Some(next), None)) { (label) @match state { Some("ascending") => " ▲", Some(_) => " ▼", None => "" } }
+        }
     }
 }
 
@@ -82,50 +207,49 @@ pub async fn bookings(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let q = query_fields(raw);
-    let pnr = q.get("pnr").map(str::to_uppercase);
-    let status_text = q.get("status").map(str::to_owned);
-    let status = status_text.as_deref().map(BookingStatus::parse);
-    let result = match status {
-        Some(None) => Err(AppError::Validation(ValidationErrors::single("/query/status", "is not a booking status"))),
-        Some(Some(st)) => app.list_bookings(&s.who, pnr.clone(), Some(st), Some(20), q.get("cursor")).await,
-        None => app.list_bookings(&s.who, pnr.clone(), None, Some(20), q.get("cursor")).await,
+    let search = Search::of(&q);
+    let cursor = q.get("cursor");
+    let result = match search.query(cursor) {
+        Ok(query) => app.list_bookings(&s.who, &query).await,
+        Err(e) => Err(e),
     };
     let (page_of, error) = match result {
         Ok(p) => (Some(p), None),
         Err(e @ AppError::Validation(_)) => (None, Some(e)),
         Err(e) => return Err(fail(&s)(e)),
     };
-    let pnr_error = field_error(error.as_ref(), "pnr");
-    let status_error = field_error(error.as_ref(), "status");
-    let other_error = error.as_ref().filter(|_| pnr_error.is_none() && status_error.is_none()).map(words);
-    let next = page_of.as_ref().and_then(|p| p.next_cursor.clone()).map(|c| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        if let Some(p) = &pnr {
-            query.append_pair("pnr", p);
-        }
-        if let Some(st) = &status_text {
-            query.append_pair("status", st);
-        }
-        query.append_pair("cursor", &c);
-        format!("{BASE}/bookings?{}", query.finish())
-    });
+    let fields = ["pnr", "name", "status", "travel_from", "travel_to", "sort"];
+    let field_errors: Vec<Option<String>> = fields.iter().map(|f| field_error(error.as_ref(), f)).collect();
+    let other_error = error.as_ref().filter(|_| field_errors.iter().all(Option::is_none)).map(words);
+    let [pnr_error, name_error, status_error, from_error, to_error, sort_error] =
+        <[Option<String>; 6]>::try_from(field_errors).unwrap_or_default();
+    let next = page_of.as_ref().and_then(|p| p.next_cursor.as_deref()).map(|c| search.url(None, Some(c)));
     let body = html! {
         h1 { "Bookings" }
         form.search method="get" action=(format!("{BASE}/bookings")) role="search" aria-label="Find bookings" {
-            div.field {
-                label for="pnr" { "PNR or booking code" }
-                input #pnr name="pnr" type="text" value=(pnr.clone().unwrap_or_default()) aria-invalid=[pnr_error.as_ref().map(|_| "true")];
-                @if let Some(e) = &pnr_error { p.error role="alert" { (e) } }
-            }
+            (search_field("pnr", "PNR or booking code", "text", &search.pnr, &pnr_error))
+            (search_field("name", "Passenger or guest name", "text", &search.name, &name_error))
             div.field {
                 label for="status" { "Status" }
                 select #status name="status" aria-invalid=[status_error.as_ref().map(|_| "true")] {
                     option value="" { "Any" }
                     @for st in ["confirmed", "ticketed", "cancelled"] {
-                        option value=(st) selected[status_text.as_deref() == Some(st)] { (st) }
+                        option value=(st) selected[search.status.as_deref() == Some(st)] { (st) }
                     }
                 }
                 @if let Some(e) = &status_error { p.error role="alert" { (e) } }
+            }
+            (search_field("travel_from", "Travelling from", "date", &search.travel_from, &from_error))
+            (search_field("travel_to", "Travelling until", "date", &search.travel_to, &to_error))
+            div.field {
+                label for="sort" { "Order" }
+                select #sort name="sort" aria-invalid=[sort_error.as_ref().map(|_| "true")] {
+                    @for (value, label) in [("created", "Oldest first"), ("-created", "Newest first"),
+                        ("travel", "Soonest travel first"), ("-travel", "Latest travel first")] {
+                        option value=(value) selected[search.sort.as_deref().unwrap_or("created") == value] { (label) }
+                    }
+                }
+                @if let Some(e) = &sort_error { p.error role="alert" { (e) } }
             }
             div { button type="submit" { "Search" } }
         }
@@ -136,9 +260,9 @@ pub async fn bookings(
             } @else {
                 div.table-wrap {
                     table #bookings {
-                        caption.skip { "Bookings, newest last" }
-                        thead { tr { th scope="col" { "Code" } th scope="col" { "Kind" } th scope="col" { "Lead passenger / contact" }
-                            th scope="col" { "Status" } th scope="col" { "Created" } } }
+                        caption.skip { "Bookings" }
+                        thead { tr { th scope="col" { "Code" } th scope="col" { "Kind" } th scope="col" { "Lead passenger / guest" }
+                            th scope="col" { "Status" } (sort_heading(&search, "Travel", "travel")) (sort_heading(&search, "Created", "created")) } }
                         tbody {
                             @for b in &p.bookings {
                                 tr {
@@ -146,6 +270,7 @@ pub async fn bookings(
                                     td { (b.kind()) }
                                     td { (lead_name(b)) }
                                     td { (status_badge(b.status)) }
+                                    td { (tessera_core::search::travel_date(&b.detail).map(|d| d.to_string()).unwrap_or_default()) }
                                     td { (when(b.created_at)) }
                                 }
                             }
@@ -154,7 +279,7 @@ pub async fn bookings(
                 }
             }
             nav.pager aria-label="Pages" {
-                @if q.get("cursor").is_some() { a href=(format!("{BASE}/bookings")) { "First page" } }
+                @if cursor.is_some() { a href=(search.url(None, None)) { "First page" } }
                 @if let Some(n) = &next { a href=(n) rel="next" { "Next page" } }
             }
         }

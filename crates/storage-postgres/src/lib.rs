@@ -82,6 +82,10 @@ impl PostgresDatabase {
             .await
             .map_err(|e| StorageError::Backend(format!("connecting to PostgreSQL: {e}")))?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating: {e}")))?;
+        let filled = bookings::fill_search_columns(&pool).await?;
+        if filled > 0 {
+            tracing::info!(filled, "search columns of bookings stored before them filled in");
+        }
         let writer_pool = pool.clone();
         let writer = Writer::start(Arc::new(move || {
             let pool = writer_pool.clone();

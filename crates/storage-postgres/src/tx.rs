@@ -12,6 +12,7 @@ use tessera_core::codes::{AccountingPrefix, TicketNumber};
 use tessera_core::ids::{AgencyId, BookingId, IssuanceId};
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
+use tessera_core::search;
 use tessera_core::ticket::{RelatedType, Ticket};
 use tessera_core::user::Scope;
 use tessera_storage::{
@@ -89,8 +90,8 @@ impl WriteTx for PgTx {
 
     async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
         sqlx::query(
-            "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail, search_names, \
+             travel_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(booking.id.0)
         .bind(booking.agency_id.0)
@@ -100,6 +101,8 @@ impl WriteTx for PgTx {
         .bind(booking.created_by.map(|u| u.0))
         .bind(booking.created_at)
         .bind(Json(&booking.detail))
+        .bind(search::names(&booking.detail))
+        .bind(search::travel_date(&booking.detail))
         .execute(self.conn())
         .await?;
         orders::insert_orders(self.conn(), orders).await
@@ -124,9 +127,11 @@ impl WriteTx for PgTx {
     }
 
     async fn set_booking_detail(&mut self, booking: BookingId, detail: &BookingDetail) -> Result<()> {
-        sqlx::query("UPDATE bookings SET detail = $2 WHERE id = $1")
+        sqlx::query("UPDATE bookings SET detail = $2, search_names = $3, travel_date = $4 WHERE id = $1")
             .bind(booking.0)
             .bind(Json(detail))
+            .bind(search::names(detail))
+            .bind(search::travel_date(detail))
             .execute(self.conn())
             .await?;
         Ok(())

@@ -412,3 +412,32 @@ async fn rows_written_before_the_lifecycle_migration_still_read() {
     assert!(db.invoices_of_booking(Scope::All, BookingId::generate()).await.expect("invoices").is_empty());
     db.close().await;
 }
+
+/// Bookings stored before the search columns existed (their columns NULL) are filled in when a node connects,
+/// and are then found by name like new ones.
+#[tokio::test]
+async fn connecting_fills_the_search_columns_of_older_bookings() {
+    let admin = admin_url();
+    let url = fresh_database(&admin).await.expect("fresh test database");
+    let _guard = DatabaseGuard::new(&admin, &url);
+    let db = PostgresDatabase::connect(&url, 10).await.expect("connect");
+    let agency = agency(&db).await;
+    let booking = flight_booking(agency, None);
+    db.insert_booking(&booking, &[], None).await.expect("insert");
+    sqlx::query("UPDATE bookings SET search_names = NULL, travel_date = NULL")
+        .execute(db.pool())
+        .await
+        .expect("forget the search columns");
+    let by_name = tessera_storage::BookingFilter {
+        name: Some(tessera_core::search::fold("sherpa")),
+        ..tessera_storage::BookingFilter::default()
+    };
+    let scope = tessera_core::user::Scope::All;
+    assert!(db.list_bookings(scope, &by_name).await.expect("list").is_empty());
+    db.close().await;
+
+    let again = PostgresDatabase::connect(&url, 2).await.expect("reconnect");
+    let found = again.list_bookings(scope, &by_name).await.expect("list");
+    assert_eq!(found.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booking.id]);
+    again.close().await;
+}

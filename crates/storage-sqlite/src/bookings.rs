@@ -4,9 +4,10 @@
 //! Every read takes a [`Scope`] and applies it in SQL, so a booking of another agency, or of another
 //! customer, is simply not found.
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
-use tessera_core::booking::Booking;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use tessera_core::booking::{Booking, BookingDetail};
 use tessera_core::ids::BookingId;
+use tessera_core::search;
 use tessera_core::user::Scope;
 use tessera_storage::BookingFilter;
 
@@ -45,12 +46,78 @@ pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &Book
     if let Some(status) = filter.status {
         query.push(" AND status = ").push_bind(status.as_str());
     }
-    if let Some(after) = filter.after {
-        // Hyphenated lower-case UUIDs sort as text exactly as the UUIDs sort as bytes.
-        query.push(" AND id > ").push_bind(after.to_string());
+    if let Some(name) = &filter.name {
+        query.push(" AND search_names LIKE ").push_bind(contains_pattern(name)).push(" ESCAPE '\\'");
+    }
+    if let Some(from) = filter.travel_from {
+        query.push(" AND travel_date >= ").push_bind(from.to_string());
+    }
+    if let Some(to) = filter.travel_to {
+        query.push(" AND travel_date <= ").push_bind(to.to_string());
+    }
+    let sort = filter.sort;
+    let (after, order) = if sort.descending() { (" < ", " DESC") } else { (" > ", " ASC") };
+    if let Some(cursor) = filter.after {
+        // Hyphenated lower-case UUIDs sort as text exactly as the UUIDs sort as bytes; ISO dates as dates.
+        match (sort.by_travel(), cursor.travel_date) {
+            (true, Some(date)) => {
+                query.push(" AND (travel_date, id)").push(after).push("(");
+                query.push_bind(date.to_string()).push(", ").push_bind(cursor.id.to_string()).push(")");
+            }
+            _ => {
+                query.push(" AND id").push(after).push_bind(cursor.id.to_string());
+            }
+        }
+    }
+    if sort.by_travel() {
+        query.push(" ORDER BY travel_date").push(order).push(", id").push(order);
+    } else {
+        query.push(" ORDER BY id").push(order);
     }
     let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
-    query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
+    query.push(" LIMIT ").push_bind(i64::from(limit));
     let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(rows::booking).collect()
+}
+
+/// A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally (`ESCAPE '\'`).
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Fills the search columns of bookings stored before they existed, a batch at a time; new bookings get them
+/// when inserted. A detail that no longer parses gets empty names, so it is not read again.
+pub(crate) async fn fill_search_columns(pool: &SqlitePool) -> Result<u64> {
+    let mut filled = 0;
+    loop {
+        let rows =
+            sqlx::query("SELECT id, detail FROM bookings WHERE search_names IS NULL LIMIT 500").fetch_all(pool).await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = crate::begin_write(pool).await?;
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let detail: String = row.try_get("detail")?;
+            let detail = serde_json::from_str::<BookingDetail>(&detail).ok();
+            let names = detail.as_ref().map(search::names).unwrap_or_default();
+            let travel = detail.as_ref().and_then(search::travel_date).map(|d| d.to_string());
+            sqlx::query("UPDATE bookings SET search_names = ?, travel_date = ? WHERE id = ?")
+                .bind(names)
+                .bind(travel)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
+    }
 }

@@ -149,6 +149,10 @@ impl SqliteDatabase {
         }
         let pool = pool_options.connect_with(options).await.map_err(Error::from)?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Backend(format!("migrating the SQLite schema: {e}")))?;
+        let filled = bookings::fill_search_columns(&pool).await?;
+        if filled > 0 {
+            tracing::info!(filled, "search columns of bookings stored before them filled in");
+        }
         let writer_pool = pool.clone();
         let writer = Writer::start(Arc::new(move || {
             let pool = writer_pool.clone();

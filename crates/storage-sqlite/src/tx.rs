@@ -10,6 +10,7 @@ use tessera_core::codes::{AccountingPrefix, TicketNumber};
 use tessera_core::ids::{AgencyId, BookingId, IssuanceId};
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, LogisticStatus};
+use tessera_core::search;
 use tessera_core::ticket::{RelatedType, Ticket};
 use tessera_core::user::Scope;
 use tessera_storage::{
@@ -80,8 +81,8 @@ impl WriteTx for SqliteTx {
 
     async fn insert_booking(&mut self, booking: &Booking, orders: &[BookingOrder]) -> Result<()> {
         sqlx::query(
-            "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO bookings (id, agency_id, kind, code, status, created_by, created_at, detail, search_names, \
+             travel_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(booking.id.to_string())
         .bind(booking.agency_id.to_string())
@@ -91,6 +92,8 @@ impl WriteTx for SqliteTx {
         .bind(booking.created_by.map(|u| u.to_string()))
         .bind(booking.created_at)
         .bind(json_text(&booking.detail, "booking detail")?)
+        .bind(search::names(&booking.detail))
+        .bind(search::travel_date(&booking.detail).map(|d| d.to_string()))
         .execute(self.conn())
         .await
         .map_err(|e| {
@@ -140,8 +143,10 @@ impl WriteTx for SqliteTx {
     }
 
     async fn set_booking_detail(&mut self, booking: BookingId, detail: &BookingDetail) -> Result<()> {
-        sqlx::query("UPDATE bookings SET detail = ? WHERE id = ?")
+        sqlx::query("UPDATE bookings SET detail = ?, search_names = ?, travel_date = ? WHERE id = ?")
             .bind(json_text(detail, "booking detail")?)
+            .bind(search::names(detail))
+            .bind(search::travel_date(detail).map(|d| d.to_string()))
             .bind(booking.to_string())
             .execute(self.conn())
             .await?;

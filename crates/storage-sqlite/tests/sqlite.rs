@@ -344,3 +344,32 @@ async fn corrupt_outbox_rows_are_errors_not_panics() {
     // The CHECK constraint keeps statuses to the three known ones.
     assert!(sqlx::query("UPDATE outbox SET status = 'lost'").execute(db.pool()).await.is_err());
 }
+
+/// Bookings stored before the search columns existed (their columns NULL) are filled in when the database is
+/// opened, and are then found by name and travel day like new ones.
+#[tokio::test]
+async fn opening_fills_the_search_columns_of_older_bookings() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let path = dir.path().join("older.db");
+    let db = SqliteDatabase::open(&path).await.expect("open");
+    let agency = agency(&db).await;
+    let booking = flight_booking(agency, None);
+    db.insert_booking(&booking, &[], None).await.expect("insert");
+    sqlx::query("UPDATE bookings SET search_names = NULL, travel_date = NULL")
+        .execute(db.pool())
+        .await
+        .expect("forget the search columns");
+    let by_name = tessera_storage::BookingFilter {
+        name: Some(tessera_core::search::fold("sherpa")),
+        ..tessera_storage::BookingFilter::default()
+    };
+    assert!(db.list_bookings(Scope::All, &by_name).await.expect("list").is_empty());
+    db.close().await;
+
+    let again = SqliteDatabase::open(&path).await.expect("reopen");
+    let found = again.list_bookings(Scope::All, &by_name).await.expect("list");
+    assert_eq!(found.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booking.id]);
+    let day: Option<String> =
+        sqlx::query_scalar("SELECT travel_date FROM bookings").fetch_one(again.pool()).await.expect("travel date");
+    assert_eq!(day, tessera_core::search::travel_date(&booking.detail).map(|d| d.to_string()));
+}

@@ -1,6 +1,6 @@
 //! Records that cross the storage interface: what goes in to create things, and what comes back.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tessera_core::agency::TimeZone;
@@ -14,6 +14,7 @@ use tessera_core::ledger::{LedgerEntry, LedgerKind};
 use tessera_core::lifecycle::CouponState;
 use tessera_core::money::{Currency, Money};
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, OrderItemId};
+use tessera_core::search::{BookingCursor, BookingSort};
 use tessera_core::ticket::{RelatedType, Ticket, TicketDraft, TicketStatus};
 use tessera_core::user::{Role, User};
 
@@ -87,8 +88,15 @@ pub struct ApiKeyRecord {
 pub struct BookingFilter {
     pub pnr: Option<String>,
     pub status: Option<BookingStatus>,
-    /// Keyset paging: only bookings whose id sorts after this one (ids are time-ordered UUIDv7).
-    pub after: Option<BookingId>,
+    /// Part of a person's name, already folded ([`tessera_core::search::fold`]): bookings where it occurs in
+    /// the stored names of one passenger or guest.
+    pub name: Option<String>,
+    /// Bookings travelling on or after / on or before these days ([`tessera_core::search::travel_date`]).
+    pub travel_from: Option<NaiveDate>,
+    pub travel_to: Option<NaiveDate>,
+    pub sort: BookingSort,
+    /// Keyset paging: only bookings after this one in `sort`'s order (ids are time-ordered UUIDv7).
+    pub after: Option<BookingCursor>,
     pub limit: u32,
 }
 

@@ -4,11 +4,14 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
+use chrono::NaiveDate;
 use serde::Deserialize;
+use tessera_app::bookings::BookingQuery;
 use tessera_app::AppError;
 use tessera_core::booking::BookingStatus;
 use tessera_core::ids::BookingId;
 use tessera_core::intake::ValidationErrors;
+use tessera_core::search::BookingSort;
 use utoipa::IntoParams;
 
 use super::error::Problem;
@@ -60,16 +63,41 @@ pub struct ListQuery {
     pub pnr: Option<String>,
     #[param(value_type = Option<String>, pattern = "^(confirmed|ticketed|cancelled)$")]
     pub status: Option<String>,
+    /// Part of a passenger's or guest's name (1-64 characters): any case, accents optional, so `nguyen van`
+    /// finds `NGUYỄN/VĂN`; it never matches across two people
+    #[param(
+        pattern = "^[ \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]([^\\u0000-\\u001F\\u007F-\\u009F]{0,62}[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000])?[ \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
+    pub name: Option<String>,
+    /// Bookings travelling on or after this day: a flight's first departure as booked, an event booking's
+    /// earliest event, in local time
+    #[param(value_type = Option<String>, format = Date)]
+    pub travel_from: Option<String>,
+    /// Bookings travelling on or before this day (not before `travel_from`)
+    #[param(value_type = Option<String>, format = Date)]
+    pub travel_to: Option<String>,
+    /// `created` (oldest first, the default), `-created` (newest first), `travel` (soonest travel first) or
+    /// `-travel`
+    #[param(value_type = Option<String>, pattern = "^-?(created|travel)$")]
+    pub sort: Option<String>,
     /// 1-200, default 50
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<Limit<200>>,
-    /// `next_cursor` of the previous page
-    #[param(format = Uuid)]
+    /// `next_cursor` of the previous page, with the same filters and `sort`
     pub cursor: Option<String>,
 }
 
+fn query_date(text: Option<&str>, pointer: &str) -> Result<Option<NaiveDate>, AppError> {
+    text.map(|t| {
+        tessera_core::intake::parse_date(t)
+            .ok_or_else(|| AppError::Validation(ValidationErrors::single(pointer, "must be a date, YYYY-MM-DD")))
+    })
+    .transpose()
+}
+
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", params(ListQuery),
-    responses((status = 200, body = BookingList)))]
+    responses((status = 200, body = BookingList),
+        (status = 422, description = "a parameter out of its domain (`travel_to` before `travel_from`, a cursor of another `sort`), named by its pointer", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -84,7 +112,26 @@ pub async fn list(
         })?),
         None => None,
     };
-    let page = state.app.list_bookings(&who, q.pnr, status, q.limit.map(|l| l.0), q.cursor.as_deref()).await?;
+    let sort = match q.sort.as_deref() {
+        Some(text) => BookingSort::parse(text).ok_or_else(|| {
+            AppError::Validation(ValidationErrors::single(
+                "/query/sort",
+                "must be `created`, `-created`, `travel` or `-travel`",
+            ))
+        })?,
+        None => BookingSort::default(),
+    };
+    let query = BookingQuery {
+        pnr: q.pnr,
+        name: q.name,
+        status,
+        travel_from: query_date(q.travel_from.as_deref(), "/query/travel_from")?,
+        travel_to: query_date(q.travel_to.as_deref(), "/query/travel_to")?,
+        sort,
+        limit: q.limit.map(|l| l.0),
+        cursor: q.cursor,
+    };
+    let page = state.app.list_bookings(&who, &query).await?;
     Ok(Json(BookingList {
         bookings: page.bookings.iter().map(BookingBody::from).collect(),
         next_cursor: page.next_cursor,

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use tessera_core::booking::{Booking, BookingStatus};
+use chrono::Duration;
+use tessera_core::booking::{Booking, BookingDetail, BookingStatus};
 use tessera_core::ids::BookingId;
+use tessera_core::search::{self, BookingCursor, BookingSort};
 use tessera_core::user::{Role, Scope};
 
 use super::data::*;
@@ -174,7 +176,7 @@ checks! {
                 list(Scope::Agency(agency.id), BookingFilter { after, limit: 2, ..BookingFilter::default() }).await;
             assert!(page.len() <= 2);
             let Some(last) = page.last() else { break };
-            after = Some(last.id);
+            after = Some(BookingCursor { travel_date: None, id: last.id });
             paged.extend(ids(&page));
         }
         assert_eq!(paged, ids(&all_ours), "pages cover every booking once, then an empty page");
@@ -207,5 +209,90 @@ checks! {
         )
         .await;
         assert!(customer_pnr.is_empty());
+    }
+
+    async fn bookings_are_found_by_name_and_travel_day_in_each_order(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        let other = new_agency(db, 0).await;
+        // (surname, given name, days after the sample's departure)
+        let people = [
+            ("NGUYỄN", "VĂN ĐỨC", 10),
+            ("ÇELİK", "ÖMER", 40),
+            ("O'BRIEN", "50%_OFF", 20),
+            ("NGUYEN", "THI B", 40),
+        ];
+        let mut ours = Vec::new();
+        for (surname, given, days) in people {
+            let mut booking = flight_booking(agency.id, None);
+            if let BookingDetail::Flight(f) = &mut booking.detail {
+                f.passengers[0].surname = surname.into();
+                f.passengers[0].given_name = Some(given.into());
+                for segment in f.journeys.iter_mut().flat_map(|j| j.segments.iter_mut()) {
+                    segment.departure.time += Duration::days(days);
+                    segment.arrival.time += Duration::days(days);
+                }
+            }
+            db.insert_booking(&booking, &[], None).await.expect("insert booking");
+            ours.push(booking);
+        }
+        let event = event_booking(agency.id, None);
+        db.insert_booking(&event, &[], None).await.expect("insert booking");
+        let mut theirs = flight_booking(other.id, None);
+        if let BookingDetail::Flight(f) = &mut theirs.detail {
+            f.passengers[0].surname = "NGUYỄN".into();
+        }
+        db.insert_booking(&theirs, &[], None).await.expect("insert booking");
+
+        let scope = Scope::Agency(agency.id);
+        let list = |filter: BookingFilter| async move { db.list_bookings(scope, &filter).await.expect("list") };
+        let ids = |bookings: &[Booking]| bookings.iter().map(|b| b.id).collect::<Vec<_>>();
+        let named = |name: &str| BookingFilter { name: Some(search::fold(name)), ..BookingFilter::default() };
+
+        // Either order of the names, any case, accents optional; never across two people or another agency.
+        assert_eq!(ids(&list(named("nguyen van")).await), vec![ours[0].id]);
+        assert_eq!(ids(&list(named("Văn Đức")).await), vec![ours[0].id]);
+        assert_eq!(ids(&list(named("NGUYEN")).await), vec![ours[0].id, ours[3].id]);
+        assert_eq!(ids(&list(named("omer celik")).await), vec![ours[1].id, event.id], "a passenger and a guest");
+        assert_eq!(ids(&list(named("jane doe")).await), vec![event.id], "an event's guests");
+        assert!(list(named("duc omer")).await.is_empty(), "two people's names do not join");
+        // LIKE's wildcards in a name are plain characters.
+        assert_eq!(ids(&list(named("50%_off")).await), vec![ours[2].id]);
+        assert!(list(named("5%")).await.is_empty());
+        assert!(list(named("o_brien")).await.is_empty());
+
+        // The travel day: a flight's first departure, local; an event booking's earliest event.
+        let day = |b: &Booking| search::travel_date(&b.detail).expect("a travel day");
+        let (d0, d2, d1) = (day(&ours[0]), day(&ours[2]), day(&ours[1]));
+        let window = |from, to| BookingFilter { travel_from: from, travel_to: to, ..BookingFilter::default() };
+        assert_eq!(ids(&list(window(Some(d2), Some(d2))).await), vec![ours[2].id], "both ends inclusive");
+        // Departures 40, 50, 70 and 70 days out; the event 60.
+        assert_eq!(ids(&list(window(Some(d1), None)).await), vec![ours[1].id, ours[3].id]);
+        assert_eq!(ids(&list(window(None, Some(d0))).await), vec![ours[0].id]);
+
+        // Each order, walked in pages of two, gives every booking once in that order, ties broken by id.
+        let mut by_travel: Vec<&Booking> = ours.iter().chain([&event]).collect();
+        by_travel.sort_by_key(|b| (day(b), b.id));
+        let travel: Vec<BookingId> = by_travel.iter().map(|b| b.id).collect();
+        let created: Vec<BookingId> = ours.iter().chain([&event]).map(|b| b.id).collect();
+        for (sort, expected) in [
+            (BookingSort::Created, created.clone()),
+            (BookingSort::CreatedDesc, created.into_iter().rev().collect()),
+            (BookingSort::Travel, travel.clone()),
+            (BookingSort::TravelDesc, travel.into_iter().rev().collect()),
+        ] {
+            let mut paged = Vec::new();
+            let mut after = None;
+            for _ in 0..=expected.len() {
+                let page = list(BookingFilter { sort, after, limit: 2, ..BookingFilter::default() }).await;
+                let Some(last) = page.last() else { break };
+                let travel_date = sort.by_travel().then(|| day(last));
+                after = Some(BookingCursor { travel_date, id: last.id });
+                paged.extend(ids(&page));
+            }
+            assert_eq!(paged, expected, "{sort:?}");
+        }
+        let newest_named = BookingFilter { sort: BookingSort::TravelDesc, ..named("nguyen") };
+        assert_eq!(ids(&list(newest_named).await), vec![ours[3].id, ours[0].id], "filters and orders combine");
     }
 }

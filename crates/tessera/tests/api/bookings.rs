@@ -313,6 +313,78 @@ async fn listing_filters_and_pages_in_creation_order(app: TestApp) {
     }
 }
 
+async fn bookings_are_found_by_name_and_travel_day_in_each_order(app: TestApp) {
+    let mut family = with_pnr("family", "FAM001");
+    family["passengers"][0]["surname"] = json!("NGUYỄN");
+    family["passengers"][0]["given_name"] = json!("VĂN ĐỨC");
+    family["currency"] = json!("NPR");
+    let mut event = example("event");
+    event["currency"] = json!("NPR");
+    let booked = [
+        app.book(&app.agent_token, &with_pnr("multicity", "MUL001")).await, // 2027-08-01
+        app.book(&app.agent_token, &family).await,                          // 2027-04-10
+        app.book(&app.agent_token, &event).await,                           // 2027-03-02
+        app.book(&app.agent_token, &with_pnr("oneway", "ONE001")).await,    // 2027-07-22
+    ];
+    let id = |i: usize| booked[i]["id"].as_str().unwrap().to_owned();
+    let found = |query: &'static str| {
+        let app = &app;
+        async move { ids(&list(app, &app.agent_token, query).await) }
+    };
+
+    // Names in either order, any case, accents optional, on the booking of any passenger or guest.
+    assert_eq!(found("?name=nguyen%20van%20duc").await, [id(1)]);
+    assert_eq!(found("?name=V%C4%83n%20%C4%90%E1%BB%A9c").await, [id(1)], "accents and đ may be typed too");
+    assert_eq!(found("?name=thi%20d").await, [id(1)], "any passenger of the booking");
+    assert_eq!(found("?name=rabi%20maharjan").await, [id(0), id(3)]);
+    assert_eq!(found("?name=CELIK").await, [id(2)], "an event's guest");
+    assert_eq!(found("?name=duc%20tran").await, Vec::<String>::new(), "never across two people");
+    assert_eq!(ids(&list(&app, &app.other_token, "?name=nguyen").await), Vec::<String>::new(), "nor agencies");
+
+    // The travel day: a flight's first departure, local; an event booking's first event.
+    assert_eq!(found("?travel_from=2027-04-10&travel_to=2027-07-22").await, [id(1), id(3)]);
+    assert_eq!(found("?travel_from=2027-07-23").await, [id(0)]);
+    assert_eq!(found("?travel_to=2027-03-02").await, [id(2)]);
+
+    // Each order, paged by two, gives every booking once.
+    for (sort, expected) in [
+        ("created", vec![id(0), id(1), id(2), id(3)]),
+        ("-created", vec![id(3), id(2), id(1), id(0)]),
+        ("travel", vec![id(2), id(1), id(3), id(0)]),
+        ("-travel", vec![id(0), id(3), id(1), id(2)]),
+    ] {
+        let mut seen = Vec::new();
+        let mut query = format!("?limit=2&sort={sort}");
+        for _ in 0..5 {
+            let page = list(&app, &app.agent_token, &query).await;
+            seen.extend(ids(&page));
+            match page.get("next_cursor").and_then(Value::as_str) {
+                Some(cursor) => query = format!("?limit=2&sort={sort}&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{sort}");
+    }
+    assert_eq!(found("?name=maharjan&sort=-travel").await, [id(0), id(3)], "filters and orders combine");
+
+    // Refusals name the parameter.
+    let travel_cursor = list(&app, &app.agent_token, "?limit=1&sort=travel").await["next_cursor"].clone();
+    let travel_cursor = travel_cursor.as_str().unwrap().to_owned();
+    for (query, pointer) in [
+        ("?travel_from=2027-05-01&travel_to=2027-04-30".to_owned(), "/query/travel_to"),
+        ("?travel_from=2027-5-1".to_owned(), "/query/travel_from"),
+        ("?travel_to=tomorrow".to_owned(), "/query/travel_to"),
+        ("?sort=name".to_owned(), "/query/sort"),
+        (format!("?cursor={travel_cursor}"), "/query/cursor"),
+        ("?name=%CC%81".to_owned(), "/query/name"),
+        ("?name=%20%20".to_owned(), "/query/name"),
+    ] {
+        let res = app.get(&format!("/api/v1/bookings{query}"), &app.agent_token).await;
+        let problem = expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{query}: {problem}");
+    }
+}
+
 async fn an_admin_books_for_the_agency_it_names(app: TestApp) {
     let problem = expect_problem(
         app.post("/api/v1/bookings", &app.admin_token, &example("oneway")).await,
@@ -392,6 +464,7 @@ both_backends!(
     a_duplicate_pnr_is_a_conflict_within_one_agency_only,
     a_booking_is_visible_only_within_reach,
     listing_filters_and_pages_in_creation_order,
+    bookings_are_found_by_name_and_travel_day_in_each_order,
     an_admin_books_for_the_agency_it_names,
     names_with_diacritics_round_trip_exactly,
 );

@@ -364,6 +364,60 @@ async fn coupon_use_refund_approval_and_top_up(app: TestApp) {
     assert!(audit.contains("ticket.refund_approve") && !audit.contains("issuance.create"), "{audit}");
 }
 
+/// Search by name, a travel window and an order, from the form and the column headings; a refused search says why
+/// next to its field; signing out ends the session in the browser.
+async fn agent_searches_sorts_and_signs_out(app: TestApp) {
+    let mut family = example("family");
+    family["passengers"][1]["surname"] = serde_json::json!("NGUYỄN");
+    family["currency"] = serde_json::json!("NPR");
+    let family = app.book(&app.agent_token, &family).await; // travels 2027-04-10
+    let mut later = example("multicity");
+    later["pnr"] = serde_json::json!("MULTI9");
+    let later = app.book(&app.agent_token, &later).await; // travels 2027-08-01
+    let oneway = app.book(&app.agent_token, &example("oneway")).await; // travels 2027-07-22
+    let code = |b: &Value| b["pnr"].as_str().expect("pnr").to_owned();
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    let rows = || async {
+        let cells = browser.client.find_all(fantoccini::Locator::Css("#bookings tbody tr td:first-child")).await;
+        let mut codes = Vec::new();
+        for cell in cells.expect("rows") {
+            codes.push(cell.text().await.expect("text"));
+        }
+        codes
+    };
+
+    // A name typed without its accents finds the booking of any of its passengers.
+    browser.click_link("Bookings").await;
+    browser.fill("#name", "nguyen thi b").await;
+    browser.click("form.search button[type=submit]").await;
+    assert_eq!(rows().await, [code(&family)]);
+    assert_eq!(browser.attr("#name", "value").await, "nguyen thi b", "the form shows the search back");
+
+    // A travel window, then ordered by travel day from its heading, latest first on a second click.
+    browser.goto(&app.url("/portal/bookings?travel_from=2027-07-01&travel_to=2027-12-31")).await;
+    assert_eq!(rows().await, [code(&later), code(&oneway)]);
+    browser.click_link("Travel").await;
+    assert_eq!(rows().await, [code(&oneway), code(&later)]);
+    assert_eq!(browser.attr("th[aria-sort]", "aria-sort").await, "ascending");
+    browser.click_link("Travel ▲").await;
+    assert_eq!(rows().await, [code(&later), code(&oneway)]);
+    assert_eq!(browser.attr("#travel_from", "value").await, "2027-07-01", "the order keeps the filters");
+
+    // A window that ends before it starts is refused in words next to its field.
+    let res = fetch(&app, &browser, "/portal/bookings?travel_from=2027-05-01&travel_to=2027-04-30").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    browser.goto(&app.url("/portal/bookings?travel_from=2027-05-01&travel_to=2027-04-30")).await;
+    assert_eq!(browser.text("#travel_to-error").await, "must not be before `travel_from`");
+    assert_eq!(browser.attr("#travel_to", "aria-invalid").await, "true");
+
+    // Signing out ends the session: the cookie is gone and the pages ask to sign in again.
+    browser.click("form[action='/portal/sign-out'] button").await;
+    assert_eq!(browser.path().await, "/portal/sign-in");
+    browser.goto(&app.url("/portal/bookings")).await;
+    assert_eq!(browser.path().await, "/portal/sign-in");
+}
+
 both_backends!(
     coupon_use_refund_approval_and_top_up,
     agent_manages_api_keys,
@@ -372,6 +426,7 @@ both_backends!(
     another_agency_sees_nothing,
     customer_reads_without_agent_actions,
     forms_without_the_csrf_token_are_refused,
+    agent_searches_sorts_and_signs_out,
 );
 
 /// The screenshots of docs/portal/ (`scripts/portal-screenshots`): the main pages on SQLite, desktop and 360 px.
