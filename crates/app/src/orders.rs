@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use tessera_core::agency::Agency;
 use tessera_core::booking::{DistributionChannel, EventBooking};
+use tessera_core::ids::BookingId;
 use tessera_core::invoice::Invoice;
 use tessera_core::orders::{BookingOrder, BookingOrderId, DownloadItemId, LogisticStatus, OrderFilter, OrderItemId};
 use tessera_core::user::Scope;
@@ -84,6 +85,21 @@ impl Tessera {
         let download = item.download(link).ok_or(AppError::NotFound("download link"))?;
         ensure_deliverable(&record, item)?;
         self.download(who.scope, &DocumentOwner::Download(record.order.id.clone(), download.id.clone())).await
+    }
+
+    /// The orders of a booking within the caller's reach, in booking order (none before it is issued).
+    pub async fn booking_orders(&self, who: &Principal, booking: BookingId) -> Result<Vec<BookingOrder>, AppError> {
+        self.get_booking(who, booking).await?;
+        Ok(self.db.orders_of_booking(who.scope, booking).await?)
+    }
+
+    /// The order's zip bundle itself, once the order is completed (what its signed link opens).
+    pub async fn order_zip(&self, who: &Principal, order: &str) -> Result<Download, AppError> {
+        let record = self.get_order(who, order).await?;
+        if record.order.logistic_status != LogisticStatus::Completed {
+            return Err(AppError::NotReady);
+        }
+        self.download(who.scope, &DocumentOwner::OrderZip(record.order.id.clone())).await
     }
 
     /// A link to the order's zip bundle that needs no credentials and expires within minutes.

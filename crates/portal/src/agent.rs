@@ -358,10 +358,25 @@ pub async fn booking(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let id = parse_booking_id(&id).map_err(fail(&s))?;
-    let b = app.get_booking(&s.who, id).await.map_err(fail(&s))?;
-    let issued = app.booking_tickets(&s.who, id).await.map_err(fail(&s))?;
-    let invoices = app.booking_invoices(&s.who, id).await.map_err(fail(&s))?;
     let notice = query_fields(raw).get("done").map(str::to_owned);
+    render_booking(&app, &s, id, notice, None).await
+}
+
+/// A booking's page; `notice` tells what just happened, `refused` why an order item's action was refused (422).
+pub(crate) async fn render_booking(
+    app: &Tessera,
+    s: &Session,
+    id: BookingId,
+    notice: Option<String>,
+    refused: Option<&crate::orders::ItemError>,
+) -> Result<Response, PageError> {
+    let b = app.get_booking(&s.who, id).await.map_err(fail(s))?;
+    let issued = app.booking_tickets(&s.who, id).await.map_err(fail(s))?;
+    let invoices = app.booking_invoices(&s.who, id).await.map_err(fail(s))?;
+    let orders = match b.detail {
+        BookingDetail::Event(_) => app.booking_orders(&s.who, id).await.map_err(fail(s))?,
+        BookingDetail::Flight(_) => Vec::new(),
+    };
     let staff = s.who.role() != Role::Customer;
     let body = html! {
         h1 { "Booking " (b.code()) }
@@ -383,9 +398,12 @@ pub async fn booking(
         @if let Some((record, tickets)) = &issued {
             h2 { "Tickets" }
             p { "Issued " (when(record.issued_at)) ", " (money(record.amount_charged)) " charged. "
-                a #issuance-pdf href=(format!("{BASE}/issuances/{}/pdf", record.id)) { "Download all e-tickets (PDF)" } }
-            (crate::tickets::table(tickets, &passenger_names(&b)))
+                @if b.as_flight().is_some() {
+                    a #issuance-pdf href=(format!("{BASE}/issuances/{}/pdf", record.id)) { "Download all e-tickets (PDF)" }
+                } }
+            @if !tickets.is_empty() { (crate::tickets::table(tickets, &passenger_names(&b))) }
         }
+        @if !orders.is_empty() { (crate::orders::section(s, &orders, staff, refused)) }
         @if !invoices.is_empty() {
             h2 { "Invoices" }
             ul { @for inv in &invoices {
@@ -394,7 +412,8 @@ pub async fn booking(
             } }
         }
     };
-    Ok(page(&format!("Booking {}", b.code()), Some(&s), Nav::Bookings, body).into_response())
+    let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, page(&format!("Booking {}", b.code()), Some(s), Nav::Bookings, body)).into_response())
 }
 
 /// The confirmation: what will be debited, with a fresh idempotency key in the form, so a second submit of the

@@ -12,6 +12,7 @@ mod auth;
 mod form;
 mod keys;
 mod layout;
+mod orders;
 pub mod session;
 mod tickets;
 
@@ -33,6 +34,10 @@ pub fn router(app: Tessera) -> Router {
         .route("/bookings/{id}/issue", get(agent::confirm_issue).post(agent::issue))
         .route("/bookings/{id}/invoices/{number}/pdf", get(tickets::invoice_pdf))
         .route("/issuances/{id}/pdf", get(tickets::issuance_pdf))
+        .route("/orders/{order}/zip", get(orders::zip))
+        .route("/orders/{order}/items/{item}/pdf/{link}", get(orders::pdf))
+        .route("/orders/{order}/items/{item}/void", post(orders::void))
+        .route("/orders/{order}/items/{item}/refund", post(orders::refund))
         .route("/tickets/{number}", get(tickets::ticket))
         .route("/tickets/{number}/pdf", get(tickets::ticket_pdf))
         .route("/tickets/{number}/link", post(tickets::link))

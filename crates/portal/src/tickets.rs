@@ -176,7 +176,7 @@ fn file(download: Download) -> Response {
     (headers, download.bytes).into_response()
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &Tessera,
     s: &Session,
     meta: &Meta,
@@ -268,7 +268,7 @@ pub async fn void(
     act(&app, &s, &meta, &number, Ok(Command::Void), "Voided.").await
 }
 
-fn penalty(fields: &Fields) -> Result<Command, AppError> {
+pub(crate) fn penalty(fields: &Fields) -> Result<Command, AppError> {
     let penalty = match fields.get("penalty") {
         None => None,
         Some(text) => Some(text.parse::<Decimal>().map_err(|_| {

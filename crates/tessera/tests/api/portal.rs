@@ -418,6 +418,49 @@ async fn agent_searches_sorts_and_signs_out(app: TestApp) {
     assert_eq!(browser.path().await, "/portal/sign-in");
 }
 
+/// An issued event booking's orders: the order's zip and each ticket's PDFs download, a refund with a penalty
+/// that is no amount is refused next to its field and changes nothing, a void gives the item's money back.
+async fn agent_handles_an_event_bookings_tickets(app: TestApp) {
+    let mut doc = example("event");
+    doc["currency"] = serde_json::json!("NPR");
+    let booking = app.book(&app.agent_token, &doc).await;
+    let id = booking_id(&booking).await;
+    let (status, issued) = app.issue(&app.agent_token, &id, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.goto(&app.url(&format!("/portal/bookings/{id}"))).await;
+    assert_eq!(browser.client.find_all(fantoccini::Locator::Css("section.order")).await.expect("orders").len(), 2);
+    assert!(!browser.exists("#issuance-pdf").await, "no flight e-tickets to download");
+
+    // The order's zip holds its tickets' PDFs; a ticket's own PDF is real.
+    let zip = fetch(&app, &browser, &browser.attr("a.zip", "href").await).await;
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let entries = crate::events::unzip(&zip.bytes().await.expect("zip"));
+    assert!(!entries.is_empty() && entries.iter().all(|(_, pdf)| pdf.starts_with(b"%PDF-")), "{entries:?}");
+    let pdf = fetch(&app, &browser, &browser.attr("a.item-pdf", "href").await).await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    readable_text(&pdf.bytes().await.expect("pdf"));
+
+    // A penalty that is no amount: refused in words next to that item's field; nothing moves.
+    let balance = app.balance(&app.agency).await;
+    let row = browser.attr("tr[id^='item-']", "id").await;
+    browser.fill(&format!("#{row} input[name=penalty]"), "abc").await;
+    browser.click(&format!("#{row} button.item-refund")).await;
+    let error = browser.text(&format!("#{row} p.error")).await;
+    assert!(error.contains("is not an amount"), "{error}");
+    assert_eq!(browser.attr(&format!("#{row} input[name=penalty]"), "aria-invalid").await, "true");
+    assert_eq!(app.balance(&app.agency).await, balance);
+    assert!(browser.text(&format!("#{row} .item-status")).await.contains("OPEN"));
+
+    // A void: the item is VOID and its price is credited back.
+    browser.click(&format!("#{row} button.item-void")).await;
+    assert!(browser.text("#notice").await.contains("Ticket voided"), "{}", browser.body().await);
+    assert!(browser.text(&format!("#{row} .item-status")).await.contains("VOID"));
+    assert_ne!(app.balance(&app.agency).await, balance, "a void gives the money back");
+}
+
 both_backends!(
     coupon_use_refund_approval_and_top_up,
     agent_manages_api_keys,
@@ -427,6 +470,7 @@ both_backends!(
     customer_reads_without_agent_actions,
     forms_without_the_csrf_token_are_refused,
     agent_searches_sorts_and_signs_out,
+    agent_handles_an_event_bookings_tickets,
 );
 
 /// The screenshots of docs/portal/ (`scripts/portal-screenshots`): the main pages on SQLite, desktop and 360 px.
