@@ -60,12 +60,12 @@ pub async fn sign_in_page(State(app): State<Tessera>, headers: HeaderMap) -> Res
 pub async fn sign_in(State(app): State<Tessera>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = Fields::parse(&body);
     let nonce = cookie(&headers, PRE_SESSION_COOKIE).unwrap_or_default();
-    let sent = fields.0.get("csrf").map(String::as_str).unwrap_or_default();
+    let sent = fields.raw("csrf").unwrap_or_default();
     if nonce.is_empty() || !session::verify(&app, "sign-in", nonce, sent) {
         return refused();
     }
-    let username = fields.0.get("username").cloned().unwrap_or_default();
-    let password = fields.0.get("password").cloned().unwrap_or_default();
+    let username = fields.raw("username").unwrap_or_default().to_owned();
+    let password = fields.raw("password").unwrap_or_default().to_owned();
     match app.sign_in(username.trim(), &password).await {
         Ok(token) => {
             let mut out = HeaderMap::new();

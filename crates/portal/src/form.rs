@@ -1,8 +1,6 @@
 //! Extractors of the portal's handlers: the session of a page, and a form POST that has already passed the CSRF
 //! check (a POST without a session or with a missing or wrong token is answered 403 before any handler runs).
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -24,18 +22,28 @@ impl FromRequestParts<Tessera> for Page {
     }
 }
 
-/// The fields of an `application/x-www-form-urlencoded` body (the last of repeated names wins).
+/// The fields of an `application/x-www-form-urlencoded` body, in order (a name may repeat: checkboxes).
 #[derive(Default)]
-pub struct Fields(pub HashMap<String, String>);
+pub struct Fields(Vec<(String, String)>);
 
 impl Fields {
     pub fn parse(body: &[u8]) -> Self {
         Self(form_urlencoded::parse(body).into_owned().collect())
     }
 
-    /// The trimmed value of `name`, None when absent or blank.
+    /// The value of `name` as sent (the last, when it repeats).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The trimmed value of `name` (the last, when it repeats), None when absent or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.raw(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Every trimmed, non-blank value of `name`, in order: the boxes of a checkbox group that are ticked.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 }
 
@@ -64,9 +72,7 @@ impl FromRequest<Tessera> for Posted {
             Bytes::from_request(Request::from_parts(parts, body), app).await.map_err(IntoResponse::into_response)?;
         let fields = Fields::parse(&bytes);
         match session {
-            Some(session) if session.csrf_ok(app, fields.0.get(CSRF_FIELD).map(String::as_str)) => {
-                Ok(Posted { session, fields })
-            }
+            Some(session) if session.csrf_ok(app, fields.raw(CSRF_FIELD)) => Ok(Posted { session, fields }),
             _ => Err(refused()),
         }
     }

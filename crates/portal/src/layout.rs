@@ -88,6 +88,7 @@ pub enum Nav {
     Bookings,
     Ledger,
     Keys,
+    Webhooks,
     Agencies,
     Outbox,
     Audit,
@@ -121,6 +122,7 @@ pub fn page(title: &str, session: Option<&Session>, nav: Nav, body: Markup) -> M
                                 (item(Nav::Bookings, "/bookings", "Bookings"))
                                 @if s.who.role() != Role::Customer { (item(Nav::Ledger, "/ledger", "Ledger")) }
                                 (item(Nav::Keys, "/keys", "API keys"))
+                                @if s.who.role() != Role::Customer { (item(Nav::Webhooks, "/webhooks", "Webhooks")) }
                                 @if s.who.is_admin() {
                                     (item(Nav::Agencies, "/agencies", "Agencies"))
                                     (item(Nav::Outbox, "/outbox", "Outbox"))

@@ -15,6 +15,7 @@ mod layout;
 mod orders;
 pub mod session;
 mod tickets;
+mod webhooks;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -50,6 +51,11 @@ pub fn router(app: Tessera) -> Router {
         .route("/ledger.csv", get(agent::ledger_csv))
         .route("/keys", get(keys::keys).post(keys::create))
         .route("/keys/{id}/revoke", post(keys::revoke))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", get(webhooks::show))
+        .route("/webhooks/{id}/rotate-secret", post(webhooks::rotate))
+        .route("/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/webhooks/{id}/deliveries/{delivery}/retry", post(webhooks::retry))
         .route("/agencies", get(admin::agencies))
         .route("/agencies/{id}/top-up", post(admin::top_up))
         .route("/outbox", get(admin::outbox))

@@ -112,6 +112,18 @@ fn check_events(events: &[String]) -> Result<Vec<String>, AppError> {
     }
 }
 
+/// The validation errors of several checks as one; any other error as it is.
+fn all_of(errors: [Option<AppError>; 3]) -> AppError {
+    let mut fields = Vec::new();
+    for error in errors.into_iter().flatten() {
+        match error {
+            AppError::Validation(v) => fields.extend(v.0),
+            other => return other,
+        }
+    }
+    AppError::Validation(ValidationErrors(fields))
+}
+
 fn check_description(text: Option<&str>) -> Result<Option<String>, AppError> {
     match text {
         None => Ok(None),
@@ -141,9 +153,15 @@ impl Tessera {
             .ok_or_else(|| invalid("/agency_id", "required: name the agency the endpoint belongs to"))?;
         who.require_agency_staff(agency)?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
-        let url = self.check_url(&input.url)?;
-        let events = check_events(&input.events)?;
-        let description = check_description(input.description.as_deref())?;
+        // Every field is checked, so a form shows all its mistakes at once.
+        let (url, events, description) = match (
+            self.check_url(&input.url),
+            check_events(&input.events),
+            check_description(input.description.as_deref()),
+        ) {
+            (Ok(url), Ok(events), Ok(description)) => (url, events, description),
+            (url, events, description) => return Err(all_of([url.err(), events.err(), description.err()])),
+        };
         let secret = new_secret();
         let webhook = self
             .db

@@ -461,6 +461,58 @@ async fn agent_handles_an_event_bookings_tickets(app: TestApp) {
     assert_ne!(app.balance(&app.agency).await, balance, "a void gives the money back");
 }
 
+/// The agency's webhook endpoints: a registration refused in words next to its fields registers nothing; one
+/// registered shows its secret once and, after an issuance, its delivery, which can be sent again; the secret
+/// rotates; another agency cannot open it, a customer has no such page; deleted, it is gone.
+async fn agent_manages_webhooks(app: TestApp) {
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.click_link("Webhooks").await;
+    assert!(browser.exists("#no-webhooks").await);
+
+    browser.fill("#url", "ftp://example.com/hook").await;
+    browser.click("#register-webhook").await;
+    assert!(!browser.text("#url-error").await.is_empty(), "{}", browser.body().await);
+    assert!(browser.text("#events-error").await.contains("at least one"), "{}", browser.body().await);
+    assert_eq!(browser.attr("#url", "value").await, "ftp://example.com/hook", "the form keeps what was typed");
+    let who = app.app.authenticate_token(&app.agent_token).await.expect("agent");
+    assert!(app.app.list_webhooks(&who).await.expect("list").is_empty(), "a refused form registers nothing");
+
+    browser.fill("#url", "http://127.0.0.1:9/hook").await;
+    browser.tick("input[value='issuance.created']").await;
+    browser.click("#register-webhook").await;
+    let secret = browser.attr("#new-secret", "value").await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    browser.click_link("http://127.0.0.1:9/hook").await;
+    let endpoint = browser.path().await;
+    assert!(browser.exists("#no-deliveries").await);
+
+    // An issuance makes a delivery; it is listed and can be sent again.
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let (status, issued) = app.issue(&app.agent_token, &booking_id(&booking).await, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    browser.goto(&app.url(&endpoint)).await;
+    assert!(browser.text("#deliveries").await.contains("issuance.created"), "{}", browser.body().await);
+    browser.click("#deliveries button.retry").await;
+    assert_eq!(browser.text("#notice").await, "Queued to be sent again.");
+
+    browser.click("#rotate-secret").await;
+    let rotated = browser.attr("#new-secret", "value").await;
+    assert!(rotated.starts_with("whsec_") && rotated != secret);
+
+    let other = Browser::start(1280, 900).await;
+    sign_in(&app, &other, "other", "other-password").await;
+    assert_eq!(fetch(&app, &other, &endpoint).await.status(), StatusCode::NOT_FOUND);
+    let customer = Browser::start(360, 740).await;
+    sign_in(&app, &customer, "customer", "customer-password").await;
+    assert!(!customer.body().await.contains("Webhooks"));
+    assert_eq!(fetch(&app, &customer, "/portal/webhooks").await.status(), StatusCode::FORBIDDEN);
+
+    browser.click("#delete-webhook").await;
+    assert_eq!(browser.path().await, "/portal/webhooks");
+    assert!(browser.exists("#no-webhooks").await);
+}
+
 both_backends!(
     coupon_use_refund_approval_and_top_up,
     agent_manages_api_keys,
@@ -471,6 +523,7 @@ both_backends!(
     forms_without_the_csrf_token_are_refused,
     agent_searches_sorts_and_signs_out,
     agent_handles_an_event_bookings_tickets,
+    agent_manages_webhooks,
 );
 
 /// The screenshots of docs/portal/ (`scripts/portal-screenshots`): the main pages on SQLite, desktop and 360 px.

@@ -122,6 +122,12 @@ impl Browser {
         panic!("{what}: clicked, but the page did not change within a minute");
     }
 
+    /// Clicks what stays on the page (a checkbox).
+    pub async fn tick(&self, css: &str) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        element.click().await.expect("click");
+    }
+
     pub async fn click(&self, css: &str) {
         self.navigate_by(Locator::Css(css), css).await;
     }
