@@ -237,7 +237,11 @@ pub(crate) fn components() -> Vec<(&'static str, Value)> {
             object(
                 json!({
                     "event": object(
-                        json!({"id": text(64), "name": text(128), "venue": text(128), "starts_at": time(), "ends_at": time()}),
+                        json!({"id": text(64), "name": text(128), "venue": text(128), "starts_at": time(), "ends_at": time(),
+                               "location": object(
+                                   json!({"latitude": {"type": "number", "minimum": -90, "maximum": 90},
+                                          "longitude": {"type": "number", "minimum": -180, "maximum": 180}}),
+                                   &["latitude", "longitude"])}),
                         &["id", "name", "venue", "starts_at"]),
                     "items": array(reference("BookingEventItem"), 1, None),
                 }),
