@@ -24,6 +24,11 @@ async fn agencies_page(
     let body = html! {
         h1 { "Agencies" }
         @if let Some(n) = &notice { p.notice role="status" #notice { (n) } }
+        p.actions {
+            a.button #new-agency href=(format!("{BASE}/agencies/new")) { "New agency" }
+            " "
+            a.button.secondary #new-user href=(format!("{BASE}/users/new")) { "New user" }
+        }
         div.table-wrap { table #agencies {
             thead { tr { th scope="col" { "Agency" } th scope="col" { "Currency" } th.num scope="col" { "Balance" } th.num scope="col" { "Credit limit" }
                 th scope="col" { "VAT" } th scope="col" { "Refund approval" } th scope="col" { "Top up" } } }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod admin_create;
 mod agent;
 mod auth;
 mod form;
@@ -57,6 +58,8 @@ pub fn router(app: Tessera) -> Router {
         .route("/webhooks/{id}/delete", post(webhooks::delete))
         .route("/webhooks/{id}/deliveries/{delivery}/retry", post(webhooks::retry))
         .route("/agencies", get(admin::agencies))
+        .route("/agencies/new", get(admin_create::new_agency).post(admin_create::create_agency))
+        .route("/users/new", get(admin_create::new_user).post(admin_create::create_user))
         .route("/agencies/{id}/top-up", post(admin::top_up))
         .route("/outbox", get(admin::outbox))
         .route("/audit", get(admin::audit))

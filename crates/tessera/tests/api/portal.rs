@@ -513,6 +513,62 @@ async fn agent_manages_webhooks(app: TestApp) {
     assert!(browser.exists("#no-webhooks").await);
 }
 
+/// An admin makes an agency and a user of it in the portal: mistakes are named next to their fields and make
+/// nothing; the new agent signs in and sees the new agency's balance. An agent cannot open these forms.
+async fn admin_creates_an_agency_and_its_agent(app: TestApp) {
+    let admin = Browser::start(1280, 900).await;
+    sign_in(&app, &admin, "root", "root-password").await;
+    admin.click_link("Agencies").await;
+    admin.click("#new-agency").await;
+    let before = app.app.list_agencies(&app.app.authenticate_token(&app.admin_token).await.expect("admin")).await;
+    let before = before.expect("agencies").len();
+
+    admin.fill("#name", "Saigon Travel").await;
+    admin.fill("#currency", "EURO").await;
+    admin.fill("#vat_percent", "abc").await;
+    admin.click("#create-agency").await;
+    assert!(!admin.text("#currency-error").await.is_empty(), "{}", admin.body().await);
+    assert!(!admin.text("#vat_percent-error").await.is_empty());
+    assert_eq!(admin.attr("#name", "value").await, "Saigon Travel", "what was typed is kept");
+    let admin_who = app.app.authenticate_token(&app.admin_token).await.expect("admin");
+    assert_eq!(app.app.list_agencies(&admin_who).await.expect("agencies").len(), before, "nothing was made");
+
+    admin.fill("#currency", "VND").await;
+    admin.fill("#vat_percent", "8").await;
+    admin.fill("#balance", "5000000").await;
+    admin.fill("#default_language", "vi").await;
+    admin.click("#create-agency").await;
+    assert!(admin.text("#notice").await.starts_with("Agency Saigon Travel created"), "{}", admin.body().await);
+    let agency = app
+        .app
+        .list_agencies(&admin_who)
+        .await
+        .expect("agencies")
+        .into_iter()
+        .find(|a| a.name == "Saigon Travel")
+        .expect("the new agency");
+    assert_eq!(agency.vat_percent.to_string(), "8");
+
+    admin.click("#new-user").await;
+    admin.fill("#username", "saigon-agent").await;
+    admin.fill("#password", "short").await;
+    admin.click("#create-user").await;
+    assert!(admin.text("#password-error").await.contains("at least 8"), "{}", admin.body().await);
+    admin.fill("#username", "saigon-agent").await;
+    admin.fill("#password", "saigon-password").await;
+    let option = format!("#agency_id option[value='{}']", agency.id);
+    admin.tick(&option).await;
+    admin.click("#create-user").await;
+    assert!(admin.text("#notice").await.starts_with("User saigon-agent created (agent)"), "{}", admin.body().await);
+
+    let agent = Browser::start(360, 740).await;
+    sign_in(&app, &agent, "saigon-agent", "saigon-password").await;
+    assert_eq!(agent.text("#balance").await, "5,000,000 VND");
+    for path in ["/portal/agencies/new", "/portal/users/new"] {
+        assert_eq!(fetch(&app, &agent, path).await.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
 both_backends!(
     coupon_use_refund_approval_and_top_up,
     agent_manages_api_keys,
@@ -524,6 +580,7 @@ both_backends!(
     agent_searches_sorts_and_signs_out,
     agent_handles_an_event_bookings_tickets,
     agent_manages_webhooks,
+    admin_creates_an_agency_and_its_agent,
 );
 
 /// The screenshots of docs/portal/ (`scripts/portal-screenshots`): the main pages on SQLite, desktop and 360 px.
