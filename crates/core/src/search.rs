@@ -53,6 +53,19 @@ pub fn travel_date(detail: &BookingDetail) -> Option<NaiveDate> {
     }
 }
 
+/// A SQL `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` in it taken literally (`ESCAPE '\'`).
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// The order of a listing of bookings. Each pages by keyset on its own key, the booking id breaking ties.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BookingSort {
@@ -131,6 +144,7 @@ mod tests {
         assert_eq!(fold("  NGUYỄN   Văn  ĐỨC "), "nguyen van duc");
         assert_eq!(fold("Ömer Çelik"), "omer celik");
         assert_eq!(fold("Ǆemal"), "ǆemal", "letters without an ASCII base stay, lower case");
+        assert_eq!(contains_pattern(r"50%_a\b"), r"%50\%\_a\\b%");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! the item; whether it is allowed (role, agency, state) is decided there.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{html, Markup};
 use tessera_app::lifecycle::Command;
 use tessera_app::{AppError, Tessera};
@@ -13,7 +13,7 @@ use tessera_core::ticket::TicketStatus;
 use crate::form::{Page, Posted};
 use crate::layout::{csrf, fail, field_error, money, words, PageError};
 use crate::session::{Meta, Session};
-use crate::tickets::{penalty, send};
+use crate::tickets::{changed_to, penalty, send};
 use crate::BASE;
 
 /// The last item action that was refused, shown next to that item's forms.
@@ -123,14 +123,7 @@ async fn act(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(changed) => {
-            let mut text = done.to_owned();
-            if let Some(entry) = &changed.ledger {
-                text.push_str(&format!(" Balance {} ({}).", money(entry.balance_after), money(entry.amount)));
-            }
-            let query = form_urlencoded::Serializer::new(String::new()).append_pair("done", &text).finish();
-            Ok(Redirect::to(&format!("{BASE}/bookings/{booking}?{query}")).into_response())
-        }
+        Ok(changed) => Ok(changed_to(&format!("{BASE}/bookings/{booking}"), done, &changed)),
         Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_) | AppError::Internal(_))) => Err(fail(s)(e)),
         Err(error) => {
             let refused = ItemError { item, error };

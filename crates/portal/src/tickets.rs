@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use rust_decimal::Decimal;
-use tessera_app::lifecycle::Command;
+use tessera_app::lifecycle::{Changed, Command};
 use tessera_app::links::Download;
 use tessera_app::{AppError, Tessera};
 use tessera_core::codes::TicketNumber;
@@ -230,6 +230,17 @@ pub async fn link(
     render(&app, &s, &number, None, Some(link), None).await
 }
 
+/// The redirect to `page` after a lifecycle change: `done` as its notice, with the agency's new balance when money
+/// moved.
+pub(crate) fn changed_to(page: &str, done: &str, changed: &Changed) -> Response {
+    let mut text = done.to_owned();
+    if let Some(entry) = &changed.ledger {
+        text.push_str(&format!(" Balance {} ({}).", money(entry.balance_after), money(entry.amount)));
+    }
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair("done", &text).finish();
+    Redirect::to(&format!("{page}?{query}")).into_response()
+}
+
 /// Runs a lifecycle command and answers with the ticket's page: redirected with a notice when done, rendered
 /// with the refusal in words next to the form when not.
 async fn act(
@@ -246,14 +257,7 @@ async fn act(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(changed) => {
-            let mut text = done.to_owned();
-            if let Some(entry) = &changed.ledger {
-                text.push_str(&format!(" Balance {} ({}).", money(entry.balance_after), money(entry.amount)));
-            }
-            let query = form_urlencoded::Serializer::new(String::new()).append_pair("done", &text).finish();
-            Ok(Redirect::to(&format!("{BASE}/tickets/{}?{query}", number.compact())).into_response())
-        }
+        Ok(changed) => Ok(changed_to(&format!("{BASE}/tickets/{}", number.compact()), done, &changed)),
         Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_) | AppError::Internal(_))) => Err(fail(s)(e)),
         Err(e) => render(app, s, &number, None, None, Some(e)).await,
     }

@@ -72,7 +72,7 @@ pub(crate) async fn list(pool: &PgPool, scope: Scope, filter: &BookingFilter) ->
     .bind(s.customer)
     .bind(filter.pnr.as_deref())
     .bind(filter.status.map(|st| st.as_str()))
-    .bind(filter.name.as_deref().map(contains_pattern))
+    .bind(filter.name.as_deref().map(search::contains_pattern))
     .bind(filter.travel_from)
     .bind(filter.after.map(|a| a.id.0))
     .bind(filter.after.and_then(|a| a.travel_date))
@@ -81,19 +81,6 @@ pub(crate) async fn list(pool: &PgPool, scope: Scope, filter: &BookingFilter) ->
     .fetch_all(pool)
     .await?;
     rows.iter().map(rows::booking).collect()
-}
-
-/// A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally (`ESCAPE '\'`).
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// Fills the search columns of bookings stored before they existed, a batch at a time; new bookings get them

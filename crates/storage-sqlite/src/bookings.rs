@@ -47,7 +47,7 @@ pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &Book
         query.push(" AND status = ").push_bind(status.as_str());
     }
     if let Some(name) = &filter.name {
-        query.push(" AND search_names LIKE ").push_bind(contains_pattern(name)).push(" ESCAPE '\\'");
+        query.push(" AND search_names LIKE ").push_bind(search::contains_pattern(name)).push(" ESCAPE '\\'");
     }
     if let Some(from) = filter.travel_from {
         query.push(" AND travel_date >= ").push_bind(from.to_string());
@@ -78,19 +78,6 @@ pub(crate) async fn list_bookings(pool: &SqlitePool, scope: Scope, filter: &Book
     query.push(" LIMIT ").push_bind(i64::from(limit));
     let rows = query.build().fetch_all(pool).await?;
     rows.iter().map(rows::booking).collect()
-}
-
-/// A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally (`ESCAPE '\'`).
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// Fills the search columns of bookings stored before they existed, a batch at a time; new bookings get them
