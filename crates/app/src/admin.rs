@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TimeZone, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TimeZone, TourCode};
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId};
 use tessera_core::ids::AgencyId;
 use tessera_core::intake::{FieldError, ValidationErrors};
@@ -30,6 +30,22 @@ pub struct AgencyInput {
     pub refund_approval: Option<bool>,
     /// BCP-47 tag of the language of documents of bookings that do not choose one (default `en`).
     pub default_language: Option<String>,
+}
+
+/// What an admin may change about an agency after opening it (see [`AgencySettings`]), as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsInput {
+    pub vat_percent: String,
+    pub refund_approval: bool,
+    pub default_language: String,
+}
+
+/// A VAT rate in percent: from 0 to below 100, at most 2 decimals.
+fn vat_rate(text: &str) -> Result<Decimal, &'static str> {
+    match text.trim().parse::<Decimal>() {
+        Ok(v) if !v.is_sign_negative() && v < Decimal::from(100) && v.scale() <= 2 => Ok(v),
+        _ => Err("must be a percentage from 0 to below 100 with at most 2 decimals"),
+    }
 }
 
 fn invalid(pointer: &str, reason: impl Into<String>) -> AppError {
@@ -92,15 +108,13 @@ impl Tessera {
                 TimeZone::UTC
             }
         };
-        let vat_percent = match input.vat_percent.as_deref().map(str::trim) {
+        let vat_percent = match input.vat_percent.as_deref().map(vat_rate) {
             None => Decimal::ZERO,
-            Some(text) => match text.parse::<Decimal>() {
-                Ok(v) if !v.is_sign_negative() && v < Decimal::from(100) && v.scale() <= 2 => v,
-                _ => {
-                    err("/vat_percent", "must be a percentage from 0 to below 100 with at most 2 decimals".into());
-                    Decimal::ZERO
-                }
-            },
+            Some(Ok(rate)) => rate,
+            Some(Err(reason)) => {
+                err("/vat_percent", reason.into());
+                Decimal::ZERO
+            }
         };
         let default_language = match input.default_language.as_deref().map(str::parse::<Language>) {
             None => Language::En,
@@ -305,6 +319,34 @@ impl Tessera {
         let language = tag.trim().parse::<Language>().map_err(|e| invalid("/language", e.to_string()))?;
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         Ok(self.db.set_default_language(agency, language).await?)
+    }
+
+    /// Changes the agency's VAT rate, refund approval and documents' language together, or nothing when a field is
+    /// refused (every refusal is reported). What was issued keeps its rate and language: an invoice prints the
+    /// rate its lines were billed at, a booking the language it was taken with, so no stored document changes.
+    pub async fn update_agency_settings(
+        &self,
+        who: &Principal,
+        agency: AgencyId,
+        input: &SettingsInput,
+    ) -> Result<Agency, AppError> {
+        who.require_admin()?;
+        let mut errors = Vec::new();
+        let vat_percent = vat_rate(&input.vat_percent)
+            .map_err(|reason| errors.push(FieldError { pointer: "/vat_percent".into(), reason: reason.into() }))
+            .ok();
+        let default_language = input
+            .default_language
+            .trim()
+            .parse::<Language>()
+            .map_err(|e| errors.push(FieldError { pointer: "/default_language".into(), reason: e.to_string() }))
+            .ok();
+        let (Some(vat_percent), Some(default_language)) = (vat_percent, default_language) else {
+            return Err(AppError::Validation(ValidationErrors(errors)));
+        };
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        let settings = AgencySettings { vat_percent, refund_approval: input.refund_approval, default_language };
+        Ok(self.db.update_agency_settings(agency, &settings).await?)
     }
 
     pub async fn agreements(&self, who: &Principal, agency: AgencyId) -> Result<Agreements, AppError> {

@@ -26,7 +26,13 @@ impl Principal {
     /// The operator at the command line (and the demo seeder): an admin who is no stored user. Only the binary
     /// builds one; every request is authenticated into a stored user instead.
     pub fn operator() -> Self {
-        let user = User { id: UserId(Uuid::nil()), username: "operator".into(), role: Role::Admin, agency_id: None };
+        let user = User {
+            id: UserId(Uuid::nil()),
+            username: "operator".into(),
+            role: Role::Admin,
+            agency_id: None,
+            session_epoch: 0,
+        };
         Self { user, scope: Scope::All, api_key: None }
     }
 
@@ -85,6 +91,9 @@ struct Claims {
     iat: i64,
     exp: i64,
     jti: String,
+    /// The user's session epoch when the token was issued; tokens from before it existed count as the first.
+    #[serde(default)]
+    sv: i64,
 }
 
 /// What sign-in answers.
@@ -150,6 +159,7 @@ impl Tessera {
             iat: now,
             exp: now + ttl as i64,
             jti: Uuid::new_v4().to_string(),
+            sv: user.session_epoch,
         };
         let token = encode(
             &Header::new(Algorithm::HS256),
@@ -173,7 +183,19 @@ impl Tessera {
         }
         let id: Uuid = data.claims.sub.parse().map_err(|_| AppError::InvalidCredentials)?;
         let user = self.db.get_user(UserId(id)).await?.ok_or(AppError::InvalidCredentials)?;
+        // Signed out since: the token is of an earlier generation of the user's sessions.
+        if data.claims.sv != user.session_epoch {
+            return Err(AppError::InvalidCredentials);
+        }
         principal(user)
+    }
+
+    /// Ends every session of `user` (the caller's own, or anyone's for an admin): each access token issued to
+    /// them before stops working on every node at once, as the check above reads the user on every request.
+    /// API keys are not sessions and stay; revoke those one by one.
+    pub async fn end_sessions(&self, who: &Principal, user: UserId) -> Result<User, AppError> {
+        who.require_self_or_admin(user)?;
+        self.db.end_sessions(user).await?.ok_or(AppError::NotFound("user"))
     }
 
     pub async fn authenticate_api_key(&self, key: &str) -> Result<Principal, AppError> {

@@ -102,6 +102,7 @@ mod tests {
             username: role.as_str().into(),
             role,
             agency_id: Some(AgencyId::generate()),
+            session_epoch: 0,
         };
         let scope = Scope::of(&user).unwrap();
         Principal { user, scope, api_key: None }

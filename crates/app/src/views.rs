@@ -1,6 +1,7 @@
 //! Domain records turned into what documents print: names, local times, durations and amounts for people.
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use rust_decimal::Decimal;
 use tessera_core::agency::Agency;
 use tessera_core::booking::{FlightBooking, TripType};
 use tessera_core::invoice::{Invoice, InvoiceKind};
@@ -276,7 +277,10 @@ pub(crate) fn invoice_base(lang: Lang, agency: &Agency, invoice: &Invoice, buyer
     if let Some(iata) = &agency.iata_number {
         seller.push(i18n::t_args(lang, "seller-iata", &[("iata", iata.as_str())]));
     }
-    let rate = i18n::decimal(lang, &agency.vat_percent.normalize().to_string());
+    // The rate the invoice was billed at, not the agency's rate today: the agency's rate may change after, and a
+    // re-rendered invoice must be the same bytes.
+    let billed_rate = draft.lines.first().map_or(Decimal::ZERO, |l| l.vat_percent);
+    let rate = i18n::decimal(lang, &billed_rate.normalize().to_string());
     seller.push(i18n::t_args(lang, "seller-vat-rate", &[("rate", &rate)]));
     let kind = match draft.kind {
         InvoiceKind::Invoice => "invoice-kind-invoice",

@@ -34,6 +34,16 @@ pub struct Agency {
     pub default_language: Language,
 }
 
+/// What an admin may change about an agency after opening it, all at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgencySettings {
+    /// Applies to what is billed from now on: an invoice keeps the rate its lines were billed at.
+    pub vat_percent: Decimal,
+    pub refund_approval: bool,
+    /// Applies to bookings taken from now on: a booking keeps the language it was taken with.
+    pub default_language: Language,
+}
+
 /// An IANA time zone, e.g. `Asia/Kathmandu`: parsed once where a name enters (the admin API, the CLI, a stored
 /// row), so no rule ever meets an unknown zone or falls back to UTC silently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -40,6 +40,9 @@ pub struct User {
     pub username: String,
     pub role: Role,
     pub agency_id: Option<AgencyId>,
+    /// Which generation of the user's sessions is valid: access tokens carry the number they were issued under,
+    /// and ending the user's sessions (signing out) moves it on, so every older token stops working at once.
+    pub session_epoch: i64,
 }
 
 /// What a caller may reach. Every storage read is filtered by one of these, so isolation is not optional.

@@ -3,7 +3,7 @@
 //! -credit_limit` checks and writes in one statement, so concurrent debits can never overdraw an account.
 
 use sqlx::{PgConnection, PgPool, Row};
-use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
@@ -106,6 +106,27 @@ pub(crate) async fn set_refund_approval(pool: &PgPool, agency: AgencyId, require
             .bind(required)
             .fetch_optional(pool)
             .await?;
+    match row {
+        Some(row) => rows::agency(&row),
+        None => Err(StorageError::NotFound.into()),
+    }
+}
+
+pub(crate) async fn update_agency_settings(
+    pool: &PgPool,
+    agency: AgencyId,
+    settings: &AgencySettings,
+) -> Result<Agency> {
+    let row = sqlx::query(&format!(
+        "UPDATE agencies SET vat_percent = $2, refund_approval = $3, default_language = $4 WHERE id = $1 \
+         RETURNING {AGENCY_COLUMNS}"
+    ))
+    .bind(agency.0)
+    .bind(settings.vat_percent.to_string())
+    .bind(settings.refund_approval)
+    .bind(settings.default_language.code())
+    .fetch_optional(pool)
+    .await?;
     match row {
         Some(row) => rows::agency(&row),
         None => Err(StorageError::NotFound.into()),

@@ -15,7 +15,7 @@ use crate::rows;
 pub(crate) async fn create_user(pool: &PgPool, user: &NewUser) -> Result<User> {
     let row = sqlx::query(
         "INSERT INTO users (id, username, password_hash, role, agency_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, username, role, agency_id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, username, role, agency_id, session_epoch",
     )
     .bind(user.id.0)
     .bind(&user.username)
@@ -29,7 +29,7 @@ pub(crate) async fn create_user(pool: &PgPool, user: &NewUser) -> Result<User> {
 }
 
 pub(crate) async fn get_user(pool: &PgPool, id: UserId) -> Result<Option<User>> {
-    let row = sqlx::query("SELECT id, username, role, agency_id FROM users WHERE id = $1")
+    let row = sqlx::query("SELECT id, username, role, agency_id, session_epoch FROM users WHERE id = $1")
         .bind(id.0)
         .fetch_optional(pool)
         .await?;
@@ -37,17 +37,19 @@ pub(crate) async fn get_user(pool: &PgPool, id: UserId) -> Result<Option<User>> 
 }
 
 pub(crate) async fn find_credentials(pool: &PgPool, username: &str) -> Result<Option<Credentials>> {
-    let row = sqlx::query("SELECT id, username, role, agency_id, password_hash FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, username, role, agency_id, session_epoch, password_hash FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some(Credentials { user: rows::user(&row)?, password_hash: sqlx::Row::try_get(&row, "password_hash")? }))
 }
 
 pub(crate) async fn list_users(pool: &PgPool, agency: Option<AgencyId>) -> Result<Vec<User>> {
     let rows = sqlx::query(
-        "SELECT id, username, role, agency_id FROM users \
+        "SELECT id, username, role, agency_id, session_epoch FROM users \
          WHERE ($1::uuid IS NULL OR agency_id = $1) ORDER BY username",
     )
     .bind(agency.map(|a| a.0))
@@ -74,7 +76,7 @@ pub(crate) async fn create_api_key(pool: &PgPool, key: &NewApiKey) -> Result<Api
 pub(crate) async fn find_api_key(pool: &PgPool, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {
     let row = sqlx::query(
         "SELECT k.id AS key_id, k.user_id, k.prefix, k.created_at, k.revoked_at, \
-                u.id, u.username, u.role, u.agency_id \
+                u.id, u.username, u.role, u.agency_id, u.session_epoch \
          FROM api_keys k JOIN users u ON u.id = k.user_id \
          WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
     )
@@ -103,4 +105,15 @@ pub(crate) async fn revoke_api_key(pool: &PgPool, id: ApiKeyId) -> Result<bool> 
         .execute(pool)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn end_sessions(pool: &PgPool, user: UserId) -> Result<Option<User>> {
+    let row = sqlx::query(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 \
+         RETURNING id, username, role, agency_id, session_epoch",
+    )
+    .bind(user.0)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(rows::user).transpose()
 }

@@ -37,7 +37,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
-use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId, WebhookDeliveryId, WebhookId};
@@ -173,6 +173,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
     fn find_api_key(key_hash: &str) -> Option<(ApiKeyRecord, User)> = pool identity::find_api_key;
     fn list_api_keys(user: UserId) -> Vec<ApiKeyRecord> = pool identity::list_api_keys;
     fn revoke_api_key(id: ApiKeyId) -> bool = pool identity::revoke_api_key;
+    fn end_sessions(user: UserId) -> Option<User> = pool identity::end_sessions;
     fn insert_booking(booking: &Booking, orders: &[BookingOrder], audit: Option<&NewAuditEntry>) -> ()
         = writer scripts::insert_booking;
     fn get_booking(scope: Scope, id: BookingId) -> Option<Booking> = pool bookings::get;
@@ -192,6 +193,7 @@ tessera_storage::route_database! { PostgresDatabase, "postgres", pool;
         = pool lifecycle::order_of_download;
     fn set_refund_approval(agency: AgencyId, required: bool) -> Agency = pool agencies::set_refund_approval;
     fn set_default_language(agency: AgencyId, language: Language) -> Agency = pool agencies::set_default_language;
+    fn update_agency_settings(agency: AgencyId, settings: &AgencySettings) -> Agency = pool agencies::update_agency_settings;
     fn orders_of_booking(scope: Scope, booking: BookingId) -> Vec<BookingOrder> = pool orders::orders_of_booking;
     fn list_booking_orders(scope: Scope, filter: &OrderFilter, offset: u64, limit: u32) -> OrderPage
         = pool orders::list_booking_orders;

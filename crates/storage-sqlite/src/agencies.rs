@@ -3,7 +3,7 @@
 //! one transaction, guarded in the UPDATE itself (`balance + amount >= -credit_limit`).
 
 use sqlx::{Row, SqlitePool};
-use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
@@ -95,6 +95,24 @@ pub(crate) async fn set_default_language(pool: &SqlitePool, agency: AgencyId, la
         .bind(agency.to_string())
         .fetch_optional(pool)
         .await?;
+    row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound.into())
+}
+
+pub(crate) async fn update_agency_settings(
+    pool: &SqlitePool,
+    agency: AgencyId,
+    settings: &AgencySettings,
+) -> Result<Agency> {
+    let row = sqlx::query(&format!(
+        "UPDATE agencies SET vat_percent = ?, refund_approval = ?, default_language = ? WHERE id = ? \
+         RETURNING {AGENCY_COLUMNS}"
+    ))
+    .bind(settings.vat_percent.to_string())
+    .bind(settings.refund_approval)
+    .bind(settings.default_language.code())
+    .bind(agency.to_string())
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(rows::agency).transpose()?.ok_or(StorageError::NotFound.into())
 }
 

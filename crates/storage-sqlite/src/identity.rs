@@ -87,7 +87,7 @@ pub(crate) async fn create_api_key(pool: &SqlitePool, key: &NewApiKey) -> Result
 pub(crate) async fn find_api_key(pool: &SqlitePool, key_hash: &str) -> Result<Option<(ApiKeyRecord, User)>> {
     // The user's columns are aliased so the key's `id` and the user's `id` do not collide.
     let row = sqlx::query(&format!(
-        "SELECT {}, u.id AS user_row_id, u.username, u.role, u.agency_id \
+        "SELECT {}, u.id AS user_row_id, u.username, u.role, u.agency_id, u.session_epoch \
          FROM api_keys k JOIN users u ON u.id = k.user_id \
          WHERE k.key_hash = ? AND k.revoked_at IS NULL",
         qualified(API_KEY_COLUMNS, "k")
@@ -116,4 +116,14 @@ pub(crate) async fn revoke_api_key(pool: &SqlitePool, id: ApiKeyId) -> Result<bo
         .execute(pool)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn end_sessions(pool: &SqlitePool, user: UserId) -> Result<Option<User>> {
+    let row = sqlx::query(&format!(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ? RETURNING {USER_COLUMNS}"
+    ))
+    .bind(user.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(rows::user).transpose()
 }

@@ -14,7 +14,7 @@ pub(crate) const AGENCY_COLUMNS: &str =
     "id, name, currency, balance_minor, credit_limit_minor, office_id, iata_number, timezone, vat_percent, \
      refund_approval, default_language";
 
-pub(crate) const USER_COLUMNS: &str = "id, username, role, agency_id";
+pub(crate) const USER_COLUMNS: &str = "id, username, role, agency_id, session_epoch";
 
 pub(crate) const API_KEY_COLUMNS: &str = "id, user_id, prefix, created_at, revoked_at";
 

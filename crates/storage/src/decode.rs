@@ -174,6 +174,7 @@ pub fn user(row: &impl StoredRow, id_column: &str) -> Result<User> {
         username: text(row, "username")?,
         role: enumerated(row, "role", Role::parse)?,
         agency_id: id_opt(row, "agency_id", AgencyId)?,
+        session_epoch: int(row, "session_epoch")?,
     })
 }
 

@@ -31,7 +31,7 @@ pub use error::{SinkError, StorageError};
 pub use primitives::{Backend, StoredClaim, WriteTx};
 pub use records::*;
 pub use signing::*;
-use tessera_core::agency::{Agency, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId, WebhookDeliveryId, WebhookId};
@@ -99,6 +99,9 @@ pub trait Database: Send + Sync + 'static {
     async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>>;
     /// True if a live key was revoked.
     async fn revoke_api_key(&self, id: ApiKeyId) -> Result<bool>;
+    /// Moves the user's [`User::session_epoch`] on, so every access token issued before stops working; the user
+    /// as it is now, or None when there is no such user.
+    async fn end_sessions(&self, user: UserId) -> Result<Option<User>>;
 
     // --- bookings ---
     /// Stores a booking and, for an event booking, its booking orders, with its audit entry, together. Fails
@@ -145,6 +148,8 @@ pub trait Database: Send + Sync + 'static {
     async fn set_refund_approval(&self, agency: AgencyId, required: bool) -> Result<Agency>;
     /// Sets the language of documents of the agency's bookings that do not choose one.
     async fn set_default_language(&self, agency: AgencyId, language: Language) -> Result<Agency>;
+    /// Writes the agency's VAT rate, refund approval and documents' language together.
+    async fn update_agency_settings(&self, agency: AgencyId, settings: &AgencySettings) -> Result<Agency>;
 
     // --- booking orders (event bookings) ---
     /// A booking's orders in intake order, within the scope.

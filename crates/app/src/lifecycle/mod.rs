@@ -179,6 +179,23 @@ impl Tessera {
     }
 
     /// A ticket with the invoices that bill or credit it (oldest first).
+    /// What a flight ticket flies, for an exchange to start from: the ticket, its passenger, and the booking as
+    /// that ticket sees it (an exchange's new ticket flies its amendment's journeys and fare, not the booking's).
+    pub async fn ticket_itinerary(
+        &self,
+        who: &Principal,
+        number: &TicketNumber,
+    ) -> Result<(Ticket, tessera_core::booking::Passenger, tessera_core::booking::FlightBooking), AppError> {
+        let ticket = self.get_ticket(who, number).await?;
+        let booking = self.db.get_booking(who.scope, ticket.booking_id).await?.ok_or(AppError::NotFound("booking"))?;
+        let tessera_core::booking::BookingDetail::Flight(flight) = &booking.detail else {
+            return Err(AppError::Lifecycle(LifecycleError::NotExchangeable));
+        };
+        let passenger = flight.passenger(&ticket.passenger_id).cloned().ok_or(AppError::NotFound("passenger"))?;
+        let seen = flight.as_seen_by(crate::render::reissue_of(&ticket)).into_owned();
+        Ok((ticket, passenger, seen))
+    }
+
     pub async fn ticket_with_invoices(
         &self,
         who: &Principal,

@@ -272,6 +272,47 @@ pub async fn set_default_language(
     Ok(Json(AgencyBody::from(&state.app.set_default_language(&who, agency_id(&id)?, &b.language).await?)))
 }
 
+fn percent() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .description(Some("a percentage from 0 to below 100 with at most 2 decimals: a decimal string (`\"21\"`) or a JSON number"))
+            .build(),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencySettingsRequest {
+    /// VAT included in event ticket prices, in percent; applies to what is billed from now on.
+    #[schema(schema_with = percent)]
+    pub vat_percent: AmountInput,
+    /// Refunds wait for an admin's approval (`TORFND`).
+    pub refund_approval: bool,
+    /// BCP-47 tag (`en`, `vi`) of the documents of bookings that do not choose a language, from now on.
+    #[schema(pattern = "^([Ee][Nn]|[Vv][Ii])(-[A-Za-z0-9]{1,8})*$")]
+    pub default_language: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/agencies/{id}/settings", tag = "admin", request_body = AgencySettingsRequest,
+    description = "Changes the agency's VAT rate, refund approval and documents' language together, or nothing when a field is refused (every refusal is listed). What was issued keeps the rate and language it was issued with.",
+    params(("id" = String, Path)), responses((status = 200, body = AgencyBody), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_settings(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+    ValidJson(b): ValidJson<AgencySettingsRequest>,
+) -> Result<Json<AgencyBody>, ApiError> {
+    let input = tessera_app::admin::SettingsInput {
+        vat_percent: b.vat_percent.as_text(),
+        refund_approval: b.refund_approval,
+        default_language: b.default_language,
+    };
+    Ok(Json(AgencyBody::from(&state.app.update_agency_settings(&who, agency_id(&id)?, &input).await?)))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
@@ -341,5 +382,17 @@ pub async fn revoke_api_key(
 ) -> Result<StatusCode, ApiError> {
     let key: ApiKeyId = id.parse().map_err(|_| AppError::NotFound("api key"))?;
     state.app.revoke_api_key(&who, key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "identity", params(("id" = String, Path)),
+    description = "Ends every session of the user (the caller's own, or anyone's for an admin): each access token issued to them before stops working at once, on every node. API keys stay.",
+    responses((status = 204, description = "every earlier access token of the user is refused from now on"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    NativePath(id): NativePath<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.end_sessions(&who, user_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tessera_core::agency::{Agency, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, CarrierAgreement, TourCode};
 use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
@@ -254,6 +254,24 @@ checks! {
         assert_eq!(lifted, agency);
         assert_eq!(db.get_agency(agency.id).await.expect("get agency"), Some(agency));
         let unknown = db.set_refund_approval(AgencyId::generate(), true).await;
+        assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
+    }
+
+    async fn agencies_settings_change_together(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        let settings =
+            AgencySettings { vat_percent: Decimal::new(2150, 2), refund_approval: true, default_language: Language::Vi };
+        let changed = db.update_agency_settings(agency.id, &settings).await.expect("update settings");
+        assert_eq!(
+            changed,
+            Agency { vat_percent: Decimal::new(2150, 2), refund_approval: true, default_language: Language::Vi, ..agency.clone() }
+        );
+        assert_eq!(db.get_agency(agency.id).await.expect("get agency"), Some(changed));
+        let back =
+            AgencySettings { vat_percent: agency.vat_percent, refund_approval: false, default_language: Language::En };
+        assert_eq!(db.update_agency_settings(agency.id, &back).await.expect("update settings"), agency);
+        let unknown = db.update_agency_settings(AgencyId::generate(), &settings).await;
         assert!(matches!(unknown, Err(StorageError::NotFound)), "got {unknown:?}");
     }
 

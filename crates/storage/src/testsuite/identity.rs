@@ -57,6 +57,23 @@ checks! {
         );
     }
 
+    async fn ending_sessions_moves_the_epoch_on(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        let agent = new_user(db, Some(agency.id), Role::Agent).await;
+        let other = new_user(db, Some(agency.id), Role::Agent).await;
+        assert_eq!(agent.session_epoch, 0, "a new user's sessions are of the first generation");
+        let ended = db.end_sessions(agent.id).await.expect("end sessions").expect("the user exists");
+        assert_eq!(ended, User { session_epoch: 1, ..agent.clone() });
+        let again = db.end_sessions(agent.id).await.expect("end sessions").expect("the user exists");
+        assert_eq!(again.session_epoch, 2);
+        assert_eq!(db.get_user(agent.id).await.expect("get user"), Some(again.clone()));
+        let credentials = db.find_credentials(&agent.username).await.expect("find credentials").expect("found");
+        assert_eq!(credentials.user, again, "sign-in reads the epoch tokens are issued under");
+        assert_eq!(db.get_user(other.id).await.expect("get user"), Some(other), "another user's sessions stay");
+        assert_eq!(db.end_sessions(UserId::generate()).await.expect("end sessions"), None);
+    }
+
     async fn api_keys_lifecycle(db: Arc<dyn Database>) {
         let db = &*db;
         let agency = new_agency(db, 0).await;

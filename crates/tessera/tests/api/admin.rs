@@ -369,6 +369,33 @@ async fn non_admins_are_refused_before_their_input_is_validated(app: TestApp) {
     assert_eq!(pointers(app.post("/api/v1/users", &app.admin_token, &bad_role).await).await, ["/role"]);
 }
 
+/// The settings change together or not at all: every refused field is named and nothing is written; only admins
+/// may; an unknown agency is not found.
+async fn agency_settings_change_together_or_not_at_all(app: TestApp) {
+    let path = format!("/api/v1/agencies/{}/settings", app.agency.id);
+    let before = app.agency_body(&app.agency).await;
+    let good = json!({"vat_percent": "12.5", "refund_approval": true, "default_language": "vi"});
+    for token in [&app.agent_token, &app.customer_token] {
+        expect_problem(put(&app, &path, token, &good).await, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let bad = json!({"vat_percent": 100, "refund_approval": true, "default_language": "de"});
+    assert_eq!(pointers(put(&app, &path, &app.admin_token, &bad).await).await, ["/default_language", "/vat_percent"]);
+    let half_bad = json!({"vat_percent": "7.125", "refund_approval": true, "default_language": "vi"});
+    assert_eq!(pointers(put(&app, &path, &app.admin_token, &half_bad).await).await, ["/vat_percent"]);
+    let unknown = format!("/api/v1/agencies/{}/settings", uuid::Uuid::new_v4());
+    expect_problem(put(&app, &unknown, &app.admin_token, &good).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(app.agency_body(&app.agency).await, before, "nothing changed");
+
+    let changed = json_of(put(&app, &path, &app.admin_token, &good).await, StatusCode::OK).await;
+    assert_eq!(
+        (&changed["vat_percent"], &changed["refund_approval"], &changed["default_language"]),
+        (&json!("12.5"), &json!(true), &json!("vi")),
+        "{changed}"
+    );
+    assert_eq!(app.agency_body(&app.agency).await, changed);
+    assert_eq!(changed["balance"], before["balance"], "money is not a setting");
+}
+
 both_backends!(
     admins_create_agencies_with_exact_amounts_and_everyone_else_is_refused,
     non_admins_are_refused_before_their_input_is_validated,
@@ -377,4 +404,5 @@ both_backends!(
     admins_create_users_who_can_then_sign_in,
     the_audit_trail_is_scoped_to_the_agency_and_found_by_tracking_id,
     a_top_up_that_would_overflow_the_balance_is_refused_as_invalid,
+    agency_settings_change_together_or_not_at_all,
 );

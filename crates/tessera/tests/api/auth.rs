@@ -28,6 +28,7 @@ async fn sign_in_returns_a_bearer_jwt_with_the_documented_claims(app: TestApp) {
     assert_eq!(claims["sub"], json!(app.agent.id.to_string()));
     assert_eq!(claims["agency"], json!(app.agency.id.to_string()));
     assert_eq!(claims["roles"], json!(["agent"]));
+    assert_eq!(claims["sv"], json!(0), "the user's first session generation");
     for claim in ["iat", "exp", "jti"] {
         assert!(claims.get(claim).is_some(), "missing {claim}");
     }
@@ -149,6 +150,52 @@ async fn roles_limit_what_each_caller_may_do(app: TestApp) {
     expect_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 }
 
+async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+    let body = json!({"username": username, "password": password});
+    let res = app.client.post(app.url("/api/v1/sign-in")).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn end_sessions(app: &TestApp, token: &str, user: &str) -> reqwest::Response {
+    app.client.delete(app.url(&format!("/api/v1/users/{user}/sessions"))).bearer_auth(token).send().await.unwrap()
+}
+
+/// Ending a user's sessions refuses every token issued to them before (their next sign-in works), keeps their API
+/// keys, and touches nobody else; only the user and admins may, another's answers 404 and changes nothing.
+async fn ending_sessions_refuses_every_earlier_token(app: TestApp) {
+    let agent = app.agent.id.to_string();
+    let first = sign_in(&app, "agent", "agent-password").await;
+    let key = create_key(&app, &first, &agent).await;
+
+    // Another agent, a customer, an unknown user and a malformed id: 404, and the agent's tokens still work.
+    for (token, user) in [
+        (&app.other_token, agent.clone()),
+        (&app.customer_token, agent.clone()),
+        (&app.agent_token, uuid::Uuid::new_v4().to_string()),
+        (&app.agent_token, "not-a-user".to_owned()),
+    ] {
+        expect_problem(end_sessions(&app, token, &user).await, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    assert_eq!(app.get("/api/v1/bookings", &first).await.status(), StatusCode::OK);
+
+    // The agent ends their own sessions: both earlier tokens are refused, the key and other users go on.
+    assert_eq!(end_sessions(&app, &first, &agent).await.status(), StatusCode::NO_CONTENT);
+    for token in [&first, &app.agent_token] {
+        expect_problem(app.get("/api/v1/bookings", token).await, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+    let with_key = app.client.get(app.url("/api/v1/bookings")).header("x-api-key", &key).send().await.unwrap();
+    assert_eq!(with_key.status(), StatusCode::OK, "API keys are not sessions");
+    assert_eq!(app.get("/api/v1/bookings", &app.customer_token).await.status(), StatusCode::OK);
+
+    // A new sign-in works; an admin ends it too.
+    let second = sign_in(&app, "agent", "agent-password").await;
+    assert_eq!(app.get("/api/v1/bookings", &second).await.status(), StatusCode::OK);
+    assert_eq!(end_sessions(&app, &app.admin_token, &agent).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/bookings", &second).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/agencies", &app.admin_token).await.status(), StatusCode::OK, "the admin's own stays");
+}
+
 both_backends!(
     sign_in_returns_a_bearer_jwt_with_the_documented_claims,
     wrong_password_and_unknown_user_answer_401,
@@ -156,6 +203,7 @@ both_backends!(
     every_header_form_is_accepted,
     revoked_api_keys_stop_working_and_are_listed_without_the_key,
     roles_limit_what_each_caller_may_do,
+    ending_sessions_refuses_every_earlier_token,
 );
 
 both_backends_custom!(expired_tokens_answer_401);

@@ -13,6 +13,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use tessera_app::admin::SettingsInput;
+use tessera_core::ids::AgencyId;
 
 use crate::events::{items, s, setup, Events};
 use crate::helpers::{example, expect_problem, spawn_app_with, Backend, Options, TestApp};
@@ -153,10 +155,22 @@ async fn flight_docs(app: &TestApp, numbers: &[&str]) -> Vec<Doc> {
     docs
 }
 
+/// An admin changes the agency's VAT rate and documents' language after its documents were made: what was issued
+/// keeps its rate and language, so every document still re-renders to the same bytes.
+async fn change_settings(app: &TestApp, agency: AgencyId) {
+    let admin = app.app.authenticate_token(&app.admin_token).await.expect("admin");
+    let before = app.app.get_agency(&admin, agency).await.expect("agency");
+    let input = SettingsInput { vat_percent: "9.5".into(), refund_approval: false, default_language: "vi".into() };
+    let after = app.app.update_agency_settings(&admin, agency, &input).await.expect("settings");
+    assert_ne!((before.vat_percent, before.default_language), (after.vat_percent, after.default_language));
+}
+
 async fn flight_documents_are_re_rendered_byte_for_byte(app: TestApp) {
     let (tkt, emd) = issued_round_trip(&app, "CACHEA", true).await;
     let docs = flight_docs(&app, &[&tkt, &emd]).await;
     assert_eq!(docs.len(), 5, "ticket, EMD, link, issuance, invoice");
+    survive_a_wipe(&app, &docs).await;
+    change_settings(&app, app.agency.id).await;
     survive_a_wipe(&app, &docs).await;
     let open = docs[0].etag.clone();
 
@@ -215,6 +229,8 @@ async fn event_documents_are_re_rendered_byte_for_byte(app: TestApp) {
     // The zip first: its entries are re-rendered (and checked) on the way.
     let mut zip_first = docs;
     zip_first.sort_by_key(|d| !d.url.contains("/d/"));
+    survive_a_wipe(&ev.app, &zip_first).await;
+    change_settings(&ev.app, ev.agency.id).await;
     survive_a_wipe(&ev.app, &zip_first).await;
 
     // A refunded ticket leaves the bundle (a new zip) and gets a credit invoice.
