@@ -36,7 +36,7 @@ async fn agencies_page(
                 @let error = failed.as_ref().filter(|(id, _)| *id == a.id).and_then(|(_, e)| field_error(Some(e), "amount").or_else(|| Some(crate::layout::words(e))));
                 @let field = format!("amount-{}", a.id);
                 tr {
-                    td { a href=(format!("{BASE}/ledger?agency={}", a.id)) { (a.name) } }
+                    td { a href=(format!("{BASE}/agencies/{}", a.id)) { (a.name) } " · " a href=(format!("{BASE}/ledger?agency={}", a.id)) { "ledger" } }
                     td { (a.currency.code()) }
                     td.num { (money(a.balance)) }
                     td.num { (money(a.credit_limit)) }

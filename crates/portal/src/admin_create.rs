@@ -11,27 +11,18 @@ use tessera_app::{AppError, Tessera};
 use tessera_core::ids::AgencyId;
 
 use crate::form::{Fields, Page, Posted};
-use crate::layout::{csrf, fail, field_error, page, words, Nav, PageError};
+use crate::layout::{csrf, fail, field_error, page, text_field, words, Nav, PageError};
 use crate::session::Session;
 use crate::BASE;
 
 /// A labelled text input showing back what was typed and, when refused, why.
 fn input(name: &str, label: &str, kind: &str, posted: Option<&Fields>, error: Option<&AppError>) -> Markup {
-    let message = field_error(error, name);
-    let error_id = format!("{name}-error");
     let value = if kind == "password" { "" } else { posted.and_then(|f| f.get(name)).unwrap_or_default() };
-    html! {
-        div.field {
-            label for=(name) { (label) }
-            input id=(name) name=(name) type=(kind) value=(value)
-                aria-invalid=[message.as_ref().map(|_| "true")] aria-describedby=[message.as_ref().map(|_| error_id.as_str())];
-            @if let Some(m) = &message { p.error role="alert" id=(error_id) { (m) } }
-        }
-    }
+    text_field(name, name, label, kind, value, field_error(error, name))
 }
 
 /// What a refusal says that no field of the form shows.
-fn leftover(error: Option<&AppError>, fields: &[&str]) -> Option<String> {
+pub(crate) fn leftover(error: Option<&AppError>, fields: &[&str]) -> Option<String> {
     let error = error?;
     let shown = fields.iter().any(|f| field_error(Some(error), f).is_some());
     (!shown).then(|| words(error))
@@ -100,7 +91,7 @@ pub async fn create_agency(
         default_language: text("default_language"),
     };
     match app.create_agency(&s.who, &input).await {
-        Ok(agency) => Ok(done(&format!("Agency {} created ({}).", agency.name, agency.id))),
+        Ok(agency) => Ok(done("agencies", &format!("Agency {} created ({}).", agency.name, agency.id))),
         Err(e @ AppError::Validation(_)) => {
             let body = agency_form(&s, Some(&fields), Some(&e));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page("New agency", Some(&s), Nav::Agencies, body)).into_response())
@@ -144,7 +135,7 @@ async fn user_form(
             }
             div.actions {
                 button #create-user type="submit" { "Create the user" }
-                a.button.secondary href=(format!("{BASE}/agencies")) { "Cancel" }
+                a.button.secondary href=(format!("{BASE}/users")) { "Cancel" }
             }
         }
     })
@@ -152,7 +143,7 @@ async fn user_form(
 
 pub async fn new_user(State(app): State<Tessera>, Page(s): Page) -> Result<Response, PageError> {
     let body = user_form(&app, &s, None, None).await?;
-    Ok(page("New user", Some(&s), Nav::Agencies, body).into_response())
+    Ok(page("New user", Some(&s), Nav::Users, body).into_response())
 }
 
 pub async fn create_user(
@@ -167,16 +158,17 @@ pub async fn create_user(
     let password = fields.raw("password").unwrap_or_default();
     let role = fields.get("role").unwrap_or_default();
     match app.create_user_in_role(&s.who, username, password, role, agency).await {
-        Ok(user) => Ok(done(&format!("User {} created ({}).", user.username, user.role.as_str()))),
+        Ok(user) => Ok(done("users", &format!("User {} created ({}).", user.username, user.role.as_str()))),
         Err(e @ AppError::Validation(_)) => {
             let body = user_form(&app, &s, Some(&fields), Some(&e)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page("New user", Some(&s), Nav::Agencies, body)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page("New user", Some(&s), Nav::Users, body)).into_response())
         }
         Err(e) => Err(fail(&s)(e)),
     }
 }
 
-fn done(text: &str) -> Response {
+/// Back to the list the new thing is in (`agencies`, `users`), saying what was made.
+fn done(list: &str, text: &str) -> Response {
     let query = form_urlencoded::Serializer::new(String::new()).append_pair("done", text).finish();
-    Redirect::to(&format!("{BASE}/agencies?{query}")).into_response()
+    Redirect::to(&format!("{BASE}/{list}?{query}")).into_response()
 }

@@ -1,5 +1,6 @@
 //! Sign-in and sign-out. The password is checked by `tessera-app`'s sign-in (argon2id, the same path and limits as
-//! `POST /api/v1/sign-in`), whose access token becomes the session cookie.
+//! `POST /api/v1/sign-in`), whose access token becomes the session cookie; signing out ends the user's sessions
+//! on the server (`Tessera::end_sessions`), so a copied cookie is worth nothing afterwards.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -80,7 +81,13 @@ pub async fn sign_in(State(app): State<Tessera>, headers: HeaderMap, body: Bytes
     }
 }
 
-pub async fn sign_out(State(app): State<Tessera>, _posted: Posted) -> Response {
+/// Ends the session on the server too, not only in this browser: every access token of the user issued so far
+/// (this cookie, a copy of it, the user's other browsers and API sign-ins) stops working on every node.
+pub async fn sign_out(State(app): State<Tessera>, Posted { session: s, .. }: Posted) -> Response {
+    if let Err(e) = app.end_sessions(&s.who, s.who.user.id).await {
+        // The cookie still goes; the token itself lapses at its expiry at the latest.
+        tracing::warn!(error = %e, user = %s.who.user.id, "ending the sessions at sign-out failed");
+    }
     let mut out = HeaderMap::new();
     append(&mut out, clear_cookie(&app, SESSION_COOKIE));
     (out, Redirect::to(&format!("{BASE}/sign-in"))).into_response()

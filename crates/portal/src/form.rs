@@ -41,6 +41,11 @@ impl Fields {
         self.raw(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
+    /// The names sent, in order (repeated when a name repeats).
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.iter().map(|(n, _)| n.as_str())
+    }
+
     /// Every trimmed, non-blank value of `name`, in order: the boxes of a checkbox group that are ticked.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())

@@ -90,6 +90,7 @@ pub enum Nav {
     Keys,
     Webhooks,
     Agencies,
+    Users,
     Outbox,
     Audit,
     None,
@@ -125,6 +126,7 @@ pub fn page(title: &str, session: Option<&Session>, nav: Nav, body: Markup) -> M
                                 @if s.who.role() != Role::Customer { (item(Nav::Webhooks, "/webhooks", "Webhooks")) }
                                 @if s.who.is_admin() {
                                     (item(Nav::Agencies, "/agencies", "Agencies"))
+                                    (item(Nav::Users, "/users", "Users"))
                                     (item(Nav::Outbox, "/outbox", "Outbox"))
                                     (item(Nav::Audit, "/audit", "Audit log"))
                                 }
@@ -223,6 +225,20 @@ pub fn field_error(error: Option<&AppError>, name: &str) -> Option<String> {
     match error? {
         AppError::Validation(v) => v.0.iter().find(|f| field_name(&f.pointer) == name).map(|f| f.reason.clone()),
         _ => None,
+    }
+}
+
+/// A labelled text input showing `value` and, when refused, why (tied to it for screen readers). `id` tells apart
+/// fields of the same name in two forms of one page.
+pub fn text_field(id: &str, name: &str, label: &str, kind: &str, value: &str, message: Option<String>) -> Markup {
+    let error_id = format!("{id}-error");
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            input id=(id) name=(name) type=(kind) value=(value)
+                aria-invalid=[message.as_ref().map(|_| "true")] aria-describedby=[message.as_ref().map(|_| error_id.as_str())];
+            @if let Some(m) = &message { p.error role="alert" id=(error_id) { (m) } }
+        }
     }
 }
 

@@ -8,14 +8,17 @@
 
 mod admin;
 mod admin_create;
+mod agency;
 mod agent;
 mod auth;
+mod exchange;
 mod form;
 mod keys;
 mod layout;
 mod orders;
 pub mod session;
 mod tickets;
+mod users;
 mod webhooks;
 
 use axum::routing::{get, post};
@@ -45,6 +48,7 @@ pub fn router(app: Tessera) -> Router {
         .route("/tickets/{number}/link", post(tickets::link))
         .route("/tickets/{number}/void", post(tickets::void))
         .route("/tickets/{number}/refund", post(tickets::refund))
+        .route("/tickets/{number}/exchange", get(exchange::form).post(exchange::exchange))
         .route("/tickets/{number}/refund/approve", post(tickets::approve_refund))
         .route("/tickets/{number}/refund/reject", post(tickets::reject_refund))
         .route("/tickets/{number}/coupons/{coupon}/use", post(tickets::use_coupon))
@@ -59,7 +63,15 @@ pub fn router(app: Tessera) -> Router {
         .route("/webhooks/{id}/deliveries/{delivery}/retry", post(webhooks::retry))
         .route("/agencies", get(admin::agencies))
         .route("/agencies/new", get(admin_create::new_agency).post(admin_create::create_agency))
+        .route("/users", get(users::users))
         .route("/users/new", get(admin_create::new_user).post(admin_create::create_user))
+        .route("/users/{id}/end-sessions", post(users::end_sessions))
+        .route("/agencies/{id}", get(agency::agency))
+        .route("/agencies/{id}/settings", post(agency::settings))
+        .route("/agencies/{id}/agreements", post(agency::agreement))
+        .route("/agencies/{id}/tour-codes", post(agency::tour_code))
+        .route("/agencies/{id}/corporate-accounts", post(agency::corporate_account))
+        .route("/agencies/{id}/booker-codes", post(agency::booker_code))
         .route("/agencies/{id}/top-up", post(admin::top_up))
         .route("/outbox", get(admin::outbox))
         .route("/audit", get(admin::audit))

@@ -14,7 +14,7 @@ use tessera_app::links::Download;
 use tessera_app::{AppError, Tessera};
 use tessera_core::codes::TicketNumber;
 use tessera_core::intake::ValidationErrors;
-use tessera_core::ticket::{CouponStatus, Ticket, TicketStatus};
+use tessera_core::ticket::{CouponStatus, Ticket, TicketStatus, TicketType};
 use tessera_core::user::Role;
 use tessera_storage::DocumentOwner;
 
@@ -24,7 +24,7 @@ use crate::layout::{csrf, fail, field_error, money, page, when, words, Nav, Page
 use crate::session::{Meta, Session};
 use crate::BASE;
 
-fn parse_number(text: &str) -> Result<TicketNumber, AppError> {
+pub(crate) fn parse_number(text: &str) -> Result<TicketNumber, AppError> {
     TicketNumber::parse(text).map_err(|_| AppError::NotFound("ticket"))
 }
 
@@ -113,11 +113,14 @@ async fn render(
             } } }
         } }
         @if staff && t.status == TicketStatus::Open {
-            h2 { "Void or refund" }
+            h2 { "Void, refund or exchange" }
             div.actions {
                 form method="post" action=(format!("{base}/void")) data-once {
                     (csrf(s))
                     button.danger #void type="submit" { "Void ticket" }
+                }
+                @if t.kind == TicketType::TKT && t.coupons.iter().any(|c| c.status == CouponStatus::Open) {
+                    a.button.secondary #exchange href=(format!("{base}/exchange")) { "Exchange…" }
                 }
                 form method="post" action=(format!("{base}/refund")) data-once novalidate {
                     (csrf(s))

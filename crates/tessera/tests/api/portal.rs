@@ -569,6 +569,226 @@ async fn admin_creates_an_agency_and_its_agent(app: TestApp) {
     }
 }
 
+/// An exchange from the portal: the form starts from what the ticket flies; a change fee that is no amount and a
+/// departure that is no time are refused next to their fields and nothing moves; the exchange then issues the new
+/// ticket (its PDF flies the new flight), marks the old one EXCH and debits the difference and the fee.
+async fn agent_exchanges_a_ticket(app: TestApp) {
+    let booking = app.book(&app.agent_token, &example("oneway")).await;
+    let (status, issued) = app.issue(&app.agent_token, &booking_id(&booking).await, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let old = issued["tickets"][0]["number"].as_str().expect("number").replace('-', "");
+    assert_eq!(app.balance(&app.agency).await, "958107.00");
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    browser.goto(&app.url(&format!("/portal/tickets/{old}"))).await;
+    browser.click("#exchange").await;
+
+    // The form holds what the ticket flies now, and a blank row to add a segment.
+    let seg = "#journeys-0-segments-0";
+    assert_eq!(browser.attr(&format!("{seg}-flight_number"), "value").await, "653");
+    assert_eq!(browser.attr(&format!("{seg}-departure-time"), "value").await, "2027-07-22T10:10:00+05:45");
+    assert_eq!(browser.attr("#journeys-0-baggage-checked", "value").await, "30 Kg");
+    assert_eq!(browser.attr("#fares-0-base", "value").await, "35000.00");
+    assert_eq!(browser.attr("#fares-0-taxes-1-code", "value").await, "NP");
+    assert_eq!(browser.attr("#journeys-0-segments-1-carrier", "value").await, "");
+
+    // Mistakes are refused next to their fields, with what was typed kept; nothing moves.
+    browser.fill(&format!("{seg}-flight_number"), "655").await;
+    browser.fill(&format!("{seg}-departure-time"), "next tuesday").await;
+    browser.fill("#change_fee", "fifteen").await;
+    browser.click("#exchange-submit").await;
+    assert!(!browser.text(&format!("{seg}-departure-time-error")).await.is_empty(), "{}", browser.body().await);
+    assert!(!browser.text("#change_fee-error").await.is_empty());
+    assert_eq!(browser.attr("#change_fee", "aria-invalid").await, "true");
+    assert_eq!(browser.attr(&format!("{seg}-flight_number"), "value").await, "655", "what was typed is kept");
+    assert_eq!(app.balance(&app.agency).await, "958107.00", "nothing was debited");
+    let res = fetch(&app, &browser, &format!("/portal/tickets/{old}")).await;
+    assert!(res.text().await.expect("html").contains("status OPEN"), "the old ticket is still open");
+
+    // New fare 46,000 + 6,893 taxes + 1,500 fee, less the old ticket's 41,893: 12,500.00 debited.
+    browser.fill(&format!("{seg}-departure-time"), "2027-08-02T10:10:00+05:45").await;
+    browser.fill(&format!("{seg}-arrival-time"), "2027-08-02T12:25:00+03:00").await;
+    browser.fill("#fares-0-base", "46000").await;
+    browser.fill("#fares-0-total", "52893").await;
+    browser.fill("#change_fee", "1500").await;
+    browser.click("#exchange-submit").await;
+    let notice = browser.text("#notice").await;
+    assert!(notice.contains("Exchanged: ticket") && notice.contains("945,607.00 NPR"), "{}", browser.body().await);
+    let new = browser.path().await.rsplit('/').next().expect("number").to_owned();
+    assert_ne!(new, old);
+    assert!(browser.text("#ticket-status").await.contains("OPEN"));
+    assert!(browser.text("#coupons").await.contains("QR 655"));
+    assert_eq!(app.balance(&app.agency).await, "945607.00");
+    let pdf = fetch(&app, &browser, &browser.attr("#ticket-pdf", "href").await).await;
+    let text = readable_text(&pdf.bytes().await.expect("bytes"));
+    assert!(text.contains("QR 655") && text.contains("02 Aug 2027"), "the new ticket flies the new flight: {text}");
+    browser.goto(&app.url(&format!("/portal/tickets/{old}"))).await;
+    assert!(browser.text("#ticket-status").await.contains("EXCH"));
+    assert!(!browser.exists("#exchange").await, "an exchanged ticket offers no exchange");
+
+    // Sent again (a double submit), the exchange is refused in words and nothing moves.
+    let cookie = format!("tessera_portal={}", browser.cookie("tessera_portal").await);
+    let csrf = browser.attr("input[name=csrf]", "value").await;
+    let res = plain()
+        .post(app.url(&format!("/portal/tickets/{old}/exchange")))
+        .header(COOKIE, cookie)
+        .form(&[("csrf", csrf.as_str()), ("journeys/0/segments/0/carrier", "QR"), ("change_fee", "0")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.expect("html");
+    assert!(page.contains("id=\"exchange-error\"") && !page.contains("\"code\":"), "{page}");
+    assert_eq!(app.balance(&app.agency).await, "945607.00");
+}
+
+/// An agency's page: settings, agreements and codes change from their forms; every refusal is next to its field
+/// and changes nothing; an agent sees their agency's agreements without the forms and may not send them.
+async fn admin_edits_an_agency(app: TestApp) {
+    let admin_who = app.app.authenticate_token(&app.admin_token).await.expect("admin");
+    let agency = app.agency.id;
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "root", "root-password").await;
+    browser.click_link("Agencies").await;
+    browser.click_link(&app.agency.name).await;
+    assert_eq!(browser.path().await, format!("/portal/agencies/{agency}"));
+
+    let before = app.app.get_agency(&admin_who, agency).await.expect("agency");
+    browser.fill("#settings-vat_percent", "12.345").await;
+    browser.tick("#settings-default_language option[value=vi]").await;
+    browser.tick("#settings-refund_approval").await;
+    browser.click("#save-settings").await;
+    assert!(
+        browser.text("#settings-vat_percent-error").await.contains("at most 2 decimals"),
+        "{}",
+        browser.body().await
+    );
+    assert_eq!(browser.attr("#settings-vat_percent", "value").await, "12.345");
+    assert_eq!(app.app.get_agency(&admin_who, agency).await.expect("agency"), before, "nothing changed");
+    browser.fill("#settings-vat_percent", "12.5").await;
+    browser.click("#save-settings").await;
+    assert_eq!(browser.text("#notice").await, "Settings saved.", "{}", browser.body().await);
+    assert_eq!(browser.text("#agency-vat").await, "12.5 %");
+    assert_eq!(browser.text("#agency-language").await, "vi");
+    assert_eq!(browser.text("#agency-approval").await, "required");
+    let after = app.app.get_agency(&admin_who, agency).await.expect("agency");
+    assert_eq!((after.vat_percent.to_string(), after.refund_approval), ("12.5".to_owned(), true));
+
+    browser.fill("#agreement-carrier", "Q").await;
+    browser.fill("#agreement-commission_cap", "5").await;
+    browser.click("#save-agreement").await;
+    assert!(!browser.text("#agreement-carrier-error").await.is_empty(), "{}", browser.body().await);
+    browser.fill("#agreement-carrier", "qr").await;
+    browser.click("#save-agreement").await;
+    assert_eq!(browser.text("#notice").await, "Agreement with QR saved.");
+    let table = browser.text("#agreements tbody").await;
+    assert!(table.contains("QR yes 5 %") && table.contains("FZ yes 7 %"), "the QR cap changed, FZ's stayed: {table}");
+
+    browser.fill("#tour-carrier", "QR").await;
+    browser.fill("#tour-code", "IT27QR").await;
+    browser.fill("#tour-valid_from", "2027-06-01").await;
+    browser.fill("#tour-valid_to", "2027-01-01").await;
+    browser.click("#add-tour-code").await;
+    assert!(browser.text("#tour-valid_to-error").await.contains("not be before"), "{}", browser.body().await);
+    assert!(!browser.exists("#tour-codes").await, "nothing was added");
+    browser.fill("#tour-valid_to", "2027-12-31").await;
+    browser.click("#add-tour-code").await;
+    assert!(browser.text("#tour-codes").await.contains("IT27QR QR 2027-06-01 2027-12-31"));
+
+    browser.fill("#corporate-code", "ACME CORP").await;
+    browser.click("#add-corporate").await;
+    assert!(browser.text("#corporate-code-error").await.contains("A-Z, 0-9"), "{}", browser.body().await);
+    browser.fill("#corporate-code", "CORP-ACME").await;
+    browser.click("#add-corporate").await;
+    browser.fill("#booker-code", "AGENT007").await;
+    browser.click("#add-booker").await;
+    assert_eq!(browser.text("#corporate-codes").await, "CORP-ACME");
+    assert_eq!(browser.text("#booker-codes").await, "AGENT007");
+    let agreements = app.app.agreements(&admin_who, agency).await.expect("agreements");
+    assert_eq!((agreements.corporate_accounts.len(), agreements.booker_codes.len()), (1, 1));
+
+    // An agent reads their agency's page without its forms, and cannot send them.
+    let agent = Browser::start(1280, 900).await;
+    sign_in(&app, &agent, "agent", "agent-password").await;
+    agent.goto(&app.url(&format!("/portal/agencies/{agency}"))).await;
+    assert!(agent.text("#tour-codes").await.contains("IT27QR"));
+    assert!(!agent.exists("#settings").await && !agent.exists("#agreement").await);
+    let cookie = format!("tessera_portal={}", agent.cookie("tessera_portal").await);
+    let csrf = agent.attr("input[name=csrf]", "value").await;
+    let res = plain()
+        .post(app.url(&format!("/portal/agencies/{agency}/settings")))
+        .header(COOKIE, cookie)
+        .form(&[("csrf", csrf.as_str()), ("vat_percent", "0"), ("default_language", "en")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.app.get_agency(&admin_who, agency).await.expect("agency"), after);
+}
+
+/// Signing out ends the session on the server: a copy of the cookie taken before no longer works, in the portal
+/// or as an API token. An admin signs another user out everywhere from the users list; their API keys stay.
+async fn sessions_end_on_the_server(app: TestApp) {
+    let browser = Browser::start(1280, 900).await;
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    let copied = browser.cookie("tessera_portal").await;
+    assert_eq!(app.get("/api/v1/bookings", &copied).await.status(), StatusCode::OK, "the session is a token");
+    browser.click("form[action='/portal/sign-out'] button").await;
+    assert_eq!(browser.path().await, "/portal/sign-in");
+    let cookie = format!("tessera_portal={copied}");
+    let res = plain().get(app.url("/portal/bookings")).header(COOKIE, cookie).send().await.expect("get");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a copied cookie is worth nothing after sign-out");
+    assert_eq!(res.headers()[LOCATION], "/portal/sign-in");
+    assert_eq!(app.get("/api/v1/bookings", &copied).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/bookings", &app.agent_token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "every earlier token of the user ends with it"
+    );
+
+    // Signing in again works; then an admin ends that session from the users list.
+    sign_in(&app, &browser, "agent", "agent-password").await;
+    let token = browser.cookie("tessera_portal").await;
+    let res = app.post(&format!("/api/v1/users/{}/api-keys", app.agent.id), &token, &serde_json::json!({})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let key = res.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_owned();
+    let admin = Browser::start(1280, 900).await;
+    sign_in(&app, &admin, "root", "root-password").await;
+    admin.click_link("Users").await;
+    let users = admin.text("#users").await;
+    assert!(users.contains("agent") && users.contains("customer") && users.contains("other"), "{users}");
+    admin.tick(&format!("#agency option[value='{}']", app.other_agency.id)).await;
+    admin.click("form.search button[type=submit]").await;
+    let users = admin.text("#users tbody").await;
+    assert!(users.contains("other") && !users.contains("customer"), "filtered by agency: {users}");
+    admin.goto(&app.url("/portal/users")).await;
+    admin.click("button[aria-label='Sign agent out everywhere']").await;
+    assert!(admin.text("#notice").await.starts_with("agent is signed out everywhere"), "{}", admin.body().await);
+    browser.goto(&app.url("/portal/bookings")).await;
+    assert_eq!(browser.path().await, "/portal/sign-in", "the agent's browser is signed out");
+    assert_eq!(admin.text("#signed-in-as").await, "root", "the admin's own session goes on");
+    assert_eq!(app.get("/api/v1/bookings", &token).await.status(), StatusCode::UNAUTHORIZED);
+    let with_key = app.client.get(app.url("/api/v1/bookings")).header("x-api-key", &key).send().await.expect("get");
+    assert_eq!(with_key.status(), StatusCode::OK, "API keys are not sessions and stay");
+
+    // Nobody else may end a session that is not theirs: an agent gets 404 for another user.
+    let other = Browser::start(1280, 900).await;
+    sign_in(&app, &other, "other", "other-password").await;
+    let root = app.app.find_user_by_username("root").await.expect("root");
+    let cookie = format!("tessera_portal={}", other.cookie("tessera_portal").await);
+    let csrf = other.attr("input[name=csrf]", "value").await;
+    let res = plain()
+        .post(app.url(&format!("/portal/users/{}/end-sessions", root.id)))
+        .header(COOKIE, cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    admin.goto(&app.url("/portal/users")).await;
+    assert_eq!(admin.path().await, "/portal/users", "the admin is still signed in");
+}
+
 both_backends!(
     coupon_use_refund_approval_and_top_up,
     agent_manages_api_keys,
@@ -581,6 +801,9 @@ both_backends!(
     agent_handles_an_event_bookings_tickets,
     agent_manages_webhooks,
     admin_creates_an_agency_and_its_agent,
+    agent_exchanges_a_ticket,
+    admin_edits_an_agency,
+    sessions_end_on_the_server,
 );
 
 /// The screenshots of docs/portal/ (`scripts/portal-screenshots`): the main pages on SQLite, desktop and 360 px.
