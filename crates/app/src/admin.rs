@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TimeZone, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, AgreementEntry, Agreements, CarrierAgreement, TimeZone, TourCode};
 use tessera_core::codes::{CarrierCode, IataNumber, OfficeId};
 use tessera_core::ids::AgencyId;
 use tessera_core::intake::{FieldError, ValidationErrors};
@@ -347,6 +347,24 @@ impl Tessera {
         self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
         let settings = AgencySettings { vat_percent, refund_approval: input.refund_approval, default_language };
         Ok(self.db.update_agency_settings(agency, &settings).await?)
+    }
+
+    /// Removes one entry of an agency's agreements: a carrier agreement (the carrier is then ticketed with no
+    /// cap), a tour code, a corporate account or a booker code. Bookings already issued keep what they were issued
+    /// under; later issuances no longer find the entry.
+    pub async fn remove_agreement_entry(
+        &self,
+        who: &Principal,
+        agency: AgencyId,
+        entry: &AgreementEntry,
+    ) -> Result<(), AppError> {
+        who.require_admin()?;
+        self.db.get_agency(agency).await?.ok_or(AppError::NotFound("agency"))?;
+        if self.db.remove_agreement_entry(agency, entry).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("agreement entry"))
+        }
     }
 
     pub async fn agreements(&self, who: &Principal, agency: AgencyId) -> Result<Agreements, AppError> {

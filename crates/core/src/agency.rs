@@ -140,6 +140,19 @@ pub struct Agreements {
     pub booker_codes: Vec<String>,
 }
 
+/// One entry of an agency's agreements, as an admin removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgreementEntry {
+    /// The agreement with a carrier: without one, the carrier may be ticketed with no commission cap.
+    Carrier(CarrierCode),
+    TourCode {
+        carrier: CarrierCode,
+        code: String,
+    },
+    CorporateAccount(String),
+    BookerCode(String),
+}
+
 impl Agreements {
     pub fn for_carrier(&self, carrier: &CarrierCode) -> Option<&CarrierAgreement> {
         self.carriers.iter().find(|a| &a.carrier == carrier)

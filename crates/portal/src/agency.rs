@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use tessera_app::admin::SettingsInput;
 use tessera_app::{AppError, Tessera};
+use tessera_core::agency::AgreementEntry;
+use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
 
@@ -138,11 +140,13 @@ async fn agency_page(
             h2 #agreements-heading { "Carrier agreements" }
             @if agreements.carriers.is_empty() { p { "No agreement: every carrier may be ticketed." } } @else {
                 div.table-wrap { table #agreements {
-                    thead { tr { th scope="col" { "Carrier" } th scope="col" { "Authorized" } th scope="col" { "Commission cap" } } }
+                    thead { tr { th scope="col" { "Carrier" } th scope="col" { "Authorized" } th scope="col" { "Commission cap" }
+                        @if admin { th scope="col" { "Remove" } } } }
                     tbody { @for a in &agreements.carriers { tr {
                         td { (a.carrier.as_str()) }
                         td { @if a.authorized { "yes" } @else { "no" } }
                         td { @if let Some(c) = a.commission_cap_percent { (c.normalize()) " %" } @else { "—" } }
+                        @if admin { td { (remove(s, &base, "carrier", a.carrier.as_str(), "", &format!("the agreement with {}", a.carrier.as_str()))) } }
                     } } }
                 } }
             }
@@ -165,11 +169,13 @@ async fn agency_page(
             h2 #tour-heading { "Tour codes" }
             @if agreements.tour_codes.is_empty() { p { "None." } } @else {
                 div.table-wrap { table #tour-codes {
-                    thead { tr { th scope="col" { "Code" } th scope="col" { "Carrier" } th scope="col" { "Valid from" } th scope="col" { "Valid to" } } }
+                    thead { tr { th scope="col" { "Code" } th scope="col" { "Carrier" } th scope="col" { "Valid from" } th scope="col" { "Valid to" }
+                        @if admin { th scope="col" { "Remove" } } } }
                     tbody { @for t in &agreements.tour_codes { tr {
                         td { (t.code) } td { (t.carrier.as_str()) }
                         td { (t.valid_from.map(|d| d.to_string()).unwrap_or_default()) }
                         td { (t.valid_to.map(|d| d.to_string()).unwrap_or_default()) }
+                        @if admin { td { (remove(s, &base, "tour", t.carrier.as_str(), &t.code, &format!("tour code {} of {}", t.code, t.carrier.as_str()))) } }
                     } } }
                 } }
             }
@@ -208,7 +214,10 @@ fn code_list(
         section aria-labelledby=(format!("{prefix}-heading")) {
             h2 id=(format!("{prefix}-heading")) { (heading) }
             @if codes.is_empty() { p { "None." } } @else {
-                ul id=(format!("{prefix}-codes")) { @for c in codes { li { code { (c) } } } }
+                ul.codes id=(format!("{prefix}-codes")) { @for c in codes { li {
+                    code { (c) }
+                    @if admin { " " (remove(s, base, prefix, "", c, &format!("{} {c}", heading.trim_end_matches('s').to_lowercase()))) }
+                } } }
             }
             @if admin {
                 form id=(prefix) method="post" action=(format!("{base}/{path}")) data-once novalidate {
@@ -218,6 +227,19 @@ fn code_list(
                     button id=(format!("add-{prefix}")) type="submit" { "Add" }
                 }
             }
+        }
+    }
+}
+
+/// The button that removes one entry (`kind`: carrier, tour, corporate, booker), named for screen readers.
+fn remove(s: &Session, base: &str, kind: &str, carrier: &str, code: &str, what: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(format!("{base}/remove")) data-once {
+            (csrf(s))
+            input type="hidden" name="kind" value=(kind);
+            input type="hidden" name="carrier" value=(carrier);
+            input type="hidden" name="code" value=(code);
+            button.secondary type="submit" aria-label=(format!("Remove {what}")) { "Remove" }
         }
     }
 }
@@ -323,4 +345,27 @@ pub async fn booker_code(
     let outcome = app.add_booker_code(&s.who, id, &code).await;
     let done = format!("Booker code {code} added.");
     answer(&app, s, id, Form::Booker, fields, outcome, &done).await
+}
+
+/// Removes the entry the button stood for. An entry that is gone already (a second click, another admin) is not
+/// found, in words.
+pub async fn remove_entry(
+    State(app): State<Tessera>,
+    Path(id): Path<String>,
+    Posted { session: s, fields }: Posted,
+) -> Result<Response, PageError> {
+    let id = parse_id(&id).map_err(fail(&s))?;
+    let gone = || AppError::NotFound("agreement entry");
+    let carrier = || CarrierCode::parse(fields.get("carrier").unwrap_or_default()).map_err(|_| gone());
+    let code = fields.get("code").unwrap_or_default().to_owned();
+    let entry = match fields.get("kind") {
+        Some("carrier") => AgreementEntry::Carrier(carrier().map_err(fail(&s))?),
+        Some("tour") => AgreementEntry::TourCode { carrier: carrier().map_err(fail(&s))?, code: code.clone() },
+        Some("corporate") => AgreementEntry::CorporateAccount(code.clone()),
+        Some("booker") => AgreementEntry::BookerCode(code.clone()),
+        _ => return Err(fail(&s)(gone())),
+    };
+    app.remove_agreement_entry(&s.who, id, &entry).await.map_err(fail(&s))?;
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair("done", "Removed.").finish();
+    Ok(Redirect::to(&format!("{BASE}/agencies/{id}?{query}")).into_response())
 }

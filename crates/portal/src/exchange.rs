@@ -4,9 +4,9 @@
 //! refusal comes back next to the field it names.
 //!
 //! Each field is named by its place in that body (`journeys/0/segments/1/flight_number`), so a refusal's JSON
-//! pointer finds its field. Every journey offers one blank segment row more than it has (a reroute through one
-//! more airport), and the fare two blank tax rows; a row left blank is not sent, and a segment row emptied
-//! drops that segment.
+//! pointer finds its field. Every journey offers one blank segment row more than it has, and the fare two blank
+//! tax rows; buttons add more segment rows or a journey (the form comes back with what was typed, nothing sent).
+//! A row left blank is not sent, so emptying a segment row drops that segment and emptying a journey's drops it.
 
 use std::collections::BTreeMap;
 
@@ -28,15 +28,18 @@ use crate::tickets::{changed_to, parse_number};
 use crate::BASE;
 
 /// A segment row's fields: its name under `journeys/J/segments/S/`, and its label.
-const SEGMENT: [(&str, &str); 8] = [
+const SEGMENT: [(&str, &str); 11] = [
     ("carrier", "Carrier"),
     ("flight_number", "Flight number"),
     ("booking_class", "Booking class"),
     ("fare_basis", "Fare basis"),
     ("departure/airport", "From (airport)"),
     ("departure/time", "Departure (local, with offset)"),
+    ("departure/terminal", "Departure terminal"),
+    ("equipment", "Aircraft"),
     ("arrival/airport", "To (airport)"),
     ("arrival/time", "Arrival (local, with offset)"),
+    ("arrival/terminal", "Arrival terminal"),
 ];
 
 /// A journey's own fields, under `journeys/J/`.
@@ -66,8 +69,11 @@ fn current(flight: &FlightBooking, fare: Option<&Fare>) -> Values {
                 seg.fare_basis.clone(),
                 seg.departure.airport.as_str().to_owned(),
                 seg.departure.time.to_rfc3339(),
+                seg.departure.terminal.clone(),
+                seg.equipment.clone().unwrap_or_default(),
                 seg.arrival.airport.as_str().to_owned(),
                 seg.arrival.time.to_rfc3339(),
+                seg.arrival.terminal.clone(),
             ];
             for ((name, _), value) in SEGMENT.iter().zip(row) {
                 v.insert(format!("journeys/{j}/segments/{s}/{name}"), value);
@@ -220,12 +226,20 @@ fn leftover(error: Option<&AppError>, shown: &[String]) -> Option<String> {
     }
 }
 
+/// Rows to show beyond what the ticket flies and what was sent: the agent asked for them.
+#[derive(Default)]
+struct More {
+    segment_in: Option<usize>,
+    journey: bool,
+}
+
 async fn render(
     app: &Tessera,
     s: &Session,
     number: &TicketNumber,
     sent: Option<&Fields>,
     error: Option<AppError>,
+    more: More,
 ) -> Result<Response, PageError> {
     let (ticket, passenger, flight) = app.ticket_itinerary(&s.who, number).await.map_err(fail(s))?;
     let now = current(&flight, flight.fare_for(passenger.kind));
@@ -242,10 +256,12 @@ async fn render(
         shown.push(name);
         markup
     };
-    let journeys = flight.journeys.len();
+    let sent_journeys = sent.map(|f| rows(f, "journeys/").len()).unwrap_or(0);
+    let journeys = flight.journeys.len().max(sent_journeys) + usize::from(more.journey);
+    let booked = |j: usize| flight.journeys.get(j).map_or(0, |jr| jr.segments.len());
     let segment_rows = |j: usize| {
         let sent_rows = sent.map(|f| rows(f, &format!("journeys/{j}/segments/")).len()).unwrap_or(0);
-        sent_rows.max(flight.journeys.get(j).map_or(0, |jr| jr.segments.len() + 1))
+        sent_rows.max(booked(j) + 1) + usize::from(more.segment_in == Some(j))
     };
     let tax_rows = sent
         .map(|f| rows(f, "fares/0/taxes/").len())
@@ -264,11 +280,14 @@ async fn render(
                 .collect();
             parts.push(html! {
                 fieldset.segment {
-                    legend { "Segment " (s_row + 1) @if flight.journeys[j].segments.len() <= s_row { " (optional, to add one)" } }
+                    legend { "Segment " (s_row + 1) @if booked(j) <= s_row { " (optional, to add one)" } }
                     div.grid { @for m in &inner { (m) } }
                 }
             });
         }
+        parts.push(html! {
+            button.secondary type="submit" name="add_segment" value=(j) { "Another segment row in journey " (j + 1) }
+        });
         form_body.push(html! { fieldset.journey { @for p in &parts { (p) } } });
     }
     let mut fare_parts = vec![field("fares/0/base".into(), "Base fare"), field("fares/0/total".into(), "Total")];
@@ -288,6 +307,7 @@ async fn render(
         form #exchange method="post" action=(format!("{base}/exchange")) data-once novalidate {
             (csrf(s))
             @for part in &form_body { (part) }
+            p { button.secondary #add-journey type="submit" name="add_journey" value="1" { "Add a journey" } }
             fieldset.fare {
                 legend { "New fare (" (passenger.kind.as_str()) ", " (ticket.total.currency().code()) ")" }
                 div.grid { @for p in &fare_parts { (p) } }
@@ -309,7 +329,7 @@ pub async fn form(
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
     let number = parse_number(&number).map_err(fail(&s))?;
-    render(&app, &s, &number, None, None).await
+    render(&app, &s, &number, None, None, More::default()).await
 }
 
 pub async fn exchange(
@@ -319,6 +339,14 @@ pub async fn exchange(
     Posted { session: s, fields }: Posted,
 ) -> Result<Response, PageError> {
     let number = parse_number(&number).map_err(fail(&s))?;
+    // A button asking for more rows: the form again, with what was typed and nothing sent.
+    let more = More {
+        segment_in: fields.get("add_segment").and_then(|j| j.parse().ok()),
+        journey: fields.get("add_journey").is_some(),
+    };
+    if more.journey || more.segment_in.is_some() {
+        return render(&app, &s, &number, Some(&fields), None, more).await;
+    }
     let (_, passenger, _) = app.ticket_itinerary(&s.who, &number).await.map_err(fail(&s))?;
     let sent = body(&fields, passenger.kind.as_str());
     let command = Command::Exchange(sent.json.to_string().into_bytes());
@@ -329,6 +357,6 @@ pub async fn exchange(
             Ok(changed_to(&format!("{BASE}/tickets/{}", new.compact()), &done, &changed))
         }
         Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_) | AppError::Internal(_))) => Err(fail(&s)(e)),
-        Err(e) => render(&app, &s, &number, Some(&fields), Some(to_form(e, &sent.renames))).await,
+        Err(e) => render(&app, &s, &number, Some(&fields), Some(to_form(e, &sent.renames)), More::default()).await,
     }
 }

@@ -72,6 +72,7 @@ pub fn router(app: Tessera) -> Router {
         .route("/agencies/{id}/tour-codes", post(agency::tour_code))
         .route("/agencies/{id}/corporate-accounts", post(agency::corporate_account))
         .route("/agencies/{id}/booker-codes", post(agency::booker_code))
+        .route("/agencies/{id}/remove", post(agency::remove_entry))
         .route("/agencies/{id}/top-up", post(admin::top_up))
         .route("/outbox", get(admin::outbox))
         .route("/audit", get(admin::audit))

@@ -3,7 +3,7 @@
 //! -credit_limit` checks and writes in one statement, so concurrent debits can never overdraw an account.
 
 use sqlx::{PgConnection, PgPool, Row};
-use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, AgreementEntry, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
@@ -181,6 +181,29 @@ pub(crate) async fn add_booker_code(pool: &PgPool, agency: AgencyId, code: &str)
         .execute(pool)
         .await?;
     Ok(())
+}
+
+pub(crate) async fn remove_agreement_entry(pool: &PgPool, agency: AgencyId, entry: &AgreementEntry) -> Result<bool> {
+    let query = match entry {
+        AgreementEntry::Carrier(carrier) => {
+            sqlx::query("DELETE FROM carrier_agreements WHERE agency_id = $1 AND carrier = $2")
+                .bind(agency.0)
+                .bind(carrier.as_str())
+        }
+        AgreementEntry::TourCode { carrier, code } => {
+            sqlx::query("DELETE FROM tour_codes WHERE agency_id = $1 AND carrier = $2 AND code = $3")
+                .bind(agency.0)
+                .bind(carrier.as_str())
+                .bind(code)
+        }
+        AgreementEntry::CorporateAccount(code) => {
+            sqlx::query("DELETE FROM corporate_accounts WHERE agency_id = $1 AND code = $2").bind(agency.0).bind(code)
+        }
+        AgreementEntry::BookerCode(code) => {
+            sqlx::query("DELETE FROM booker_codes WHERE agency_id = $1 AND code = $2").bind(agency.0).bind(code)
+        }
+    };
+    Ok(query.execute(pool).await?.rows_affected() > 0)
 }
 
 pub(crate) async fn agreements(pool: &PgPool, agency: AgencyId) -> Result<Agreements> {

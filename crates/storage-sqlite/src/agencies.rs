@@ -3,7 +3,7 @@
 //! one transaction, guarded in the UPDATE itself (`balance + amount >= -credit_limit`).
 
 use sqlx::{Row, SqlitePool};
-use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, AgreementEntry, Agreements, CarrierAgreement, TourCode};
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
 use tessera_core::ledger::LedgerEntry;
@@ -167,6 +167,34 @@ pub(crate) async fn add_booker_code(pool: &SqlitePool, agency: AgencyId, code: &
         .await
         .map_err(|e| write_error(e, "booker code"))?;
     Ok(())
+}
+
+pub(crate) async fn remove_agreement_entry(
+    pool: &SqlitePool,
+    agency: AgencyId,
+    entry: &AgreementEntry,
+) -> Result<bool> {
+    let agency = agency.to_string();
+    let query = match entry {
+        AgreementEntry::Carrier(carrier) => {
+            sqlx::query("DELETE FROM carrier_agreements WHERE agency_id = ? AND carrier = ?")
+                .bind(agency)
+                .bind(carrier.as_str())
+        }
+        AgreementEntry::TourCode { carrier, code } => {
+            sqlx::query("DELETE FROM tour_codes WHERE agency_id = ? AND carrier = ? AND code = ?")
+                .bind(agency)
+                .bind(carrier.as_str())
+                .bind(code)
+        }
+        AgreementEntry::CorporateAccount(code) => {
+            sqlx::query("DELETE FROM corporate_accounts WHERE agency_id = ? AND code = ?").bind(agency).bind(code)
+        }
+        AgreementEntry::BookerCode(code) => {
+            sqlx::query("DELETE FROM booker_codes WHERE agency_id = ? AND code = ?").bind(agency).bind(code)
+        }
+    };
+    Ok(query.execute(pool).await?.rows_affected() > 0)
 }
 
 pub(crate) async fn agreements(pool: &SqlitePool, agency: AgencyId) -> Result<Agreements> {

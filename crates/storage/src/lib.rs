@@ -31,7 +31,7 @@ pub use error::{SinkError, StorageError};
 pub use primitives::{Backend, StoredClaim, WriteTx};
 pub use records::*;
 pub use signing::*;
-use tessera_core::agency::{Agency, AgencySettings, Agreements, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, AgreementEntry, Agreements, CarrierAgreement, TourCode};
 use tessera_core::booking::{Booking, DistributionChannel};
 use tessera_core::codes::TicketNumber;
 use tessera_core::ids::{AgencyId, ApiKeyId, BookingId, IssuanceId, MessageId, UserId, WebhookDeliveryId, WebhookId};
@@ -86,6 +86,8 @@ pub trait Database: Send + Sync + 'static {
     /// Idempotent, like corporate accounts.
     async fn add_booker_code(&self, agency: AgencyId, code: &str) -> Result<()>;
     async fn agreements(&self, agency: AgencyId) -> Result<Agreements>;
+    /// Removes one entry of the agency's agreements; false when there was no such entry.
+    async fn remove_agreement_entry(&self, agency: AgencyId, entry: &AgreementEntry) -> Result<bool>;
 
     // --- identity ---
     /// Fails with [`StorageError::Conflict`] when the username is taken.

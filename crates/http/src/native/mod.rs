@@ -1,6 +1,7 @@
 //! The native profile: Tessera's own REST API under `/api/v1`, errors as RFC 9457 problem details.
 
 mod admin;
+mod agreements;
 mod audit;
 mod booking_schema;
 mod bookings;
@@ -78,10 +79,13 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::top_up))
         .routes(routes!(admin::ledger))
         .routes(routes!(admin::agreements))
-        .routes(routes!(admin::set_agreement))
+        .routes(routes!(admin::set_agreement, agreements::remove_agreement))
         .routes(routes!(admin::add_tour_code))
         .routes(routes!(admin::add_corporate_account))
         .routes(routes!(admin::add_booker_code))
+        .routes(routes!(agreements::remove_tour_code))
+        .routes(routes!(agreements::remove_corporate_account))
+        .routes(routes!(agreements::remove_booker_code))
         .routes(routes!(admin::set_refund_approval))
         .routes(routes!(admin::set_default_language))
         .routes(routes!(admin::update_settings))

@@ -69,6 +69,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations, 61, "every route is in the document");
+        assert_eq!(operations, 65, "every route is in the document");
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use tessera_core::agency::{Agency, AgencySettings, CarrierAgreement, TourCode};
+use tessera_core::agency::{Agency, AgencySettings, AgreementEntry, CarrierAgreement, TourCode};
 use tessera_core::codes::CarrierCode;
 use tessera_core::ids::AgencyId;
 use tessera_core::language::Language;
@@ -240,6 +240,41 @@ checks! {
         assert_eq!(found.for_carrier(&qr).and_then(|a| a.commission_cap_percent), Some(Decimal::new(3, 0)));
 
         assert_eq!(db.agreements(other.id).await.expect("agreements"), Default::default(), "agreements are per agency");
+    }
+
+    async fn agreement_entries_are_removed_one_by_one(db: Arc<dyn Database>) {
+        let db = &*db;
+        let agency = new_agency(db, 0).await;
+        let other = new_agency(db, 0).await;
+        let qr = CarrierCode::parse("QR").expect("carrier");
+        let vn = CarrierCode::parse("VN").expect("carrier");
+        for a in [agency.id, other.id] {
+            for carrier in [&qr, &vn] {
+                let agreement =
+                    CarrierAgreement { carrier: carrier.clone(), authorized: true, commission_cap_percent: None };
+                db.set_agreement(a, &agreement).await.expect("set agreement");
+                let tour = TourCode { code: "IT27".into(), carrier: carrier.clone(), valid_from: None, valid_to: None };
+                db.add_tour_code(a, &tour).await.expect("add tour code");
+            }
+            db.add_corporate_account(a, "CORP-ACME").await.expect("add corporate account");
+            db.add_booker_code(a, "AGENT001").await.expect("add booker code");
+        }
+        let everything = db.agreements(other.id).await.expect("agreements");
+        let entries = [
+            AgreementEntry::Carrier(qr.clone()),
+            AgreementEntry::TourCode { carrier: vn.clone(), code: "IT27".into() },
+            AgreementEntry::CorporateAccount("CORP-ACME".into()),
+            AgreementEntry::BookerCode("AGENT001".into()),
+        ];
+        for entry in &entries {
+            assert!(db.remove_agreement_entry(agency.id, entry).await.expect("remove"), "{entry:?}");
+            assert!(!db.remove_agreement_entry(agency.id, entry).await.expect("remove"), "{entry:?} is gone");
+        }
+        let left = db.agreements(agency.id).await.expect("agreements");
+        assert_eq!(left.carriers.iter().map(|a| &a.carrier).collect::<Vec<_>>(), [&vn]);
+        assert_eq!(left.tour_codes.iter().map(|t| &t.carrier).collect::<Vec<_>>(), [&qr]);
+        assert!(left.corporate_accounts.is_empty() && left.booker_codes.is_empty());
+        assert_eq!(db.agreements(other.id).await.expect("agreements"), everything, "another agency's stay");
     }
 
     async fn agencies_refund_approval(db: Arc<dyn Database>) {

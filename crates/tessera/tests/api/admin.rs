@@ -396,6 +396,61 @@ async fn agency_settings_change_together_or_not_at_all(app: TestApp) {
     assert_eq!(changed["balance"], before["balance"], "money is not a setting");
 }
 
+async fn agreements_of(app: &TestApp, base: &str) -> Value {
+    json_of(app.get(&format!("{base}/agreements"), &app.admin_token).await, StatusCode::OK).await
+}
+
+async fn delete(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client.delete(app.url(path)).bearer_auth(token).send().await.unwrap()
+}
+
+/// Each entry of an agency's agreements is removed on its own (204, then 404); only admins may; another agency's
+/// entries and the agency's other entries stay; what is not a carrier is no entry (404).
+async fn agreement_entries_are_removed_by_admins(app: TestApp) {
+    let base = format!("/api/v1/agencies/{}", app.agency.id);
+    let other = format!("/api/v1/agencies/{}", app.other_agency.id);
+    for b in [&base, &other] {
+        let tour = json!({"carrier": "QR", "code": "QRSPRING"});
+        assert_eq!(app.post(&format!("{b}/tour-codes"), &app.admin_token, &tour).await.status(), StatusCode::CREATED);
+        let code = json!({"code": "CORP42"});
+        let res = app.post(&format!("{b}/corporate-accounts"), &app.admin_token, &code).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let res = app.post(&format!("{b}/booker-codes"), &app.admin_token, &code).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let before = agreements_of(&app, &base).await;
+    let others = agreements_of(&app, &other).await;
+    let entries = ["agreements/QR", "tour-codes/QR/QRSPRING", "corporate-accounts/CORP42", "booker-codes/CORP42"];
+    for entry in entries {
+        let path = format!("{base}/{entry}");
+        for token in [&app.agent_token, &app.customer_token] {
+            expect_problem(delete(&app, &path, token).await, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+    }
+    assert_eq!(agreements_of(&app, &base).await, before, "refused removals remove nothing");
+    for entry in entries {
+        let path = format!("{base}/{entry}");
+        assert_eq!(delete(&app, &path, &app.admin_token).await.status(), StatusCode::NO_CONTENT, "{entry}");
+        expect_problem(delete(&app, &path, &app.admin_token).await, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    for missing in ["agreements/Q!", "tour-codes/QR/NOPE", "booker-codes/NOPE"] {
+        let res = delete(&app, &format!("{base}/{missing}"), &app.admin_token).await;
+        expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    let unknown = format!("/api/v1/agencies/{}/corporate-accounts/CORP42", uuid::Uuid::new_v4());
+    expect_problem(delete(&app, &unknown, &app.admin_token).await, StatusCode::NOT_FOUND, "not_found").await;
+
+    let after = agreements_of(&app, &base).await;
+    let carriers: Vec<&str> =
+        after["carriers"].as_array().unwrap().iter().map(|c| c["carrier"].as_str().unwrap()).collect();
+    assert_eq!(carriers, ["FZ"], "the QR agreement is gone, FZ's stays: {after}");
+    assert_eq!(
+        (&after["tour_codes"], &after["corporate_accounts"], &after["booker_codes"]),
+        (&json!([]), &json!([]), &json!([]))
+    );
+    assert_eq!(agreements_of(&app, &other).await, others, "another agency's entries stay");
+}
+
 both_backends!(
     admins_create_agencies_with_exact_amounts_and_everyone_else_is_refused,
     non_admins_are_refused_before_their_input_is_validated,
@@ -405,4 +460,5 @@ both_backends!(
     the_audit_trail_is_scoped_to_the_agency_and_found_by_tracking_id,
     a_top_up_that_would_overflow_the_balance_is_refused_as_invalid,
     agency_settings_change_together_or_not_at_all,
+    agreement_entries_are_removed_by_admins,
 );

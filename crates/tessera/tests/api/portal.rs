@@ -590,7 +590,17 @@ async fn agent_exchanges_a_ticket(app: TestApp) {
     assert_eq!(browser.attr("#journeys-0-baggage-checked", "value").await, "30 Kg");
     assert_eq!(browser.attr("#fares-0-base", "value").await, "35000.00");
     assert_eq!(browser.attr("#fares-0-taxes-1-code", "value").await, "NP");
+    assert_eq!(browser.attr(&format!("{seg}-equipment"), "value").await, "Airbus A330-300");
     assert_eq!(browser.attr("#journeys-0-segments-1-carrier", "value").await, "");
+
+    // More rows on request: the form comes back with what was typed, and nothing is sent.
+    browser.fill(&format!("{seg}-flight_number"), "655").await;
+    browser.click("button[name=add_segment]").await;
+    assert!(browser.exists("#journeys-0-segments-2-carrier").await, "{}", browser.body().await);
+    assert_eq!(browser.attr(&format!("{seg}-flight_number"), "value").await, "655");
+    browser.click("#add-journey").await;
+    assert!(browser.exists("#journeys-1-segments-0-carrier").await);
+    assert_eq!(app.balance(&app.agency).await, "958107.00");
 
     // Mistakes are refused next to their fields, with what was typed kept; nothing moves.
     browser.fill(&format!("{seg}-flight_number"), "655").await;
@@ -702,10 +712,34 @@ async fn admin_edits_an_agency(app: TestApp) {
     browser.click("#add-corporate").await;
     browser.fill("#booker-code", "AGENT007").await;
     browser.click("#add-booker").await;
-    assert_eq!(browser.text("#corporate-codes").await, "CORP-ACME");
-    assert_eq!(browser.text("#booker-codes").await, "AGENT007");
+    assert_eq!(browser.text("#corporate-codes code").await, "CORP-ACME");
+    assert_eq!(browser.text("#booker-codes code").await, "AGENT007");
     let agreements = app.app.agreements(&admin_who, agency).await.expect("agreements");
     assert_eq!((agreements.corporate_accounts.len(), agreements.booker_codes.len()), (1, 1));
+
+    // Entries are removed one by one; a stale remove button (a second click) finds nothing, in words.
+    let stale_csrf = browser.attr("input[name=csrf]", "value").await;
+    browser.click("button[aria-label='Remove booker code AGENT007']").await;
+    assert_eq!(browser.text("#notice").await, "Removed.", "{}", browser.body().await);
+    assert!(!browser.exists("#booker-codes").await);
+    browser.click("button[aria-label='Remove the agreement with FZ']").await;
+    assert!(!browser.text("#agreements").await.contains("FZ"));
+    let cookie = format!("tessera_portal={}", browser.cookie("tessera_portal").await);
+    let again = [("csrf", stale_csrf.as_str()), ("kind", "booker"), ("carrier", ""), ("code", "AGENT007")];
+    let res = plain()
+        .post(app.url(&format!("/portal/agencies/{agency}/remove")))
+        .header(COOKIE, cookie)
+        .form(&again)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let agreements = app.app.agreements(&admin_who, agency).await.expect("agreements");
+    assert_eq!(agreements.corporate_accounts, ["CORP-ACME"], "only what was removed is gone");
+    assert!(
+        agreements.booker_codes.is_empty()
+            && agreements.for_carrier(&tessera_core::codes::CarrierCode::parse("QR").expect("QR")).is_some()
+    );
 
     // An agent reads their agency's page without its forms, and cannot send them.
     let agent = Browser::start(1280, 900).await;
