@@ -864,14 +864,22 @@ async fn screenshots() {
     browser.screenshot(&out.join("issue-confirmation.png")).await;
     browser.goto(&app.url(&format!("/portal/tickets/{number}"))).await;
     browser.screenshot(&out.join("ticket.png")).await;
+    browser.goto(&app.url(&format!("/portal/tickets/{number}/exchange"))).await;
+    browser.screenshot(&out.join("exchange.png")).await;
     browser.goto(&app.url("/portal/ledger")).await;
     browser.screenshot(&out.join("ledger.png")).await;
+    browser.goto(&app.url("/portal/webhooks")).await;
+    browser.screenshot(&out.join("webhooks.png")).await;
     drop(browser);
 
     let admin = Browser::start(1100, 760).await;
     sign_in(&app, &admin, "root", "root-password").await;
     admin.goto(&app.url("/portal/agencies")).await;
     admin.screenshot(&out.join("admin-agencies.png")).await;
+    admin.goto(&app.url(&format!("/portal/agencies/{}", app.agency.id))).await;
+    admin.screenshot(&out.join("admin-agency.png")).await;
+    admin.goto(&app.url("/portal/users")).await;
+    admin.screenshot(&out.join("admin-users.png")).await;
     admin.goto(&app.url("/portal/audit")).await;
     admin.screenshot(&out.join("admin-audit.png")).await;
     drop(admin);
