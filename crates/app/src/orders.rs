@@ -182,8 +182,11 @@ impl Tessera {
     async fn rebuild_zip(&self, who: &Principal, order: &str) -> Result<(), AppError> {
         const ROUNDS: usize = 5;
         let mut current = self.get_order(who, order).await?;
-        let booking = self.db.get_booking(who.scope, current.order.booking_id).await?;
-        let lang = booking.map_or(Lang::En, |b| crate::views::lang(b.language()));
+        // The entries' names are in the booking's language: a booking that cannot be read is not found, never
+        // silently another language (that would be a different zip).
+        let booking =
+            self.db.get_booking(who.scope, current.order.booking_id).await?.ok_or(AppError::NotFound("booking"))?;
+        let lang = crate::views::lang(booking.language());
         for _ in 0..ROUNDS {
             let doc = self.zip_of(&current, lang).await?;
             let new = self.store_rendered(current.order.agency_id, doc).await?;
