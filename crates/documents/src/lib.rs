@@ -21,5 +21,7 @@ pub use model::{
     AgencyView, EmdView, EventTicketView, FareView, FlightTicketView, InvoiceLineView, InvoiceView, JourneyView,
     PartyView, SegmentView, ServiceView, TaxLine,
 };
+#[doc(hidden)]
+pub use pdf::clear_qr_memo;
 pub use pdf::{render_emd, render_event_ticket, render_flight_itinerary, render_flight_ticket, render_invoice};
 pub use store::{DocumentKey, DocumentStore, StoredDocument};

@@ -4,7 +4,8 @@ use std::path::Path;
 use std::process::Command;
 
 use tessera_documents::{
-    render_emd, render_event_ticket, render_flight_itinerary, render_flight_ticket, render_invoice, samples,
+    clear_qr_memo, render_emd, render_event_ticket, render_flight_itinerary, render_flight_ticket, render_invoice,
+    samples,
 };
 
 fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -111,6 +112,21 @@ fn rendering_is_deterministic() {
     assert_eq!(render_flight_ticket(&void).unwrap(), render_flight_ticket(&void).unwrap());
     let emd = samples::emd();
     assert_eq!(render_emd(&emd).unwrap(), render_emd(&emd).unwrap());
+}
+
+/// The memo of encoded QR codes is only a cache: a render that encodes every code and one that finds them all
+/// encoded write the same bytes, and the e-ticket's codes drawn in the itinerary are the same bytes too.
+#[test]
+fn encoded_codes_are_reused_without_changing_a_byte() {
+    let view = samples::flight_ticket();
+    clear_qr_memo();
+    let cold = render_flight_ticket(&view).unwrap();
+    let warm = render_flight_ticket(&view).unwrap();
+    assert_eq!(cold, warm);
+    let itinerary_warm = render_flight_itinerary(std::slice::from_ref(&view)).unwrap();
+    clear_qr_memo();
+    assert_eq!(render_flight_itinerary(std::slice::from_ref(&view)).unwrap(), itinerary_warm);
+    assert!(String::from_utf8_lossy(&cold).contains("/ImageMask true"), "the sample carries gate codes");
 }
 
 #[test]

@@ -14,6 +14,9 @@ mod layout;
 mod lean;
 mod qr;
 
+#[doc(hidden)]
+pub use qr::clear_memo as clear_qr_memo;
+
 use std::cell::RefCell;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
