@@ -64,7 +64,7 @@ pub async fn agencies(
     Page(s): Page,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let notice = Fields::parse(raw.unwrap_or_default().as_bytes()).get("done").map(str::to_owned);
+    let notice = crate::form::notice(raw);
     agencies_page(&app, &s, notice, None).await
 }
 

@@ -255,7 +255,7 @@ pub async fn agency(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id).map_err(fail(&s))?;
-    let notice = Fields::parse(raw.unwrap_or_default().as_bytes()).get("done").map(str::to_owned);
+    let notice = crate::form::notice(raw);
     agency_page(&app, &s, id, notice, None).await
 }
 
@@ -323,16 +323,24 @@ pub async fn tour_code(
     answer(&app, s, id, Form::TourCode, fields, outcome, &done).await
 }
 
+/// Adds a corporate account or a booker code: the same one-field form, two services.
+async fn add_code(app: Tessera, id: String, s: Session, fields: Fields, form: Form) -> Result<Response, PageError> {
+    let id = parse_id(&id).map_err(fail(&s))?;
+    let code = fields.get("code").unwrap_or_default().to_owned();
+    let (outcome, what) = match form {
+        Form::Booker => (app.add_booker_code(&s.who, id, &code).await, "Booker code"),
+        _ => (app.add_corporate_account(&s.who, id, &code).await, "Corporate account"),
+    };
+    let done = format!("{what} {code} added.");
+    answer(&app, s, id, form, fields, outcome, &done).await
+}
+
 pub async fn corporate_account(
     State(app): State<Tessera>,
     Path(id): Path<String>,
     Posted { session: s, fields }: Posted,
 ) -> Result<Response, PageError> {
-    let id = parse_id(&id).map_err(fail(&s))?;
-    let code = fields.get("code").unwrap_or_default().to_owned();
-    let outcome = app.add_corporate_account(&s.who, id, &code).await;
-    let done = format!("Corporate account {code} added.");
-    answer(&app, s, id, Form::Corporate, fields, outcome, &done).await
+    add_code(app, id, s, fields, Form::Corporate).await
 }
 
 pub async fn booker_code(
@@ -340,11 +348,7 @@ pub async fn booker_code(
     Path(id): Path<String>,
     Posted { session: s, fields }: Posted,
 ) -> Result<Response, PageError> {
-    let id = parse_id(&id).map_err(fail(&s))?;
-    let code = fields.get("code").unwrap_or_default().to_owned();
-    let outcome = app.add_booker_code(&s.who, id, &code).await;
-    let done = format!("Booker code {code} added.");
-    answer(&app, s, id, Form::Booker, fields, outcome, &done).await
+    add_code(app, id, s, fields, Form::Booker).await
 }
 
 /// Removes the entry the button stood for. An entry that is gone already (a second click, another admin) is not

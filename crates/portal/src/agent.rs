@@ -358,7 +358,7 @@ pub async fn booking(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let id = parse_booking_id(&id).map_err(fail(&s))?;
-    let notice = query_fields(raw).get("done").map(str::to_owned);
+    let notice = crate::form::notice(raw);
     render_booking(&app, &s, id, notice, None).await
 }
 

@@ -52,6 +52,11 @@ impl Fields {
     }
 }
 
+/// The notice a page shows after a redirect: what was just done, carried in its `done` query parameter.
+pub fn notice(raw_query: Option<String>) -> Option<String> {
+    Fields::parse(raw_query.unwrap_or_default().as_bytes()).get("done").map(str::to_owned)
+}
+
 /// A form sent by a page of this session: the session and the fields, CSRF token checked.
 pub struct Posted {
     pub session: Session,

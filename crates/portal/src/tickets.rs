@@ -160,7 +160,7 @@ pub async fn ticket(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let number = parse_number(&number).map_err(fail(&s))?;
-    let notice = Fields::parse(raw.unwrap_or_default().as_bytes()).get("done").map(str::to_owned);
+    let notice = crate::form::notice(raw);
     render(&app, &s, &number, notice, None, None).await
 }
 

@@ -216,7 +216,7 @@ pub async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let id = parse_id(&id).map_err(fail(&s))?;
-    let notice = Fields::parse(raw.unwrap_or_default().as_bytes()).get("done").map(str::to_owned);
+    let notice = crate::form::notice(raw);
     render_one(&app, &s, id, notice, None).await
 }
 
