@@ -47,6 +47,10 @@ pub async fn home(State(app): State<Tessera>, Page(s): Page) -> Result<Response,
     let body = html! {
         h1 { "Overview" }
         @if let Some(a) = &agency { (balance_cards(a)) }
+        @if let (Some(a), Role::Agent) = (&agency, s.who.role()) {
+            p { "Your agency's carrier agreements, tour codes, corporate accounts and booker codes: "
+                a #agency-page href=(format!("{BASE}/agencies/{}", a.id)) { (a.name) } "." }
+        }
         @if s.who.role() == Role::Customer {
             p { "Your bookings and tickets, with their documents, are under " a href=(format!("{BASE}/bookings")) { "Bookings" } "." }
         }

@@ -744,7 +744,8 @@ async fn admin_edits_an_agency(app: TestApp) {
     // An agent reads their agency's page without its forms, and cannot send them.
     let agent = Browser::start(1280, 900).await;
     sign_in(&app, &agent, "agent", "agent-password").await;
-    agent.goto(&app.url(&format!("/portal/agencies/{agency}"))).await;
+    agent.click("#agency-page").await;
+    assert_eq!(agent.path().await, format!("/portal/agencies/{agency}"));
     assert!(agent.text("#tour-codes").await.contains("IT27QR"));
     assert!(!agent.exists("#settings").await && !agent.exists("#agreement").await);
     let cookie = format!("tessera_portal={}", agent.cookie("tessera_portal").await);
@@ -758,6 +759,11 @@ async fn admin_edits_an_agency(app: TestApp) {
         .expect("post");
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.app.get_agency(&admin_who, agency).await.expect("agency"), after);
+
+    // Another agency's agent finds no such page.
+    let other = Browser::start(1280, 900).await;
+    sign_in(&app, &other, "other", "other-password").await;
+    assert_eq!(fetch(&app, &other, &format!("/portal/agencies/{agency}")).await.status(), StatusCode::NOT_FOUND);
 }
 
 /// Signing out ends the session on the server: a copy of the cookie taken before no longer works, in the portal
