@@ -13,7 +13,9 @@ pub struct Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // Closing the shell's stdin is what stops moto: the shell then kills it and exits. Killing the shell
+        // instead would leave moto running, orphaned, after the tests.
+        drop(self.child.stdin.take());
         let _ = self.child.wait();
     }
 }
