@@ -13,7 +13,7 @@ use tessera_core::user::Role;
 use tessera_core::webhook::EventType;
 
 use crate::form::{Fields, Page, Posted};
-use crate::layout::{csrf, fail, field_error, page, when, words, Nav, PageError};
+use crate::layout::{csrf, fail, field_error, page, text_field, when, words, Nav, PageError};
 use crate::session::Session;
 use crate::BASE;
 
@@ -81,10 +81,10 @@ async fn render_list(
         form method="post" action=(format!("{BASE}/webhooks")) data-once {
             (csrf(s))
             @if s.who.role() == Role::Admin {
-                (field("agency_id", "Agency id", &value("agency_id"), &agency_error))
+                (text_field("agency_id", "agency_id", "Agency id", "text", &value("agency_id"), agency_error.clone()))
             }
-            (field("url", "URL (https)", &value("url"), &url_error))
-            (field("description", "Description (optional)", &value("description"), &description_error))
+            (text_field("url", "url", "URL (https)", "text", &value("url"), url_error.clone()))
+            (text_field("description", "description", "Description (optional)", "text", &value("description"), description_error.clone()))
             fieldset aria-describedby=[events_error.as_ref().map(|_| "events-error")] {
                 legend { "Events" }
                 @for t in EventType::ALL {
@@ -100,18 +100,6 @@ async fn render_list(
         }
     };
     Ok((status, page("Webhooks", Some(s), Nav::Webhooks, body)).into_response())
-}
-
-fn field(name: &str, label: &str, value: &str, error: &Option<String>) -> Markup {
-    let error_id = format!("{name}-error");
-    html! {
-        div.field {
-            label for=(name) { (label) }
-            input id=(name) name=(name) type="text" value=(value)
-                aria-invalid=[error.as_ref().map(|_| "true")] aria-describedby=[error.as_ref().map(|_| error_id.as_str())];
-            @if let Some(e) = error { p.error role="alert" id=(error_id) { (e) } }
-        }
-    }
 }
 
 pub async fn list(State(app): State<Tessera>, Page(s): Page) -> Result<Response, PageError> {
